@@ -1,0 +1,306 @@
+"""QuickBooks Online JSON → collectctl records. Pure functions: no HTTP, no files, no clock.
+
+Payment ids (``Allocation.payment_id``) give every QuickBooks object its own key, so that an
+incremental update of one object replaces exactly the allocations that object produced:
+
+==========================  ===================  ==============================================
+QuickBooks object           payment_id           allocations
+==========================  ===================  ==============================================
+Payment 171                 ``171``              its Invoice lines (cash ``payment``, or
+                                                 ``credit`` where a CreditMemo line funds them),
+                                                 unapplied cash and credit, refunds (Check /
+                                                 Expense / CreditCardCredit lines)
+CreditMemo 188              ``CreditMemo-188``   its ``RemainingCredit`` as unapplied ``credit``
+==========================  ===================  ==============================================
+
+docs/quickbooks.md has the full table and the known limits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from collectctl.records import Allocation, Customer, Invoice
+
+CREDIT_MEMO_PREFIX = "CreditMemo-"
+#: Payment line TxnTypes that move money back to the customer (a refund of credit).
+REFUND_TYPES = frozenset({"Check", "Expense", "CreditCardCredit"})
+ZERO = Decimal(0)
+
+
+class MappingError(ValueError):
+    """A QuickBooks object that cannot be turned into a record; becomes a ``Problem``."""
+
+    def __init__(self, message: str, column: str | None = None, value: Any = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.column = column
+        self.value = None if value is None else str(value)
+
+
+def origin(entity: str, obj: Mapping[str, Any]) -> str:
+    """Where a record came from, for messages: ``"Invoice 130"``."""
+    return f"{entity} {obj.get('Id', '?')}"
+
+
+def ref(obj: Mapping[str, Any], key: str) -> str | None:
+    """The ``value`` of a reference field (``CustomerRef``), or ``None``."""
+    value = obj.get(key)
+    if isinstance(value, Mapping):
+        v = value.get("value")
+        return str(v) if v not in (None, "") else None
+    return None
+
+
+def money(obj: Mapping[str, Any], key: str, default: Decimal | None = None) -> Decimal:
+    """A Decimal amount (JSON numbers arrive as Decimal or int); omitted → ``default``."""
+    raw = obj.get(key)
+    if raw is None:
+        if default is None:
+            raise MappingError(f"{key} is missing", key)
+        return default
+    if isinstance(raw, float):  # never expected (parse_float=Decimal); be exact anyway
+        raw = repr(raw)
+    try:
+        value = Decimal(str(raw)) if not isinstance(raw, Decimal) else raw
+    except InvalidOperation:
+        raise MappingError(f"{key} is not a number", key, raw) from None
+    if not value.is_finite():
+        raise MappingError(f"{key} is not a number", key, raw)
+    return value
+
+
+def day(obj: Mapping[str, Any], key: str, required: bool = True) -> date | None:
+    """A ``YYYY-MM-DD`` field as a date."""
+    raw = obj.get(key)
+    if raw in (None, ""):
+        if required:
+            raise MappingError(f"{key} is missing", key)
+        return None
+    try:
+        return date.fromisoformat(str(raw)[:10])
+    except ValueError:
+        raise MappingError(f"{key} is not a date (YYYY-MM-DD)", key, raw) from None
+
+
+def home_currency(preferences_body: Mapping[str, Any]) -> str | None:
+    """``Preferences.CurrencyPrefs.HomeCurrency`` from a ``GET …/preferences`` body."""
+    prefs = preferences_body.get("Preferences") or {}
+    currency = (prefs.get("CurrencyPrefs") or {}).get("HomeCurrency")
+    if isinstance(currency, Mapping):
+        value = currency.get("value")
+        return str(value) if value else None
+    return None
+
+
+def currency_of(obj: Mapping[str, Any], home: str | None) -> str | None:
+    """The object's ``CurrencyRef``, else the company's home currency."""
+    return ref(obj, "CurrencyRef") or home
+
+
+def _required_ref(obj: Mapping[str, Any], key: str) -> str:
+    value = ref(obj, key)
+    if not value:
+        raise MappingError(f"{key} is missing", key)
+    return value
+
+
+def _address(addr: Any) -> str | None:
+    if not isinstance(addr, Mapping):
+        return None
+    lines = [str(addr[k]) for k in ("Line1", "Line2", "Line3", "Line4", "Line5") if addr.get(k)]
+    city = " ".join(
+        str(addr[k]) for k in ("City", "CountrySubDivisionCode", "PostalCode") if addr.get(k)
+    )
+    if city:
+        lines.append(city)
+    if addr.get("Country"):
+        lines.append(str(addr["Country"]))
+    return "\n".join(lines) or None
+
+
+def customer(obj: Mapping[str, Any], home: str | None) -> Customer:
+    """A QBO Customer. Inactive customers (QuickBooks' "deleted") stay, with ``active=False``."""
+    cid = obj.get("Id")
+    if not cid:
+        raise MappingError("Id is missing", "Id")
+    active = obj.get("Active", True) not in (False, "false")
+    name = str(obj.get("DisplayName") or obj.get("CompanyName") or "")
+    if not active and name.endswith(" (deleted)"):
+        name = name[: -len(" (deleted)")]
+    if not name:
+        raise MappingError("DisplayName is missing", "DisplayName")
+    email = (obj.get("PrimaryEmailAddr") or {}).get("Address")
+    phone = (obj.get("PrimaryPhone") or {}).get("FreeFormNumber")
+    return Customer(
+        id=str(cid),
+        name=name,
+        email=str(email) if email else None,
+        phone=str(phone) if phone else None,
+        address=_address(obj.get("BillAddr")),
+        currency=currency_of(obj, home),
+        active=active,
+        origin=origin("Customer", obj),
+    )
+
+
+def is_void(obj: Mapping[str, Any]) -> bool:
+    """Whether an Invoice was voided: QuickBooks keeps it with every amount zeroed (and usually
+    ``PrivateNote`` "Voided"). A zero-total invoice is treated as void: there is nothing to collect.
+    """
+    note = str(obj.get("PrivateNote") or "")
+    return money(obj, "TotalAmt", ZERO) == 0 or note.strip().lower().startswith("voided")
+
+
+def invoice(obj: Mapping[str, Any], home: str | None) -> Invoice:
+    """A QBO Invoice: number = DocNumber, amount = TotalAmt, source_balance = Balance."""
+    iid = obj.get("Id")
+    if not iid:
+        raise MappingError("Id is missing", "Id")
+    void = is_void(obj)
+    amount = money(obj, "TotalAmt", ZERO if void else None)
+    if amount < 0:
+        raise MappingError("TotalAmt is negative", "TotalAmt", amount)
+    memo = obj.get("CustomerMemo")
+    description = memo.get("value") if isinstance(memo, Mapping) else None
+    return Invoice(
+        id=str(iid),
+        customer_id=_required_ref(obj, "CustomerRef"),
+        issue_date=day(obj, "TxnDate"),  # type: ignore[arg-type]
+        amount=ZERO if void else amount,
+        number=str(obj["DocNumber"]) if obj.get("DocNumber") else None,
+        due_date=day(obj, "DueDate", required=False),
+        currency=currency_of(obj, home),
+        void=void,
+        description=str(description) if description else None,
+        source_balance=ZERO if void else money(obj, "Balance", amount),
+        origin=origin("Invoice", obj),
+    )
+
+
+def credit_memo_id(memo_id: str) -> str:
+    """The payment_id of a CreditMemo's own allocations."""
+    return CREDIT_MEMO_PREFIX + memo_id
+
+
+def credit_memo_allocations(obj: Mapping[str, Any], home: str | None) -> list[Allocation]:
+    """A CreditMemo's credit not yet applied (``RemainingCredit``) as unapplied credit, dated
+    at the memo's ``TxnDate``. Applied parts come from the Payments that apply them."""
+    mid = obj.get("Id")
+    if not mid:
+        raise MappingError("Id is missing", "Id")
+    total = money(obj, "TotalAmt", ZERO)
+    remaining = money(obj, "RemainingCredit", money(obj, "Balance", total))
+    if remaining <= 0:
+        return []
+    return [
+        Allocation(
+            payment_id=credit_memo_id(str(mid)),
+            customer_id=_required_ref(obj, "CustomerRef"),
+            date=day(obj, "TxnDate"),  # type: ignore[arg-type]
+            amount=remaining,
+            kind="credit",
+            currency=currency_of(obj, home),
+            reference=f"CM {obj['DocNumber']}" if obj.get("DocNumber") else f"CreditMemo {mid}",
+            origin=origin("CreditMemo", obj),
+        )
+    ]
+
+
+def _links(obj: Mapping[str, Any]) -> list[tuple[Decimal, str, str]]:
+    """``(amount, TxnType, TxnId)`` for every linked transaction of a Payment's lines."""
+    out = []
+    for line in obj.get("Line") or []:
+        if not isinstance(line, Mapping):
+            continue
+        amount = money(line, "Amount", ZERO)
+        for link in line.get("LinkedTxn") or []:
+            if isinstance(link, Mapping) and link.get("TxnId"):
+                out.append((amount, str(link.get("TxnType") or ""), str(link["TxnId"])))
+                break  # one line applies one transaction
+    return out
+
+
+def refund_purchase_ids(obj: Mapping[str, Any]) -> set[str]:
+    """Ids of the Purchases (refund checks/expenses) a Payment links, to look up their dates."""
+    return {txn for _, kind, txn in _links(obj) if kind in REFUND_TYPES}
+
+
+def payment_allocations(
+    obj: Mapping[str, Any],
+    home: str | None,
+    purchases: Mapping[str, Mapping[str, Any]] | None = None,
+) -> list[Allocation]:
+    """A QBO Payment as allocations (all with payment_id = the Payment's Id).
+
+    Funds are the cash (``TotalAmt``) and the CreditMemo lines; they pay the Invoice lines
+    (credits first, then cash) and the refund lines (Check/Expense/CreditCardCredit). Cash left
+    over is unapplied ``payment``, credit left over unapplied ``credit``, both dated at the
+    Payment's ``TxnDate``; a refund line is a ``refund`` dated at its Purchase's ``TxnDate``
+    (from ``purchases``; the Payment's date when unknown).
+    """
+    pid = obj.get("Id")
+    if not pid:
+        raise MappingError("Id is missing", "Id")
+    pid = str(pid)
+    cust = _required_ref(obj, "CustomerRef")
+    when: date = day(obj, "TxnDate")  # type: ignore[assignment]
+    cur = currency_of(obj, home)
+    method = ref(obj, "PaymentMethodRef")
+    method_name = (obj.get("PaymentMethodRef") or {}).get("name") if method else None
+    reference = str(obj["PaymentRefNum"]) if obj.get("PaymentRefNum") else None
+    cash = money(obj, "TotalAmt", ZERO)
+    links = _links(obj)
+    credits = [(amt, txn) for amt, kind, txn in links if kind == "CreditMemo" and amt > 0]
+    credit_left = sum((amt for amt, _ in credits), ZERO)
+    credit_refs = ", ".join(f"CreditMemo {txn}" for _, txn in credits) or None
+    cash_left = cash
+    rows: dict[tuple[str | None, str, date], Decimal] = {}
+    refs: dict[tuple[str | None, str, date], str | None] = {}
+
+    def add(invoice_id: str | None, kind: str, on: date, amount: Decimal, text: str | None) -> None:
+        if amount <= 0:
+            return
+        key = (invoice_id, kind, on)
+        rows[key] = rows.get(key, ZERO) + amount
+        refs.setdefault(key, text)
+
+    for amount, kind, txn in links:
+        if kind != "Invoice" or amount <= 0:
+            continue
+        from_credit = min(amount, credit_left)
+        credit_left -= from_credit
+        add(txn, "credit", when, from_credit, credit_refs)
+        rest = amount - from_credit
+        from_cash = min(rest, cash_left) if cash_left > 0 else ZERO
+        cash_left -= from_cash
+        # More applied than funded (e.g. JournalEntry credits): keep QuickBooks' figure.
+        add(txn, "payment", when, rest, reference)
+    refunds = []
+    for amount, kind, txn in links:
+        if kind in REFUND_TYPES and amount > 0:
+            purchase = (purchases or {}).get(txn)
+            on = day(purchase, "TxnDate", required=False) if purchase else None
+            refunds.append((amount, kind, txn, on or when))
+    add(None, "payment", when, cash_left, reference)
+    add(None, "credit", when, credit_left, credit_refs)
+    for amount, kind, txn, on in refunds:
+        add(None, "refund", on, amount, f"{kind} {txn}")
+    return [
+        Allocation(
+            payment_id=pid,
+            customer_id=cust,
+            date=on,
+            amount=amount,
+            invoice_id=invoice_id,
+            kind=kind,
+            currency=cur,
+            method=str(method_name) if method_name else None,
+            reference=refs[(invoice_id, kind, on)],
+            origin=origin("Payment", obj),
+        )
+        for (invoice_id, kind, on), amount in rows.items()
+    ]

@@ -1,0 +1,307 @@
+"""``collectctl sync quickbooks``: full snapshots and incremental (CDC) batches.
+
+:func:`read` decides the mode *before* returning (a CDC window that is too old or hits the
+1000-object cap turns into a full snapshot), then streams records lazily:
+
+* full — Preferences (home currency, and the server ``time`` that becomes the cursor), then every
+  Customer (``WHERE Active IN (true, false)``), Invoice, CreditMemo and Payment, paged with
+  ``ORDERBY Id``; Purchases linked from Payment refund lines are fetched to date the refunds;
+* incremental — one CDC call for Customer, Invoice, Payment, CreditMemo, Purchase and RefundReceipt
+  since the cursor minus an overlap; deleted objects become :class:`Deletion` records.
+
+The cursor is always a server ``time`` (never the local clock): the first response of a full sync
+(anything changed during the scan is seen again next time) or the CDC response's.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from collectctl.errors import SourceError
+from collectctl.records import Cursor, Deletion, Problem, Record, SourceBatch, SyncRequest
+from collectctl_quickbooks import mapping
+from collectctl_quickbooks.client import QBOClient
+from collectctl_quickbooks.settings import Settings, load_settings
+
+log = logging.getLogger("collectctl.quickbooks")
+
+CDC_ENTITIES = ("Customer", "Invoice", "Payment", "CreditMemo", "Purchase", "RefundReceipt")
+CDC_CAP = 1000
+#: How many Purchase ids go into one ``WHERE Id IN (...)`` query.
+PURCHASE_CHUNK = 100
+
+
+def read(
+    request: SyncRequest, client_factory: Callable[[Settings], QBOClient] = QBOClient
+) -> SourceBatch:
+    """The ``read`` function of the ``quickbooks`` source (:class:`collectctl.records.Source`)."""
+    settings = load_settings(request.env, request.config, request.profile_dir)
+    full = bool(request.options.get("full")) or request.full or not request.cursor
+    client = client_factory(settings)
+    try:
+        prefs = client.preferences()
+        home = mapping.home_currency(prefs)
+        server_time = str(prefs.get("time") or "")
+        if not server_time:
+            raise SourceError("QuickBooks preferences response has no server time")
+        if not full:
+            assert request.cursor
+            since = _since(request.cursor, server_time, settings)
+            if since is None:
+                log.info("QuickBooks cursor %s is too old for CDC: full sync", request.cursor)
+            else:
+                body = client.cdc(CDC_ENTITIES, since)
+                changes = _cdc_changes(body)
+                count = sum(len(objs) for objs in changes.values())
+                if count >= CDC_CAP:
+                    log.info("CDC returned %d objects (the cap): full sync instead", count)
+                else:
+                    cursor = str(body.get("time") or "")
+                    if not cursor:
+                        raise SourceError("QuickBooks CDC response has no server time")
+                    return SourceBatch(
+                        complete=False,
+                        records=_closing(
+                            client, _incremental(client, changes, home, cursor, request)
+                        ),
+                        description=f"QuickBooks company {client.realm_id} (changes since {since})",
+                    )
+        return SourceBatch(
+            complete=True,
+            records=_closing(client, _full(client, home, server_time, request)),
+            description=f"QuickBooks company {client.realm_id} (full)",
+        )
+    except BaseException:
+        client.close()
+        raise
+
+
+def _closing(client: QBOClient, records: Iterator[Record]) -> Iterator[Record]:
+    try:
+        yield from records
+    finally:
+        client.close()
+
+
+def _parse_time(value: str) -> datetime | None:
+    try:
+        parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else None
+
+
+def _since(cursor: str, server_time: str, settings: Settings) -> str | None:
+    """``changedSince`` for a cursor (minus the overlap), or ``None`` when it is too old."""
+    at = _parse_time(cursor)
+    now = _parse_time(server_time)
+    if at is None or now is None:
+        log.info("unreadable QuickBooks cursor %r: full sync", cursor)
+        return None
+    if now - at > timedelta(days=settings.cdc_max_age_days):
+        return None
+    since = at - timedelta(minutes=settings.cdc_overlap_minutes)
+    return since.isoformat(timespec="seconds")
+
+
+def _cdc_changes(body: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """``{entity: [objects]}`` from a CDC body; raises SourceError on an unexpected shape."""
+    out: dict[str, list[dict[str, Any]]] = {name: [] for name in CDC_ENTITIES}
+    responses = body.get("CDCResponse")
+    if not isinstance(responses, list):
+        raise SourceError("QuickBooks CDC response has no CDCResponse list")
+    for cdc in responses:
+        for qr in (cdc or {}).get("QueryResponse") or []:
+            if not isinstance(qr, Mapping):
+                continue
+            for name, objs in qr.items():
+                if name in out and isinstance(objs, list):
+                    out[name].extend(o for o in objs if isinstance(o, dict))
+    return out
+
+
+def _latest(objs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One object per Id: the one with the highest SyncToken (a deletion stub wins over all)."""
+    best: dict[str, dict[str, Any]] = {}
+
+    def rank(o: Mapping[str, Any]) -> tuple[int, int]:
+        try:
+            token = int(o.get("SyncToken") or 0)
+        except (TypeError, ValueError):
+            token = 0
+        return (1 if o.get("status") == "Deleted" else 0, token)
+
+    for obj in objs:
+        oid = str(obj.get("Id") or "")
+        if oid and (oid not in best or rank(obj) >= rank(best[oid])):
+            best[oid] = obj
+    return list(best.values())
+
+
+def _problem(entity: str, obj: Mapping[str, Any], exc: mapping.MappingError) -> Problem:
+    return Problem(
+        origin=mapping.origin(entity, obj), message=exc.message, column=exc.column, value=exc.value
+    )
+
+
+class _Counter:
+    def __init__(self, request: SyncRequest) -> None:
+        self.n = 0
+        self.progress = request.progress
+
+    def __call__(self, record: Record) -> Record:
+        self.n += 1
+        if self.progress and self.n % 200 == 0:
+            self.progress(self.n)
+        return record
+
+
+def _purchases(client: QBOClient, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """The Purchases (refund checks) with these ids, fetched in chunks."""
+    found: dict[str, dict[str, Any]] = {}
+    ordered = sorted(ids, key=lambda s: (len(s), s))
+    for i in range(0, len(ordered), PURCHASE_CHUNK):
+        chunk = ordered[i : i + PURCHASE_CHUNK]
+        where = "Id IN (" + ", ".join("'" + x.replace("'", "\\'") + "'" for x in chunk) + ")"
+        for obj in client.query("Purchase", where):
+            found[str(obj.get("Id"))] = obj
+    return found
+
+
+def _payments(
+    client: QBOClient, payments: list[dict[str, Any]], home: str | None
+) -> Iterator[Record]:
+    """Allocations (or a Deletion when a Payment now allocates nothing) for these Payments."""
+    wanted: set[str] = set()
+    for obj in payments:
+        wanted |= mapping.refund_purchase_ids(obj)
+    purchases = _purchases(client, wanted) if wanted else {}
+    for obj in payments:
+        try:
+            allocations = mapping.payment_allocations(obj, home, purchases)
+        except mapping.MappingError as exc:
+            yield _problem("Payment", obj, exc)
+            continue
+        if allocations:
+            yield from allocations
+        else:
+            yield Deletion(kind="payment", id=str(obj["Id"]))
+
+
+def _full(
+    client: QBOClient, home: str | None, cursor: str, request: SyncRequest
+) -> Iterator[Record]:
+    count = _Counter(request)
+    seen: set[tuple[str, str]] = set()
+
+    def fresh(entity: str, obj: Mapping[str, Any]) -> bool:
+        key = (entity, str(obj.get("Id")))
+        if key in seen:
+            return False
+        seen.add(key)
+        return True
+
+    for obj in client.query("Customer", "Active IN (true, false)"):
+        if fresh("Customer", obj):
+            try:
+                yield count(mapping.customer(obj, home))
+            except mapping.MappingError as exc:
+                yield _problem("Customer", obj, exc)
+    for obj in client.query("Invoice"):
+        if fresh("Invoice", obj):
+            try:
+                yield count(mapping.invoice(obj, home))
+            except mapping.MappingError as exc:
+                yield _problem("Invoice", obj, exc)
+    for obj in client.query("CreditMemo"):
+        if fresh("CreditMemo", obj):
+            try:
+                for record in mapping.credit_memo_allocations(obj, home):
+                    yield count(record)
+            except mapping.MappingError as exc:
+                yield _problem("CreditMemo", obj, exc)
+    with_refunds: list[dict[str, Any]] = []
+    for obj in client.query("Payment"):
+        if not fresh("Payment", obj):
+            continue
+        if mapping.refund_purchase_ids(obj):
+            with_refunds.append(obj)  # dated by their Purchases, fetched below in chunks
+            continue
+        for record in _payments(client, [obj], home):
+            if not isinstance(record, Deletion):  # a complete batch needs no deletions
+                yield count(record)
+    for record in _payments(client, with_refunds, home):
+        if not isinstance(record, Deletion):
+            yield count(record)
+    if request.progress:
+        request.progress(count.n)
+    yield Cursor(cursor)
+
+
+def _incremental(
+    client: QBOClient,
+    changes: dict[str, list[dict[str, Any]]],
+    home: str | None,
+    cursor: str,
+    request: SyncRequest,
+) -> Iterator[Record]:
+    count = _Counter(request)
+    deleted: list[Deletion] = []
+    live: dict[str, list[dict[str, Any]]] = {}
+    for entity, objs in changes.items():
+        live[entity] = []
+        for obj in _latest(objs):
+            if obj.get("status") == "Deleted":
+                oid = str(obj["Id"])
+                if entity == "Invoice":
+                    deleted.append(Deletion(kind="invoice", id=oid))
+                elif entity == "Payment":
+                    deleted.append(Deletion(kind="payment", id=oid))
+                elif entity == "CreditMemo":
+                    deleted.append(Deletion(kind="payment", id=mapping.credit_memo_id(oid)))
+                elif entity == "Customer":
+                    deleted.append(Deletion(kind="customer", id=oid))
+            else:
+                live[entity].append(obj)
+    # Payments first lose what they allocated, then invoices and customers may go.
+    for record in deleted:
+        if record.kind == "payment":
+            yield count(record)
+    for obj in live["Customer"]:
+        try:
+            yield count(mapping.customer(obj, home))
+        except mapping.MappingError as exc:
+            yield _problem("Customer", obj, exc)
+    for obj in live["Invoice"]:
+        try:
+            yield count(mapping.invoice(obj, home))
+        except mapping.MappingError as exc:
+            yield _problem("Invoice", obj, exc)
+    for obj in live["CreditMemo"]:
+        try:
+            allocations = mapping.credit_memo_allocations(obj, home)
+        except mapping.MappingError as exc:
+            yield _problem("CreditMemo", obj, exc)
+            continue
+        if allocations:
+            yield from map(count, allocations)
+        else:
+            yield count(Deletion(kind="payment", id=mapping.credit_memo_id(str(obj["Id"]))))
+    for record in _payments(client, live["Payment"], home):
+        yield count(record)
+    for record in deleted:
+        if record.kind != "payment":
+            yield count(record)
+    if live["Purchase"] or live["RefundReceipt"]:
+        log.debug(
+            "CDC: %d Purchase and %d RefundReceipt changes (Purchases date refunds through "
+            "their Payments; RefundReceipts do not touch receivables)",
+            len(live["Purchase"]),
+            len(live["RefundReceipt"]),
+        )
+    if request.progress:
+        request.progress(count.n)
+    yield Cursor(cursor)
