@@ -1,0 +1,182 @@
+"""The aged-receivables report: ledger aggregates + domain buckets -> the contract's rows.
+
+``by customer``: one row per customer and currency (``customer_id, customer, currency, <buckets>,
+unapplied, total``). ``by invoice``: one row per open invoice (``invoice_id, number, customer_id,
+customer, currency, issue_date, due_date, days, bucket, amount, balance``). Totals are per currency
+and always sum the rows shown. Money leaves here as Decimals with the currency's decimals.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from collectctl.domain.aging import bucket_index, bucket_names, totals_by_currency
+from collectctl.ledger.aging import customer_lines, customer_names, open_invoices
+from collectctl.money import from_minor
+from collectctl.output import Column, Report
+
+INVOICE_KEYS = (
+    "invoice_id",
+    "number",
+    "customer_id",
+    "customer",
+    "currency",
+    "issue_date",
+    "due_date",
+    "days",
+    "bucket",
+    "amount",
+    "balance",
+)
+
+
+def _passes(total_minor: int, currency: str, min_balance: Decimal | None) -> bool:
+    return min_balance is None or from_minor(total_minor, currency) >= min_balance
+
+
+def by_customer(
+    conn: sqlite3.Connection,
+    as_of: date,
+    bounds: Sequence[int],
+    *,
+    basis: str = "due",
+    currency: str | None = None,
+    min_balance: Decimal | None = None,
+) -> dict[str, Any]:
+    """The JSON document of ``collectctl aging`` (``--by customer``)."""
+    names = bucket_names(bounds)
+    lines = customer_lines(conn, as_of, bounds, basis=basis, currency=currency)
+    lines = [ln for ln in lines if _passes(ln.total, ln.currency, min_balance)]
+    who = customer_names(conn, [ln.customer_key for ln in lines])
+    lines.sort(
+        key=lambda ln: (who[ln.customer_key][1].casefold(), ln.currency, who[ln.customer_key][0])
+    )
+    rows = []
+    for ln in lines:
+        ext, name = who[ln.customer_key]
+        row: dict[str, Any] = {"customer_id": ext, "customer": name, "currency": ln.currency}
+        for label, value in zip(names, ln.buckets, strict=True):
+            row[label] = from_minor(value, ln.currency)
+        row["unapplied"] = from_minor(ln.unapplied, ln.currency)
+        row["total"] = from_minor(ln.total, ln.currency)
+        rows.append(row)
+    totals = []
+    for t in totals_by_currency(
+        ((ln.currency, ln.buckets, ln.unapplied) for ln in lines), len(names)
+    ):
+        total: dict[str, Any] = {"currency": t.currency}
+        for label, value in zip(names, t.buckets, strict=True):
+            total[label] = from_minor(value, t.currency)
+        total["unapplied"] = from_minor(t.unapplied, t.currency)
+        total["total"] = from_minor(t.total, t.currency)
+        totals.append(total)
+    return {"as_of": as_of, "basis": basis, "buckets": names, "rows": rows, "totals": totals}
+
+
+def by_invoice(
+    conn: sqlite3.Connection,
+    as_of: date,
+    bounds: Sequence[int],
+    *,
+    basis: str = "due",
+    currency: str | None = None,
+    min_balance: Decimal | None = None,
+) -> dict[str, Any]:
+    """The JSON document of ``collectctl aging --by invoice``."""
+    names = bucket_names(bounds)
+    invoices = [
+        inv
+        for inv in open_invoices(conn, as_of, currency=currency)
+        if _passes(inv.balance, inv.currency, min_balance)
+    ]
+    invoices.sort(
+        key=lambda i: (i.customer.casefold(), i.customer_id, i.due_date, i.number, i.invoice_id)
+    )
+    rows = []
+    sums = []
+    for inv in invoices:
+        basis_date = inv.due_date if basis == "due" else inv.issue_date
+        days = (as_of - basis_date).days
+        k = bucket_index(days, bounds)
+        rows.append(
+            {
+                "invoice_id": inv.invoice_id,
+                "number": inv.number,
+                "customer_id": inv.customer_id,
+                "customer": inv.customer,
+                "currency": inv.currency,
+                "issue_date": inv.issue_date,
+                "due_date": inv.due_date,
+                "days": days,
+                "bucket": names[k],
+                "amount": from_minor(inv.amount, inv.currency),
+                "balance": from_minor(inv.balance, inv.currency),
+            }
+        )
+        buckets = [0] * len(names)
+        buckets[k] = inv.balance
+        sums.append((inv.currency, buckets, 0))
+    totals = []
+    for t in totals_by_currency(sums, len(names)):
+        total: dict[str, Any] = {"currency": t.currency}
+        for label, value in zip(names, t.buckets, strict=True):
+            total[label] = from_minor(value, t.currency)
+        total["total"] = from_minor(t.total, t.currency)
+        totals.append(total)
+    return {"as_of": as_of, "basis": basis, "buckets": names, "rows": rows, "totals": totals}
+
+
+def to_report(document: dict[str, Any], by: str) -> Report:
+    """Wrap an aging document in a :class:`Report` for any output format."""
+    names = document["buckets"]
+    money = [Column(n, kind="money") for n in names]
+    if by == "invoice":
+        columns = [
+            Column("invoice_id"),
+            Column("number"),
+            Column("customer_id"),
+            Column("customer"),
+            Column("currency"),
+            Column("issue_date", kind="date"),
+            Column("due_date", kind="date"),
+            Column("days", kind="int"),
+            Column("bucket"),
+            Column("amount", kind="money"),
+            Column("balance", kind="money"),
+        ]
+        # Human formats show each currency's total under the balance column.
+        human_totals = [
+            {"currency": t["currency"], "balance": t["total"]} for t in document["totals"]
+        ]
+        return Report(
+            columns=columns,
+            rows=document["rows"],
+            totals=human_totals,
+            totals_columns=[Column("currency"), Column("balance", kind="money")],
+            document=document,
+        )
+    columns = [
+        Column("customer_id"),
+        Column("customer"),
+        Column("currency"),
+        *money,
+        Column("unapplied", kind="money"),
+        Column("total", kind="money"),
+    ]
+    totals_columns = [
+        Column("currency"),
+        *money,
+        Column("unapplied", kind="money"),
+        Column("total", kind="money"),
+    ]
+    return Report(
+        columns=columns,
+        rows=document["rows"],
+        totals=document["totals"],
+        totals_columns=totals_columns,
+        document=document,
+    )

@@ -1,0 +1,91 @@
+"""The application context: the selected profile, its config, secrets and ledger.
+
+Commands (core and plugins) reach it through :func:`current_app`::
+
+    from collectctl.app import current_app
+
+    app = current_app()
+    app.profile_dir, app.config, app.env, app.debug, app.today()
+
+Everything is loaded lazily, on first use, so ``--help`` costs nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collectctl.ledger.connection import Ledger
+
+
+class App:
+    """One invocation of collectctl: which profile, whether ``--debug``."""
+
+    def __init__(self, profile: str | None = None, debug: bool = False) -> None:
+        from collectctl.home import DEFAULT_PROFILE
+
+        self.profile_name = profile or DEFAULT_PROFILE
+        self.debug = debug
+        self._ledger: Ledger | None = None
+
+    @cached_property
+    def profile_dir(self) -> Path:
+        """The profile's directory (``default`` is created on first use; others must exist)."""
+        from collectctl.home import profile_dir
+
+        return profile_dir(self.profile_name)
+
+    @cached_property
+    def config(self) -> Mapping[str, Any]:
+        """The profile's config.toml merged over the defaults."""
+        from collectctl.home import load_config
+
+        return load_config(self.profile_dir)
+
+    @cached_property
+    def env(self) -> Mapping[str, str]:
+        """Environment variables with ``.env`` secrets merged in (contract precedence)."""
+        from collectctl.home import load_env
+
+        return load_env(self.profile_dir)
+
+    def today(self) -> date:
+        """Today's date in the profile's ``timezone`` (the machine's when unset)."""
+        tz = self.config.get("timezone")
+        if tz:
+            from zoneinfo import ZoneInfo
+
+            return datetime.now(ZoneInfo(tz)).date()
+        return datetime.now().astimezone().date()
+
+    @property
+    def ledger_path(self) -> Path:
+        return self.profile_dir / "ledger.db"
+
+    def ledger(self) -> Ledger:
+        """The profile's ledger, opened (and migrated) on first use."""
+        if self._ledger is None:
+            from collectctl.ledger.connection import Ledger
+
+            self._ledger = Ledger.open(self.ledger_path)
+        return self._ledger
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+            self._ledger = None
+
+
+def current_app() -> App:
+    """The :class:`App` of the running command (raises RuntimeError outside a command)."""
+    import click
+
+    ctx = click.get_current_context()
+    app = ctx.find_object(App)
+    if app is None:
+        app = ctx.ensure_object(App)
+    return app

@@ -1,0 +1,147 @@
+"""The ``collectctl`` root command: global options, lazy command loading, errors and exit codes.
+
+Core commands are imported only when invoked (``CORE_COMMANDS`` maps each name to its module and
+one-line help), and plugin commands are listed from the discovery cache, so ``collectctl --help``
+imports click and nothing heavy.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from collectctl import __version__
+
+#: name -> (module, attribute, one-line help). Order is the order in ``--help``.
+CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "aging": (
+        "collectctl.commands.aging",
+        "aging",
+        "Who owes what, by how late (aged receivables).",
+    ),
+    "sync": (
+        "collectctl.commands.sync",
+        "sync",
+        "Bring the books in from your sources (CSV, ...).",
+    ),
+    "status": ("collectctl.commands.status", "status", "Sources, last syncs and ledger size."),
+    "profile": (
+        "collectctl.commands.profile",
+        "profile",
+        "Create, list, show and remove profiles.",
+    ),
+    "plugins": ("collectctl.commands.plugins", "plugins", "Installed plugins and their hooks."),
+}
+
+
+class UserError(click.ClickException):
+    """A :class:`~collectctl.errors.CollectctlError` on its way to the terminal."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+class RootGroup(click.Group):
+    """Loads core commands on demand and plugin commands when first needed."""
+
+    _plugin_commands_loaded = False
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        from collectctl.plugins.manager import cached_commands
+
+        names = list(CORE_COMMANDS)
+        names += sorted(n for n in cached_commands() if n not in CORE_COMMANDS)
+        return names
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.commands:
+            return self.commands[name]
+        spec = CORE_COMMANDS.get(name)
+        if spec is not None:
+            import importlib
+
+            command = getattr(importlib.import_module(spec[0]), spec[1])
+            self.add_command(command, name)
+            return command
+        if not self._plugin_commands_loaded:
+            from collectctl.plugins.manager import add_plugin_commands
+
+            RootGroup._plugin_commands_loaded = True
+            add_plugin_commands(self, set(CORE_COMMANDS))
+        return self.commands.get(name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from collectctl.plugins.manager import cached_commands
+
+        rows = [(name, spec[2]) for name, spec in CORE_COMMANDS.items()]
+        plugin_rows = sorted((n, h) for n, h in cached_commands().items() if n not in CORE_COMMANDS)
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+        if plugin_rows:
+            with formatter.section("Plugin commands"):
+                formatter.write_dl(plugin_rows)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        from collectctl.errors import CollectctlError
+
+        try:
+            return super().invoke(ctx)
+        except CollectctlError as exc:
+            if ctx.obj is not None and getattr(ctx.obj, "debug", False):
+                import traceback
+
+                traceback.print_exc()
+            raise UserError(exc.format(), exc.exit_code) from exc
+        finally:
+            app = ctx.obj
+            if app is not None and hasattr(app, "close"):
+                app.close()
+
+
+@click.group(cls=RootGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(
+    __version__, "--version", "-V", prog_name="collectctl", message="%(prog)s %(version)s"
+)
+@click.option(
+    "--profile",
+    "-p",
+    envvar="COLLECTCTL_PROFILE",
+    metavar="NAME",
+    help="Which set of books to use (default: 'default', or $COLLECTCTL_PROFILE).",
+)
+@click.option("--debug", is_flag=True, help="Show tracebacks and log requests on stderr.")
+@click.pass_context
+def cli(ctx: click.Context, profile: str | None, debug: bool) -> None:
+    """collectctl: get unpaid invoices paid.
+
+    Sync your books (CSV exports, QuickBooks Online), see who owes what and how late, and chase
+    it. State lives in $COLLECTCTL_HOME; each profile is one set of books.
+    """
+    from collectctl.app import App
+
+    if debug:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(name)s: %(message)s")
+    ctx.obj = App(profile=profile, debug=debug)
+
+
+def main() -> None:
+    """Console-script entry point: like ``cli()``, plus a one-line message for internal errors."""
+    try:
+        cli.main(prog_name="collectctl")
+    except Exception as exc:  # an unexpected bug: say so briefly, traceback only with --debug
+        if "--debug" in sys.argv[1:]:
+            raise
+        sys.stderr.write(
+            f"Error: internal error: {type(exc).__name__}: {exc}\n"
+            "Run again with --debug for the traceback, and please report it.\n"
+        )
+        sys.exit(1)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

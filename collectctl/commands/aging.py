@@ -1,0 +1,83 @@
+"""``collectctl aging``: who owes what, by how late (contracts §3)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import click
+
+from collectctl.commands.options import AMOUNT, CURRENCY, as_of_option, emit, output_option
+
+
+class BucketsType(click.ParamType):
+    """Comma-separated upper bounds in days, e.g. ``30,60,90``."""
+
+    name = "buckets"
+
+    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+        from collectctl.domain.aging import parse_bounds
+
+        if isinstance(value, tuple):
+            return value
+        try:
+            return parse_bounds(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+@click.command()
+@as_of_option
+@click.option(
+    "--basis",
+    type=click.Choice(["due", "issue"]),
+    default="due",
+    show_default=True,
+    help="Age from the due date (collections) or the issue date (credit analysis).",
+)
+@click.option(
+    "--buckets",
+    type=BucketsType(),
+    default="30,60,90",
+    show_default=True,
+    help="Upper bounds of the buckets in days.",
+)
+@click.option(
+    "--by",
+    type=click.Choice(["customer", "invoice"]),
+    default="customer",
+    show_default=True,
+    help="One row per customer and currency, or per open invoice.",
+)
+@click.option("--currency", type=CURRENCY, default=None, help="Only this currency (no conversion).")
+@click.option(
+    "--min-balance",
+    type=AMOUNT,
+    default=None,
+    metavar="AMOUNT",
+    help="Leave out rows whose total (or balance, --by invoice) is below AMOUNT.",
+)
+@output_option
+def aging(
+    as_of,
+    basis: str,
+    buckets: tuple[int, ...],
+    by: str,
+    currency: str | None,
+    min_balance: Decimal | None,
+    fmt: str,
+) -> None:  # type: ignore[no-untyped-def]
+    """Aged receivables: open balances by how many days past due.
+
+    Only invoices issued and payments dated on or before --as-of count, so any past date is
+    reconstructed exactly. Unapplied credit is shown as a negative 'unapplied' column and netted
+    into 'total'. One row per customer and currency; totals per currency; never converted.
+    """
+    from collectctl import aging_report
+    from collectctl.app import current_app
+
+    app = current_app()
+    day = as_of or app.today()
+    conn = app.ledger().conn
+    build = aging_report.by_invoice if by == "invoice" else aging_report.by_customer
+    document = build(conn, day, buckets, basis=basis, currency=currency, min_balance=min_balance)
+    emit(aging_report.to_report(document, by), fmt)

@@ -1,0 +1,133 @@
+"""Shared click options and parameter types, and the one rendering path for every command.
+
+``@output_option`` gives every listing the same ``--format table|csv|json|md`` option (default
+``table``, or ``$COLLECTCTL_FORMAT``); plugin formats are accepted too. ``emit`` renders a
+:class:`~collectctl.output.Report` with the chosen format.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from datetime import date
+from decimal import Decimal
+from typing import Any, TypeVar
+
+import click
+
+from collectctl.output import Report
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class FormatType(click.ParamType):
+    """A registered output format name (checked against the plugins only when given)."""
+
+    name = "format"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "[table|csv|json|md]"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        from collectctl.plugins.manager import formats
+
+        text = str(value).strip().lower()
+        known = formats()
+        if text not in known:
+            self.fail(
+                f"{value!r} is not a format; choose from {', '.join(sorted(known))}", param, ctx
+            )
+        return text
+
+
+class DateType(click.ParamType):
+    """An ISO date, ``YYYY-MM-DD``; also ``today``."""
+
+    name = "date"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, date) or value is None:
+            return value
+        text = str(value).strip()
+        if text.lower() == "today":
+            from collectctl.app import current_app
+
+            return current_app().today()
+        try:
+            if len(text) != 10:
+                raise ValueError
+            return date.fromisoformat(text)
+        except ValueError:
+            self.fail(f"{value!r} is not a date in the form YYYY-MM-DD", param, ctx)
+
+
+class AmountType(click.ParamType):
+    """A plain decimal amount such as ``1500`` or ``99.95`` (never parsed through float)."""
+
+    name = "amount"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, Decimal):
+            return value
+        from collectctl.money import MoneyError, parse_decimal
+
+        try:
+            return parse_decimal(str(value))
+        except MoneyError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class CurrencyType(click.ParamType):
+    """An ISO 4217 currency code (case-insensitive)."""
+
+    name = "currency"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        from collectctl.money import MoneyError, exponent
+
+        code = str(value).strip().upper()
+        try:
+            exponent(code)
+        except MoneyError as exc:
+            self.fail(str(exc), param, ctx)
+        return code
+
+
+DATE = DateType()
+AMOUNT = AmountType()
+CURRENCY = CurrencyType()
+
+
+def output_option(func: F) -> F:
+    """Add ``--format/-f`` (table, csv, json, md or a plugin's) to a command."""
+    return click.option(
+        "--format",
+        "-f",
+        "fmt",
+        type=FormatType(),
+        default="table",
+        envvar="COLLECTCTL_FORMAT",
+        show_envvar=True,
+        help="Output format: table (default), csv, json or md.",
+    )(func)
+
+
+def as_of_option(func: F) -> F:
+    """Add ``--as-of DATE`` (default: today in the profile's time zone)."""
+    return click.option(
+        "--as-of",
+        "as_of",
+        type=DATE,
+        default=None,
+        help="Report as of this date (default: today in the profile's time zone).",
+    )(func)
+
+
+def emit(report: Report, fmt: str) -> None:
+    """Render ``report`` in format ``fmt`` to standard output."""
+    from collectctl.plugins.manager import formats
+
+    formats()[fmt].render(report, sys.stdout)

@@ -1,0 +1,106 @@
+"""Aging: bucket definitions and the assembly of aged-receivable rows (pure; contracts §3).
+
+Amounts are integer minor units until :func:`present` turns them into Decimals. "Days" are whole
+calendar days: ``as_of − due_date`` (basis ``due``) or ``as_of − issue_date`` (basis ``issue``);
+``current`` is days ≤ 0, and each bound is an inclusive upper limit (``1-30``, ``31-60``, ...).
+"""
+
+from __future__ import annotations
+
+import bisect
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+DEFAULT_BOUNDS: tuple[int, ...] = (30, 60, 90)
+
+
+def parse_bounds(text: str) -> tuple[int, ...]:
+    """``"30,60,90"`` -> ``(30, 60, 90)``; bounds must be whole days > 0, strictly increasing."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if not parts:
+        raise ValueError("give at least one bound, e.g. 30,60,90")
+    try:
+        bounds = tuple(int(p) for p in parts)
+    except ValueError:
+        raise ValueError(f"{text!r}: bounds are whole numbers of days, e.g. 30,60,90") from None
+    if bounds[0] <= 0 or any(b <= a for a, b in itertools.pairwise(bounds)):
+        raise ValueError(f"{text!r}: bounds must be above 0 and strictly increasing")
+    return bounds
+
+
+def bucket_names(bounds: Sequence[int]) -> list[str]:
+    """``(30, 60, 90)`` -> ``["current", "1-30", "31-60", "61-90", "91+"]``."""
+    names = ["current"]
+    low = 1
+    for b in bounds:
+        names.append(f"{low}-{b}")
+        low = b + 1
+    names.append(f"{low}+")
+    return names
+
+
+def bucket_index(days: int, bounds: Sequence[int]) -> int:
+    """Index into :func:`bucket_names` for ``days`` past the basis date."""
+    if days <= 0:
+        return 0
+    return bisect.bisect_left(bounds, days) + 1
+
+
+def cutoffs(as_of: date, bounds: Sequence[int]) -> list[date]:
+    """Dates such that basis date ≥ cutoffs[k] means bucket ≤ k (``[as_of, as_of−30, ...]``).
+
+    Lets SQL pick a bucket with date comparisons instead of date arithmetic per row.
+    """
+    return [as_of] + [as_of - timedelta(days=b) for b in bounds]
+
+
+@dataclass
+class AgingLine:
+    """One (customer, currency) line in minor units: bucket balances and unapplied credit."""
+
+    customer_key: int
+    currency: str
+    buckets: list[int]
+    unapplied: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.buckets) + self.unapplied
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.buckets) and self.unapplied == 0
+
+
+@dataclass
+class Totals:
+    """Per-currency sums of the lines shown."""
+
+    currency: str
+    buckets: list[int]
+    unapplied: int = 0
+    balance: int = 0
+    rows: int = 0
+    extra: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.buckets) + self.unapplied
+
+
+def totals_by_currency(
+    lines: Iterable[tuple[str, Sequence[int], int]], n_buckets: int
+) -> list[Totals]:
+    """Sum ``(currency, buckets, unapplied)`` triples per currency, ordered by currency."""
+    acc: dict[str, Totals] = {}
+    for currency, buckets, unapplied in lines:
+        t = acc.get(currency)
+        if t is None:
+            t = acc[currency] = Totals(currency, [0] * n_buckets)
+        for i, v in enumerate(buckets):
+            t.buckets[i] += v
+        t.unapplied += unapplied
+        t.rows += 1
+    return [acc[c] for c in sorted(acc)]

@@ -1,0 +1,246 @@
+"""Where state lives: COLLECTCTL_HOME, profiles, config.toml and the .env precedence.
+
+Layout::
+
+    $COLLECTCTL_HOME/
+        profiles/<name>/config.toml   settings of one set of books
+        profiles/<name>/ledger.db     the SQLite ledger (WAL)
+        profiles/<name>/.env          optional secrets for this profile
+        cache/                        plugin discovery cache
+
+``COLLECTCTL_HOME`` comes from the real environment, else from ``.env`` in the working directory,
+else the platform's user data dir (``click.get_app_dir("collectctl")``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tomllib
+from collections.abc import Mapping
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from collectctl.errors import ConfigError, NotFoundError
+
+DEFAULT_PROFILE = "default"
+_PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+#: The settings every profile has, with their defaults (docs/configuration.md lists each key).
+DEFAULTS: dict[str, Any] = {
+    "currency": "USD",
+    "timezone": "",
+    "date_format": "%Y-%m-%d",
+    "default_terms_days": 30,
+    "creditor": {"name": "", "address": "", "email": "", "phone": "", "payment_details": ""},
+    "sources": {},
+    "smtp": {"host": "", "port": 587, "username": "", "from": "", "starttls": True},
+    "letters": {},
+    "plans": {"grace_days": 5, "max_missed": 1},
+    "dunning": {},
+}
+
+CONFIG_TEMPLATE = """\
+# collectctl profile settings. Every key and its default: docs/configuration.md
+currency = "USD"            # ISO 4217 code used when a customer has none
+timezone = ""               # IANA zone for "today" (e.g. "Europe/London"); empty = this machine's
+date_format = "%Y-%m-%d"    # how dates are written in CSV sources
+default_terms_days = 30     # due date = issue date + this, when neither invoice nor customer says
+
+[creditor]                  # you: printed on letters
+name = ""
+address = ""
+email = ""
+phone = ""
+payment_details = ""
+
+# [sources.csv]
+# dir = "~/books/export"    # `collectctl sync` (no argument) syncs every source listed here
+
+[plans]
+grace_days = 5
+max_missed = 1
+"""
+
+
+def _dotenv_value(path: Path, key: str) -> str | None:
+    if not path.is_file():
+        return None
+    from dotenv import dotenv_values
+
+    return dotenv_values(path).get(key)
+
+
+def home() -> Path:
+    """The root of all state (created if missing)."""
+    value = os.environ.get("COLLECTCTL_HOME") or _dotenv_value(
+        Path.cwd() / ".env", "COLLECTCTL_HOME"
+    )
+    if value:
+        root = Path(value).expanduser()
+    else:
+        import click
+
+        root = Path(click.get_app_dir("collectctl"))
+    root.mkdir(parents=True, exist_ok=True)
+    return root
+
+
+def profiles_dir() -> Path:
+    return home() / "profiles"
+
+
+def check_profile_name(name: str) -> str:
+    """Return ``name`` if it is a valid profile name, else raise ConfigError."""
+    if not _PROFILE_NAME.match(name):
+        raise ConfigError(
+            f"invalid profile name {name!r}",
+            hint="Use letters, digits, '.', '_' and '-' (up to 64 characters), starting with a "
+            "letter or digit.",
+        )
+    return name
+
+
+def profile_dir(name: str, *, create_default: bool = True) -> Path:
+    """The directory of profile ``name``.
+
+    The ``default`` profile is created on first use; any other profile must exist already, so a
+    typo never silently starts an empty book.
+    """
+    check_profile_name(name)
+    path = profiles_dir() / name
+    if path.is_dir():
+        return path
+    if name == DEFAULT_PROFILE and create_default:
+        return create_profile(name)
+    known = ", ".join(list_profiles()) or "none"
+    raise NotFoundError(
+        f"profile {name!r} does not exist (profiles: {known})",
+        hint=f"Create it with: collectctl profile create {name}",
+    )
+
+
+def create_profile(name: str) -> Path:
+    """Create profile ``name`` with a commented default config.toml; error if it exists."""
+    check_profile_name(name)
+    path = profiles_dir() / name
+    if path.exists():
+        raise ConfigError(f"profile {name!r} already exists at {path}")
+    tmp = profiles_dir() / f".{name}.creating"
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    (tmp / "config.toml").write_text(CONFIG_TEMPLATE, encoding="utf-8")
+    tmp.rename(path)
+    return path
+
+
+def list_profiles() -> list[str]:
+    """Names of existing profiles, sorted."""
+    root = profiles_dir()
+    if not root.is_dir():
+        return []
+    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def remove_profile(name: str) -> Path:
+    """Delete profile ``name`` and everything in it (its ledger included)."""
+    path = profile_dir(name, create_default=False)
+    shutil.rmtree(path)
+    return path
+
+
+def _merge(defaults: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(defaults)
+    for key, value in values.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """Read a profile's config.toml merged over :data:`DEFAULTS`, validating core keys."""
+    file = path / "config.toml"
+    values: dict[str, Any] = {}
+    if file.is_file():
+        try:
+            with file.open("rb") as fh:
+                values = tomllib.load(fh)
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(
+                f"{file}: {exc}", hint="Fix the TOML syntax (see docs/configuration.md)."
+            ) from None
+    config = _merge(DEFAULTS, values)
+    _validate(config, file)
+    return config
+
+
+def _validate(config: Mapping[str, Any], file: Path) -> None:
+    from collectctl.money import MoneyError, exponent
+
+    def bad(key: str, why: str) -> ConfigError:
+        return ConfigError(f"{file}: {key}: {why}", hint="See docs/configuration.md.")
+
+    currency = config["currency"]
+    if not isinstance(currency, str):
+        raise bad("currency", 'must be a string such as "USD"')
+    try:
+        exponent(currency)
+    except MoneyError as exc:
+        raise bad("currency", str(exc)) from None
+    terms = config["default_terms_days"]
+    if not isinstance(terms, int) or isinstance(terms, bool) or terms < 0:
+        raise bad("default_terms_days", f"must be a whole number of days >= 0, not {terms!r}")
+    tz = config["timezone"]
+    if not isinstance(tz, str):
+        raise bad("timezone", 'must be an IANA name such as "Europe/London"')
+    if tz:
+        check_timezone(tz, lambda why: bad("timezone", why))
+    fmt = config["date_format"]
+    if not isinstance(fmt, str) or not fmt:
+        raise bad("date_format", 'must be a strftime pattern such as "%Y-%m-%d"')
+    try:
+        sample = date(2026, 11, 30)
+        if datetime.strptime(sample.strftime(fmt), fmt).date() != sample:
+            raise ValueError
+    except ValueError:
+        raise bad("date_format", f"{fmt!r} does not round-trip a date") from None
+    if not isinstance(config["sources"], Mapping):
+        raise bad("sources", "must be a table of [sources.<name>] tables")
+
+
+def check_timezone(name: str, error: Any = None) -> None:
+    """Raise (``error(why)`` or ConfigError) when ``name`` is not a known IANA time zone."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        why = f'unknown time zone {name!r} (use an IANA name such as "America/New_York")'
+        raise (error(why) if error else ConfigError(why)) from None
+
+
+def load_env(path: Path) -> dict[str, str]:
+    """The environment with ``.env`` files merged in, by the contract's precedence.
+
+    The real environment wins, then ``.env`` in the working directory, then ``.env`` in the
+    profile directory. Only the working directory's ``.env`` may set ``COLLECTCTL_HOME``.
+    """
+    env: dict[str, str] = {}
+    files = [path / ".env", Path.cwd() / ".env"]  # lowest precedence first
+    present = [f for f in files if f.is_file()]
+    if present:
+        from dotenv import dotenv_values
+
+        for f in present:
+            for key, value in dotenv_values(f).items():
+                if value is None:
+                    continue
+                if key == "COLLECTCTL_HOME" and f.parent != Path.cwd():
+                    continue
+                env[key] = value
+    env.update(os.environ)
+    return env

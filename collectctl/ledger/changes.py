@@ -1,0 +1,346 @@
+"""Diff a staged batch against the ledger, and apply it in one transaction.
+
+:func:`diff` compares the staging tables (``st``) with this source's rows in the ledger and fills
+three TEMP tables of keys with an ``op`` of ``add``, ``change`` or ``remove``. It only reads, so it
+runs before the write lock is taken; :func:`apply` then writes exactly those rows, recomputes the
+allocated total of every touched invoice, stores the cursor and logs the sync — all inside the
+caller's write transaction.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+
+from collectctl.ledger.staging import _q
+
+CUSTOMER_FIELDS = (
+    "name",
+    "email",
+    "phone",
+    "address",
+    "kind",
+    "currency",
+    "timezone",
+    "terms_days",
+    "active",
+)
+INVOICE_FIELDS = (
+    "customer_ext",
+    "number",
+    "issue_date",
+    "due_date",
+    "currency",
+    "amount",
+    "void",
+    "description",
+    "source_balance",
+)
+ALLOCATION_FIELDS = (
+    "customer_ext",
+    "date",
+    "amount",
+    "currency",
+    "kind",
+    "method",
+    "reference",
+)
+ENTITIES = ("customers", "invoices", "allocations")
+
+
+@dataclass
+class Diff:
+    """Counts and example keys of what a sync adds, changes and removes, per entity."""
+
+    counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    examples: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def total(self, op: str) -> int:
+        return sum(c.get(op, 0) for c in self.counts.values())
+
+    @property
+    def empty(self) -> bool:
+        return not any(self.total(op) for op in ("add", "change", "remove"))
+
+
+def _ledger_views(conn: sqlite3.Connection, source: str) -> None:
+    src = _q(source)
+    for name in ("lv_customers", "lv_invoices", "lv_allocations"):
+        conn.execute(f"DROP VIEW IF EXISTS temp.{name}")
+    conn.execute(
+        f"""CREATE TEMP VIEW lv_customers AS
+        SELECT id, ext_id, {", ".join(CUSTOMER_FIELDS)} FROM main.customers WHERE source = {src}"""
+    )
+    conn.execute(
+        f"""CREATE TEMP VIEW lv_invoices AS
+        SELECT i.id, i.ext_id, c.ext_id AS customer_ext, i.number, i.issue_date, i.due_date,
+               i.currency, i.amount, i.void, i.description, i.source_balance
+        FROM main.invoices i JOIN main.customers c ON c.id = i.customer
+        WHERE i.source = {src}"""
+    )
+    conn.execute(
+        f"""CREATE TEMP VIEW lv_allocations AS
+        SELECT a.id, a.payment_id, a.invoice_ext, a.seq, c.ext_id AS customer_ext, a.date,
+               a.amount, a.currency, a.kind, a.method, a.reference
+        FROM main.allocations a JOIN main.customers c ON c.id = a.customer
+        WHERE a.source = {src}"""
+    )
+
+
+def _differs(fields: tuple[str, ...]) -> str:
+    return " OR ".join(f"s.{f} IS NOT l.{f}" for f in fields)
+
+
+def diff(conn: sqlite3.Connection, source: str, *, complete: bool, examples: int = 50) -> Diff:
+    """Compute what applying the staged batch would do (fills temp.d_customers/invoices/
+    allocations)."""
+    _ledger_views(conn, source)
+    for name in ENTITIES:
+        conn.execute(f"DROP TABLE IF EXISTS temp.d_{name}")
+    conn.execute("CREATE TEMP TABLE d_customers (ext_id TEXT PRIMARY KEY, op TEXT NOT NULL)")
+    conn.execute("CREATE TEMP TABLE d_invoices (ext_id TEXT PRIMARY KEY, op TEXT NOT NULL)")
+    conn.execute(
+        "CREATE TEMP TABLE d_allocations (payment_id TEXT, invoice_ext TEXT, seq INTEGER,"
+        " op TEXT NOT NULL, PRIMARY KEY (payment_id, invoice_ext, seq))"
+    )
+    x = conn.execute
+    # customers
+    x(
+        f"""INSERT INTO d_customers SELECT s.ext_id,
+               CASE WHEN l.id IS NULL THEN 'add' ELSE 'change' END
+            FROM st.s_customers s LEFT JOIN lv_customers l ON l.ext_id = s.ext_id
+            WHERE l.id IS NULL OR {_differs(CUSTOMER_FIELDS)}"""
+    )
+    x(
+        f"""INSERT INTO d_invoices SELECT s.ext_id,
+               CASE WHEN l.id IS NULL THEN 'add' ELSE 'change' END
+            FROM st.s_invoices s LEFT JOIN lv_invoices l ON l.ext_id = s.ext_id
+            WHERE l.id IS NULL OR {_differs(INVOICE_FIELDS)}"""
+    )
+    x(
+        f"""INSERT INTO d_allocations SELECT s.payment_id, s.invoice_ext, s.seq,
+               CASE WHEN l.id IS NULL THEN 'add' ELSE 'change' END
+            FROM st.s_allocations s LEFT JOIN lv_allocations l
+              ON l.payment_id = s.payment_id AND l.invoice_ext = s.invoice_ext AND l.seq = s.seq
+            WHERE l.id IS NULL OR {_differs(ALLOCATION_FIELDS)}"""
+    )
+    if complete:
+        x(
+            """INSERT INTO d_customers SELECT l.ext_id, 'remove' FROM lv_customers l
+               WHERE NOT EXISTS (SELECT 1 FROM st.s_customers s WHERE s.ext_id = l.ext_id)"""
+        )
+        x(
+            """INSERT INTO d_invoices SELECT l.ext_id, 'remove' FROM lv_invoices l
+               WHERE NOT EXISTS (SELECT 1 FROM st.s_invoices s WHERE s.ext_id = l.ext_id)"""
+        )
+        x(
+            """INSERT INTO d_allocations SELECT l.payment_id, l.invoice_ext, l.seq, 'remove'
+               FROM lv_allocations l WHERE NOT EXISTS (SELECT 1 FROM st.s_allocations s
+                 WHERE s.payment_id = l.payment_id AND s.invoice_ext = l.invoice_ext
+                   AND s.seq = l.seq)"""
+        )
+    else:
+        # Explicit deletions, and the cascade a removed customer or invoice implies.
+        x(
+            """INSERT OR IGNORE INTO d_customers SELECT l.ext_id, 'remove' FROM lv_customers l
+               WHERE l.ext_id IN (SELECT ext_id FROM st.s_deletions WHERE kind = 'customer')"""
+        )
+        x(
+            """INSERT OR IGNORE INTO d_invoices SELECT l.ext_id, 'remove' FROM lv_invoices l
+               WHERE l.ext_id IN (SELECT ext_id FROM st.s_deletions WHERE kind = 'invoice')
+                  OR l.customer_ext IN (SELECT ext_id FROM d_customers WHERE op = 'remove')"""
+        )
+        # A payment in the batch replaces all of its rows; a deleted payment loses them all.
+        x(
+            """INSERT OR IGNORE INTO d_allocations
+               SELECT l.payment_id, l.invoice_ext, l.seq, 'remove' FROM lv_allocations l
+               WHERE (l.payment_id IN (SELECT payment_id FROM st.s_allocations)
+                      AND NOT EXISTS (SELECT 1 FROM st.s_allocations s
+                          WHERE s.payment_id = l.payment_id AND s.invoice_ext = l.invoice_ext
+                            AND s.seq = l.seq))
+                  OR l.payment_id IN (SELECT ext_id FROM st.s_deletions WHERE kind = 'payment')
+                  OR l.customer_ext IN (SELECT ext_id FROM d_customers WHERE op = 'remove')"""
+        )
+    result = Diff()
+    for name in ENTITIES:
+        key = (
+            "payment_id || CASE WHEN invoice_ext != '' THEN ' -> ' || invoice_ext ELSE '' END"
+            if name == "allocations"
+            else "ext_id"
+        )
+        counts = {"add": 0, "change": 0, "remove": 0}
+        for op, n in x(f"SELECT op, COUNT(*) FROM temp.d_{name} GROUP BY op"):
+            counts[op] = n
+        result.counts[name] = counts
+        result.examples[name] = {}
+        for op in counts:
+            rows = x(
+                f"SELECT {key} FROM temp.d_{name} WHERE op = ? ORDER BY rowid LIMIT ?",
+                (op, examples),
+            ).fetchall()
+            result.examples[name][op] = [r[0] for r in rows]
+    return result
+
+
+def invoice_count(conn: sqlite3.Connection, source: str) -> int:
+    """How many invoices of ``source`` the ledger holds."""
+    return conn.execute("SELECT COUNT(*) FROM invoices WHERE source = ?", (source,)).fetchone()[0]
+
+
+def apply(conn: sqlite3.Connection, source: str) -> None:
+    """Write the diffed batch into the ledger (call inside a write transaction)."""
+    x = conn.execute
+    p = {"src": source}
+    x("DROP TABLE IF EXISTS temp.touched")
+    x("CREATE TEMP TABLE touched (id INTEGER PRIMARY KEY)")
+    # Invoices whose allocated total may change: their old and new allocations.
+    x(
+        """INSERT OR IGNORE INTO touched SELECT a.invoice FROM main.allocations a
+           JOIN temp.d_allocations d ON d.payment_id = a.payment_id
+            AND d.invoice_ext = a.invoice_ext AND d.seq = a.seq
+           WHERE a.source = :src AND a.invoice IS NOT NULL""",
+        p,
+    )
+    # 1. customers (added and changed)
+    sets = ", ".join(f"{f} = excluded.{f}" for f in CUSTOMER_FIELDS)
+    x(
+        f"""INSERT INTO customers (source, ext_id, {", ".join(CUSTOMER_FIELDS)})
+            SELECT :src, s.ext_id, {", ".join("s." + f for f in CUSTOMER_FIELDS)}
+            FROM st.s_customers s JOIN temp.d_customers d ON d.ext_id = s.ext_id
+            WHERE d.op != 'remove'
+            ON CONFLICT (source, ext_id) DO UPDATE SET {sets}""",
+        p,
+    )
+    # 2. invoices (added and changed)
+    inv_cols = [f for f in INVOICE_FIELDS if f != "customer_ext"]
+    sets = ", ".join(f"{f} = excluded.{f}" for f in ["customer", *inv_cols])
+    x(
+        f"""INSERT INTO invoices (source, ext_id, customer, {", ".join(inv_cols)})
+            SELECT :src, s.ext_id, c.id, {", ".join("s." + f for f in inv_cols)}
+            FROM st.s_invoices s JOIN temp.d_invoices d ON d.ext_id = s.ext_id
+            JOIN main.customers c ON c.source = :src AND c.ext_id = s.customer_ext
+            WHERE d.op != 'remove'
+            ON CONFLICT (source, ext_id) DO UPDATE SET {sets}""",
+        p,
+    )
+    x(
+        """INSERT OR IGNORE INTO touched SELECT i.id FROM main.invoices i
+           JOIN temp.d_invoices d ON d.ext_id = i.ext_id
+           WHERE i.source = :src AND d.op != 'remove'""",
+        p,
+    )
+    # 3. allocations: remove, then add and change
+    x(
+        """DELETE FROM allocations WHERE source = :src AND id IN (
+             SELECT a.id FROM main.allocations a JOIN temp.d_allocations d
+               ON d.payment_id = a.payment_id AND d.invoice_ext = a.invoice_ext AND d.seq = a.seq
+             WHERE a.source = :src AND d.op = 'remove')""",
+        p,
+    )
+    alloc_cols = [f for f in ALLOCATION_FIELDS if f != "customer_ext"]
+    sets = ", ".join(f"{f} = excluded.{f}" for f in ["customer", "invoice", *alloc_cols])
+    x(
+        f"""INSERT INTO allocations
+              (source, payment_id, invoice_ext, seq, customer, invoice, {", ".join(alloc_cols)})
+            SELECT :src, s.payment_id, s.invoice_ext, s.seq, c.id, i.id,
+                   {", ".join("s." + f for f in alloc_cols)}
+            FROM st.s_allocations s
+            JOIN temp.d_allocations d ON d.payment_id = s.payment_id
+             AND d.invoice_ext = s.invoice_ext AND d.seq = s.seq
+            JOIN main.customers c ON c.source = :src AND c.ext_id = s.customer_ext
+            LEFT JOIN main.invoices i ON s.invoice_ext != '' AND i.source = :src
+             AND i.ext_id = s.invoice_ext
+            WHERE d.op != 'remove'
+            ON CONFLICT (source, payment_id, invoice_ext, seq) DO UPDATE SET {sets}""",
+        p,
+    )
+    x(
+        """INSERT OR IGNORE INTO touched SELECT a.invoice FROM main.allocations a
+           JOIN temp.d_allocations d ON d.payment_id = a.payment_id
+            AND d.invoice_ext = a.invoice_ext AND d.seq = a.seq
+           WHERE a.source = :src AND a.invoice IS NOT NULL AND d.op != 'remove'""",
+        p,
+    )
+    # 4. removed invoices: allocations still pointing at them become unapplied (incremental).
+    x(
+        """UPDATE allocations SET invoice = NULL WHERE invoice IN (
+             SELECT i.id FROM main.invoices i JOIN temp.d_invoices d ON d.ext_id = i.ext_id
+             WHERE i.source = :src AND d.op = 'remove')""",
+        p,
+    )
+    x(
+        """DELETE FROM invoices WHERE source = :src
+           AND ext_id IN (SELECT ext_id FROM temp.d_invoices WHERE op = 'remove')""",
+        p,
+    )
+    # Allocations that name an invoice added in this batch but were stored unlinked.
+    x(
+        """UPDATE allocations SET invoice = (SELECT i.id FROM main.invoices i
+               WHERE i.source = allocations.source AND i.ext_id = allocations.invoice_ext)
+           WHERE source = :src AND invoice IS NULL AND invoice_ext != ''
+             AND invoice_ext IN (SELECT ext_id FROM temp.d_invoices WHERE op = 'add')""",
+        p,
+    )
+    # 5. removed customers
+    x(
+        """DELETE FROM customers WHERE source = :src
+           AND ext_id IN (SELECT ext_id FROM temp.d_customers WHERE op = 'remove')""",
+        p,
+    )
+    # 6. allocated totals of touched invoices
+    x(
+        """UPDATE invoices SET allocated = COALESCE(
+               (SELECT SUM(a.amount) FROM allocations a WHERE a.invoice = invoices.id), 0)
+           WHERE id IN (SELECT id FROM temp.touched)"""
+    )
+
+
+def store_cursor(conn: sqlite3.Connection, source: str, cursor: str | None, when: str) -> None:
+    """Remember ``cursor`` for ``source`` (same transaction as the data it covers)."""
+    conn.execute(
+        """INSERT INTO sync_cursors (source, cursor, updated_at) VALUES (?, ?, ?)
+           ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor,
+                                              updated_at = excluded.updated_at""",
+        (source, cursor, when),
+    )
+
+
+def load_cursor(conn: sqlite3.Connection, source: str) -> str | None:
+    """The cursor the last successful sync of ``source`` stored, if any."""
+    row = conn.execute("SELECT cursor FROM sync_cursors WHERE source = ?", (source,)).fetchone()
+    return row[0] if row else None
+
+
+def log_sync(
+    conn: sqlite3.Connection,
+    *,
+    source: str,
+    started: str,
+    finished: str,
+    mode: str,
+    description: str,
+    result: Diff,
+) -> None:
+    """Append a row to the sync log with the counts after the sync."""
+    counts = {
+        name: conn.execute(f"SELECT COUNT(*) FROM {name} WHERE source = ?", (source,)).fetchone()[0]
+        for name in ENTITIES
+    }
+    conn.execute(
+        """INSERT INTO sync_log (source, started_at, finished_at, mode, description, added,
+               changed, removed, customers, invoices, allocations)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+        (
+            source,
+            started,
+            finished,
+            mode,
+            description,
+            result.total("add"),
+            result.total("change"),
+            result.total("remove"),
+            counts["customers"],
+            counts["invoices"],
+            counts["allocations"],
+        ),
+    )

@@ -1,0 +1,147 @@
+"""Opening the ledger: WAL mode, migrations (with a backup first), the write lock.
+
+Readers never wait (WAL). Writers take SQLite's write lock with ``BEGIN IMMEDIATE``; a second writer
+waits up to ``COLLECTCTL_LOCK_TIMEOUT`` seconds (default 30) and then fails with
+:class:`~collectctl.errors.LockTimeout` — it never corrupts or half-writes the ledger.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+from collectctl.errors import CollectctlError, LockTimeout
+from collectctl.ledger.schema import LATEST, MIGRATIONS
+
+
+def lock_timeout() -> float:
+    """Seconds a writer waits for another writer (``COLLECTCTL_LOCK_TIMEOUT``, default 30)."""
+    try:
+        return max(0.0, float(os.environ.get("COLLECTCTL_LOCK_TIMEOUT", "30")))
+    except ValueError:
+        return 30.0
+
+
+def _connect(path: Path | str, timeout: float) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA foreign_keys = OFF")  # integrity is enforced by the sync engine
+    conn.execute("PRAGMA temp_store = MEMORY")
+    conn.execute("PRAGMA cache_size = -65536")  # 64 MiB
+    return conn
+
+
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
+    text = str(exc).lower()
+    return "locked" in text or "busy" in text
+
+
+class Ledger:
+    """An open ledger file. Use :meth:`open`; :meth:`write` for a write transaction."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
+        self.path = path
+        self.conn = conn
+
+    @classmethod
+    def open(cls, path: Path) -> Ledger:
+        """Open (creating and migrating as needed) the ledger at ``path``."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = _connect(path, lock_timeout())
+        ledger = cls(path, conn)
+        try:
+            ledger._migrate()
+        except BaseException:
+            conn.close()
+            raise
+        return ledger
+
+    def close(self) -> None:
+        self.conn.close()
+
+    @property
+    def version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    def _migrate(self) -> None:
+        current = self.version
+        if current > LATEST:
+            raise CollectctlError(
+                f"{self.path} was written by a newer collectctl (schema {current}, this one "
+                f"knows {LATEST})",
+                hint="Upgrade collectctl.",
+            )
+        if current == LATEST:
+            return
+        if current > 0:
+            self.backup(self.path.with_name(f"{self.path.name}.v{current}.bak"))
+        with self.write():
+            # Re-check inside the lock: another process may have migrated meanwhile.
+            current = self.version
+            for number in range(current, LATEST):
+                for statement in _statements(MIGRATIONS[number]):
+                    self.conn.execute(statement)
+            self.conn.execute(f"PRAGMA user_version = {LATEST}")
+
+    def backup(self, target: Path) -> Path:
+        """Copy the ledger to ``target`` with SQLite's online backup API."""
+        dest = sqlite3.connect(str(target))
+        try:
+            self.conn.backup(dest)
+        finally:
+            dest.close()
+        return target
+
+    @contextmanager
+    def write(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction (``BEGIN IMMEDIATE``): committed on success, rolled back on any
+        error or interruption. Waits for another writer up to :func:`lock_timeout` seconds."""
+        conn = self.conn
+        deadline = time.monotonic() + lock_timeout()
+        while True:
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                break
+            except sqlite3.OperationalError as exc:
+                if not _is_locked(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise LockTimeout(
+                        f"the ledger {self.path} is busy: another collectctl process has been "
+                        f"writing to it for more than {lock_timeout():g} s",
+                        hint="Try again when it has finished (or raise COLLECTCTL_LOCK_TIMEOUT).",
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        else:
+            conn.execute("COMMIT")
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration script into statements (sqlite3.complete_statement aware)."""
+    out: list[str] = []
+    buf = ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+    if buf.strip():
+        out.append(buf.strip())
+    return out
+
+
+def now_iso() -> str:
+    """The current UTC time as ISO text with offset (for logs; never used for domain dates)."""
+    return datetime.now().astimezone().isoformat(timespec="seconds")

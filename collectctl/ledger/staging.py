@@ -1,0 +1,521 @@
+"""Staging: one sync's records in a private SQLite file, validated as a whole before anything is
+written to the ledger.
+
+The staging file is ATTACHed to the ledger connection as ``st``; loading it takes no ledger lock, so
+a slow source (QuickBooks) never blocks other commands. Checks made here, on top of the row-level
+:class:`~collectctl.records.Problem` records a source yields:
+
+- ISO 4217 currency codes and minor-unit exactness of every amount (``1234.505`` USD);
+- duplicate customer and invoice ids;
+- references: an invoice's or allocation's customer, an allocation's invoice (void invoices count);
+- an allocation's customer must be its invoice's customer, its currency the invoice's currency;
+- a write-off may not exceed what is open on its invoice at the write-off's date.
+
+Defaults are resolved here too: invoice ``number`` = id, ``due_date`` = issue date + terms (the
+customer's, else the profile's ``default_terms_days``), ``currency`` = the customer's (else the
+profile's).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from collectctl.money import MoneyError, exponent, format_minor, to_minor
+from collectctl.records import (
+    ALLOCATION_KINDS,
+    CUSTOMER_KINDS,
+    Allocation,
+    Cursor,
+    Customer,
+    Deletion,
+    Invoice,
+    Problem,
+)
+
+BATCH = 5000
+#: Problems kept in full; beyond that only counted (the message shows 20 anyway).
+KEEP_PROBLEMS = 1000
+
+_SCHEMA = """
+CREATE TABLE st.s_customers (
+    ext_id TEXT NOT NULL, name TEXT NOT NULL, email TEXT, phone TEXT, address TEXT,
+    kind TEXT NOT NULL, currency TEXT NOT NULL, timezone TEXT, terms_days INTEGER,
+    active INTEGER NOT NULL, origin TEXT NOT NULL);
+CREATE TABLE st.s_invoices (
+    ext_id TEXT NOT NULL, customer_ext TEXT NOT NULL, number TEXT NOT NULL,
+    issue_date TEXT NOT NULL, due_date TEXT NOT NULL, currency TEXT, amount INTEGER,
+    void INTEGER NOT NULL, description TEXT, source_balance INTEGER, origin TEXT NOT NULL);
+CREATE TABLE st.s_allocations (
+    payment_id TEXT NOT NULL, invoice_ext TEXT NOT NULL, seq INTEGER NOT NULL DEFAULT 1,
+    customer_ext TEXT NOT NULL, date TEXT NOT NULL, amount INTEGER, currency TEXT,
+    kind TEXT NOT NULL, method TEXT, reference TEXT, origin TEXT NOT NULL);
+CREATE TABLE st.s_deletions (kind TEXT NOT NULL, ext_id TEXT NOT NULL);
+"""
+
+_INDEXES = """
+CREATE INDEX st.s_customers_ext ON s_customers (ext_id);
+CREATE INDEX st.s_invoices_ext ON s_invoices (ext_id, customer_ext, currency);
+CREATE INDEX st.s_allocations_key ON s_allocations (payment_id, invoice_ext, seq);
+CREATE INDEX st.s_allocations_inv ON s_allocations (invoice_ext);
+CREATE INDEX st.s_deletions_kind ON s_deletions (kind, ext_id);
+"""
+
+_ORIGIN = re.compile(r"^(?P<file>.*?):(?P<line>\d+)$")
+
+
+def _q(text: str) -> str:
+    """Quote a string literal for SQL text that cannot take parameters (views)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
+@dataclass
+class StageResult:
+    """What loading the records found."""
+
+    problems: list[str] = field(default_factory=list)
+    problem_count: int = 0
+    cursor: str | None = None
+    records: int = 0
+
+
+class Staging:
+    """Load a source's records into ``st`` on ``conn``, resolve defaults, validate.
+
+    :param conn: the ledger connection (the staging file is attached to it as ``st``).
+    :param path: the staging file (created; the caller deletes it).
+    :param source: the source name (ledger rows are keyed by it).
+    :param config: the profile config (default currency and terms).
+    :param complete: ``True`` for a full snapshot; ``False`` for an incremental batch, in which
+        references may point at rows already in the ledger.
+    """
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        path: Path,
+        *,
+        source: str,
+        config: Mapping[str, Any],
+        complete: bool,
+    ) -> None:
+        self.conn = conn
+        self.path = path
+        self.source = source
+        self.complete = complete
+        self.default_currency: str = config.get("currency", "USD")
+        self.default_terms: int = int(config.get("default_terms_days", 30))
+        self.result = StageResult()
+        # customer ext id -> (currency, terms_days); a few bytes per customer.
+        self._customers: dict[str, tuple[str, int | None]] = {}
+        self._timezones: dict[str, bool] = {}
+        conn.execute("ATTACH DATABASE ? AS st", (str(path),))
+        conn.execute("PRAGMA st.journal_mode = OFF")
+        conn.execute("PRAGMA st.synchronous = OFF")
+        conn.executescript(_SCHEMA)
+
+    def detach(self) -> None:
+        """Detach the staging file from the connection (safe to call twice)."""
+        with contextlib.suppress(sqlite3.OperationalError):
+            self.conn.execute("DETACH DATABASE st")
+
+    # -- problems -------------------------------------------------------------------------
+    def problem(self, origin: str, message: str, column: str | None = None) -> None:
+        self.result.problem_count += 1
+        if len(self.result.problems) < KEEP_PROBLEMS:
+            self.result.problems.append(str(Problem(origin, message, column)))
+
+    # -- loading --------------------------------------------------------------------------
+    def load(
+        self, records: Iterable[object], progress: Callable[[int], None] | None = None
+    ) -> StageResult:
+        """Stream ``records`` into the staging tables in batches, then validate them."""
+        customers: list[tuple[Any, ...]] = []
+        invoices: list[tuple[Any, ...]] = []
+        allocations: list[tuple[Any, ...]] = []
+        deletions: list[tuple[str, str]] = []
+        ins = self.conn.executemany
+        count = 0
+
+        def flush() -> None:
+            if customers:
+                ins("INSERT INTO st.s_customers VALUES (?,?,?,?,?,?,?,?,?,?,?)", customers)
+                customers.clear()
+            if invoices:
+                ins("INSERT INTO st.s_invoices VALUES (?,?,?,?,?,?,?,?,?,?,?)", invoices)
+                invoices.clear()
+            if allocations:
+                ins(
+                    "INSERT INTO st.s_allocations VALUES (?,?,1,?,?,?,?,?,?,?,?)",
+                    allocations,
+                )
+                allocations.clear()
+            if deletions:
+                ins("INSERT INTO st.s_deletions VALUES (?,?)", deletions)
+                deletions.clear()
+
+        self.conn.execute("BEGIN")
+        try:
+            for rec in records:
+                count += 1
+                if type(rec) is Allocation:
+                    row = self._allocation(rec)
+                    if row:
+                        allocations.append(row)
+                elif type(rec) is Invoice:
+                    row = self._invoice(rec)
+                    if row:
+                        invoices.append(row)
+                elif type(rec) is Customer:
+                    row = self._customer(rec)
+                    if row:
+                        customers.append(row)
+                elif type(rec) is Problem:
+                    self.result.problem_count += 1
+                    if len(self.result.problems) < KEEP_PROBLEMS:
+                        self.result.problems.append(str(rec))
+                elif type(rec) is Deletion:
+                    deletions.append((rec.kind, rec.id))
+                elif type(rec) is Cursor:
+                    self.result.cursor = rec.value
+                else:
+                    raise TypeError(f"a source yielded {rec!r}, which is not a collectctl record")
+                if count % BATCH == 0:
+                    flush()
+                    if progress:
+                        progress(count)
+            flush()
+            self.conn.execute("COMMIT")
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        if progress:
+            progress(count)
+        self.result.records = count
+        self.conn.executescript(_INDEXES)
+        self._number_repeats()
+        self._validate()
+        self.result.problems.sort(key=_problem_order)
+        return self.result
+
+    def _origin(self, rec: Any, what: str, ident: str) -> str:
+        return rec.origin or f"{what} {ident}"
+
+    def _currency(self, code: str | None, origin: str) -> str | None:
+        if code is None:
+            return None
+        try:
+            exponent(code)
+        except MoneyError as exc:
+            self.problem(origin, str(exc), "currency")
+            return None
+        return code
+
+    def _minor(self, amount: Decimal, currency: str, origin: str, column: str) -> int | None:
+        try:
+            return to_minor(amount, currency)
+        except MoneyError as exc:
+            self.problem(origin, str(exc), column)
+            return None
+
+    def _customer(self, rec: Customer) -> tuple[Any, ...] | None:
+        origin = self._origin(rec, "customer", rec.id)
+        ok = True
+        if not rec.id:
+            self.problem(origin, "a customer needs an id", "id")
+            ok = False
+        if not rec.name:
+            self.problem(origin, f"customer {rec.id!r} has no name", "name")
+            ok = False
+        if rec.kind not in CUSTOMER_KINDS:
+            self.problem(
+                origin, f"{rec.kind!r} is not a customer kind (business or consumer)", "kind"
+            )
+            ok = False
+        currency = self._currency(rec.currency or self.default_currency, origin)
+        if currency is None:
+            ok = False
+        if rec.timezone and not self._timezone_ok(rec.timezone):
+            self.problem(
+                origin,
+                f"unknown time zone {rec.timezone!r} (use an IANA name such as 'America/New_York')",
+                "timezone",
+            )
+            ok = False
+        if rec.terms_days is not None and rec.terms_days < 0:
+            self.problem(
+                origin, f"terms_days must be 0 or more, not {rec.terms_days}", "terms_days"
+            )
+            ok = False
+        if currency is not None:
+            self._customers[rec.id] = (currency, rec.terms_days)
+        if not ok:
+            return None
+        return (
+            rec.id,
+            rec.name,
+            rec.email,
+            rec.phone,
+            rec.address,
+            rec.kind,
+            currency,
+            rec.timezone,
+            rec.terms_days,
+            1 if rec.active else 0,
+            origin,
+        )
+
+    def _timezone_ok(self, name: str) -> bool:
+        known = self._timezones.get(name)
+        if known is None:
+            from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+            try:
+                ZoneInfo(name)
+                known = True
+            except (ZoneInfoNotFoundError, ValueError):
+                known = False
+            self._timezones[name] = known
+        return known
+
+    def _customer_defaults(self, ext_id: str) -> tuple[str, int | None] | None:
+        found = self._customers.get(ext_id)
+        if found is None and not self.complete:
+            row = self.conn.execute(
+                "SELECT currency, terms_days FROM customers WHERE source = ? AND ext_id = ?",
+                (self.source, ext_id),
+            ).fetchone()
+            if row:
+                found = (row[0], row[1])
+                self._customers[ext_id] = found
+        return found
+
+    def _invoice(self, rec: Invoice) -> tuple[Any, ...] | None:
+        origin = self._origin(rec, "invoice", rec.id)
+        customer = self._customer_defaults(rec.customer_id)
+        currency = rec.currency or (customer[0] if customer else None)
+        currency = self._currency(currency, origin)
+        amount = None
+        balance = None
+        if currency is not None:
+            amount = self._minor(rec.amount, currency, origin, "amount")
+            if rec.source_balance is not None:
+                try:
+                    balance = to_minor(rec.source_balance, currency)
+                except MoneyError:
+                    balance = None
+        if amount is not None and (amount < 0 or (amount == 0 and not rec.void)):
+            self.problem(origin, f"invoice amount must be more than 0, not {rec.amount}", "amount")
+            amount = None
+        due = rec.due_date
+        if due is None:
+            terms = customer[1] if customer and customer[1] is not None else self.default_terms
+            due = rec.issue_date + timedelta(days=terms)
+        return (
+            rec.id,
+            rec.customer_id,
+            rec.number or rec.id,
+            rec.issue_date.isoformat(),
+            due.isoformat(),
+            currency,
+            amount,
+            1 if rec.void else 0,
+            rec.description,
+            balance,
+            origin,
+        )
+
+    def _allocation(self, rec: Allocation) -> tuple[Any, ...] | None:
+        origin = self._origin(rec, "payment", rec.payment_id)
+        if rec.kind not in ALLOCATION_KINDS:
+            self.problem(
+                origin,
+                f"{rec.kind!r} is not a payment kind ({', '.join(ALLOCATION_KINDS)})",
+                "kind",
+            )
+            return None
+        if rec.kind == "write_off" and not rec.invoice_id:
+            self.problem(origin, "a write_off needs an invoice_id", "invoice_id")
+        if rec.kind == "refund" and rec.invoice_id:
+            self.problem(
+                origin,
+                "a refund must not have an invoice_id (it returns unapplied credit)",
+                "invoice_id",
+            )
+        customer = self._customer_defaults(rec.customer_id)
+        currency = rec.currency or (customer[0] if customer else None)
+        currency = self._currency(currency, origin)
+        amount = None
+        if currency is not None:
+            amount = self._minor(rec.amount, currency, origin, "amount")
+            if amount is not None and amount <= 0:
+                self.problem(origin, f"amount must be more than 0, not {rec.amount}", "amount")
+                amount = None
+        return (
+            rec.payment_id,
+            rec.invoice_id or "",
+            rec.customer_id,
+            rec.date.isoformat(),
+            amount,
+            currency,
+            rec.kind,
+            rec.method,
+            rec.reference,
+            origin,
+        )
+
+    def _number_repeats(self) -> None:
+        """Give repeated (payment, invoice) rows a sequence number so each row has a key."""
+        self.conn.execute(
+            """
+            UPDATE st.s_allocations AS a SET seq = r.n
+            FROM (SELECT rowid AS rid, ROW_NUMBER() OVER (
+                      PARTITION BY payment_id, invoice_ext ORDER BY rowid) AS n
+                  FROM st.s_allocations) AS r
+            WHERE a.rowid = r.rid AND r.n > 1
+            """
+        )
+
+    # -- validation -----------------------------------------------------------------------
+    def _views(self) -> None:
+        """TEMP views of every customer and invoice the batch may reference."""
+        src = _q(self.source)
+        self.conn.execute("DROP VIEW IF EXISTS temp.all_customers")
+        self.conn.execute("DROP VIEW IF EXISTS temp.all_invoices")
+        if self.complete:
+            self.conn.execute("CREATE TEMP VIEW all_customers AS SELECT ext_id FROM st.s_customers")
+            self.conn.execute(
+                "CREATE TEMP VIEW all_invoices AS SELECT ext_id, customer_ext, currency, amount,"
+                " origin FROM st.s_invoices"
+            )
+            return
+        self.conn.execute(
+            f"""CREATE TEMP VIEW all_customers AS
+            SELECT ext_id FROM st.s_customers
+            UNION ALL
+            SELECT c.ext_id FROM main.customers c WHERE c.source = {src}
+              AND c.ext_id NOT IN (SELECT ext_id FROM st.s_customers)
+              AND c.ext_id NOT IN (SELECT ext_id FROM st.s_deletions WHERE kind = 'customer')"""
+        )
+        self.conn.execute(
+            f"""CREATE TEMP VIEW all_invoices AS
+            SELECT ext_id, customer_ext, currency, amount, origin FROM st.s_invoices
+            UNION ALL
+            SELECT i.ext_id, c.ext_id, i.currency, i.amount, 'invoice ' || i.ext_id
+            FROM main.invoices i JOIN main.customers c ON c.id = i.customer
+            WHERE i.source = {src}
+              AND i.ext_id NOT IN (SELECT ext_id FROM st.s_invoices)
+              AND i.ext_id NOT IN (SELECT ext_id FROM st.s_deletions WHERE kind = 'invoice')"""
+        )
+
+    def _validate(self) -> None:
+        self._views()
+        q = self.conn.execute
+        for origin, ext_id, first in q(
+            """SELECT c.origin, c.ext_id, (SELECT f.origin FROM st.s_customers f
+                   WHERE f.ext_id = c.ext_id ORDER BY f.rowid LIMIT 1)
+               FROM st.s_customers c WHERE EXISTS (SELECT 1 FROM st.s_customers d
+                   WHERE d.ext_id = c.ext_id AND d.rowid < c.rowid)"""
+        ):
+            self.problem(origin, f"duplicate customer id {ext_id!r} (first at {first})", "id")
+        for origin, ext_id, first in q(
+            """SELECT i.origin, i.ext_id, (SELECT f.origin FROM st.s_invoices f
+                   WHERE f.ext_id = i.ext_id ORDER BY f.rowid LIMIT 1)
+               FROM st.s_invoices i WHERE EXISTS (SELECT 1 FROM st.s_invoices d
+                   WHERE d.ext_id = i.ext_id AND d.rowid < i.rowid)"""
+        ):
+            self.problem(origin, f"duplicate invoice id {ext_id!r} (first at {first})", "id")
+        for origin, ext_id, cust in q(
+            """SELECT i.origin, i.ext_id, i.customer_ext FROM st.s_invoices i
+               WHERE NOT EXISTS (SELECT 1 FROM all_customers c WHERE c.ext_id = i.customer_ext)"""
+        ):
+            self.problem(origin, f"invoice {ext_id!r}: unknown customer {cust!r}", "customer_id")
+        for origin, pid, cust in q(
+            """SELECT a.origin, a.payment_id, a.customer_ext FROM st.s_allocations a
+               WHERE NOT EXISTS (SELECT 1 FROM all_customers c WHERE c.ext_id = a.customer_ext)"""
+        ):
+            self.problem(origin, f"payment {pid!r}: unknown customer {cust!r}", "customer_id")
+        for origin, pid, inv in q(
+            """SELECT a.origin, a.payment_id, a.invoice_ext FROM st.s_allocations a
+               WHERE a.invoice_ext != '' AND NOT EXISTS (
+                   SELECT 1 FROM all_invoices i WHERE i.ext_id = a.invoice_ext)"""
+        ):
+            self.problem(origin, f"payment {pid!r}: unknown invoice {inv!r}", "invoice_id")
+        for origin, pid, cust, inv, owner in q(
+            """SELECT a.origin, a.payment_id, a.customer_ext, a.invoice_ext, MIN(i.customer_ext)
+               FROM st.s_allocations a JOIN all_invoices i ON i.ext_id = a.invoice_ext
+               WHERE a.invoice_ext != '' AND i.customer_ext != a.customer_ext
+               GROUP BY a.rowid"""
+        ):
+            self.problem(
+                origin,
+                f"payment {pid!r} is from customer {cust!r} but invoice {inv!r} belongs to "
+                f"customer {owner!r}",
+                "customer_id",
+            )
+        for origin, pid, cur, inv, inv_cur in q(
+            """SELECT a.origin, a.payment_id, a.currency, a.invoice_ext, MIN(i.currency)
+               FROM st.s_allocations a JOIN all_invoices i ON i.ext_id = a.invoice_ext
+               WHERE a.invoice_ext != '' AND a.currency IS NOT NULL
+                 AND i.currency IS NOT NULL AND a.currency != i.currency
+               GROUP BY a.rowid"""
+        ):
+            self.problem(
+                origin,
+                f"payment {pid!r} is in {cur} but invoice {inv!r} is in {inv_cur}",
+                "currency",
+            )
+        self._check_write_offs()
+
+    def _check_write_offs(self) -> None:
+        """A write-off may not exceed the invoice's open amount at the write-off's date."""
+        # Allocations in the ledger that this batch does not replace also count (incremental).
+        src = _q(self.source)
+        ledger_part = (
+            ""
+            if self.complete
+            else f"""UNION ALL
+            SELECT a.invoice_ext, a.date, a.amount, -a.id FROM main.allocations a
+            WHERE a.source = {src} AND a.invoice_ext != ''
+              AND a.payment_id NOT IN (SELECT payment_id FROM st.s_allocations)
+              AND a.payment_id NOT IN (SELECT ext_id FROM st.s_deletions WHERE kind = 'payment')"""
+        )
+        rows = self.conn.execute(
+            f"""
+            WITH allocs(invoice_ext, date, amount, rid) AS (
+                SELECT invoice_ext, date, amount, rowid FROM st.s_allocations
+                WHERE invoice_ext != '' AND amount IS NOT NULL {ledger_part})
+            SELECT w.origin, w.invoice_ext, w.amount, w.date, w.currency,
+                   (SELECT MIN(i.amount) FROM all_invoices i WHERE i.ext_id = w.invoice_ext)
+                   - COALESCE((SELECT SUM(o.amount) FROM allocs o
+                               WHERE o.invoice_ext = w.invoice_ext AND o.date <= w.date
+                                 AND o.rid != w.rowid), 0) AS open
+            FROM st.s_allocations w
+            WHERE w.kind = 'write_off' AND w.invoice_ext != '' AND w.amount IS NOT NULL
+            """
+        ).fetchall()
+        for origin, inv, amount, when, currency, open_ in rows:
+            if open_ is None or currency is None:
+                continue
+            if amount > open_:
+                self.problem(
+                    origin,
+                    f"write_off of {format_minor(amount, currency)} is larger than the "
+                    f"{format_minor(max(open_, 0), currency)} open on invoice {inv!r} on {when}",
+                    "amount",
+                )
+
+
+def _problem_order(text: str) -> tuple[str, int, str]:
+    head = text.split(": ", 1)[0]
+    m = _ORIGIN.match(head)
+    if m:
+        return (m["file"], int(m["line"]), text)
+    return (head, 0, text)

@@ -1,0 +1,82 @@
+"""Hook specifications: every way a plugin can extend collectctl.
+
+Each hook is a *collector*: collectctl calls it once on every plugin and passes a ``register``
+callback (or the root command group). The host de-duplicates, remembers which plugin registered
+what, and reports conflicts, so no hook here is ``firstresult``.
+
+Plugins implement hooks with :data:`hookimpl`::
+
+    from collectctl import hookimpl
+
+    @hookimpl
+    def register_formats(register):
+        register(Format(name="yaml", render=render_yaml, help="YAML documents"))
+
+Every hook below is documented, with an example, in docs/plugins.md; a test fails when one is not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:  # pragma: no cover
+    import click
+
+    from collectctl.output import Format
+    from collectctl.records import Source
+
+PROJECT = "collectctl"
+
+hookspec = pluggy.HookspecMarker(PROJECT)
+#: Decorate your hook implementations with this (re-exported as ``collectctl.hookimpl``).
+hookimpl = pluggy.HookimplMarker(PROJECT)
+
+
+@hookspec
+def register_sources(register: Callable[[Source], None]) -> None:
+    """Register data sources that ``collectctl sync`` can read books from.
+
+    Call ``register`` once per :class:`collectctl.records.Source`. Each source becomes the
+    subcommand ``collectctl sync <name>``, is synced by a plain ``collectctl sync`` when the
+    profile has a ``[sources.<name>]`` table, and is read through its ``read(request)``
+    function, which returns a :class:`collectctl.records.SourceBatch` of customers, invoices,
+    allocations, deletions, problems and a cursor.
+
+    :param register: callback taking one :class:`~collectctl.records.Source`. Registering a name
+        another plugin already registered is reported as a conflict; the first one wins.
+
+    Not ``firstresult``: every plugin's sources are collected.
+    """
+
+
+@hookspec
+def register_formats(register: Callable[[Format], None]) -> None:
+    """Register output formats for ``--format`` (tables, reports and documents).
+
+    Call ``register`` once per :class:`collectctl.output.Format`. A format receives a
+    :class:`collectctl.output.Report` (typed columns, rows, optional totals and a JSON envelope)
+    and writes it to a text stream. The built-in ``table``, ``csv``, ``json`` and ``md`` formats
+    are registered through this same hook.
+
+    :param register: callback taking one :class:`~collectctl.output.Format`; a name registered
+        twice is a conflict and the first registration wins.
+
+    Not ``firstresult``: every plugin's formats are collected.
+    """
+
+
+@hookspec
+def register_commands(cli: click.Group) -> None:
+    """Add top-level commands to ``collectctl`` (for example ``collectctl quickbooks auth``).
+
+    Use ``@cli.command()`` or ``cli.add_command(...)``. A command name that clashes with a core
+    command is refused with a warning. Commands are discovered when plugins load; their names and
+    one-line help are cached so that ``collectctl --help`` lists them without importing plugins.
+
+    :param cli: the root ``collectctl`` command group.
+
+    Not ``firstresult``: every plugin may add commands.
+    """

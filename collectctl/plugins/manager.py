@@ -1,0 +1,346 @@
+"""Loading plugins: entry points of the ``collectctl`` group, one by one, failures isolated.
+
+- Built-in plugins (entry points of the ``collectctl`` distribution itself) always load.
+- ``COLLECTCTL_LOAD_PLUGINS``: ``""`` loads no third-party plugin, ``"csv,quickbooks"`` only those.
+- ``COLLECTCTL_BLOCK_PLUGINS``: a comma list of plugin names never to load.
+- ``COLLECTCTL_STRICT_PLUGINS=1``: a plugin that fails to load raises (for plugin developers).
+- ``COLLECTCTL_TRACE_PLUGINS=1``: print every hook call on stderr.
+
+A plugin that fails to import or register is reported on stderr (with an uninstall hint) and by
+``collectctl plugins``; the rest of the CLI carries on.
+
+Scanning installed distributions for entry points is the slow part of start-up, so the list is
+cached in ``$COLLECTCTL_HOME/cache/plugins.json`` together with each plugin command's one-line help
+(so ``collectctl --help`` lists them without importing anything). The cache is keyed by the
+modification times of the directories on ``sys.path``, which change whenever a distribution is
+installed, upgraded or removed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # pragma: no cover
+    import click
+    import pluggy
+
+    from collectctl.output import Format
+    from collectctl.records import Source
+
+GROUP = "collectctl"
+CORE_DISTRIBUTION = "collectctl"
+CACHE_VERSION = 1
+
+
+@dataclass
+class PluginInfo:
+    """One discovered plugin: where it came from and whether it loaded."""
+
+    name: str
+    value: str
+    dist: str
+    version: str
+    builtin: bool
+    error: str | None = None
+    hooks: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _State:
+    pm: pluggy.PluginManager | None = None
+    infos: list[PluginInfo] = field(default_factory=list)
+    sources: dict[str, Source] | None = None
+    formats: dict[str, Format] | None = None
+    owners: dict[tuple[str, str], str] = field(default_factory=dict)
+    conflicts: list[str] = field(default_factory=list)
+
+
+_state = _State()
+
+
+def reset() -> None:
+    """Forget loaded plugins (tests call this between runs)."""
+    global _state
+    _state = _State()
+
+
+def invalidate_registries() -> None:
+    """Recompute sources and formats on next use (after registering a plugin by hand)."""
+    _state.sources = None
+    _state.formats = None
+
+
+def warn(message: str) -> None:
+    sys.stderr.write(f"Warning: {message}\n")
+
+
+def _env_list(name: str) -> set[str] | None:
+    value = os.environ.get(name)
+    if value is None:
+        return None
+    return {part.strip() for part in value.split(",") if part.strip()}
+
+
+# -- discovery cache ----------------------------------------------------------------------
+def _fingerprint() -> list[list[Any]]:
+    out: list[list[Any]] = []
+    for entry in sys.path:
+        try:
+            st = os.stat(entry or ".")
+        except OSError:
+            continue
+        out.append([entry, st.st_mtime_ns])
+    return out
+
+
+def _cache_file() -> Path:
+    from collectctl.home import home
+
+    return home() / "cache" / "plugins.json"
+
+
+def read_cache() -> dict[str, Any] | None:
+    """The discovery cache, if it is still valid for the installed distributions."""
+    if os.environ.get("COLLECTCTL_NO_PLUGIN_CACHE"):
+        return None
+    try:
+        data = json.loads(_cache_file().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if data.get("version") != CACHE_VERSION or data.get("fingerprint") != _fingerprint():
+        return None
+    if data.get("executable") != sys.executable:
+        return None
+    return data
+
+
+def _write_cache(entry_points: list[dict[str, str]], commands: dict[str, str]) -> None:
+    data = {
+        "version": CACHE_VERSION,
+        "executable": sys.executable,
+        "fingerprint": _fingerprint(),
+        "entry_points": entry_points,
+        "commands": commands,
+    }
+    try:
+        path = _cache_file()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, indent=1), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs speed
+
+
+def _scan_entry_points() -> list[dict[str, str]]:
+    from importlib.metadata import entry_points
+
+    found = []
+    seen: set[tuple[str, str]] = set()
+    for ep in entry_points(group=GROUP):
+        dist = ep.dist
+        dist_name = dist.metadata["Name"] if dist is not None else "?"
+        key = (ep.name, ep.value)
+        if key in seen:
+            continue
+        seen.add(key)
+        found.append(
+            {
+                "name": ep.name,
+                "value": ep.value,
+                "dist": dist_name,
+                "version": dist.version if dist is not None else "?",
+            }
+        )
+    return found
+
+
+def discovered() -> tuple[list[dict[str, str]], dict[str, str] | None]:
+    """Entry points (from the cache when valid) and, if cached, plugin command help."""
+    cache = read_cache()
+    if cache is not None:
+        return cache["entry_points"], cache["commands"]
+    return _scan_entry_points(), None
+
+
+def cached_commands() -> dict[str, str]:
+    """``{command name: one-line help}`` of plugin commands, for ``--help`` (loads on a miss)."""
+    cache = read_cache()
+    if cache is not None:
+        return dict(cache["commands"])
+    get_plugin_manager()
+    cache = read_cache()
+    return dict(cache["commands"]) if cache else dict(_plugin_command_help())
+
+
+# -- loading ------------------------------------------------------------------------------
+def _is_builtin(ep: dict[str, str]) -> bool:
+    return ep["dist"].lower() == CORE_DISTRIBUTION
+
+
+def get_plugin_manager() -> pluggy.PluginManager:
+    """The process's plugin manager, loading plugins on first call."""
+    if _state.pm is not None:
+        return _state.pm
+    import pluggy
+
+    from collectctl.plugins import hookspecs
+
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    strict = bool(os.environ.get("COLLECTCTL_STRICT_PLUGINS"))
+    only = _env_list("COLLECTCTL_LOAD_PLUGINS")
+    blocked = _env_list("COLLECTCTL_BLOCK_PLUGINS") or set()
+    entry_points, cached_help = discovered()
+    infos: list[PluginInfo] = []
+    for ep in entry_points:
+        builtin = _is_builtin(ep)
+        if not builtin and (ep["name"] in blocked or (only is not None and ep["name"] not in only)):
+            continue
+        info = PluginInfo(ep["name"], ep["value"], ep["dist"], ep["version"], builtin)
+        infos.append(info)
+        try:
+            module_name, _, attr = ep["value"].partition(":")
+            obj: Any = importlib.import_module(module_name)
+            for part in filter(None, attr.split(".")):
+                obj = getattr(obj, part)
+            if pm.is_registered(obj):
+                continue
+            pm.register(obj, name=ep["name"])
+        except Exception as exc:
+            if strict:
+                raise
+            info.error = f"{type(exc).__name__}: {exc}"
+            warn(
+                f"plugin {ep['name']!r} from {ep['dist']} {ep['version']} failed to load "
+                f"({info.error}); the rest of collectctl works without it. To remove it: "
+                f"pip uninstall {ep['dist']}"
+            )
+            continue
+        try:
+            pm.check_pending()
+        except pluggy.PluginValidationError as exc:
+            if strict:
+                raise
+            info.error = f"PluginValidationError: {exc}"
+            warn(
+                f"plugin {ep['name']!r} from {ep['dist']} implements an unknown hook: {exc}; "
+                "it was not loaded"
+            )
+            pm.unregister(name=ep["name"])
+    if os.environ.get("COLLECTCTL_TRACE_PLUGINS"):
+        pm.trace.root.setwriter(sys.stderr.write)
+        pm.enable_tracing()
+    _state.pm = pm
+    _state.infos = infos
+    if cached_help is None:
+        _write_cache(entry_points, _plugin_command_help())
+    return pm
+
+
+def plugin_infos() -> list[PluginInfo]:
+    """Every discovered plugin with its hooks (loads plugins)."""
+    pm = get_plugin_manager()
+    for info in _state.infos:
+        plugin = pm.get_plugin(info.name)
+        if plugin is not None:
+            info.hooks = sorted(h.name for h in pm.get_hookcallers(plugin) or [])
+    return _state.infos
+
+
+def _collect(hook_name: str, key: Callable[[Any], str]) -> dict[str, Any]:
+    pm = get_plugin_manager()
+    hook = getattr(pm.hook, hook_name)
+    found: dict[str, Any] = {}
+    # Call each implementation ourselves so we know which plugin registered what.
+    for impl in reversed(hook.get_hookimpls()):
+        plugin_name = impl.plugin_name
+
+        def register(item: Any, _plugin: str = plugin_name) -> None:
+            name = key(item)
+            if name in found:
+                owner = _state.owners[(hook_name, name)]
+                msg = (
+                    f"{hook_name}: {name!r} from plugin {_plugin!r} conflicts with the one "
+                    f"from {owner!r}; using {owner!r}'s"
+                )
+                if msg not in _state.conflicts:
+                    _state.conflicts.append(msg)
+                    warn(msg)
+                return
+            found[name] = item
+            _state.owners[(hook_name, name)] = _plugin
+
+        try:
+            impl.function(**{arg: register for arg in impl.argnames})
+        except Exception as exc:
+            if os.environ.get("COLLECTCTL_STRICT_PLUGINS"):
+                raise
+            warn(f"plugin {plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}")
+    return found
+
+
+def sources() -> dict[str, Source]:
+    """Registered sources by name."""
+    if _state.sources is None:
+        _state.sources = _collect("register_sources", lambda s: s.name)
+    return _state.sources
+
+
+def formats() -> dict[str, Format]:
+    """Registered output formats by name."""
+    if _state.formats is None:
+        _state.formats = _collect("register_formats", lambda f: f.name)
+    return _state.formats
+
+
+def owner(hook_name: str, name: str) -> str | None:
+    """Which plugin registered ``name`` through ``hook_name``."""
+    return _state.owners.get((hook_name, name))
+
+
+def add_plugin_commands(cli: click.Group, reserved: set[str]) -> dict[str, str]:
+    """Let plugins add commands to ``cli``; returns ``{name: plugin}`` of what was added."""
+    import click
+
+    pm = get_plugin_manager()
+    added: dict[str, str] = {}
+    for impl in reversed(pm.hook.register_commands.get_hookimpls()):
+        scratch = click.Group()
+        try:
+            impl.function(**{arg: scratch for arg in impl.argnames})
+        except Exception as exc:
+            if os.environ.get("COLLECTCTL_STRICT_PLUGINS"):
+                raise
+            warn(
+                f"plugin {impl.plugin_name!r} failed in register_commands: "
+                f"{type(exc).__name__}: {exc}"
+            )
+            continue
+        for name, command in scratch.commands.items():
+            if name in reserved or name in added:
+                warn(
+                    f"plugin {impl.plugin_name!r} tried to add command {name!r}, which "
+                    "already exists; ignored"
+                )
+                continue
+            cli.add_command(command, name)
+            added[name] = impl.plugin_name
+    return added
+
+
+def _plugin_command_help() -> dict[str, str]:
+    import click
+
+    from collectctl.cli import CORE_COMMANDS
+
+    group = click.Group()
+    add_plugin_commands(group, set(CORE_COMMANDS))
+    return {name: cmd.get_short_help_str(limit=70) for name, cmd in group.commands.items()}

@@ -1,0 +1,199 @@
+"""What sources yield: plain, immutable records with no knowledge of the ledger.
+
+A source plugin (CSV, QuickBooks, ...) turns its outside system into a stream of these records.
+The core validates them together (references, currencies, duplicates, minor units), resolves
+defaults (invoice number, due date, currency) and writes them into the ledger in one transaction.
+
+Ids are the source's own keys, as strings. The ledger keys every record by ``(source, id)``, so ids
+from different sources never collide. Amounts are exact ``Decimal`` values in the record's currency,
+never float. ``origin`` says where a record came from (``"invoices.csv:12"``) and is used in error
+messages; sources that have no line numbers may give an id path such as ``"Invoice 130"``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+if TYPE_CHECKING:  # pragma: no cover
+    import click
+
+CustomerKind = Literal["business", "consumer"]
+AllocationKind = Literal["payment", "credit", "write_off", "refund"]
+ALLOCATION_KINDS: tuple[str, ...] = ("payment", "credit", "write_off", "refund")
+CUSTOMER_KINDS: tuple[str, ...] = ("business", "consumer")
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """A debtor. ``currency``/``timezone``/``terms_days`` of ``None`` mean the profile's default."""
+
+    id: str
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    address: str | None = None
+    kind: str = "business"
+    currency: str | None = None
+    timezone: str | None = None
+    terms_days: int | None = None
+    active: bool = True
+    origin: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    """An invoice. ``amount`` is the total (> 0).
+
+    Defaults the core fills in: ``number`` = ``id``; ``due_date`` = ``issue_date`` + terms days
+    (customer's, else the profile's ``default_terms_days``, else 30); ``currency`` = the customer's.
+    A ``void`` invoice stays in the ledger but is ignored by aging; allocations to it become
+    unapplied credit. ``source_balance`` is the open balance the source itself reports (QuickBooks
+    ``Invoice.Balance``), kept so ``reconcile`` can compare it with the ledger's own figure.
+    """
+
+    id: str
+    customer_id: str
+    issue_date: date
+    amount: Decimal
+    number: str | None = None
+    due_date: date | None = None
+    currency: str | None = None
+    void: bool = False
+    description: str | None = None
+    source_balance: Decimal | None = None
+    origin: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Allocation:
+    """One row of a payment: money applied to an invoice, or left on account.
+
+    A split payment is several allocations sharing ``payment_id``. ``invoice_id`` ``None`` means
+    unapplied credit on account. ``kind``: ``payment`` (default), ``credit`` (credit note),
+    ``write_off`` (needs ``invoice_id``), ``refund`` (money returned; reduces unapplied credit;
+    never has ``invoice_id``). ``amount`` is > 0 for every kind.
+    """
+
+    payment_id: str
+    customer_id: str
+    date: date
+    amount: Decimal
+    invoice_id: str | None = None
+    kind: str = "payment"
+    currency: str | None = None
+    method: str | None = None
+    reference: str | None = None
+    origin: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Deletion:
+    """The source says a record no longer exists (incremental sources only).
+
+    ``kind`` is ``customer``, ``invoice`` or ``payment``; a payment deletion removes every
+    allocation with that ``payment_id``. Deleting an id the ledger never saw is not an error.
+    """
+
+    kind: Literal["customer", "invoice", "payment"]
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """An opaque position for the next incremental run, stored in the same commit as the data.
+
+    A source may yield several; the last one wins. Its value is handed back in
+    :attr:`SyncRequest.cursor` next time.
+    """
+
+    value: str
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """A bad input record the source found while reading. The sync carries on reading, collects
+    every problem (the core's own checks add theirs), then fails as a whole: nothing is written.
+
+    Rendered as ``"{origin}: column '{column}': {message}"``; ``value`` is the offending text.
+    """
+
+    origin: str
+    message: str
+    column: str | None = None
+    value: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.origin}: "
+        if self.column:
+            where += f"column '{self.column}': "
+        return where + self.message
+
+
+Record = Customer | Invoice | Allocation | Deletion | Cursor | Problem
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """What the core hands a source's ``read`` function.
+
+    :param options: the profile's ``[sources.<name>]`` table overlaid with the command-line values
+        of the source's own ``params`` (command line wins; ``None`` values are dropped).
+    :param cursor: the cursor stored by the last successful sync of this source, or ``None``.
+    :param full: ``True`` when the user asked for a full sync (``--full``) or there is no cursor.
+    :param profile_dir: the profile's directory (token files and other state live here).
+    :param config: the whole profile configuration (read-only), e.g. ``date_format``.
+    :param env: the environment with ``.env`` secrets merged in (contract precedence).
+    :param progress: call with the number of records read so far; the core draws a progress bar
+        on a terminal and stays silent otherwise.
+    :param debug: ``True`` under ``collectctl --debug`` (log requests, never secrets).
+    """
+
+    options: Mapping[str, Any]
+    cursor: str | None = None
+    full: bool = False
+    profile_dir: Path = Path(".")
+    config: Mapping[str, Any] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=dict)
+    progress: Callable[[int], None] | None = None
+    debug: bool = False
+
+
+@dataclass
+class SourceBatch:
+    """What a source's ``read`` returns.
+
+    :param complete: ``True`` when ``records`` is everything the source holds now (a full sync):
+        the core removes this source's books rows that are not in it. ``False`` for an incremental
+        batch: only the records given are added or changed, and :class:`Deletion` records remove.
+        In an incremental batch a payment that appears replaces all of that payment's allocations.
+    :param records: an iterable (ideally a generator: sources stream) of :data:`Record`.
+    :param description: shown in messages, e.g. ``"CSV directory ./books"``.
+    """
+
+    complete: bool
+    records: Iterable[Record]
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Source:
+    """A data source, registered through the ``register_sources`` hook.
+
+    :param name: the word after ``collectctl sync`` and the key of ``[sources.<name>]``.
+    :param read: called with a :class:`SyncRequest`; returns a :class:`SourceBatch`. It runs
+        outside the ledger's write lock and may take minutes (network sources).
+    :param help: one paragraph shown by ``collectctl sync <name> --help``.
+    :param params: extra click parameters for ``collectctl sync <name>`` (``DIR``, ``--full``);
+        their values reach ``read`` through :attr:`SyncRequest.options`. The core adds the
+        common options itself (``--dry-run``, ``--allow-deletions``, ``--format``).
+    """
+
+    name: str
+    read: Callable[[SyncRequest], SourceBatch]
+    help: str = ""
+    params: Sequence[click.Parameter] = ()
