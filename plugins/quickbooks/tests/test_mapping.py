@@ -7,9 +7,9 @@ from datetime import date
 from decimal import Decimal
 
 import pytest
+from collectctl_quickbooks import mapping
 
 from collectctl.records import Allocation
-from collectctl_quickbooks import mapping
 
 D = Decimal
 
