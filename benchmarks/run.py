@@ -1,0 +1,810 @@
+"""collectctl benchmarks: what ``make bench`` runs.
+
+    .venv/bin/python benchmarks/run.py [--sizes 10k,100k,1M] [--only NAME[,NAME]] [--repeat N]
+    make bench BENCH_ARGS="--sizes 10k --only startup,aging-customer"
+
+Every command is run as a child process of the installed console script (``collectctl`` next to
+``sys.executable``, or ``--bin DIR``) in a fresh temporary ``COLLECTCTL_HOME``. Wall time is
+measured around the child and its peak RSS comes exactly from ``os.wait4`` (``ru_maxrss``).
+Data sets come from ``benchmarks/generate.py`` and are cached in ``benchmarks/data/<size>/``
+(regenerated when the generator changes); results are printed as a table and written to
+``benchmarks/results/latest.json``. Both directories are git-ignored. The 1M size takes a few
+minutes (about 20 s to generate once, then the sync and the reads); ``--sizes 10k,100k`` is quick.
+
+Benchmarks are registered by name in :data:`REGISTRY`, in the order they run:
+
+- *global* benchmarks (``per_size=False``) run once and get a :class:`Context`;
+- *per-size* benchmarks run for each size, in registration order, and get a
+  :class:`SizeContext` whose ``home`` is a fresh ``COLLECTCTL_HOME`` shared by the benchmarks
+  of that size. One that needs the books loaded calls :meth:`SizeContext.ensure_synced` first
+  (``sync-csv`` has done it already unless ``--only`` left it out).
+
+Adding one (e.g. for ``account list``, ``metrics``, ``plan status`` or a QuickBooks sync
+from a fake server) is a decorated function returning :class:`Result` rows, usually built by
+:meth:`Context.measure`::
+
+    @register("account-list", per_size=True, description="account list --format json")
+    def bench_account_list(ctx: SizeContext) -> list[Result]:
+        ctx.ensure_synced()
+        return [
+            ctx.measure(
+                "account list --format json",
+                ["account", "list", "--format", "json"],
+                target=Target(size="1M", max_seconds=2.0),
+            )
+        ]
+
+A benchmark that needs its own set-up (a fake QuickBooks server, say) starts it inside its
+function, passes extra environment through ``measure(..., env={...})`` and stops it before
+returning; heavy set-up belongs outside the timed child. Targets only ever mark a row
+``ok``/``MISS`` in the report: nothing here asserts on time, and tests must not either.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import marshal
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+
+import check  # noqa: E402  (a sibling script, not a package)
+import generate  # noqa: E402
+
+DEFAULT_SIZES = "10k,100k,1M"
+DEFAULT_DATA = BENCH_DIR / "data"
+DEFAULT_OUT = BENCH_DIR / "results" / "latest.json"
+#: Sizes up to this many invoices get their aging totals checked against ``check.py``.
+VERIFY_MAX_INVOICES = 200_000
+#: The dates the aging benchmarks use: the generator's last day, and a historical month-end.
+AS_OF = "2026-10-31"
+AS_OF_HISTORICAL = "2025-12-31"
+
+
+# -- results ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A performance target; it only applies at ``size`` (any size when ``None``)."""
+
+    size: str | None = None
+    max_seconds: float | None = None
+    max_rss_mb: float | None = None
+    max_ratio: float | None = None
+
+    def describe(self) -> str:
+        """Human-readable, e.g. ``'≤ 60 s, ≤ 500 MB at 1M'``."""
+        parts = []
+        if self.max_seconds is not None:
+            parts.append(f"≤ {self.max_seconds:g} s")
+        if self.max_rss_mb is not None:
+            parts.append(f"≤ {self.max_rss_mb:g} MB")
+        if self.max_ratio is not None:
+            parts.append(f"≤ {self.max_ratio:g}× bare python")
+        return ", ".join(parts) + (f" at {self.size}" if self.size else "")
+
+
+@dataclass(slots=True)
+class Sample:
+    """One child-process run."""
+
+    seconds: float
+    max_rss_kib: int
+    returncode: int
+    timed_out: bool = False
+
+
+@dataclass(slots=True)
+class Result:
+    """One row of the report: a command measured ``len(samples)`` times."""
+
+    benchmark: str
+    case: str
+    size: str | None = None
+    samples: list[float] = field(default_factory=list)
+    peak_rss_mb: float | None = None
+    ratio: float | None = None
+    target: str | None = None
+    ok: bool | None = None
+    returncode: int = 0
+    note: str = ""
+
+    @property
+    def median_s(self) -> float | None:
+        """Median wall time in seconds (``None`` when nothing was measured)."""
+        return statistics.median(self.samples) if self.samples else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-friendly form, with the median and min/max added."""
+        d = asdict(self)
+        d["median_s"] = self.median_s
+        d["min_s"] = min(self.samples) if self.samples else None
+        d["max_s"] = max(self.samples) if self.samples else None
+        return d
+
+
+def evaluate(result: Result, target: Target | None, size: str | None) -> None:
+    """Fill ``result.target``/``ok`` from ``target`` when it applies to ``size``."""
+    if target is None or (target.size is not None and target.size != size):
+        return
+    result.target = target.describe()
+    if result.returncode != 0:
+        result.ok = False
+        return
+    ok = True
+    median = result.median_s
+    if target.max_seconds is not None and (median is None or median > target.max_seconds):
+        ok = False
+    if target.max_rss_mb is not None and (
+        result.peak_rss_mb is None or result.peak_rss_mb > target.max_rss_mb
+    ):
+        ok = False
+    if target.max_ratio is not None and (result.ratio is None or result.ratio > target.max_ratio):
+        ok = False
+    result.ok = ok
+
+
+# -- running children ------------------------------------------------------------------------
+
+
+#: The measuring process (see :class:`Spawner`): a tiny ``python -I -S`` that starts each child
+#: with ``posix_spawn``, reaps it with ``os.wait4`` and reports wall time, ``ru_maxrss`` and the
+#: exit status over a pipe (marshal).
+_SPAWNER_CODE = """
+import marshal, os, signal, sys, time
+child = [0]
+timed_out = [False]
+def on_alarm(signum, frame):
+    if child[0]:
+        timed_out[0] = True
+        try:
+            os.kill(child[0], signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+signal.signal(signal.SIGALRM, on_alarm)
+inp, out = sys.stdin.buffer, sys.stdout.buffer
+wr = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
+while True:
+    try:
+        argv, env, stdout, stderr, timeout = marshal.load(inp)
+    except EOFError:
+        break
+    actions = [
+        (os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
+        (os.POSIX_SPAWN_OPEN, 1, stdout, wr, 0o644),
+        (os.POSIX_SPAWN_OPEN, 2, stderr, wr, 0o644),
+    ]
+    timed_out[0] = False
+    start = time.perf_counter()
+    try:
+        child[0] = os.posix_spawn(argv[0], argv, env, file_actions=actions)
+    except OSError as exc:
+        marshal.dump((0.0, 0, 127, False, str(exc)), out)
+        out.flush()
+        continue
+    signal.setitimer(signal.ITIMER_REAL, timeout)
+    _pid, status, usage = os.wait4(child[0], 0)
+    signal.setitimer(signal.ITIMER_REAL, 0)
+    seconds = time.perf_counter() - start
+    child[0] = 0
+    code = os.waitstatus_to_exitcode(status)
+    marshal.dump((seconds, usage.ru_maxrss, code, timed_out[0], ""), out)
+    out.flush()
+"""
+
+
+class Spawner:
+    """Runs children from a tiny helper process so that ``ru_maxrss`` is the child's own.
+
+    On Linux a child's ``ru_maxrss`` starts from the high-water mark of the address space it was
+    forked (or vforked) from: ``os.wait4`` on a ``subprocess.Popen`` started by this runner would
+    report at least this runner's own peak RSS (tens of MB once a reference data set has been
+    read). The helper is ``python -I -S`` importing only builtin modules (about 9 MB, less than
+    a bare ``python -c pass``), so every figure it reports is the child's exact peak.
+    """
+
+    def __init__(self, python: str) -> None:
+        self.python = python
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def run(
+        self, argv: Sequence[str], env: dict[str, str], stdout: str, stderr: str, timeout: float
+    ) -> Sample:
+        """Run one child to completion; see :func:`run_child`."""
+        if self.proc is None:
+            self.proc = subprocess.Popen(
+                [self.python, "-I", "-S", "-c", _SPAWNER_CODE],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+            )
+        assert self.proc.stdin is not None
+        assert self.proc.stdout is not None
+        marshal.dump((list(argv), dict(env), stdout, stderr, float(timeout)), self.proc.stdin)
+        self.proc.stdin.flush()
+        seconds, rss, code, timed_out, error = marshal.load(self.proc.stdout)
+        if error:
+            raise OSError(f"cannot start {argv[0]}: {error}")
+        if sys.platform == "darwin":  # bytes there, KiB on Linux
+            rss //= 1024
+        return Sample(seconds, rss, code, timed_out)
+
+    def close(self) -> None:
+        """Stop the helper."""
+        if self.proc is not None:
+            assert self.proc.stdin is not None
+            self.proc.stdin.close()
+            self.proc.wait()
+            self.proc = None
+
+
+SPAWNER = Spawner(sys.executable)
+
+
+def run_child(
+    argv: Sequence[str],
+    env: dict[str, str],
+    *,
+    timeout: float,
+    stdout: Path | None = None,
+    stderr: Path | None = None,
+) -> Sample:
+    """Run ``argv`` to completion: wall time and exact peak RSS (``os.wait4``'s ``ru_maxrss``).
+
+    The child is killed after ``timeout`` seconds. Output goes to the given files (or
+    ``/dev/null``), never to a pipe, so a large JSON report cannot block the child. ``argv[0]``
+    must be a path (no ``PATH`` search).
+    """
+    return SPAWNER.run(argv, env, str(stdout or os.devnull), str(stderr or os.devnull), timeout)
+
+
+def tail(path: Path, lines: int = 5) -> str:
+    """The last ``lines`` lines of a text file (for error notes)."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+    return " | ".join(text.strip().splitlines()[-lines:])
+
+
+@dataclass
+class Context:
+    """What every benchmark gets: where collectctl is, how often to repeat, a scratch dir."""
+
+    bin_dir: Path
+    repeat: int
+    timeout: float
+    scratch: Path
+    startup_runs: int
+    data_root: Path
+    env: dict[str, str]
+    size: str | None = None
+
+    @property
+    def collectctl(self) -> str:
+        """Path of the console script under test."""
+        return str(self.bin_dir / "collectctl")
+
+    @property
+    def python(self) -> str:
+        """The interpreter of that venv."""
+        return str(self.bin_dir / "python")
+
+    def child_env(self, home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+        """The environment for a child: ``COLLECTCTL_HOME=home`` plus ``extra``."""
+        env = dict(self.env)
+        env["COLLECTCTL_HOME"] = str(home)
+        if extra:
+            env.update(extra)
+        return env
+
+    def run(
+        self,
+        args: Sequence[str],
+        *,
+        home: Path,
+        env: dict[str, str] | None = None,
+        capture: bool = False,
+    ) -> tuple[Sample, Path, Path]:
+        """Run ``collectctl *args`` once; returns the sample and the stdout/stderr files."""
+        out = self.scratch / "stdout"
+        err = self.scratch / "stderr"
+        sample = run_child(
+            [self.collectctl, *args],
+            self.child_env(home, env),
+            timeout=self.timeout,
+            stdout=out if capture else None,
+            stderr=err,
+        )
+        return sample, out, err
+
+    def measure(
+        self,
+        case: str,
+        args: Sequence[str],
+        *,
+        home: Path | None = None,
+        repeat: int | None = None,
+        target: Target | None = None,
+        env: dict[str, str] | None = None,
+        check_output: Callable[[Path], str] | None = None,
+    ) -> Result:
+        """Run ``collectctl *args`` ``repeat`` times; median wall time, max peak RSS.
+
+        Stops at the first failure and records the tail of stderr. ``check_output`` gets the
+        stdout file of the last run and returns a note (row counts, a correctness check, ...).
+        """
+        home = home if home is not None else self.scratch / "home"
+        result = Result(benchmark=CURRENT[0], case=case, size=self.size)
+        rss = 0
+        out = Path()
+        for _ in range(repeat or self.repeat):
+            sample, out, err = self.run(args, home=home, env=env, capture=True)
+            rss = max(rss, sample.max_rss_kib)
+            if sample.returncode != 0:
+                result.returncode = sample.returncode
+                why = "timed out" if sample.timed_out else f"exit {sample.returncode}"
+                result.note = f"{why}: {tail(err)}"
+                break
+            result.samples.append(sample.seconds)
+        result.peak_rss_mb = round(rss / 1024, 1)
+        if result.returncode == 0 and check_output is not None:
+            try:
+                result.note = check_output(out)
+            except Exception as exc:  # a report, not a crash: show what was wrong
+                result.note = f"output check failed: {exc!r}"
+                result.ok = False
+        if result.ok is None:
+            evaluate(result, target, self.size)
+        return result
+
+
+@dataclass
+class SizeContext(Context):
+    """A per-size benchmark's context: the data set and a fresh ``COLLECTCTL_HOME``."""
+
+    invoices: int = 0
+    data_dir: Path = field(default_factory=Path)
+    home: Path = field(default_factory=Path)
+    synced: bool = False
+    _reference: check.Books | None = None
+
+    def ensure_synced(self) -> bool:
+        """Load the size's data set into ``home`` once (untimed here). True when loaded."""
+        if not self.synced:
+            sample, _out, err = self.run(["sync", "csv", str(self.data_dir)], home=self.home)
+            if sample.returncode != 0:
+                print(f"  sync failed: {tail(err)}", file=sys.stderr)
+                return False
+            self.synced = True
+        return True
+
+    def reference(self) -> check.Books | None:
+        """The data set read by the independent checker (only for small sizes)."""
+        if self.invoices > VERIFY_MAX_INVOICES:
+            return None
+        if self._reference is None:
+            self._reference = check.load(self.data_dir)
+        return self._reference
+
+
+# -- the registry ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Benchmark:
+    """A registered benchmark."""
+
+    name: str
+    func: Callable[[Any], list[Result]]
+    per_size: bool
+    description: str
+
+
+REGISTRY: dict[str, Benchmark] = {}
+#: The name of the benchmark that is running (for :meth:`Context.measure`).
+CURRENT: list[str] = [""]
+
+
+def register(
+    name: str, *, per_size: bool, description: str
+) -> Callable[[Callable[[Any], list[Result]]], Callable[[Any], list[Result]]]:
+    """Decorator adding a benchmark to :data:`REGISTRY` under ``name`` (order = run order)."""
+
+    def deco(func: Callable[[Any], list[Result]]) -> Callable[[Any], list[Result]]:
+        if name in REGISTRY:
+            raise ValueError(f"benchmark {name!r} registered twice")
+        REGISTRY[name] = Benchmark(name, func, per_size, description)
+        return func
+
+    return deco
+
+
+# -- the benchmarks --------------------------------------------------------------------------
+
+
+@register(
+    "startup",
+    per_size=False,
+    description="median wall time of --help/--version vs bare `python -c pass`",
+)
+def bench_startup(ctx: Context) -> list[Result]:
+    """Start-up cost: runs are interleaved so drift on the machine hits all three alike."""
+    home = ctx.scratch / "startup-home"
+    env = ctx.child_env(home)
+    cases = {
+        "python -c pass": [ctx.python, "-c", "pass"],
+        "collectctl --help": [ctx.collectctl, "--help"],
+        "collectctl --version": [ctx.collectctl, "--version"],
+    }
+    results = {case: Result(benchmark="startup", case=case) for case in cases}
+    rss: dict[str, int] = dict.fromkeys(cases, 0)
+    for argv in cases.values():  # warm-up: byte-compile, page cache
+        run_child(argv, env, timeout=ctx.timeout)
+    for _ in range(ctx.startup_runs):
+        for case, argv in cases.items():
+            err = ctx.scratch / "stderr"
+            sample = run_child(argv, env, timeout=ctx.timeout, stderr=err)
+            res = results[case]
+            if sample.returncode != 0:
+                res.returncode = sample.returncode
+                res.note = f"exit {sample.returncode}: {tail(err)}"
+                continue
+            res.samples.append(sample.seconds)
+            rss[case] = max(rss[case], sample.max_rss_kib)
+    bare = results["python -c pass"].median_s
+    for case, res in results.items():
+        res.peak_rss_mb = round(rss[case] / 1024, 1)
+        if bare and res.median_s is not None:
+            res.ratio = round(res.median_s / bare, 2)
+    evaluate(results["collectctl --help"], Target(max_ratio=5.0), None)
+    return list(results.values())
+
+
+def _json_rows(path: Path) -> dict[str, Any]:
+    data = json.loads(path.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or "rows" not in data or "totals" not in data:
+        raise ValueError("not the aging JSON envelope (as_of, rows, totals)")
+    return data
+
+
+def _aging_check(ctx: SizeContext, as_of: str, by_invoice: bool = False) -> Callable[[Path], str]:
+    """An output check: JSON shape, row count and (small sizes) totals vs ``check.py``."""
+
+    def checker(out: Path) -> str:
+        data = _json_rows(out)
+        note = f"{len(data['rows'])} rows"
+        books = ctx.reference()
+        if books is None or by_invoice:
+            return note
+        ref = check.aging(books, date.fromisoformat(as_of))
+        got = {t["currency"]: t for t in data["totals"]}
+        bad = []
+        for cur, want in sorted(ref.items()):
+            have = got.get(cur, {})
+            for key, units in want.items():
+                expected = Decimal(check.format_units(units, cur))
+                if key not in have or Decimal(str(have[key])) != expected:
+                    bad.append(f"{cur} {key}: {have.get(key)} != {expected}")
+        extra = sorted(set(got) - set(ref))
+        if extra:
+            bad.append(f"unexpected currencies {extra}")
+        if bad:
+            return f"{note}; totals DIFFER from check.py: " + "; ".join(bad[:4])
+        return f"{note}; totals match check.py"
+
+    return checker
+
+
+@register("sync-csv", per_size=True, description="collectctl sync csv DIR into an empty ledger")
+def bench_sync_csv(ctx: SizeContext) -> list[Result]:
+    """The initial load: time and peak RSS of one ``sync csv`` into a fresh home."""
+    res = ctx.measure(
+        "sync csv DIR (empty ledger)",
+        ["sync", "csv", str(ctx.data_dir)],
+        home=ctx.home,
+        repeat=1,
+        target=Target(size="1M", max_seconds=60, max_rss_mb=500),
+    )
+    ctx.synced = res.returncode == 0
+    return [res]
+
+
+@register("resync-csv", per_size=True, description="sync csv DIR again: nothing changed")
+def bench_resync_csv(ctx: SizeContext) -> list[Result]:
+    """Re-running a sync with unchanged input (must change nothing; cost of the diff)."""
+    if not ctx.ensure_synced():
+        return [
+            Result("resync-csv", "sync csv DIR (unchanged)", ctx.size, note="skipped: no ledger")
+        ]
+    return [
+        ctx.measure(
+            "sync csv DIR (unchanged)",
+            ["sync", "csv", str(ctx.data_dir)],
+            home=ctx.home,
+            repeat=1,
+        )
+    ]
+
+
+def _aging(ctx: SizeContext, case: str, args: list[str], as_of: str, **kw: Any) -> list[Result]:
+    if not ctx.ensure_synced():
+        return [Result(CURRENT[0], case, ctx.size, note="skipped: no ledger")]
+    by_invoice = "--by" in args
+    return [
+        ctx.measure(
+            case,
+            ["aging", *args],
+            home=ctx.home,
+            check_output=_aging_check(ctx, as_of, by_invoice),
+            **kw,
+        )
+    ]
+
+
+@register("aging-customer", per_size=True, description=f"aging --format json --as-of {AS_OF}")
+def bench_aging_customer(ctx: SizeContext) -> list[Result]:
+    """Customer aging as of the last day of the data (the common case)."""
+    return _aging(
+        ctx,
+        f"aging --as-of {AS_OF}",
+        ["--format", "json", "--as-of", AS_OF],
+        AS_OF,
+        target=Target(size="1M", max_seconds=2.0),
+    )
+
+
+@register(
+    "aging-historical",
+    per_size=True,
+    description=f"aging --format json --as-of {AS_OF_HISTORICAL} (ten months back)",
+)
+def bench_aging_historical(ctx: SizeContext) -> list[Result]:
+    """Historical aging: every allocation after the date has to be taken back out."""
+    return _aging(
+        ctx,
+        f"aging --as-of {AS_OF_HISTORICAL}",
+        ["--as-of", AS_OF_HISTORICAL, "--format", "json"],
+        AS_OF_HISTORICAL,
+    )
+
+
+@register("aging-invoice", per_size=True, description=f"aging --by invoice --as-of {AS_OF}")
+def bench_aging_invoice(ctx: SizeContext) -> list[Result]:
+    """Invoice-level aging: one JSON row per open invoice."""
+    return _aging(
+        ctx,
+        f"aging --by invoice --as-of {AS_OF}",
+        ["--by", "invoice", "--format", "json", "--as-of", AS_OF],
+        AS_OF,
+    )
+
+
+# -- data sets -------------------------------------------------------------------------------
+
+
+def generator_fingerprint() -> str:
+    """Changes whenever generate.py changes, so cached data sets are rebuilt."""
+    return hashlib.sha256((BENCH_DIR / "generate.py").read_bytes()).hexdigest()[:16]
+
+
+def ensure_data(root: Path, size: str, invoices: int, seed: int) -> tuple[Path, float | None]:
+    """The cached data set for ``size`` (generated if missing or stale) and the seconds spent."""
+    directory = root / size
+    marker = directory / ".generated.json"
+    want = {"invoices": invoices, "seed": seed, "generator": generator_fingerprint()}
+    try:
+        if json.loads(marker.read_text(encoding="utf-8")) == want:
+            return directory, None
+    except (OSError, ValueError):
+        pass
+    if directory.exists():
+        shutil.rmtree(directory)
+    print(f"generating {size} ({invoices} invoices) into {directory} ...", file=sys.stderr)
+    start = time.perf_counter()
+    generate.generate(directory, invoices, seed=seed)
+    seconds = time.perf_counter() - start
+    marker.write_text(json.dumps(want), encoding="utf-8")
+    return directory, seconds
+
+
+# -- reporting -------------------------------------------------------------------------------
+
+
+def format_table(results: Sequence[Result]) -> str:
+    """The results as a fixed-width text table."""
+    header = ("benchmark", "size", "case", "median s", "min s", "RSS MB", "ratio", "target", "ok")
+    rows = [header]
+    for r in results:
+        d = r.as_dict()
+        rows.append(
+            (
+                r.benchmark,
+                r.size or "",
+                r.case,
+                f"{d['median_s']:.3f}" if d["median_s"] is not None else "-",
+                f"{d['min_s']:.3f}" if d["min_s"] is not None else "-",
+                f"{r.peak_rss_mb:.0f}" if r.peak_rss_mb else "-",
+                f"{r.ratio:.2f}×" if r.ratio is not None else "",
+                r.target or "",
+                {True: "ok", False: "MISS", None: ""}[r.ok],
+            )
+        )
+    widths = [max(len(str(row[i])) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    notes = [f"  {r.benchmark} {r.size or ''} {r.case}: {r.note}" for r in results if r.note]
+    if notes:
+        lines += ["", "notes:", *notes]
+    return "\n".join(lines)
+
+
+def machine_info(ctx: Context) -> dict[str, Any]:
+    """Where the numbers were measured."""
+    version = subprocess.run(
+        [ctx.collectctl, "--version"],
+        capture_output=True,
+        text=True,
+        env=ctx.child_env(ctx.scratch / "startup-home"),
+        check=False,
+    )
+    commit = subprocess.run(
+        ["git", "-C", str(BENCH_DIR), "rev-parse", "--short", "HEAD"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return {
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "python": platform.python_version(),
+        "collectctl": (version.stdout or version.stderr).strip(),
+        "git_commit": commit.stdout.strip() or None,
+    }
+
+
+# -- main ------------------------------------------------------------------------------------
+
+
+@contextmanager
+def scratch_dir() -> Iterator[Path]:
+    """A temporary directory removed afterwards."""
+    path = Path(tempfile.mkdtemp(prefix="collectctl-bench-"))
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Command-line options."""
+    names = ", ".join(REGISTRY)
+    p = argparse.ArgumentParser(
+        description="Run collectctl's benchmarks.",
+        epilog=f"benchmarks: {names}",
+    )
+    p.add_argument(
+        "--sizes", default=DEFAULT_SIZES, help=f"data set sizes (default {DEFAULT_SIZES})"
+    )
+    p.add_argument("--only", action="append", default=[], help="benchmark name(s), comma separated")
+    p.add_argument(
+        "--repeat", type=int, default=3, help="runs per read command (median; default 3)"
+    )
+    p.add_argument(
+        "--startup-runs", type=int, default=20, help="runs per start-up case (default 20)"
+    )
+    p.add_argument("--timeout", type=float, default=900.0, help="seconds before a child is killed")
+    p.add_argument("--seed", type=int, default=generate.DEFAULT_SEED)
+    p.add_argument("--bin", type=Path, default=Path(sys.executable).parent, help="venv bin dir")
+    p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
+    p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    args = p.parse_args(argv)
+    args.only = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
+    unknown = [n for n in args.only if n not in REGISTRY]
+    if unknown:
+        p.error(f"unknown benchmark(s) {', '.join(unknown)}; known: {names}")
+    if args.repeat < 1 or args.startup_runs < 1:
+        p.error("--repeat and --startup-runs must be at least 1")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the selected benchmarks; print the table; write the JSON. Exit 1 if a run failed."""
+    args = parse_args(argv)
+    if args.list:
+        for b in REGISTRY.values():
+            print(f"{b.name:18} {'per size' if b.per_size else 'once':8}  {b.description}")
+        return 0
+    selected = [b for b in REGISTRY.values() if not args.only or b.name in args.only]
+    sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTCTL_")}
+    results: list[Result] = []
+    started = datetime.now(UTC).isoformat(timespec="seconds")
+    with scratch_dir() as scratch, contextlib.closing(SPAWNER):
+        ctx = Context(
+            bin_dir=args.bin,
+            repeat=args.repeat,
+            timeout=args.timeout,
+            scratch=scratch,
+            startup_runs=args.startup_runs,
+            data_root=args.data_dir,
+            env=env,
+        )
+        if not Path(ctx.collectctl).exists():
+            print(f"no collectctl in {args.bin}; run `make install`", file=sys.stderr)
+            return 1
+        info = machine_info(ctx)
+        print(f"collectctl benchmarks on {info['cpus']} CPUs, {info['platform']}", file=sys.stderr)
+
+        def run_one(bench: Benchmark, bctx: Context) -> None:
+            CURRENT[0] = bench.name
+            print(f"- {bench.name} {bctx.size or ''}".rstrip(), file=sys.stderr)
+            for res in bench.func(bctx):
+                results.append(res)
+                med = res.median_s
+                shown = f"{med:.3f} s" if med is not None else "-"
+                print(f"    {res.case}: {shown} {res.note}".rstrip(), file=sys.stderr)
+
+        for bench in selected:
+            if not bench.per_size:
+                run_one(bench, ctx)
+        per_size = [b for b in selected if b.per_size]
+        for size in sizes if per_size else []:
+            invoices = generate.parse_count(size)
+            data_dir, gen_s = ensure_data(args.data_dir, size, invoices, args.seed)
+            if gen_s is not None:
+                results.append(Result("generate", f"generate.py --invoices {size}", size, [gen_s]))
+            home = scratch / f"home-{size}"
+            sctx = SizeContext(
+                bin_dir=args.bin,
+                repeat=args.repeat,
+                timeout=args.timeout,
+                scratch=scratch,
+                startup_runs=args.startup_runs,
+                data_root=args.data_dir,
+                env=env,
+                size=size,
+                invoices=invoices,
+                data_dir=data_dir,
+                home=home,
+            )
+            for bench in per_size:
+                run_one(bench, sctx)
+            shutil.rmtree(home, ignore_errors=True)
+    print()
+    print(format_table(results))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    report = {
+        "started": started,
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": info,
+        "args": {"sizes": sizes, "only": args.only, "repeat": args.repeat},
+        "results": [r.as_dict() for r in results],
+    }
+    args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"\nwrote {args.out}", file=sys.stderr)
+    return 1 if any(r.returncode != 0 for r in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
