@@ -7,10 +7,13 @@ incremental update of one object replaces exactly the allocations that object pr
 QuickBooks object           payment_id           allocations
 ==========================  ===================  ==============================================
 Payment 171                 ``171``              its Invoice lines (cash ``payment``, or
-                                                 ``credit`` where a CreditMemo line funds them),
+                                                 ``credit`` where a CreditMemo line funds them,
+                                                 dated at that memo's ``TxnDate``),
                                                  unapplied cash and credit, refunds (Check /
                                                  Expense / CreditCardCredit lines)
 CreditMemo 188              ``CreditMemo-188``   its ``RemainingCredit`` as unapplied ``credit``
+                                                 (applied parts belong to the applying Payment,
+                                                 dated at the memo's ``TxnDate``)
 ==========================  ===================  ==============================================
 
 docs/quickbooks.md has the full table and the known limits.
@@ -229,18 +232,26 @@ def refund_purchase_ids(obj: Mapping[str, Any]) -> set[str]:
     return {txn for _, kind, txn in _links(obj) if kind in REFUND_TYPES}
 
 
+def credit_memo_ids(obj: Mapping[str, Any]) -> set[str]:
+    """Ids of the CreditMemos a Payment applies, to look up their dates."""
+    return {txn for _, kind, txn in _links(obj) if kind == "CreditMemo"}
+
+
 def payment_allocations(
     obj: Mapping[str, Any],
     home: str | None,
     purchases: Mapping[str, Mapping[str, Any]] | None = None,
+    credit_dates: Mapping[str, date] | None = None,
 ) -> list[Allocation]:
     """A QBO Payment as allocations (all with payment_id = the Payment's Id).
 
     Funds are the cash (``TotalAmt``) and the CreditMemo lines; they pay the Invoice lines
-    (credits first, then cash) and the refund lines (Check/Expense/CreditCardCredit). Cash left
-    over is unapplied ``payment``, credit left over unapplied ``credit``, both dated at the
-    Payment's ``TxnDate``; a refund line is a ``refund`` dated at its Purchase's ``TxnDate``
-    (from ``purchases``; the Payment's date when unknown).
+    (credits first, then cash) and the refund lines (Check/Expense/CreditCardCredit). Cash is
+    dated at the Payment's ``TxnDate``; a credit at its CreditMemo's ``TxnDate`` (from
+    ``credit_dates``; the Payment's date when unknown), so the customer's credit counts from the
+    day it was issued. Cash left over is unapplied ``payment``, credit left over unapplied
+    ``credit``; a refund line is a ``refund`` dated at its Purchase's ``TxnDate`` (from
+    ``purchases``; the Payment's date when unknown).
     """
     pid = obj.get("Id")
     if not pid:
@@ -252,12 +263,14 @@ def payment_allocations(
     method = ref(obj, "PaymentMethodRef")
     method_name = (obj.get("PaymentMethodRef") or {}).get("name") if method else None
     reference = str(obj["PaymentRefNum"]) if obj.get("PaymentRefNum") else None
-    cash = money(obj, "TotalAmt", ZERO)
     links = _links(obj)
-    credits = [(amt, txn) for amt, kind, txn in links if kind == "CreditMemo" and amt > 0]
-    credit_left = sum((amt for amt, _ in credits), ZERO)
-    credit_refs = ", ".join(f"CreditMemo {txn}" for _, txn in credits) or None
-    cash_left = cash
+    # [amount left, date, reference] per CreditMemo line, consumed in line order.
+    credits = [
+        [amt, (credit_dates or {}).get(txn, when), f"CreditMemo {txn}"]
+        for amt, kind, txn in links
+        if kind == "CreditMemo" and amt > 0
+    ]
+    cash_left = money(obj, "TotalAmt", ZERO)
     rows: dict[tuple[str | None, str, date], Decimal] = {}
     refs: dict[tuple[str | None, str, date], str | None] = {}
 
@@ -271,24 +284,26 @@ def payment_allocations(
     for amount, kind, txn in links:
         if kind != "Invoice" or amount <= 0:
             continue
-        from_credit = min(amount, credit_left)
-        credit_left -= from_credit
-        add(txn, "credit", when, from_credit, credit_refs)
-        rest = amount - from_credit
-        from_cash = min(rest, cash_left) if cash_left > 0 else ZERO
-        cash_left -= from_cash
+        rest = amount
+        for credit in credits:
+            if rest <= 0:
+                break
+            used = min(rest, credit[0])
+            if used > 0:
+                credit[0] -= used
+                rest -= used
+                add(txn, "credit", credit[1], used, credit[2])
+        cash_left -= min(rest, max(cash_left, ZERO))
         # More applied than funded (e.g. JournalEntry credits): keep QuickBooks' figure.
         add(txn, "payment", when, rest, reference)
-    refunds = []
+    add(None, "payment", when, cash_left, reference)
+    for left, on, text in credits:
+        add(None, "credit", on, left, text)
     for amount, kind, txn in links:
         if kind in REFUND_TYPES and amount > 0:
             purchase = (purchases or {}).get(txn)
-            on = day(purchase, "TxnDate", required=False) if purchase else None
-            refunds.append((amount, kind, txn, on or when))
-    add(None, "payment", when, cash_left, reference)
-    add(None, "credit", when, credit_left, credit_refs)
-    for amount, kind, txn, on in refunds:
-        add(None, "refund", on, amount, f"{kind} {txn}")
+            on = (day(purchase, "TxnDate", required=False) if purchase else None) or when
+            add(None, "refund", on, amount, f"{kind} {txn}")
     return [
         Allocation(
             payment_id=pid,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from collectctl.errors import SourceError
@@ -30,8 +30,8 @@ log = logging.getLogger("collectctl.quickbooks")
 
 CDC_ENTITIES = ("Customer", "Invoice", "Payment", "CreditMemo", "Purchase", "RefundReceipt")
 CDC_CAP = 1000
-#: How many Purchase ids go into one ``WHERE Id IN (...)`` query.
-PURCHASE_CHUNK = 100
+#: How many ids go into one ``WHERE Id IN (...)`` query.
+ID_CHUNK = 100
 
 
 def read(
@@ -159,29 +159,53 @@ class _Counter:
         return record
 
 
-def _purchases(client: QBOClient, ids: set[str]) -> dict[str, dict[str, Any]]:
-    """The Purchases (refund checks) with these ids, fetched in chunks."""
+def _by_ids(client: QBOClient, entity: str, ids: set[str]) -> dict[str, dict[str, Any]]:
+    """The ``entity`` objects with these ids (``WHERE Id IN (...)``, in chunks)."""
     found: dict[str, dict[str, Any]] = {}
     ordered = sorted(ids, key=lambda s: (len(s), s))
-    for i in range(0, len(ordered), PURCHASE_CHUNK):
-        chunk = ordered[i : i + PURCHASE_CHUNK]
+    for i in range(0, len(ordered), ID_CHUNK):
+        chunk = ordered[i : i + ID_CHUNK]
         where = "Id IN (" + ", ".join("'" + x.replace("'", "\\'") + "'" for x in chunk) + ")"
-        for obj in client.query("Purchase", where):
+        for obj in client.query(entity, where):
             found[str(obj.get("Id"))] = obj
     return found
 
 
+def _memo_dates(memos: Iterable[Mapping[str, Any]]) -> dict[str, date]:
+    out = {}
+    for memo in memos:
+        try:
+            when = mapping.day(memo, "TxnDate", required=False)
+        except mapping.MappingError:
+            continue
+        if when and memo.get("Id"):
+            out[str(memo["Id"])] = when
+    return out
+
+
 def _payments(
-    client: QBOClient, payments: list[dict[str, Any]], home: str | None
+    client: QBOClient,
+    payments: list[dict[str, Any]],
+    home: str | None,
+    credit_dates: dict[str, date],
 ) -> Iterator[Record]:
-    """Allocations (or a Deletion when a Payment now allocates nothing) for these Payments."""
-    wanted: set[str] = set()
+    """Allocations (or a Deletion when a Payment now allocates nothing) for these Payments.
+
+    Purchases linked as refunds are fetched to date the refunds; CreditMemos missing from
+    ``credit_dates`` are fetched (and added to it) to date the credits they fund.
+    """
+    refunds: set[str] = set()
+    memos: set[str] = set()
     for obj in payments:
-        wanted |= mapping.refund_purchase_ids(obj)
-    purchases = _purchases(client, wanted) if wanted else {}
+        refunds |= mapping.refund_purchase_ids(obj)
+        memos |= mapping.credit_memo_ids(obj)
+    purchases = _by_ids(client, "Purchase", refunds) if refunds else {}
+    missing = memos - credit_dates.keys()
+    if missing:
+        credit_dates.update(_memo_dates(_by_ids(client, "CreditMemo", missing).values()))
     for obj in payments:
         try:
-            allocations = mapping.payment_allocations(obj, home, purchases)
+            allocations = mapping.payment_allocations(obj, home, purchases, credit_dates)
         except mapping.MappingError as exc:
             yield _problem("Payment", obj, exc)
             continue
@@ -216,8 +240,10 @@ def _full(
                 yield count(mapping.invoice(obj, home))
             except mapping.MappingError as exc:
                 yield _problem("Invoice", obj, exc)
+    credit_dates: dict[str, date] = {}
     for obj in client.query("CreditMemo"):
         if fresh("CreditMemo", obj):
+            credit_dates.update(_memo_dates([obj]))
             try:
                 for record in mapping.credit_memo_allocations(obj, home):
                     yield count(record)
@@ -230,10 +256,10 @@ def _full(
         if mapping.refund_purchase_ids(obj):
             with_refunds.append(obj)  # dated by their Purchases, fetched below in chunks
             continue
-        for record in _payments(client, [obj], home):
+        for record in _payments(client, [obj], home, credit_dates):
             if not isinstance(record, Deletion):  # a complete batch needs no deletions
                 yield count(record)
-    for record in _payments(client, with_refunds, home):
+    for record in _payments(client, with_refunds, home, credit_dates):
         if not isinstance(record, Deletion):
             yield count(record)
     if request.progress:
@@ -290,7 +316,8 @@ def _incremental(
             yield from map(count, allocations)
         else:
             yield count(Deletion(kind="payment", id=mapping.credit_memo_id(str(obj["Id"]))))
-    for record in _payments(client, live["Payment"], home):
+    credit_dates = _memo_dates(live["CreditMemo"])
+    for record in _payments(client, live["Payment"], home, credit_dates):
         yield count(record)
     for record in deleted:
         if record.kind != "payment":

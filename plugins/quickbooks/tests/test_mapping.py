@@ -268,3 +268,19 @@ def test_home_currency_from_preferences():
     }
     assert mapping.home_currency(body) == "CAD"
     assert mapping.home_currency({}) is None
+
+
+def test_credit_applied_later_is_dated_at_the_credit_memo():
+    pay = {
+        "Id": "240",
+        "TxnDate": "2026-03-20",
+        "CustomerRef": {"value": "24"},
+        "TotalAmt": D(0),
+        "Line": [
+            {"Amount": D(30), "LinkedTxn": [{"TxnId": "130", "TxnType": "Invoice"}]},
+            {"Amount": D(30), "LinkedTxn": [{"TxnId": "188", "TxnType": "CreditMemo"}]},
+        ],
+    }
+    assert mapping.credit_memo_ids(pay) == {"188"}
+    (a,) = mapping.payment_allocations(pay, "USD", {}, {"188": date(2026, 2, 12)})
+    assert (a.invoice_id, a.kind, a.date, a.amount) == ("130", "credit", date(2026, 2, 12), D(30))
