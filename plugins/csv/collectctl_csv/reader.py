@@ -1,0 +1,352 @@
+"""Stream customers, invoices and allocations out of a directory of CSV files.
+
+The reader does the *row-level* checks: the header has every required column, required values
+are not blank, dates are dates, amounts are plain decimals greater than zero, ``kind`` values are
+known, and the bytes are UTF-8. Each bad value becomes a :class:`~collectctl.records.Problem`
+(origin ``"invoices.csv:12"``, the line where the record starts; the header is line 1) and reading
+carries on, so one sync reports every bad row. Checks that need several records at once (unknown
+customers or invoices, duplicate ids, currency codes and mismatches, minor units, write-offs larger
+than what is open) and defaults (invoice number, due date, currency) belong to the core, which
+sees everything the source yields: blank optional values are passed on as ``None``.
+
+Nothing is held in memory: rows are parsed one at a time and turned into records as they are read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from collectctl.errors import SourceError
+from collectctl.records import ALLOCATION_KINDS, CUSTOMER_KINDS, Problem, Record
+from collectctl_csv import construct
+from collectctl_csv.formats import Settings, Values, fast_amount
+from collectctl_csv.table import Progress, Table
+
+#: The three files of a CSV directory, in the order they are read.
+FILES: tuple[str, ...] = ("customers.csv", "invoices.csv", "payments.csv")
+
+#: Every column the reader knows, per file; columns with other names are ignored.
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "customers.csv": (
+        *("id", "name", "email", "phone", "address"),
+        *("kind", "currency", "timezone", "terms_days"),
+    ),
+    "invoices.csv": (
+        *("id", "customer_id", "number", "issue_date", "due_date"),
+        *("currency", "amount", "status", "description"),
+    ),
+    "payments.csv": (
+        *("id", "customer_id", "date", "amount", "invoice_id"),
+        *("kind", "currency", "method", "reference"),
+    ),
+}
+
+#: Columns the header must have and whose values must not be blank.
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "customers.csv": ("id", "name"),
+    "invoices.csv": ("id", "customer_id", "issue_date", "amount"),
+    "payments.csv": ("id", "customer_id", "date", "amount"),
+}
+
+#: The largest ``terms_days`` taken seriously (a hundred years).
+MAX_TERMS_DAYS = 36_500
+
+
+def check_directory(directory: Path) -> None:
+    """Raise :class:`~collectctl.errors.SourceError` unless ``directory`` holds all three files.
+
+    All three are required even when one has no rows: a sync makes the books exactly what the
+    directory holds, so a missing ``payments.csv`` must never read as "every payment was deleted".
+    """
+    if not directory.exists():
+        raise SourceError(
+            f"CSV directory {directory} does not exist",
+            hint="Give a directory holding customers.csv, invoices.csv and payments.csv.",
+        )
+    if not directory.is_dir():
+        raise SourceError(f"{directory} is not a directory")
+    for name in FILES:
+        if not (directory / name).is_file():
+            raise SourceError(
+                f"{name} is missing from {directory}: a CSV directory needs customers.csv, "
+                "invoices.csv and payments.csv",
+                hint=f"If there are no rows to put in it, create it with just the header row: "
+                f"{','.join(REQUIRED[name])}",
+            )
+
+
+def read_directory(
+    directory: Path,
+    settings: Settings | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[Record]:
+    """Yield every customer, then invoice, then allocation of ``directory``, problems inline.
+
+    :param directory: a directory that passed :func:`check_directory`.
+    :param settings: how dates and amounts are written (default: ISO dates, plain decimals).
+    :param progress: called with the number of rows read so far, every
+        :data:`~collectctl_csv.table.PROGRESS_EVERY` rows and after each file.
+    """
+    values = Values(settings or Settings())
+    counter = Progress(progress)
+    for name, convert in (
+        ("customers.csv", _customers),
+        ("invoices.csv", _invoices),
+        ("payments.csv", _allocations),
+    ):
+        if not (directory / name).is_file():  # removed since check_directory looked
+            raise SourceError(f"{name} disappeared from {directory} while it was being read")
+        with Table(directory / name, COLUMNS[name], REQUIRED[name], counter) as table:
+            if table.problems:  # no usable header: the rows cannot be read
+                yield from table.problems
+                continue
+            yield from convert(table, values)
+    if progress is not None:
+        progress(counter.rows)
+
+
+def _blank(fields: list[str]) -> bool:
+    """True for a row of empty or whitespace-only values (``,,,,`` as spreadsheets write)."""
+    return not "".join(fields).strip()
+
+
+class _Row:
+    """The problems found in one row, each naming the column and the offending value."""
+
+    __slots__ = ("origin", "problems")
+
+    def __init__(self, origin: str) -> None:
+        self.origin = origin
+        self.problems: list[Problem] = []
+
+    def bad(self, column: str, value: str, message: str) -> None:
+        self.problems.append(
+            Problem(origin=self.origin, column=column, value=value, message=message)
+        )
+
+    def required(self, column: str, value: str) -> bool:
+        """Record a problem if the required ``value`` is blank; True when it is not."""
+        if not value:
+            self.bad(column, value, f"{column} is required but blank")
+        return bool(value)
+
+    def parse_date(
+        self, values: Values, column: str, text: str, required: bool = True
+    ) -> date | None:
+        """The date in ``text``; ``None`` (and a problem if ``required``) when blank or bad."""
+        if not text:
+            if required:
+                self.required(column, text)
+            return None
+        d = values.date(text)
+        if d is None:
+            self.bad(column, text, f"{text!r} is not a date (expected {values.date_hint})")
+        return d
+
+    def parse_amount(self, values: Values, column: str, text: str) -> Decimal | None:
+        """The amount in ``text``, which must be greater than zero; ``None`` with a problem."""
+        if not self.required(column, text):
+            return None
+        amount = values.amount(text)
+        if amount is None:
+            self.bad(column, text, f"{text!r} is not an amount (expected {values.amount_hint})")
+        elif amount <= 0:
+            self.bad(column, text, f"{text!r} must be greater than 0")
+            return None
+        return amount
+
+
+def _customers(table: Table, values: Values) -> Iterator[Record]:
+    col = table.column
+    i_id, i_name, i_email, i_phone, i_address = map(col, COLUMNS["customers.csv"][:5])
+    i_kind, i_cur, i_tz, i_terms = map(col, COLUMNS["customers.csv"][5:])
+    file_name = table.name
+    zones = _TimeZones()
+    make = construct.customer
+    for item in table.rows():
+        if type(item) is Problem:
+            yield item
+            continue
+        line, f = item  # type: ignore[misc]
+        origin = f"{file_name}:{line}"
+        cid, name = f[i_id].strip(), f[i_name].strip()
+        kind = f[i_kind].strip() or "business"
+        tz = f[i_tz].strip() or None
+        terms_text = f[i_terms].strip()
+        terms = int(terms_text) if terms_text.isdigit() and terms_text.isascii() else None
+        if (
+            not cid
+            or not name
+            or kind not in CUSTOMER_KINDS
+            or (tz is not None and not zones.valid(tz))
+            or (terms_text and (terms is None or terms > MAX_TERMS_DAYS))
+        ):
+            if _blank(f):
+                continue
+            row = _Row(origin)
+            row.required("id", cid)
+            row.required("name", name)
+            if kind not in CUSTOMER_KINDS:
+                row.bad("kind", kind, f"{kind!r} is not a customer kind (business or consumer)")
+            if tz is not None and not zones.valid(tz):
+                row.bad("timezone", tz, f"{tz!r} is not an IANA time zone (like Europe/Berlin)")
+            if terms_text and (terms is None or terms > MAX_TERMS_DAYS):
+                row.bad(
+                    "terms_days",
+                    terms_text,
+                    f"{terms_text!r} is not a number of days (a whole number, 0 or more)",
+                )
+            yield from row.problems
+            continue
+        address = f[i_address].strip() or None
+        if address is not None and "\r" in address:
+            address = address.replace("\r\n", "\n").replace("\r", "\n")
+        yield make(
+            cid,
+            name,
+            f[i_email].strip() or None,
+            f[i_phone].strip() or None,
+            address,
+            kind,
+            f[i_cur].strip() or None,
+            tz,
+            terms,
+            origin,
+        )
+
+
+def _invoices(table: Table, values: Values) -> Iterator[Record]:
+    col = table.column
+    i_id, i_cust, i_num, i_issue, i_due = map(col, COLUMNS["invoices.csv"][:5])
+    i_cur, i_amount, i_status, i_desc = map(col, COLUMNS["invoices.csv"][5:])
+    file_name = table.name
+    dates = values.dates
+    plain = values.plain_amounts
+    make = construct.invoice
+    for item in table.rows():
+        if type(item) is Problem:
+            yield item
+            continue
+        line, f = item  # type: ignore[misc]
+        origin = f"{file_name}:{line}"
+        iid, cust = f[i_id].strip(), f[i_cust].strip()
+        issue_text, due_text = f[i_issue].strip(), f[i_due].strip()
+        amount_text = f[i_amount].strip()
+        issue = dates.get(issue_text)
+        due = dates.get(due_text) if due_text else None
+        amount = fast_amount(amount_text) if plain else None
+        if (
+            issue is None
+            or amount is None
+            or not amount
+            or (due is None and due_text)
+            or not iid
+            or not cust
+        ):
+            # Uncommon: a date not seen yet, an unusual amount, or a bad row.
+            if _blank(f):
+                continue
+            row = _Row(origin)
+            row.required("id", iid)
+            row.required("customer_id", cust)
+            issue = row.parse_date(values, "issue_date", issue_text)
+            due = row.parse_date(values, "due_date", due_text, required=False)
+            amount = row.parse_amount(values, "amount", amount_text)
+            if row.problems:
+                yield from row.problems
+                continue
+        yield make(
+            iid,
+            cust,
+            issue,
+            amount,
+            f[i_num].strip() or None,
+            due,
+            f[i_cur].strip() or None,
+            f[i_status].strip().lower() == "void",
+            f[i_desc].strip() or None,
+            origin,
+        )
+
+
+def _allocations(table: Table, values: Values) -> Iterator[Record]:
+    col = table.column
+    i_id, i_cust, i_date, i_amount, i_inv = map(col, COLUMNS["payments.csv"][:5])
+    i_kind, i_cur, i_method, i_ref = map(col, COLUMNS["payments.csv"][5:])
+    file_name = table.name
+    dates = values.dates
+    plain = values.plain_amounts
+    make = construct.allocation
+    for item in table.rows():
+        if type(item) is Problem:
+            yield item
+            continue
+        line, f = item  # type: ignore[misc]
+        origin = f"{file_name}:{line}"
+        pid, cust = f[i_id].strip(), f[i_cust].strip()
+        date_text, amount_text = f[i_date].strip(), f[i_amount].strip()
+        invoice = f[i_inv].strip() or None
+        kind = f[i_kind].strip() or "payment"
+        when = dates.get(date_text)
+        amount = fast_amount(amount_text) if plain else None
+        if when is None or amount is None or not amount or not pid or not cust or kind != "payment":
+            if _blank(f):
+                continue
+            row = _Row(origin)
+            row.required("id", pid)
+            row.required("customer_id", cust)
+            when = row.parse_date(values, "date", date_text)
+            amount = row.parse_amount(values, "amount", amount_text)
+            if kind not in ALLOCATION_KINDS:
+                row.bad(
+                    "kind",
+                    kind,
+                    f"{kind!r} is not a payment kind "
+                    "(payment, credit, write_off or refund, in lower case)",
+                )
+            elif kind == "write_off" and invoice is None:
+                row.bad("invoice_id", "", "a write_off needs the invoice_id it writes off")
+            elif kind == "refund" and invoice is not None:
+                row.bad(
+                    "invoice_id",
+                    invoice,
+                    f"a refund must not have an invoice_id (got {invoice!r}): it returns "
+                    "unapplied credit, so leave invoice_id blank",
+                )
+            if row.problems:
+                yield from row.problems
+                continue
+        yield make(
+            pid,
+            cust,
+            when,
+            amount,
+            invoice,
+            kind,
+            f[i_cur].strip() or None,
+            f[i_method].strip() or None,
+            f[i_ref].strip() or None,
+            origin,
+        )
+
+
+class _TimeZones:
+    """Checks IANA time zone names once per name; accepts any name when tzdata is missing."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, bool] = {}
+        self._available: frozenset[str] | None = None
+
+    def valid(self, name: str) -> bool:
+        ok = self._known.get(name)
+        if ok is None:
+            if self._available is None:
+                import zoneinfo
+
+                self._available = frozenset(zoneinfo.available_timezones())
+            ok = name in self._available or not self._available
+            self._known[name] = ok
+        return ok
