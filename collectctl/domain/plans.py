@@ -257,50 +257,10 @@ def propose(
     interest. Raises :class:`PlanError` for terms that cannot make a plan and
     :class:`collectctl.money.MoneyError` for an unknown currency.
     """
-    exponent(currency)  # validates the code
-    _require_int("balance", balance_minor)
-    _require_int("down payment", down_minor)
-    _require_int("fee", fee_minor)
-    if every not in PERIODS_PER_YEAR:
-        raise PlanError(f"unknown period {every!r}: use one of {', '.join(PERIODS_PER_YEAR)}")
-    if interest not in INTEREST_METHODS:
-        raise PlanError(f"unknown interest method {interest!r}: use amortized or simple")
-    if balance_minor <= 0:
-        raise PlanError("the balance must be positive to propose a plan")
-    if down_minor < 0:
-        raise PlanError("the down payment cannot be negative")
-    if down_minor >= balance_minor:
-        raise PlanError(
-            f"the down payment ({format_minor(down_minor, currency)}) must be less than the "
-            f"balance ({format_minor(balance_minor, currency)}); no plan is needed"
-        )
-    if fee_minor < 0:
-        raise PlanError("the fee cannot be negative")
-    if (installments is None) == (amount_per is None):
-        raise PlanError("give either the number of installments or the amount per installment")
-    if rate is not None:
-        if isinstance(rate, float) or not isinstance(rate, Decimal | int):
-            raise PlanError(f"the rate must be a Decimal percentage, not {rate!r}")
-        rate = Decimal(rate)
-        if rate < 0:
-            raise PlanError(f"the interest rate cannot be negative ({rate} %)")
+    _check_terms(balance_minor, currency, every, down_minor, interest, fee_minor)
+    rate = _checked_rate(rate)
     principal = balance_minor - down_minor
-    if installments is not None:
-        _require_int("installments", installments)
-        if installments <= 0:
-            raise PlanError(f"the number of installments must be at least 1, not {installments}")
-        if installments > MAX_INSTALLMENTS:
-            raise PlanError(f"at most {MAX_INSTALLMENTS} installments are supported")
-        if principal // installments == 0:
-            raise PlanError(
-                f"{format_minor(principal, currency)} {currency} in {installments} installments "
-                f"would make installments of 0; use fewer installments"
-            )
-    else:
-        _require_int("amount per installment", amount_per)
-        assert amount_per is not None
-        if amount_per <= 0:
-            raise PlanError("the amount per installment must be positive")
+    _check_count_or_amount(principal, currency, installments, amount_per)
 
     m = PERIODS_PER_YEAR[every]
     if not rate:
@@ -343,6 +303,66 @@ def propose(
         interest_method=method,
         lines=tuple(lines),
     )
+
+
+def _check_terms(
+    balance_minor: int, currency: str, every: str, down_minor: int, interest: str, fee_minor: int
+) -> None:
+    exponent(currency)  # validates the code
+    _require_int("balance", balance_minor)
+    _require_int("down payment", down_minor)
+    _require_int("fee", fee_minor)
+    if every not in PERIODS_PER_YEAR:
+        raise PlanError(f"unknown period {every!r}: use one of {', '.join(PERIODS_PER_YEAR)}")
+    if interest not in INTEREST_METHODS:
+        raise PlanError(f"unknown interest method {interest!r}: use amortized or simple")
+    if balance_minor <= 0:
+        raise PlanError("the balance must be positive to propose a plan")
+    if down_minor < 0:
+        raise PlanError("the down payment cannot be negative")
+    if down_minor >= balance_minor:
+        raise PlanError(
+            f"the down payment ({format_minor(down_minor, currency)}) must be less than the "
+            f"balance ({format_minor(balance_minor, currency)}); no plan is needed"
+        )
+    if fee_minor < 0:
+        raise PlanError("the fee cannot be negative")
+
+
+def _checked_rate(rate: Decimal | None) -> Decimal | None:
+    if rate is None:
+        return None
+    if isinstance(rate, bool | float) or not isinstance(rate, Decimal | int):
+        raise PlanError(f"the rate must be a Decimal percentage, not {rate!r}")
+    rate = Decimal(rate)
+    if not rate.is_finite():
+        raise PlanError(f"the interest rate must be a number, not {rate}")
+    if rate < 0:
+        raise PlanError(f"the interest rate cannot be negative ({rate} %)")
+    return rate
+
+
+def _check_count_or_amount(
+    principal: int, currency: str, installments: int | None, amount_per: int | None
+) -> None:
+    if (installments is None) == (amount_per is None):
+        raise PlanError("give either the number of installments or the amount per installment")
+    if installments is not None:
+        _require_int("installments", installments)
+        if installments <= 0:
+            raise PlanError(f"the number of installments must be at least 1, not {installments}")
+        if installments > MAX_INSTALLMENTS:
+            raise PlanError(f"at most {MAX_INSTALLMENTS} installments are supported")
+        if principal // installments == 0:
+            raise PlanError(
+                f"{format_minor(principal, currency)} {currency} in {installments} installments "
+                f"would make installments of 0; use fewer installments"
+            )
+    else:
+        _require_int("amount per installment", amount_per)
+        assert amount_per is not None
+        if amount_per <= 0:
+            raise PlanError("the amount per installment must be positive")
 
 
 def _require_int(name: str, value: object) -> None:

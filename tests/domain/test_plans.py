@@ -183,6 +183,7 @@ def test_amount_per_installment_with_interest():
         ({"installments": 2, "down_minor": -1}, "negative"),
         ({"installments": 2, "rate": Decimal("-1")}, "cannot be negative"),
         ({"installments": 2, "rate": 12.0}, "Decimal"),
+        ({"installments": 2, "rate": Decimal("NaN")}, "must be a number"),
         ({"amount_per": 0}, "must be positive"),
         ({"amount_per": -5}, "must be positive"),
         ({"installments": 2, "every": "day"}, "unknown period"),
