@@ -1,0 +1,484 @@
+"""collectctl aging: every option and edge of contracts §3, checked through the CLI."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+
+import pytest
+from core_helpers import cust, inv, pay, run_json
+
+AS_OF = "2026-11-30"
+
+
+def sync(cli, books, records, *extra):
+    books.load(records)
+    result = cli("sync", "memory", "--allow-deletions", "-q", *extra)
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def aging(cli, *args):
+    return run_json(cli, "aging", "--as-of", AS_OF, *args)
+
+
+def row_of(doc, customer_id, currency=None):
+    rows = [
+        r
+        for r in doc["rows"]
+        if r["customer_id"] == customer_id and (currency is None or r["currency"] == currency)
+    ]
+    assert len(rows) == 1, doc["rows"]
+    return rows[0]
+
+
+def test_contract_example_shape(cli, books):
+    # The example of contracts §3: 120 current, 50 in 31-60, 20 unapplied -> total 150.
+    sync(
+        cli,
+        books,
+        [
+            cust("C1", "Acme Ltd"),
+            inv("I1", "C1", "2026-11-01", "120.00", due="2026-12-01"),
+            inv("I2", "C1", "2026-09-01", "50.00", due="2026-10-15"),
+            pay("P1", "C1", "2026-11-10", "20.00"),
+        ],
+    )
+    doc = aging(cli)
+    assert doc == {
+        "as_of": AS_OF,
+        "basis": "due",
+        "buckets": ["current", "1-30", "31-60", "61-90", "91+"],
+        "rows": [
+            {
+                "customer_id": "C1",
+                "customer": "Acme Ltd",
+                "currency": "USD",
+                "current": "120.00",
+                "1-30": "0.00",
+                "31-60": "50.00",
+                "61-90": "0.00",
+                "91+": "0.00",
+                "unapplied": "-20.00",
+                "total": "150.00",
+            }
+        ],
+        "totals": [
+            {
+                "currency": "USD",
+                "current": "120.00",
+                "1-30": "0.00",
+                "31-60": "50.00",
+                "61-90": "0.00",
+                "91+": "0.00",
+                "unapplied": "-20.00",
+                "total": "150.00",
+            }
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("due", "bucket"),
+    [
+        ("2026-12-01", "current"),  # not yet due
+        ("2026-11-30", "current"),  # due today: days = 0
+        ("2026-11-29", "1-30"),  # 1 day
+        ("2026-10-31", "1-30"),  # 30 days
+        ("2026-10-30", "31-60"),  # 31 days
+        ("2026-10-01", "31-60"),  # 60 days
+        ("2026-09-30", "61-90"),  # 61 days
+        ("2026-09-01", "61-90"),  # 90 days
+        ("2026-08-31", "91+"),  # 91 days
+    ],
+)
+def test_bucket_boundaries(cli, books, due, bucket):
+    sync(cli, books, [cust("C1"), inv("I1", "C1", "2026-01-01", "10.00", due=due)])
+    row = row_of(aging(cli), "C1")
+    assert row[bucket] == "10.00"
+    assert row["total"] == "10.00"
+    inv_row = aging(cli, "--by", "invoice")["rows"][0]
+    assert inv_row["bucket"] == bucket
+
+
+def test_custom_buckets_names_and_placement(cli, books):
+    sync(
+        cli,
+        books,
+        [
+            cust("C1"),
+            inv("I1", "C1", "2026-01-01", "1.00", due="2026-11-15"),  # 15 days
+            inv("I2", "C1", "2026-01-01", "2.00", due="2026-11-14"),  # 16 days
+            inv("I3", "C1", "2026-01-01", "4.00", due="2026-10-16"),  # 45 days
+            inv("I4", "C1", "2026-01-01", "8.00", due="2026-10-15"),  # 46 days
+        ],
+    )
+    doc = aging(cli, "--buckets", "15,45")
+    assert doc["buckets"] == ["current", "1-15", "16-45", "46+"]
+    row = row_of(doc, "C1")
+    assert (row["current"], row["1-15"], row["16-45"], row["46+"]) == (
+        "0.00",
+        "1.00",
+        "6.00",
+        "8.00",
+    )
+
+
+def test_basis_issue_ages_from_issue_date(cli, books):
+    sync(cli, books, [cust("C1"), inv("I1", "C1", "2026-10-20", "10.00", due="2026-12-20")])
+    assert row_of(aging(cli), "C1")["current"] == "10.00"
+    doc = aging(cli, "--basis", "issue")
+    assert doc["basis"] == "issue"
+    assert row_of(doc, "C1")["31-60"] == "10.00"  # 41 days since issue
+    inv_row = aging(cli, "--basis", "issue", "--by", "invoice")["rows"][0]
+    assert (inv_row["days"], inv_row["bucket"]) == (41, "31-60")
+
+
+def test_historical_as_of_before_issue_and_payment_after(cli, books):
+    sync(
+        cli,
+        books,
+        [
+            cust("C1"),
+            inv("I1", "C1", "2026-03-01", "100.00", due="2026-03-31"),
+            inv("I2", "C1", "2026-06-01", "40.00", due="2026-07-01"),
+            pay("P1", "C1", "2026-05-15", "100.00", "I1"),
+            # paid before I2 was issued: unapplied credit until then
+            pay("P2", "C1", "2026-05-20", "40.00", "I2"),
+        ],
+    )
+    # Before anything: customer left out.
+    assert run_json(cli, "aging", "--as-of", "2026-02-28")["rows"] == []
+    # I1 open and 31 days late; P1 not yet received.
+    row = row_of(run_json(cli, "aging", "--as-of", "2026-05-01"), "C1")
+    assert (row["31-60"], row["unapplied"], row["total"]) == ("100.00", "0.00", "100.00")
+    # P2 received before I2 issued -> unapplied credit.
+    row = row_of(run_json(cli, "aging", "--as-of", "2026-05-25"), "C1")
+    assert (row["unapplied"], row["total"]) == ("-40.00", "-40.00")
+    # Everything settled.
+    assert run_json(cli, "aging", "--as-of", "2026-06-02")["rows"] == []
+
+
+def test_overpayment_excess_is_unapplied(cli, books):
+    sync(
+        cli,
+        books,
+        [
+            cust("C1"),
+            inv("I1", "C1", "2026-10-01", "100.00", due="2026-10-31"),
+            pay("P1", "C1", "2026-11-05", "130.00", "I1"),
+        ],
+    )
+    row = row_of(aging(cli), "C1")
+    assert row["1-30"] == "0.00"
+    assert (row["unapplied"], row["total"]) == ("-30.00", "-30.00")
+    assert aging(cli, "--by", "invoice")["rows"] == []
+
+
+def test_credit_note_write_off_and_refund(cli, books):
+    sync(
+        cli,
+        books,
+        [
+            cust("C1"),
+            inv("I1", "C1", "2026-09-01", "500.00", due="2026-10-01"),
+            pay("CN1", "C1", "2026-09-10", "100.00", "I1", kind="credit"),
+            pay("WO1", "C1", "2026-11-01", "50.00", "I1", kind="write_off"),
+            pay("CN2", "C1", "2026-09-15", "80.00", kind="credit"),  # on account
+            pay("R1", "C1", "2026-11-20", "30.00", kind="refund"),  # paid back
+        ],
+    )
+    row = row_of(aging(cli), "C1")
+    assert row["31-60"] == "350.00"  # 500 - 100 - 50
+    assert row["unapplied"] == "-50.00"  # -80 + 30
+    assert row["total"] == "300.00"
+    # Before the refund and the write-off:
+    row = row_of(run_json(cli, "aging", "--as-of", "2026-10-31"), "C1")
+    assert (row["1-30"], row["unapplied"], row["total"]) == ("400.00", "-80.00", "320.00")
+
+
+def test_refund_larger_than_credit_leaves_positive_unapplied(cli, books):
+    sync(
+        cli,
+        books,
+        [
+            cust("C1"),
+            pay("P1", "C1", "2026-10-01", "10.00"),
+            pay("R1", "C1", "2026-10-02", "25.00", kind="refund"),
+        ],
+    )
+    row = row_of(aging(cli), "C1")
+    assert (row["unapplied"], row["total"]) == ("15.00", "15.00")
+
+
+def test_void_invoice_ignored_and_its_payment_unapplied(cli, books):
+    sync(
+        cli,
+        books,
+        [
+            cust("C1"),
+            inv("I1", "C1", "2026-10-01", "75.00", due="2026-10-15", void=True),
+            pay("P1", "C1", "2026-10-20", "75.00", "I1"),
+        ],
+    )
+    row = row_of(aging(cli), "C1")
+    assert all(row[b] == "0.00" for b in ["current", "1-30", "31-60", "61-90", "91+"])
+    assert (row["unapplied"], row["total"]) == ("-75.00", "-75.00")
+    assert aging(cli, "--by", "invoice")["rows"] == []
+
+
+def test_zero_and_three_decimal_currencies(cli, books):
+    sync(
+        cli,
+        books,
+        [
+            cust("J", "Tanaka KK", currency="JPY"),
+            cust("B", "Manama Trading", currency="BHD"),
+            inv("IJ", "J", "2026-11-01", "150000", due="2026-11-15"),
+            inv("IB", "B", "2026-11-01", "1234.567", due="2026-11-15"),
+            pay("PB", "B", "2026-11-20", "0.005", "IB"),
+            pay("PJ", "J", "2026-11-20", "1", "IJ"),
+        ],
+    )
+    doc = aging(cli)
+    assert row_of(doc, "J")["1-30"] == "149999"
+    assert row_of(doc, "B")["1-30"] == "1234.562"
+    assert {t["currency"]: t["total"] for t in doc["totals"]} == {
+        "BHD": "1234.562",
+        "JPY": "149999",
+    }
+
+
+def test_rows_per_customer_and_currency_and_ordering(cli, books):
+    sync(
+        cli,
+        books,
+        [
+            cust("Z9", "acme"),
+            cust("A1", "Beta"),
+            cust("M5", "Acme", currency="EUR"),
+            inv("1", "Z9", "2026-11-01", "1.00"),
+            inv("2", "Z9", "2026-11-01", "2.00", currency="EUR"),
+            inv("3", "A1", "2026-11-01", "3.00"),
+            inv("4", "M5", "2026-11-01", "4.00"),
+        ],
+    )
+    doc = aging(cli)
+    order = [(r["customer"], r["currency"], r["customer_id"]) for r in doc["rows"]]
+    assert order == [
+        ("Acme", "EUR", "M5"),
+        ("acme", "EUR", "Z9"),
+        ("acme", "USD", "Z9"),
+        ("Beta", "USD", "A1"),
+    ]
+    assert [t["currency"] for t in doc["totals"]] == ["EUR", "USD"]
+    eur = next(t for t in doc["totals"] if t["currency"] == "EUR")
+    assert eur["total"] == "6.00"
+
+
+def test_currency_filter_and_min_balance(cli, books):
+    sync(
+        cli,
+        books,
+        [
+            cust("C1"),
+            cust("C2"),
+            cust("C3", currency="EUR"),
+            inv("1", "C1", "2026-11-01", "100.00"),
+            inv("2", "C2", "2026-11-01", "99.99"),
+            inv("3", "C3", "2026-11-01", "500.00"),
+        ],
+    )
+    doc = aging(cli, "--currency", "usd")
+    assert [r["customer_id"] for r in doc["rows"]] == ["C1", "C2"]
+    assert [t["currency"] for t in doc["totals"]] == ["USD"]
+    doc = aging(cli, "--min-balance", "100")
+    assert [r["customer_id"] for r in doc["rows"]] == ["C1", "C3"]
+    # totals always sum the rows shown
+    assert {t["currency"]: t["total"] for t in doc["totals"]} == {"EUR": "500.00", "USD": "100.00"}
+    inv_doc = aging(cli, "--by", "invoice", "--min-balance", "100.00")
+    assert [r["invoice_id"] for r in inv_doc["rows"]] == ["1", "3"]
+
+
+def test_by_invoice_rows_order_and_totals(cli, books):
+    sync(
+        cli,
+        books,
+        [
+            cust("C1", "Beta"),
+            cust("C2", "alpha"),
+            inv("X", "C1", "2026-08-01", "10.00", due="2026-09-01", number="INV-2"),
+            inv("Y", "C1", "2026-08-01", "20.00", due="2026-09-01", number="INV-1"),
+            inv("W", "C1", "2026-07-01", "5.00", due="2026-08-01"),
+            inv("V", "C2", "2026-11-01", "7.00", due="2026-12-01"),
+            pay("P", "C1", "2026-09-05", "4.00", "Y"),
+            pay("U", "C1", "2026-09-05", "3.00"),
+        ],
+    )
+    doc = aging(cli, "--by", "invoice")
+    assert [r["invoice_id"] for r in doc["rows"]] == ["V", "W", "Y", "X"]
+    first = doc["rows"][1]
+    assert list(first) == [
+        "invoice_id",
+        "number",
+        "customer_id",
+        "customer",
+        "currency",
+        "issue_date",
+        "due_date",
+        "days",
+        "bucket",
+        "amount",
+        "balance",
+    ]
+    assert first["number"] == "W"  # number defaults to the id
+    assert first["days"] == 121
+    assert isinstance(first["days"], int)
+    assert (first["bucket"], first["amount"], first["balance"]) == ("91+", "5.00", "5.00")
+    y = doc["rows"][2]
+    assert (y["amount"], y["balance"]) == ("20.00", "16.00")
+    assert doc["totals"] == [
+        {
+            "currency": "USD",
+            "current": "7.00",
+            "1-30": "0.00",
+            "31-60": "0.00",
+            "61-90": "26.00",
+            "91+": "5.00",
+            "total": "38.00",
+        }
+    ]
+
+
+def test_zero_customers_left_out(cli, books):
+    sync(
+        cli,
+        books,
+        [
+            cust("C1"),
+            cust("C2"),
+            inv("1", "C1", "2026-11-01", "10.00"),
+            pay("P", "C1", "2026-11-02", "10.00", "1"),
+        ],
+    )
+    assert aging(cli)["rows"] == []
+    assert aging(cli)["totals"] == []
+
+
+def test_due_date_defaults_from_terms(cli, books):
+    sync(
+        cli,
+        books,
+        [
+            cust("C1", terms_days=14),
+            cust("C2"),
+            inv("1", "C1", "2026-11-01", "10.00"),
+            inv("2", "C2", "2026-10-01", "10.00"),
+        ],
+    )
+    rows = {r["invoice_id"]: r for r in aging(cli, "--by", "invoice")["rows"]}
+    assert rows["1"]["due_date"] == "2026-11-15"
+    assert rows["2"]["due_date"] == "2026-10-31"  # profile default: 30 days
+
+
+def test_csv_output_rows_only_with_formula_escaping(cli, books):
+    sync(
+        cli,
+        books,
+        [
+            cust("=HYPERLINK(1)", "=cmd|' /C calc'!A0"),
+            cust("C2", "+Plus"),
+            inv("1", "=HYPERLINK(1)", "2026-11-01", "10.00"),
+            inv("2", "C2", "2026-11-01", "20.00"),
+            pay("P", "C2", "2026-11-02", "25.00"),
+        ],
+    )
+    result = cli("aging", "--as-of", AS_OF, "--format", "csv")
+    assert result.exit_code == 0
+    rows = list(csv.reader(io.StringIO(result.stdout)))
+    assert rows[0] == [
+        "customer_id",
+        "customer",
+        "currency",
+        "current",
+        "1-30",
+        "31-60",
+        "61-90",
+        "91+",
+        "unapplied",
+        "total",
+    ]
+    assert len(rows) == 3  # header + rows, no totals
+    by_id = {r[0]: r for r in rows[1:]}
+    assert by_id["'=HYPERLINK(1)"][1] == "'=cmd|' /C calc'!A0"
+    plus = by_id["C2"]
+    assert plus[1] == "'+Plus"
+    # money is never altered, negative or not
+    assert (plus[8], plus[9]) == ("-25.00", "-5.00")
+    # JSON carries values unchanged
+    doc = aging(cli)
+    assert {r["customer"] for r in doc["rows"]} == {"=cmd|' /C calc'!A0", "+Plus"}
+
+
+def test_table_and_md_end_with_totals(cli, books):
+    sync(cli, books, [cust("C1", "Acme"), inv("1", "C1", "2026-11-01", "10.00")])
+    table = cli("aging", "--as-of", AS_OF)
+    assert table.exit_code == 0
+    lines = table.stdout.strip().splitlines()
+    assert lines[-1].startswith("TOTAL")
+    assert lines[-1].endswith("10.00")
+    md = cli("aging", "--as-of", AS_OF, "--format", "md")
+    assert md.stdout.strip().splitlines()[-1].startswith("| TOTAL")
+
+
+def test_format_from_environment(cli, books):
+    sync(cli, books, [cust("C1"), inv("1", "C1", "2026-11-01", "10.00")])
+    result = cli("aging", "--as-of", AS_OF, env={"COLLECTCTL_FORMAT": "json"})
+    assert json.loads(result.stdout)["rows"][0]["total"] == "10.00"
+    # an explicit option wins over the environment
+    result = cli("aging", "--as-of", AS_OF, "-f", "csv", env={"COLLECTCTL_FORMAT": "json"})
+    assert result.stdout.startswith("customer_id,")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--as-of", "2026-13-01"],
+        ["--as-of", "30/11/2026"],
+        ["--buckets", "60,30"],
+        ["--buckets", "0,30"],
+        ["--buckets", "a,b"],
+        ["--basis", "paid"],
+        ["--by", "month"],
+        ["--format", "xml"],
+        ["--currency", "XYZ"],
+        ["--currency", "XAU"],
+        ["--min-balance", "1,000"],
+        ["--nope"],
+    ],
+)
+def test_bad_options_exit_2(cli, args):
+    result = cli("aging", *args)
+    assert result.exit_code == 2, result.stdout
+    assert "Error" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_format_in_environment_is_a_usage_error(cli):
+    result = cli("aging", env={"COLLECTCTL_FORMAT": "yaml"})
+    assert result.exit_code == 2
+    assert "yaml" in result.stderr
+
+
+def test_money_is_never_float_in_json(cli, books):
+    sync(
+        cli,
+        books,
+        [cust("C1"), inv("1", "C1", "2026-11-01", "0.10"), inv("2", "C1", "2026-11-01", "0.20")],
+    )
+    doc = json.loads(cli("aging", "--as-of", AS_OF, "-f", "json").stdout, parse_float=Decimal)
+    total = doc["rows"][0]["total"]
+    assert total == "0.30"
+    assert isinstance(total, str)

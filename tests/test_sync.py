@@ -1,0 +1,340 @@
+"""The sync engine: whole-batch validation, diffs, the deletion guard, idempotence, locks."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from decimal import Decimal
+
+import pytest
+from core_helpers import cust, inv, pay, run_json
+
+from collectctl.records import Cursor, Deletion, Problem
+
+
+def snapshot(cli):
+    return (
+        run_json(cli, "aging", "--as-of", "2100-01-01", "--by", "invoice"),
+        run_json(cli, "aging", "--as-of", "2100-01-01"),
+        run_json(cli, "aging", "--as-of", "2026-06-30"),
+    )
+
+
+BASE = [
+    cust("C1", "Acme"),
+    cust("C2", "Beta", currency="EUR"),
+    inv("I1", "C1", "2026-05-01", "100.00", due="2026-05-31"),
+    inv("I2", "C1", "2026-06-01", "200.00", due="2026-07-01"),
+    inv("I3", "C2", "2026-06-01", "300.00", due="2026-07-01"),
+    inv("I4", "C2", "2026-06-15", "50.00", due="2026-07-15"),
+    inv("I5", "C1", "2026-06-20", "10.00", due="2026-07-20"),
+    pay("P1", "C1", "2026-06-10", "60.00", "I1"),
+    pay("P1", "C1", "2026-06-10", "40.00", "I2"),  # split payment
+    pay("P2", "C2", "2026-06-20", "30.00", "I3"),
+]
+
+
+def synced(cli, books, records=BASE, *args):
+    books.load(records)
+    result = cli("sync", "memory", *args)
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def changes(cli, books, records, *args):
+    books.load(records)
+    result = cli("sync", "memory", "--format", "json", *args)
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)[0]["changes"]
+
+
+def test_first_sync_then_resync_is_idempotent(cli, books):
+    first = changes(cli, books, BASE)
+    assert {k: v["added"] for k, v in first.items()} == {
+        "customers": 2,
+        "invoices": 5,
+        "allocations": 3,
+    }
+    before = snapshot(cli)
+    again = changes(cli, books, BASE)
+    assert all(v["added"] == v["changed"] == v["removed"] == 0 for v in again.values())
+    assert snapshot(cli) == before
+
+
+def test_corrected_books_update_exactly(cli, books):
+    synced(cli, books)
+    corrected = [
+        cust("C1", "Acme Ltd"),  # changed name
+        cust("C2", "Beta", currency="EUR"),
+        inv("I1", "C1", "2026-05-01", "110.00", due="2026-05-31"),  # changed amount
+        inv("I2", "C1", "2026-06-01", "200.00", due="2026-07-01"),
+        inv("I3", "C2", "2026-06-01", "300.00", due="2026-07-01"),
+        inv("I4", "C2", "2026-06-15", "50.00", due="2026-07-15"),
+        inv("I6", "C2", "2026-06-25", "70.00"),  # added; I5 removed (1 of 5 = 20 %)
+        pay("P1", "C1", "2026-06-10", "60.00", "I1"),
+        pay("P1", "C1", "2026-06-10", "40.00", "I2"),
+        # P2 removed
+    ]
+    got = changes(cli, books, corrected)
+    assert got["customers"] == {
+        "added": 0,
+        "changed": 1,
+        "removed": 0,
+        "added_ids": [],
+        "changed_ids": ["C1"],
+        "removed_ids": [],
+    }
+    assert (got["invoices"]["added_ids"], got["invoices"]["changed_ids"]) == (["I6"], ["I1"])
+    assert got["invoices"]["removed_ids"] == ["I5"]
+    assert got["allocations"]["removed_ids"] == ["P2 -> I3"]
+    rows = {r["invoice_id"]: r for r in snapshot(cli)[0]["rows"]}
+    assert rows["I1"]["balance"] == "50.00"
+    assert rows["I3"]["balance"] == "300.00"
+    assert "I5" not in rows
+    assert rows["I6"]["due_date"] == "2026-07-25"
+
+
+def test_dry_run_writes_nothing(cli, books):
+    synced(cli, books)
+    before = snapshot(cli)
+    books.load([r for r in BASE if getattr(r, "id", None) != "I5"])
+    result = cli("sync", "memory", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "would change" in result.stdout
+    assert "remove invoices: I5" in result.stdout
+    assert snapshot(cli) == before
+
+
+def test_deletion_guard(cli, books):
+    synced(cli, books)
+    before = snapshot(cli)
+    fewer = [r for r in BASE if getattr(r, "id", None) not in ("I4", "I5")]  # 2 of 5 = 40 %
+    books.load(fewer)
+    result = cli("sync", "memory")
+    assert result.exit_code == 1
+    assert "remove 2 of the 5" in result.stderr
+    assert "--allow-deletions" in result.stderr
+    assert snapshot(cli) == before
+    result = cli("sync", "memory", "--allow-deletions")
+    assert result.exit_code == 0, result.stderr
+    assert {r["invoice_id"] for r in snapshot(cli)[0]["rows"]} == {"I1", "I2", "I3"}
+
+
+BAD_CASES = [
+    (inv("I9", "C404", "2026-06-01", "1.00"), "unknown customer 'C404'", "customer_id"),
+    (pay("P9", "C1", "2026-06-01", "1.00", "I404"), "unknown invoice 'I404'", "invoice_id"),
+    (pay("P9", "C2", "2026-06-01", "1.00", "I1"), "belongs to customer 'C1'", "customer_id"),
+    (pay("P9", "C1", "2026-06-01", "1.00", "I1", currency="EUR"), "in EUR but invoice", "currency"),
+    (inv("I1", "C1", "2026-06-01", "1.00"), "duplicate invoice id 'I1'", "id"),
+    (cust("C1", "Again"), "duplicate customer id 'C1'", "id"),
+    (inv("I9", "C1", "2026-06-01", "1234.505"), "more decimals than USD allows", "amount"),
+    (inv("I9", "C1", "2026-06-01", "1.00", currency="XXX"), "no minor unit", "currency"),
+    (inv("I9", "C1", "2026-06-01", "1.00", currency="ABC"), "not an ISO 4217", "currency"),
+    (inv("I9", "C1", "2026-06-01", "0"), "more than 0", "amount"),
+    (pay("P9", "C1", "2026-06-01", "-5", "I1"), "more than 0", "amount"),
+    (pay("P9", "C1", "2026-06-01", "5", "I1", kind="Payment"), "not a payment kind", "kind"),
+    (pay("P9", "C1", "2026-06-01", "5", kind="write_off"), "needs an invoice_id", "invoice_id"),
+    (pay("P9", "C1", "2026-06-01", "5", "I1", kind="refund"), "must not have", "invoice_id"),
+    (
+        pay("W9", "C1", "2026-06-11", "40.01", "I1", kind="write_off"),
+        "larger than the 40.00",
+        "amount",
+    ),
+    (cust("C9", "X", kind="person"), "not a customer kind", "kind"),
+    (cust("C9", "X", timezone="Mars/Base"), "unknown time zone", "timezone"),
+    (
+        Problem("invoices.csv:7", "'2026-02-30' is not a date", "due_date", "2026-02-30"),
+        "'2026-02-30' is not a date",
+        "due_date",
+    ),
+]
+
+
+@pytest.mark.parametrize(("bad", "message", "column"), BAD_CASES)
+def test_bad_input_is_rejected_whole(cli, books, bad, message, column):
+    synced(cli, books)
+    before = snapshot(cli)
+    books.load([*BASE, inv("NEW", "C1", "2026-06-01", "5.00"), bad])
+    result = cli("sync", "memory")
+    assert result.exit_code == 1, result.stdout
+    assert message in result.stderr
+    assert f"column '{column}'" in result.stderr
+    assert "nothing was written" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert snapshot(cli) == before  # neither the bad row nor the good new one was stored
+
+
+def test_write_off_up_to_open_is_fine(cli, books):
+    synced(cli, books, [*BASE, pay("W1", "C1", "2026-06-11", "40.00", "I1", kind="write_off")])
+    rows = {r["invoice_id"] for r in snapshot(cli)[0]["rows"]}
+    assert "I1" not in rows
+
+
+def test_every_problem_reported_up_to_twenty_then_a_count(cli, books):
+    bad = [
+        inv(f"X{k}", "NOBODY", "2026-06-01", "1.00", origin=f"invoices.csv:{k + 2}")
+        for k in range(25)
+    ]
+    books.load([*BASE, *bad])
+    result = cli("sync", "memory")
+    assert result.exit_code == 1
+    assert "25 problems found" in result.stderr
+    assert "invoices.csv:2: column 'customer_id'" in result.stderr
+    assert "invoices.csv:21:" in result.stderr
+    assert "invoices.csv:22:" not in result.stderr
+    assert "... and 5 more problems" in result.stderr
+
+
+def test_source_failure_leaves_ledger_as_it_was(cli, books):
+    synced(cli, books)
+    before = snapshot(cli)
+
+    def broken():
+        yield from BASE
+        raise ConnectionError("network dropped")
+
+    books.records = broken()
+    result = cli("sync", "memory")
+    assert result.exit_code == 1
+    assert "source 'memory' failed: ConnectionError: network dropped" in result.stderr
+    assert snapshot(cli) == before
+
+
+def test_incremental_batch_upserts_deletes_and_keeps_the_rest(cli, books):
+    synced(cli, books)
+    assert books.reads[-1].cursor is None
+    assert books.reads[-1].full is True
+    books.load(
+        [
+            inv("I7", "C2", "2026-06-30", "5.00", due="2026-07-30"),
+            pay("P1", "C1", "2026-06-10", "100.00", "I1"),  # P1 now pays only I1, in full
+            Deletion("invoice", "I5"),
+            Deletion("payment", "P2"),
+            Deletion("invoice", "NEVER-SEEN"),
+            Cursor("2026-07-01T00:00:00-08:00"),
+        ],
+        complete=False,
+    )
+    result = cli("sync", "memory", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)[0]
+    assert out["mode"] == "incremental"
+    assert out["changes"]["allocations"]["removed_ids"] == ["P1 -> I2", "P2 -> I3"]
+    rows = {r["invoice_id"]: r["balance"] for r in snapshot(cli)[0]["rows"]}
+    assert rows == {"I2": "200.00", "I3": "300.00", "I4": "50.00", "I7": "5.00"}
+    books.load([], complete=False)
+    assert cli("sync", "memory", "-q").exit_code == 0
+    assert books.reads[-1].cursor == "2026-07-01T00:00:00-08:00"
+    assert books.reads[-1].full is False
+
+
+def test_incremental_reference_to_ledger_rows_is_valid_and_bad_one_is_not(cli, books):
+    synced(cli, books)
+    books.load([pay("P7", "C2", "2026-07-01", "5.00", "I4")], complete=False)
+    assert cli("sync", "memory", "-q").exit_code == 0
+    books.load([pay("P8", "C2", "2026-07-01", "5.00", "I5")], complete=False)
+    result = cli("sync", "memory")
+    assert result.exit_code == 1
+    assert "belongs to customer 'C1'" in result.stderr
+
+
+def test_status_shows_last_sync_and_counts(cli, books):
+    synced(cli, books)
+    doc = run_json(cli, "status")
+    (row,) = doc["sources"]
+    assert (row["source"], row["mode"], row["customers"], row["invoices"]) == (
+        "memory",
+        "full",
+        2,
+        5,
+    )
+    assert row["allocations"] == 3
+    assert doc["ledger_bytes"] > 0
+
+
+def test_sync_waits_for_another_sync_then_fails_cleanly(cli, books, collectctl_home):
+    from collectctl.syncing import sync_lock
+
+    synced(cli, books)
+    before = snapshot(cli)
+    books.load([*BASE, inv("NEW", "C1", "2026-06-01", "5.00")])
+    with sync_lock(collectctl_home / "profiles" / "default"):
+        result = cli("sync", "memory", env={"COLLECTCTL_LOCK_TIMEOUT": "0.3"})
+    assert result.exit_code == 1
+    assert "another sync of this profile is running" in result.stderr
+    assert snapshot(cli) == before
+
+
+def test_busy_ledger_writer_times_out_cleanly(cli, books, collectctl_home):
+    synced(cli, books)
+    before = snapshot(cli)
+    other = sqlite3.connect(collectctl_home / "profiles" / "default" / "ledger.db")
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        books.load([*BASE, inv("NEW", "C1", "2026-06-01", "5.00")])
+        result = cli("sync", "memory", env={"COLLECTCTL_LOCK_TIMEOUT": "0.3"})
+    finally:
+        other.rollback()
+        other.close()
+    assert result.exit_code == 1
+    assert "is busy" in result.stderr
+    assert snapshot(cli) == before
+
+
+SCRIPT = textwrap.dedent(
+    """
+    import sys
+    from collectctl import hookimpl
+    from collectctl.cli import cli
+    from collectctl.plugins import manager
+    from collectctl.records import Customer, Invoice, Source, SourceBatch
+    from datetime import date
+    from decimal import Decimal
+    import time
+
+    def read(request):
+        def records():
+            for c in range(50):
+                yield Customer(id=f"C{c}", name=f"Customer {c}")
+            for i in range(2000):
+                time.sleep(0.0002)
+                yield Invoice(id=f"I{i}", customer_id=f"C{i % 50}",
+                              issue_date=date(2026, 1, 1), amount=Decimal("1.00"))
+        return SourceBatch(True, records(), "slow books")
+
+    class P:
+        @hookimpl
+        def register_sources(self, register):
+            register(Source(name="slow", read=read))
+
+    manager.get_plugin_manager().register(P(), name="slow")
+    cli.main(["sync", "slow", "-q"], prog_name="collectctl")
+    """
+)
+
+
+def test_two_concurrent_syncs_leave_one_consistent_ledger(collectctl_home, tmp_path, cli):
+    script = tmp_path / "sync_slow.py"
+    script.write_text(SCRIPT)
+    procs = [
+        subprocess.Popen([sys.executable, str(script)], stderr=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+    assert [code for code, _ in results] == [0, 0], results
+    doc = run_json(cli, "aging", "--as-of", "2026-12-31")
+    assert len(doc["rows"]) == 50
+    assert doc["totals"][0]["total"] == "2000.00"
+    assert sum(Decimal(r["total"]) for r in doc["rows"]) == Decimal("2000.00")
+    status = run_json(cli, "status")["sources"][0]
+    assert status["invoices"] == 2000
+
+
+def test_unconfigured_sync_explains_how(cli):
+    result = cli("sync")
+    assert result.exit_code == 1
+    assert "no sources are configured" in result.stderr
+    assert "collectctl sync csv DIR" in result.stderr
