@@ -10,9 +10,9 @@ from typing import Any
 from collectctl.records import Allocation, Customer, Invoice
 
 
-def run_json(cli: Any, *args: str) -> Any:
+def run_json(cli: Any, *args: str, env: dict[str, str] | None = None) -> Any:
     """Run a command with ``--format json`` and parse its output (asserting exit 0)."""
-    result = cli(*args, "--format", "json")
+    result = cli(*args, "--format", "json", env=env)
     assert result.exit_code == 0, result.stderr + result.stdout
     return json.loads(result.stdout)
 

@@ -260,7 +260,7 @@ def _collect(hook_name: str, key: Callable[[Any], str]) -> dict[str, Any]:
     hook = getattr(pm.hook, hook_name)
     found: dict[str, Any] = {}
     # Call each implementation ourselves so we know which plugin registered what.
-    for impl in reversed(hook.get_hookimpls()):
+    for impl in hook.get_hookimpls():  # registration order: the first one wins
         plugin_name = impl.plugin_name
 
         def register(item: Any, _plugin: str = plugin_name) -> None:
@@ -312,7 +312,7 @@ def add_plugin_commands(cli: click.Group, reserved: set[str]) -> dict[str, str]:
 
     pm = get_plugin_manager()
     added: dict[str, str] = {}
-    for impl in reversed(pm.hook.register_commands.get_hookimpls()):
+    for impl in pm.hook.register_commands.get_hookimpls():
         scratch = click.Group()
         try:
             impl.function(**{arg: scratch for arg in impl.argnames})

@@ -1,0 +1,190 @@
+"""Plugin loading: entry points, isolation of broken plugins, load controls, registries."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from core_helpers import run_json
+
+from collectctl import hookimpl
+from collectctl.output import Format
+
+
+def make_dist(root: Path, name: str, module_source: str, ep_value: str | None = None) -> Path:
+    """A minimal installed distribution on ``root`` with one ``collectctl`` entry point."""
+    module = f"{name.replace('-', '_')}_mod"
+    (root / f"{module}.py").write_text(textwrap.dedent(module_source))
+    info = root / f"{name.replace('-', '_')}-0.3.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.3\n")
+    (info / "entry_points.txt").write_text(f"[collectctl]\n{name} = {ep_value or module}\n")
+    return root
+
+
+@pytest.fixture
+def site(tmp_path, monkeypatch):
+    root = tmp_path / "site"
+    root.mkdir()
+    monkeypatch.syspath_prepend(str(root))
+    importlib.invalidate_caches()
+    return root
+
+
+def test_builtin_formats_are_plugins_hidden_without_all(cli):
+    listed = run_json(cli, "plugins")
+    assert all(not p["builtin"] for p in listed)
+    everything = run_json(cli, "plugins", "--all")
+    formats = next(p for p in everything if p["name"] == "formats")
+    assert formats["builtin"] is True
+    assert formats["hooks"] == ["register_formats"]
+    assert formats["distribution"] == "collectctl"
+
+
+def test_broken_plugin_is_reported_and_cli_keeps_working(cli, site):
+    make_dist(site, "broken-thing", "raise ImportError('needs libfoo')")
+    result = cli("plugins", "--format", "json")
+    assert result.exit_code == 0
+    assert "plugin 'broken-thing' from broken-thing 0.3 failed to load" in result.stderr
+    assert "pip uninstall broken-thing" in result.stderr
+    broken = next(p for p in json.loads(result.stdout) if p["name"] == "broken-thing")
+    assert broken["error"] == "ImportError: needs libfoo"
+    assert cli("aging", "--format", "json").exit_code == 0
+
+
+def test_misspelled_hook_is_refused_with_a_warning(cli, site):
+    make_dist(
+        site,
+        "typo-plugin",
+        """
+        from collectctl import hookimpl
+
+        @hookimpl
+        def register_sourcez(register):
+            pass
+        """,
+    )
+    result = cli("plugins", "--format", "json")
+    assert result.exit_code == 0
+    assert "unknown hook" in result.stderr
+    typo = next(p for p in json.loads(result.stdout) if p["name"] == "typo-plugin")
+    assert "register_sourcez" in typo["error"]
+
+
+def test_strict_mode_raises_for_plugin_developers(cli, site):
+    make_dist(site, "broken-thing", "raise ImportError('needs libfoo')")
+    with pytest.raises(ImportError):
+        cli("plugins", env={"COLLECTCTL_STRICT_PLUGINS": "1"})
+
+
+def test_load_and_block_lists(cli, site):
+    make_dist(
+        site,
+        "extra",
+        """
+        from collectctl import hookimpl
+        from collectctl.output import Format
+
+        @hookimpl
+        def register_formats(register):
+            register(Format("shout", lambda report, out: out.write("ROWS!\\n")))
+        """,
+    )
+    names = {p["name"] for p in run_json(cli, "plugins")}
+    assert "extra" in names
+    from collectctl.plugins import manager
+
+    manager.reset()
+    result = cli("plugins", "--all", "-f", "json", env={"COLLECTCTL_LOAD_PLUGINS": ""})
+    only_builtin = {p["name"] for p in json.loads(result.stdout)}
+    assert only_builtin == {"formats"}
+    manager.reset()
+    result = cli("plugins", "-f", "json", env={"COLLECTCTL_BLOCK_PLUGINS": "extra"})
+    assert "extra" not in {p["name"] for p in json.loads(result.stdout)}
+
+
+def test_plugin_format_is_usable_and_conflicts_are_reported(cli, register_plugin):
+    class Shout:
+        @hookimpl
+        def register_formats(self, register):
+            register(Format("shout", lambda report, out: out.write(f"{len(report.rows)} ROWS\n")))
+            register(Format("json", lambda report, out: out.write("not json")))
+
+    register_plugin(Shout(), name="shout")
+    result = cli("aging", "--format", "shout")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "0 ROWS\n"
+    assert "'json' from plugin 'shout' conflicts with the one from 'formats'" in result.stderr
+    result = cli("aging", "--format", "json")
+    assert json.loads(result.stdout)["rows"] == []  # the first registration (built-in) won
+
+
+def test_plugin_commands_are_added_but_never_replace_core_ones(cli, register_plugin):
+    import click
+
+    class Commands:
+        @hookimpl
+        def register_commands(self, cli):
+            @cli.command()
+            def hello():
+                """Say hello."""
+                click.echo("hello from a plugin")
+
+            @cli.command(name="aging")
+            def fake_aging():
+                click.echo("hijacked")
+
+    register_plugin(Commands(), name="commands")
+    from collectctl.cli import RootGroup
+
+    RootGroup._plugin_commands_loaded = False
+    assert cli("hello").stdout == "hello from a plugin\n"
+    result = cli("aging", "--format", "json")
+    assert "hijacked" not in result.stdout
+
+
+def run_subprocess(args, env_extra, home):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTCTL_")}
+    env.update(env_extra)
+    env["COLLECTCTL_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", "collectctl.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_real_cli_survives_a_broken_plugin(tmp_path):
+    site = tmp_path / "site"
+    site.mkdir()
+    make_dist(site, "broken-thing", "raise RuntimeError('boom at import')")
+    home = tmp_path / "home"
+    env = {"PYTHONPATH": str(site)}
+    result = run_subprocess(["aging", "--format", "json"], env, home)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["rows"] == []
+    assert "broken-thing" in result.stderr
+    assert "Traceback" not in result.stderr
+    listed = run_subprocess(["plugins"], env, home)
+    assert "RuntimeError: boom at import" in listed.stdout
+
+
+def test_discovery_cache_follows_installs(tmp_path):
+    home = tmp_path / "home"
+    site = tmp_path / "site"
+    site.mkdir()
+    env = {"PYTHONPATH": str(site)}
+    first = run_subprocess(["plugins", "-f", "json"], env, home)
+    assert "late-plugin" not in first.stdout
+    assert (home / "cache" / "plugins.json").exists()
+    make_dist(site, "late-plugin", "")  # "installing" changes the directory's mtime
+    second = run_subprocess(["plugins", "-f", "json"], env, home)
+    assert "late-plugin" in {p["name"] for p in json.loads(second.stdout)}
