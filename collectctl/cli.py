@@ -34,6 +34,34 @@ CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "plugins": ("collectctl.commands.plugins", "plugins", "Installed plugins and their hooks."),
 }
+#: Commands of issues in progress: listed once their module exists.
+PLANNED_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "account": (
+        "collectctl.commands.account",
+        "account",
+        "One account: view, log contacts, promises, disputes, holds.",
+    ),
+    "plan": ("collectctl.commands.plan", "plan", "Payment plans: propose, create, track."),
+    "reconcile": (
+        "collectctl.commands.reconcile",
+        "reconcile",
+        "Discrepancies to fix before chasing (overpayments, duplicates, ...).",
+    ),
+    "metrics": (
+        "collectctl.commands.metrics",
+        "metrics",
+        "DSO, CEI, days delinquent and days to pay, per currency.",
+    ),
+}
+
+
+def _available(planned: dict[str, tuple[str, str, str]]) -> dict[str, tuple[str, str, str]]:
+    from importlib.util import find_spec
+
+    return {name: spec for name, spec in planned.items() if find_spec(spec[0]) is not None}
+
+
+CORE_COMMANDS.update(_available(PLANNED_COMMANDS))
 
 
 class UserError(click.ClickException):

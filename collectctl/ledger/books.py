@@ -29,3 +29,47 @@ def source_status(conn: sqlite3.Connection) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+class CustomerRow(dict):  # type: ignore[type-arg]
+    """A customer row as a dict (``key`` is the ledger's integer key, ``id`` the source's id)."""
+
+
+_CUSTOMER_COLUMNS = (
+    "id AS key, source, ext_id AS id, name, email, phone, address, kind, currency, timezone, "
+    "terms_days, active"
+)
+
+
+def find_customer(conn: sqlite3.Connection, ref: str) -> CustomerRow:
+    """Resolve a customer id typed by a user: ``ID``, or ``SOURCE:ID`` when two sources share
+    an id. Raises NotFoundError (exit 1) with a hint when there is no such customer or the id is
+    ambiguous."""
+    from collectctl.errors import NotFoundError
+
+    conn.row_factory = sqlite3.Row
+    try:
+        rows = conn.execute(
+            f"SELECT {_CUSTOMER_COLUMNS} FROM customers WHERE ext_id = ? ORDER BY source", (ref,)
+        ).fetchall()
+        if not rows and ":" in ref:
+            source, _, ext = ref.partition(":")
+            rows = conn.execute(
+                f"SELECT {_CUSTOMER_COLUMNS} FROM customers WHERE source = ? AND ext_id = ?",
+                (source, ext),
+            ).fetchall()
+    finally:
+        conn.row_factory = None
+    if len(rows) == 1:
+        return CustomerRow(dict(rows[0]))
+    if not rows:
+        raise NotFoundError(
+            f"no customer with id {ref!r} in this profile's ledger",
+            hint="`collectctl aging` lists customers with open balances; ids are the source's "
+            "own (CSV id column, QuickBooks Id).",
+        )
+    choices = ", ".join(f"{r['source']}:{r['id']}" for r in rows)
+    raise NotFoundError(
+        f"customer id {ref!r} exists in more than one source ({choices})",
+        hint="Write it as SOURCE:ID, e.g. " + f"{rows[0]['source']}:{rows[0]['id']}.",
+    )
