@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakeqbo import FakeQBO, small_books
+from fakeqbo import FakeQBO, generate_books, small_books
 
 AS_OF = "2026-03-02"
 FAST = {
@@ -69,9 +69,12 @@ def qbo_open_invoices(qbo: FakeQBO) -> dict[str, Decimal]:
 def assert_matches_quickbooks(qbo: FakeQBO, cli: Callable[..., Any], env: dict[str, str]) -> None:
     assert open_invoices(cli, env) == qbo_open_invoices(qbo)
     customers = {c["Id"]: c for c in qbo.books.entities["Customer"].values()}
-    for row in customer_rows(cli, env):
+    rows = customer_rows(cli, env)
+    for row in rows:
         # QuickBooks' Customer.Balance nets open invoices, unapplied payments and credits.
         assert Decimal(row["total"]) == Decimal(customers[row["customer_id"]]["Balance"]), row
+    owing = {cid for cid, c in customers.items() if Decimal(c.get("Balance", 0)) != 0}
+    assert {row["customer_id"] for row in rows} == owing
 
 
 def sync(cli: Callable[..., Any], env: dict[str, str], *args: str, debug: bool = False) -> Any:
@@ -281,3 +284,31 @@ def test_requests_are_one_at_a_time_with_minorversion(qbo, cli, env):
     assert qbo.max_in_flight == 1
     assert all(r.param("minorversion") == "75" for r in qbo.api_requests())
     assert all(r.header("Accept") == "application/json" for r in qbo.api_requests())
+
+
+def test_generated_books_with_small_pages(cli, collectctl_home):
+    books = generate_books(1200, seed=7)
+    with FakeQBO(books) as server:
+        tokens = server.issue_tokens()
+        env = {**server.env(refresh_token=tokens["refresh_token"]), **FAST}
+        env["QUICKBOOKS_PAGE_SIZE"] = "250"
+        result = sync(cli, env)
+        assert result.exit_code == 0, result.output
+        assert_matches_quickbooks(server, cli, env)
+        starts = [
+            r.query_text for r in server.api_requests("query") if "FROM Invoice" in r.query_text
+        ]
+        assert len(starts) == 5  # 1200 invoices: 4 full pages of 250 and a short one
+        assert "STARTPOSITION 1001 MAXRESULTS 250" in starts[-1]
+
+
+def test_plugin_import_stays_light():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, collectctl_quickbooks.plugin as p; "
+        "assert 'requests' not in sys.modules, 'requests imported'; print('ok')"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert out.stdout.strip() == "ok", out.stderr
