@@ -2,8 +2,9 @@
 
 Files are read as bytes and decoded line by line, so a byte sequence that is not UTF-8 is
 reported on its own record (with the column it is in) instead of ending the read. A UTF-8 byte
-order mark is skipped. Quoting follows RFC 4180 (the :mod:`csv` module's default dialect); a
-quoted value may span lines, and a record's line is the line where it *starts* (``csv.reader``
+order mark is skipped. Quoting follows RFC 4180 (the :mod:`csv` module's default dialect, strict:
+an unclosed quote is an error, not the rest of the file read as one value); a quoted value may
+span lines, and a record's line is the line where it *starts* (``csv.reader``
 only knows where it ends).
 """
 
@@ -86,7 +87,7 @@ class Table:
                 self._fh.seek(0)
         except OSError as exc:
             raise SourceError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
-        self._reader = csv.reader(map(self._decode, self._fh))
+        self._reader = csv.reader(map(self._decode, self._fh), strict=True)
         try:
             header = next(self._reader, None)
         except csv.Error as exc:
@@ -171,12 +172,11 @@ class Table:
             try:
                 fields = next(reader, None)
             except csv.Error as exc:
-                # csv cannot carry on after this (say, a value over its size limit).
-                yield Problem(
-                    origin=self.origin(end + 1),
-                    message=f"cannot read the file from here on ({exc}); check the quoting",
-                )
-                break
+                # The reader starts afresh on the next line, so reading carries on.
+                yield self._malformed(end + 1, str(exc))
+                end = reader.line_num
+                bad.clear()
+                continue
             except OSError as exc:
                 raise SourceError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
             if fields is None:
@@ -211,6 +211,19 @@ class Table:
             yield line, fields
         if pending:
             progress.add(pending)
+
+    def _malformed(self, line: int, error: str) -> Problem:
+        if "end of data" in error:
+            message = (
+                'a quoted value in this record is never closed (a closing " is missing), so '
+                "the rest of the file was read into it"
+            )
+        else:
+            message = (
+                f"the row is not valid CSV ({error}); a value holding a quote must be "
+                'enclosed in double quotes, with each " inside written as ""'
+            )
+        return Problem(origin=self.origin(line), message=message)
 
     def _not_utf8(self, line: int, fields: list[str]) -> Problem:
         names = {i: k for k, i in self._index.items()}

@@ -209,6 +209,30 @@ def test_trailing_empty_values_are_fine_but_extra_values_are_a_problem(books):
     assert "quote" in problem.message
 
 
+def test_an_unclosed_quote_is_reported_where_its_record_starts(books):
+    invoices = INVOICES + 'I1,C1,,2026-01-10,,,100.00,,"Design\n' + "I2,C1,,2026-01-11,,,5.00,,\n"
+    records = read_all(books(invoices=invoices))
+    assert of_type(records, Invoice) == []  # I2 was swallowed into I1's description
+    problem = _only_problem(records)
+    assert problem.origin == "invoices.csv:2"
+    assert "never closed" in problem.message
+
+
+def test_text_after_a_closing_quote_is_a_problem_and_reading_carries_on(books):
+    customers = CUSTOMERS + 'C1,"Acme" Ltd,,,,,,,\n' + "C2,Jo,,,,,,,\n"
+    records = read_all(books(customers=customers))
+    assert [c.id for c in of_type(records, Customer)] == ["C2"]
+    problem = _only_problem(records)
+    assert problem.origin == "customers.csv:2"
+    assert "not valid CSV" in problem.message
+
+
+def test_a_stray_quote_inside_an_unquoted_value_is_kept(books):
+    d = books(invoices=INVOICES + 'I1,C1,,2026-01-10,,,100.00,,27" monitor\n')
+    (invoice,) = of_type(read_all(d), Invoice)
+    assert invoice.description == '27" monitor'
+
+
 # -- header problems -------------------------------------------------------------------------
 
 
