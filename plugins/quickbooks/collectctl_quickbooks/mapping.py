@@ -213,7 +213,7 @@ def credit_memo_allocations(obj: Mapping[str, Any], home: str | None) -> list[Al
     ]
 
 
-def _links(obj: Mapping[str, Any]) -> list[tuple[Decimal, str, str]]:
+def payment_links(obj: Mapping[str, Any]) -> list[tuple[Decimal, str, str]]:
     """``(amount, TxnType, TxnId)`` for every linked transaction of a Payment's lines."""
     out = []
     for line in obj.get("Line") or []:
@@ -229,12 +229,12 @@ def _links(obj: Mapping[str, Any]) -> list[tuple[Decimal, str, str]]:
 
 def refund_purchase_ids(obj: Mapping[str, Any]) -> set[str]:
     """Ids of the Purchases (refund checks/expenses) a Payment links, to look up their dates."""
-    return {txn for _, kind, txn in _links(obj) if kind in REFUND_TYPES}
+    return {txn for _, kind, txn in payment_links(obj) if kind in REFUND_TYPES}
 
 
 def credit_memo_ids(obj: Mapping[str, Any]) -> set[str]:
     """Ids of the CreditMemos a Payment applies, to look up their dates."""
-    return {txn for _, kind, txn in _links(obj) if kind == "CreditMemo"}
+    return {txn for _, kind, txn in payment_links(obj) if kind == "CreditMemo"}
 
 
 def payment_allocations(
@@ -263,7 +263,7 @@ def payment_allocations(
     method = ref(obj, "PaymentMethodRef")
     method_name = (obj.get("PaymentMethodRef") or {}).get("name") if method else None
     reference = str(obj["PaymentRefNum"]) if obj.get("PaymentRefNum") else None
-    links = _links(obj)
+    links = payment_links(obj)
     # [amount left, date, reference] per CreditMemo line, consumed in line order.
     credits = [
         [amt, (credit_dates or {}).get(txn, when), f"CreditMemo {txn}"]

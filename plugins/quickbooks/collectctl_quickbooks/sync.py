@@ -72,7 +72,7 @@ def read(
         return SourceBatch(
             complete=True,
             records=_closing(client, _full(client, home, server_time, request)),
-            description=f"QuickBooks company {client.realm_id} (full)",
+            description=f"QuickBooks company {client.realm_id}",
         )
     except BaseException:
         client.close()
@@ -267,6 +267,43 @@ def _full(
     yield Cursor(cursor)
 
 
+def _linking_payments(
+    client: QBOClient, live: Mapping[str, list[dict[str, Any]]], have: set[str]
+) -> list[dict[str, Any]]:
+    """Unchanged Payments whose allocations depend on a changed CreditMemo or Purchase.
+
+    A Payment's credit allocations are dated by its CreditMemos and its refunds by its Purchases,
+    so when only those changed (a date edited) the Payment is read again: one query per customer.
+    """
+    wanted: dict[str, set[tuple[str, str]]] = {}
+    for obj in live.get("CreditMemo", []):
+        customer = mapping.ref(obj, "CustomerRef")
+        if customer:
+            wanted.setdefault(customer, set()).add(("CreditMemo", str(obj.get("Id"))))
+    for obj in live.get("Purchase", []):
+        entity = obj.get("EntityRef") or {}
+        if (
+            isinstance(entity, Mapping)
+            and entity.get("value")
+            and (entity.get("type") in (None, "Customer"))
+        ):
+            kinds = mapping.REFUND_TYPES
+            wanted.setdefault(str(entity["value"]), set()).update(
+                (kind, str(obj.get("Id"))) for kind in kinds
+            )
+    found: list[dict[str, Any]] = []
+    for customer, links in sorted(wanted.items()):
+        quoted = customer.replace("'", "\\'")
+        for payment in client.query("Payment", f"CustomerRef = '{quoted}'"):
+            pid = str(payment.get("Id"))
+            if pid in have:
+                continue
+            if any((kind, txn) in links for _, kind, txn in mapping.payment_links(payment)):
+                have.add(pid)
+                found.append(payment)
+    return found
+
+
 def _incremental(
     client: QBOClient,
     changes: dict[str, list[dict[str, Any]]],
@@ -317,7 +354,8 @@ def _incremental(
         else:
             yield count(Deletion(kind="payment", id=mapping.credit_memo_id(str(obj["Id"]))))
     credit_dates = _memo_dates(live["CreditMemo"])
-    for record in _payments(client, live["Payment"], home, credit_dates):
+    payments = live["Payment"] + _linking_payments(client, live, {p["Id"] for p in live["Payment"]})
+    for record in _payments(client, payments, home, credit_dates):
         yield count(record)
     for record in deleted:
         if record.kind != "payment":

@@ -156,7 +156,12 @@ def test_incremental_sync_adds_changes_and_deletes(qbo, cli, env):
     result = sync(cli, env)
     assert result.exit_code == 0, result.output
     assert len(qbo.api_requests("cdc")) == 1
-    assert not [r for r in qbo.api_requests("query") if "Id IN" not in r.query_text]
+    scans = [
+        r.query_text
+        for r in qbo.api_requests("query")
+        if "Id IN" not in r.query_text and "CustomerRef =" not in r.query_text
+    ]
+    assert scans == []  # no full scan: only look-ups of linked objects
     assert_matches_quickbooks(qbo, cli, env)
     open_now = open_invoices(cli, env)
     assert open_now[new_inv["Id"]] == Decimal("390.00")
@@ -184,6 +189,20 @@ def test_deleted_invoice_and_credit_memo_via_cdc(qbo, cli, env):
     assert result.exit_code == 0, result.output
     assert_matches_quickbooks(qbo, cli, env)
     assert ids["inv_acme_open"] not in open_invoices(cli, env)
+
+
+def test_editing_only_a_refund_check_date_is_picked_up_incrementally(qbo, cli, env):
+    assert sync(cli, env).exit_code == 0
+    before = {r["customer"]: r for r in customer_rows(cli, env, "2026-02-28")}
+    assert before["Harbor Tools Ltd"]["unapplied"] == "0.00"
+    qbo.clock.advance(hours=1)
+    qbo.books.update("Purchase", qbo.books.ids["check_harbor"], TxnDate="2026-03-01")
+    qbo.clock.advance(minutes=1)
+    result = sync(cli, env)
+    assert result.exit_code == 0, result.output
+    after = {r["customer"]: r for r in customer_rows(cli, env, "2026-02-28")}
+    assert after["Harbor Tools Ltd"]["unapplied"] == "-50.00"
+    assert_matches_quickbooks(qbo, cli, env)
 
 
 def test_old_cursor_falls_back_to_full(qbo, cli, env):
