@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import json
+import threading
 import time
 from collections.abc import Callable
 from datetime import timedelta
@@ -11,7 +13,7 @@ from typing import Any
 
 import pytest
 import requests
-from fakeqbo import FakeQBO, QueryError, dumps, generate_books, parse_query
+from fakeqbo import Books, FakeQBO, QueryError, dumps, generate_books, parse_query, small_books
 from fakeqbo.query import FILTERABLE
 
 TIMEOUT = 5
@@ -54,10 +56,16 @@ def token_post(qbo: FakeQBO, data: dict[str, str], **headers: str) -> requests.R
     )
 
 
+@pytest.fixture(scope="module")
+def many_books() -> Books:
+    """2000 generated invoices (an exact multiple of 1000); shared, so do not mutate."""
+    return generate_books(2000, seed=7)
+
+
 @pytest.fixture
-def many(fake_qbo_factory: Callable[..., FakeQBO]) -> FakeQBO:
-    """A server over 2000 generated invoices (an exact multiple of 1000)."""
-    return fake_qbo_factory(generate_books(2000, seed=7))
+def many(fake_qbo_factory: Callable[..., FakeQBO], many_books: Books) -> FakeQBO:
+    """A server over :func:`many_books`."""
+    return fake_qbo_factory(many_books)
 
 
 # ------------------------------------------------------------------ basics
@@ -496,3 +504,351 @@ def test_request_log_keeps_everything(fake_qbo: FakeQBO) -> None:
     assert rec.status == 200
     assert rec.tid
     assert "Bearer" not in rec.raw_query
+
+
+# --------------------------------------------------------------- the books
+
+
+def test_small_books_are_consistent() -> None:
+    books = small_books()
+    books.check()
+    ids = books.ids
+    inv = books.get("Invoice", ids["inv_harbor"])
+    assert inv["Balance"] == Decimal("122.07")
+    assert {lt["TxnId"] for lt in inv["LinkedTxn"]} == {ids["pay_harbor"], ids["pay_harbor_credit"]}
+    pay = books.get("Payment", ids["pay_harbor"])
+    assert pay["UnappliedAmt"] == Decimal("0.00")
+    assert [ln["LinkedTxn"][0]["TxnType"] for ln in pay["Line"]] == ["Invoice", "Check"]
+    credit = books.get("Payment", ids["pay_harbor_credit"])
+    assert credit["TotalAmt"] == 0
+    check = books.get("Purchase", ids["check_harbor"])
+    assert check["PaymentType"] == "Check"
+    assert check["EntityRef"]["value"] == ids["harbor"]
+    refund_pay = books.get("Payment", ids["pay_obrien_refund"])
+    assert {ln["LinkedTxn"][0]["TxnType"] for ln in refund_pay["Line"]} == {"Check", "CreditMemo"}
+    assert books.get("CreditMemo", ids["cm_obrien"])["RemainingCredit"] == 0
+    void = books.get("Invoice", ids["inv_acme_void"])
+    assert (void["TotalAmt"], void["Balance"]) == (0, 0)
+    assert books.get("Invoice", ids["inv_acme_reopened"])["Balance"] == Decimal("250.00")
+    assert [d.id for d in books.deletions] == [ids["pay_acme_deleted"]]
+    assert books.get("Customer", ids["harbor"])["Balance"] == Decimal("122.07")
+    assert books.get("Customer", ids["acme_site"])["ParentRef"] == {"value": ids["acme"]}
+
+
+def test_generator_is_deterministic_and_consistent() -> None:
+    a = generate_books(300, seed=3)
+    b = generate_books(300, seed=3)
+    assert dumps(a.entities) == dumps(b.entities)
+    a.check()
+    assert any(c["CurrencyRef"]["value"] != "USD" for c in a.entities["Customer"].values())
+    assert any(p["UnappliedAmt"] > 0 for p in a.entities["Payment"].values())
+    assert any(i.get("PrivateNote") == "Voided" for i in a.entities["Invoice"].values())
+
+
+def test_mutations_bump_sync_token_and_time(fake_qbo: FakeQBO) -> None:
+    books, ids = fake_qbo.books, fake_qbo.books.ids
+    inv = books.get("Invoice", ids["inv_acme_open"])
+    token = inv["SyncToken"]
+    fake_qbo.clock.advance(minutes=10)
+    pay = books.add_payment(
+        ids["acme"], "1300.00", txn_date="2026-03-02", invoices={inv["Id"]: "1200.00"}
+    )
+    assert pay["UnappliedAmt"] == Decimal("100.00")
+    assert int(inv["SyncToken"]) == int(token) + 1
+    assert inv["Balance"] == 0
+    assert inv["MetaData"]["LastUpdatedTime"] == "2026-03-02T09:24:05-08:00"
+    books.update("Invoice", ids["inv_site"], DueDate="2026-05-01")
+    assert books.get("Invoice", ids["inv_site"])["SyncToken"] == "1"
+    books.void_invoice(ids["inv_acme_partial"])  # its 300.00 payment becomes unapplied
+    assert books.get("Payment", ids["pay_acme_partial"])["UnappliedAmt"] == Decimal("300.00")
+    books.delete("Payment", pay["Id"])
+    assert inv["Balance"] == Decimal("1200.00")
+    books.inactivate_customer(ids["obrien"])  # open balance → balancing credit memo
+    assert books.get("Customer", ids["obrien"])["Balance"] == 0
+    books.check()
+    with pytest.raises(ValueError, match="only"):
+        books.add_payment(ids["acme"], "5", txn_date="2026-03-02", invoices={inv["Id"]: "9999"})
+
+
+# --------------------------------------------------------------------- CDC
+
+
+def cdc(s: requests.Session, qbo: FakeQBO, entities: str, since: str) -> requests.Response:
+    """GET .../cdc."""
+    params = {"entities": entities, "changedSince": since, "minorversion": "75"}
+    return s.get(f"{qbo.api_url}/cdc", params=params, timeout=TIMEOUT)
+
+
+def cdc_groups(resp: requests.Response) -> dict[str, list[dict[str, Any]]]:
+    """CDC objects per entity."""
+    assert resp.status_code == 200, resp.text
+    out: dict[str, list[dict[str, Any]]] = {}
+    for group in resp.json(parse_float=Decimal)["CDCResponse"][0]["QueryResponse"]:
+        for key, value in group.items():
+            if isinstance(value, list):
+                out[key] = value
+    return out
+
+
+def test_cdc_changes_and_deletions(fake_qbo: FakeQBO) -> None:
+    s = api(fake_qbo)
+    ids = fake_qbo.books.ids
+    resp = cdc(s, fake_qbo, "Invoice,Payment,Customer", "2026-02-27T12:00:00-08:00")
+    body = resp.json()
+    assert body["time"] == "2026-03-02T09:14:05.123-08:00"
+    got = cdc_groups(resp)
+    assert [i["Id"] for i in got["Invoice"]] == [ids["inv_acme_reopened"], ids["inv_recent"]]
+    (stub,) = [p for p in got["Payment"] if p.get("status") == "Deleted"]
+    assert stub == {
+        "status": "Deleted",
+        "domain": "QBO",
+        "Id": ids["pay_acme_deleted"],
+        "MetaData": {"LastUpdatedTime": "2026-02-28T08:00:00-08:00"},
+    }
+    dormant = next(c for c in got["Customer"] if c["Id"] == ids["dormant"])
+    assert dormant["Active"] is False  # inactive records are reported too
+    groups = body["CDCResponse"][0]["QueryResponse"]
+    assert groups[0]["startPosition"] == 1
+    assert groups[0]["maxResults"] == 2
+    quiet = cdc(s, fake_qbo, "RefundReceipt", "2026-03-01")
+    assert quiet.json()["CDCResponse"][0]["QueryResponse"] == [{}]
+
+
+def test_cdc_sees_new_mutations(fake_qbo: FakeQBO) -> None:
+    s = api(fake_qbo)
+    cursor = cdc(s, fake_qbo, "Invoice,CreditMemo,Purchase", "2026-03-01").json()["time"]
+    fake_qbo.clock.advance(minutes=5)
+    fake_qbo.books.delete("Invoice", fake_qbo.books.ids["inv_site"])
+    got = cdc_groups(cdc(s, fake_qbo, "Invoice,CreditMemo,Purchase", cursor))
+    assert got == {
+        "Invoice": [
+            {
+                "status": "Deleted",
+                "domain": "QBO",
+                "Id": fake_qbo.books.ids["inv_site"],
+                "MetaData": {"LastUpdatedTime": "2026-03-02T09:19:05-08:00"},
+            }
+        ]
+    }
+
+
+def test_cdc_caps_at_1000_objects(fake_qbo_factory: Callable[..., FakeQBO]) -> None:
+    books = Books()
+    now = books.clock.now()
+    with books.bulk():
+        cust = books.add_customer("Busy Co", at=now - timedelta(days=2))
+        for n in range(1100):
+            books.add_invoice(
+                cust["Id"], "10.00", txn_date="2026-03-01", at=now - timedelta(minutes=1100 - n)
+            )
+    qbo = fake_qbo_factory(books)
+    got = cdc_groups(cdc(api(qbo), qbo, "Customer,Invoice", "2026-02-28"))
+    assert len(got["Customer"]) + len(got["Invoice"]) == 1000
+    assert len(got["Invoice"]) == 999  # the oldest changes first
+
+
+def test_cdc_window_and_validation(fake_qbo: FakeQBO) -> None:
+    s = api(fake_qbo)
+    old = cdc(s, fake_qbo, "Invoice", "2026-01-30T09:00:00-08:00")
+    assert old.status_code == 400
+    assert fault_of(old)["type"] == "ValidationFault"
+    assert cdc(s, fake_qbo, "Invoice", "2026-02-01T09:15:00-08:00").status_code == 200
+    fake_qbo.clock.advance(days=2)
+    s = api(fake_qbo)  # the old access token expired meanwhile
+    assert cdc(s, fake_qbo, "Invoice", "2026-02-01T09:15:00-08:00").status_code == 400
+    assert cdc(s, fake_qbo, "TaxCode", "2026-03-01").status_code == 400
+    assert cdc(s, fake_qbo, "Invoice", "").status_code == 400
+    # offset-less times are Pacific
+    fake_qbo.clock.advance(days=-2)
+    s = api(fake_qbo)
+    got = cdc_groups(cdc(s, fake_qbo, "Payment", "2026-02-28T08:00:00"))
+    assert [p["Id"] for p in got["Payment"]] == [fake_qbo.books.ids["pay_acme_deleted"]]
+
+
+# ------------------------------------------------------------------ faults
+
+
+def test_fault_on_the_nth_query(fake_qbo: FakeQBO) -> None:
+    s = api(fake_qbo)
+    rule = fake_qbo.faults.add("throttle", on="query", nth=3, retry_after=7)
+    codes = [query(s, fake_qbo, "SELECT * FROM Invoice").status_code for _ in range(4)]
+    assert codes == [200, 200, 429, 200]
+    assert rule.fired == 1
+    throttled = fake_qbo.api_requests("query")[2]
+    assert (throttled.status, throttled.fault) == (429, "throttle")
+
+
+def test_throttle_json_and_xml(fake_qbo: FakeQBO) -> None:
+    s = api(fake_qbo)
+    fake_qbo.faults.add("throttle", on="query", retry_after=2)
+    resp = query(s, fake_qbo, "SELECT * FROM Invoice")
+    assert resp.status_code == 429
+    assert resp.headers["Retry-After"] == "2"
+    assert fault_of(resp)["code"] == "3001"
+    fake_qbo.faults.add("throttle", on="query", xml=True, retry_after=None)
+    resp = query(s, fake_qbo, "SELECT * FROM Invoice")
+    assert resp.status_code == 429
+    assert "Retry-After" not in resp.headers
+    assert resp.headers["Content-Type"].startswith("application/xml")
+    assert '<Fault type="ValidationFault"><Error code="3001"><Message>' in resp.text
+    assert "message=ThrottleExceeded" in resp.text
+
+
+def test_next_n_requests_for_an_entity(fake_qbo: FakeQBO) -> None:
+    s = api(fake_qbo)
+    fake_qbo.faults.add("unavailable", entity="Payment", times=2, status=502)
+    assert query(s, fake_qbo, "SELECT * FROM Invoice").status_code == 200
+    codes = [query(s, fake_qbo, "SELECT * FROM Payment").status_code for _ in range(3)]
+    assert codes == [502, 502, 200]
+
+
+@pytest.mark.parametrize(
+    ("kind", "params", "status", "fault_type"),
+    [
+        ("system_fault", {}, 500, "SystemFault"),
+        ("forbidden", {}, 403, "AuthorizationFault"),
+        ("validation", {"detail": "Bad date: TxnDate"}, 400, "ValidationFault"),
+        ("fault_200", {}, 200, "ValidationFault"),
+    ],
+)
+def test_json_faults(
+    fake_qbo: FakeQBO, kind: str, params: dict[str, Any], status: int, fault_type: str
+) -> None:
+    fake_qbo.faults.add(kind, on="api", **params)
+    resp = query(api(fake_qbo), fake_qbo, "SELECT * FROM Invoice")
+    assert resp.status_code == status
+    assert resp.headers["intuit_tid"]
+    err = fault_of(resp)
+    assert err["type"] == fault_type
+    assert isinstance(err["code"], str)
+    if params:
+        assert err["Detail"] == params["detail"]
+
+
+@pytest.mark.parametrize("status", [502, 503, 504])
+def test_gateway_errors(fake_qbo: FakeQBO, status: int) -> None:
+    fake_qbo.faults.add("unavailable", status=status)
+    assert query(api(fake_qbo), fake_qbo, "SELECT * FROM Invoice").status_code == status
+
+
+def test_xml_fault(fake_qbo: FakeQBO) -> None:
+    fake_qbo.faults.add("xml_fault", status=400, code="2500", detail="Invalid Reference Id")
+    resp = query(api(fake_qbo), fake_qbo, "SELECT * FROM Invoice")
+    assert resp.status_code == 400
+    assert '<Error code="2500">' in resp.text
+    assert "Invalid Reference Id" in resp.text
+
+
+def test_slow_but_ok_and_past_the_timeout(fake_qbo: FakeQBO) -> None:
+    s = api(fake_qbo)
+    fake_qbo.faults.add("slow", delay=0.3)
+    began = time.perf_counter()
+    assert query(s, fake_qbo, "SELECT * FROM Invoice").status_code == 200
+    assert time.perf_counter() - began >= 0.3
+    fake_qbo.faults.add("slow", delay=3)
+    with pytest.raises(requests.exceptions.ReadTimeout):
+        query(s, fake_qbo, "SELECT * FROM Invoice", timeout=0.3)
+    assert query(api(fake_qbo), fake_qbo, "SELECT * FROM Invoice").status_code == 200
+
+
+def test_malformed_and_incomplete_bodies(fake_qbo: FakeQBO) -> None:
+    s = api(fake_qbo)
+    fake_qbo.faults.add("malformed")
+    resp = query(s, fake_qbo, "SELECT * FROM Invoice")
+    assert resp.status_code == 200
+    with pytest.raises(json.JSONDecodeError):
+        json.loads(resp.text)
+    fake_qbo.faults.add("incomplete")  # Content-Length promises more than is sent
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        query(s, fake_qbo, "SELECT * FROM Invoice")
+    assert query(api(fake_qbo), fake_qbo, "SELECT * FROM Invoice").status_code == 200
+
+
+def test_connection_drop(fake_qbo: FakeQBO) -> None:
+    fake_qbo.faults.add("drop", on="query")
+    with pytest.raises(requests.exceptions.ConnectionError):
+        query(api(fake_qbo), fake_qbo, "SELECT * FROM Invoice")
+    assert fake_qbo.api_requests("query")[0].status is None
+    assert query(api(fake_qbo), fake_qbo, "SELECT * FROM Invoice").status_code == 200
+
+
+def test_token_expires_mid_pagination(many: FakeQBO) -> None:
+    s = api(many)
+    many.faults.add("expire_token", on="query", nth=2)
+    page = "SELECT * FROM Invoice ORDERBY Id STARTPOSITION {} MAXRESULTS 1000"
+    assert query(s, many, page.format(1)).status_code == 200
+    resp = query(s, many, page.format(1001))
+    assert resp.status_code == 401
+    assert resp.json()["fault"]["type"] == "AUTHENTICATION"
+    assert query(s, many, page.format(1001)).status_code == 401  # it stays expired
+    assert query(api(many), many, page.format(1001)).status_code == 200
+
+
+def test_token_endpoint_faults(fake_qbo: FakeQBO) -> None:
+    rt = fake_qbo.issue_tokens()["refresh_token"]
+    fake_qbo.faults.add("unavailable", on="token", status=503)
+    fake_qbo.faults.add("invalid_grant", on="token", nth=2)
+    data = {"grant_type": "refresh_token", "refresh_token": rt}
+    assert token_post(fake_qbo, data).status_code == 503
+    assert token_post(fake_qbo, data).json() == {"error": "invalid_grant"}
+    assert token_post(fake_qbo, data).status_code == 200
+
+
+def test_revoke_fault(fake_qbo: FakeQBO) -> None:
+    rt = fake_qbo.issue_tokens()["refresh_token"]
+    fake_qbo.faults.add("revoke", on="cdc")
+    s = api(fake_qbo)
+    assert cdc(s, fake_qbo, "Invoice", "2026-03-01").status_code == 401
+    data = {"grant_type": "refresh_token", "refresh_token": rt}
+    assert token_post(fake_qbo, data).json() == {"error": "invalid_grant"}
+
+
+def test_unknown_fault_kind_rejected(fake_qbo: FakeQBO) -> None:
+    with pytest.raises(ValueError, match="unknown fault kind"):
+        fake_qbo.faults.add("teapot")
+    with pytest.raises(ValueError, match="takes no"):
+        fake_qbo.faults.add("drop", status=500)
+
+
+# ------------------------------------------------------------------ limits
+
+
+def _burst(qbo: FakeQBO, n: int) -> list[int]:
+    token = qbo.issue_tokens()["access_token"]
+    codes: list[int] = []
+    lock = threading.Lock()
+
+    def one() -> None:
+        resp = requests.get(
+            f"{qbo.api_url}/query",
+            params={"query": "SELECT * FROM Invoice"},
+            headers={"Authorization": f"Bearer {token}", "Accept": "application/json"},
+            timeout=TIMEOUT,
+        )
+        with lock:
+            codes.append(resp.status_code)
+
+    threads = [threading.Thread(target=one) for _ in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return codes
+
+
+def test_concurrency_and_rate_are_tracked(fake_qbo: FakeQBO) -> None:
+    fake_qbo.faults.add("slow", delay=0.5, times=None)
+    codes = _burst(fake_qbo, 12)
+    assert codes == [200] * 12
+    assert fake_qbo.max_in_flight == 12
+    assert fake_qbo.max_requests_within(1) == 12
+
+
+def test_limits_enforced_behind_a_flag(fake_qbo_factory: Callable[..., FakeQBO]) -> None:
+    qbo = fake_qbo_factory(enforce_limits=True)
+    qbo.faults.add("slow", delay=0.5, times=None)
+    codes = _burst(qbo, 12)
+    assert codes.count(429) >= 2
+    assert codes.count(200) <= 10
+    limited = [r for r in qbo.api_requests() if r.fault == "limit"]
+    assert all(r.status == 429 for r in limited)

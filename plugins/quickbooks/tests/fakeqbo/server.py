@@ -88,6 +88,7 @@ class _Resp:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # the default 5 makes bursts of connects wait ~1 s for a retry
     app: FakeQBO
 
 
