@@ -331,3 +331,28 @@ def test_plugin_import_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_cdc_at_the_cap_becomes_a_full_sync(cli, collectctl_home):
+    books = generate_books(1100, seed=3)
+    with FakeQBO(books) as server:
+        env = {**server.env(refresh_token=server.issue_tokens()["refresh_token"]), **FAST}
+        assert sync(cli, env).exit_code == 0
+        server.clock.advance(hours=1)
+        for inv in list(books.entities["Invoice"].values())[:1001]:
+            books.update("Invoice", inv["Id"], PrivateNote="touched")
+        server.clock.advance(minutes=1)
+        server.clear_log()
+        result = sync(cli, env)
+        assert result.exit_code == 0, result.output
+        assert len(server.api_requests("cdc")) == 1
+        assert any("FROM Invoice ORDERBY" in r.query_text for r in server.api_requests("query"))
+        assert_matches_quickbooks(server, cli, env)
+
+
+def test_within_intuit_limits_when_the_server_enforces_them(cli, collectctl_home):
+    with FakeQBO(small_books(), enforce_limits=True) as server:
+        env = {**server.env(refresh_token=server.issue_tokens()["refresh_token"]), **FAST}
+        assert sync(cli, env, "--full").exit_code == 0
+        assert all(r.status != 429 for r in server.api_requests())
+        assert server.max_in_flight == 1
