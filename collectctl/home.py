@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
 import tomllib
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -89,7 +90,10 @@ def home() -> Path:
 
 
 def profiles_dir() -> Path:
-    return home() / "profiles"
+    """``$COLLECTCTL_HOME/profiles`` (created if missing)."""
+    path = home() / "profiles"
+    path.mkdir(exist_ok=True)
+    return path
 
 
 def check_profile_name(name: str) -> str:
@@ -114,7 +118,7 @@ def profile_dir(name: str, *, create_default: bool = True) -> Path:
     if path.is_dir():
         return path
     if name == DEFAULT_PROFILE and create_default:
-        return create_profile(name)
+        return create_profile(name, exist_ok=True)
     known = ", ".join(list_profiles()) or "none"
     raise NotFoundError(
         f"profile {name!r} does not exist (profiles: {known})",
@@ -122,17 +126,30 @@ def profile_dir(name: str, *, create_default: bool = True) -> Path:
     )
 
 
-def create_profile(name: str) -> Path:
-    """Create profile ``name`` with a commented default config.toml; error if it exists."""
+def create_profile(name: str, *, exist_ok: bool = False) -> Path:
+    """Create profile ``name`` with a commented default config.toml.
+
+    The directory appears atomically (built under a private name, then renamed), so two processes
+    creating the same profile at once never see a half-written one; the loser gets
+    ConfigError, or the winner's profile with ``exist_ok``.
+    """
     check_profile_name(name)
     path = profiles_dir() / name
     if path.exists():
+        if exist_ok:
+            return path
         raise ConfigError(f"profile {name!r} already exists at {path}")
-    tmp = profiles_dir() / f".{name}.creating"
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    (tmp / "config.toml").write_text(CONFIG_TEMPLATE, encoding="utf-8")
-    tmp.rename(path)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=profiles_dir()))
+    try:
+        (tmp / "config.toml").write_text(CONFIG_TEMPLATE, encoding="utf-8")
+        tmp.rename(path)
+    except OSError:
+        shutil.rmtree(tmp, ignore_errors=True)
+        if path.is_dir():
+            if exist_ok:
+                return path
+            raise ConfigError(f"profile {name!r} already exists at {path}") from None
+        raise
     return path
 
 
