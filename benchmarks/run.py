@@ -105,9 +105,10 @@ class Target:
 
 @dataclass(slots=True)
 class Sample:
-    """One child-process run."""
+    """One child-process run: wall time, CPU time (user + system), peak RSS, exit status."""
 
     seconds: float
+    cpu_seconds: float
     max_rss_kib: int
     returncode: int
     timed_out: bool = False
@@ -121,6 +122,7 @@ class Result:
     case: str
     size: str | None = None
     samples: list[float] = field(default_factory=list)
+    cpu_samples: list[float] = field(default_factory=list)
     peak_rss_mb: float | None = None
     ratio: float | None = None
     target: str | None = None
@@ -133,10 +135,16 @@ class Result:
         """Median wall time in seconds (``None`` when nothing was measured)."""
         return statistics.median(self.samples) if self.samples else None
 
+    @property
+    def median_cpu_s(self) -> float | None:
+        """Median CPU time (user + system) in seconds: steadier than wall time on a busy box."""
+        return statistics.median(self.cpu_samples) if self.cpu_samples else None
+
     def as_dict(self) -> dict[str, Any]:
         """JSON-friendly form, with the median and min/max added."""
         d = asdict(self)
         d["median_s"] = self.median_s
+        d["median_cpu_s"] = self.median_cpu_s
         d["min_s"] = min(self.samples) if self.samples else None
         d["max_s"] = max(self.samples) if self.samples else None
         return d
@@ -198,7 +206,7 @@ while True:
     try:
         child[0] = os.posix_spawn(argv[0], argv, env, file_actions=actions)
     except OSError as exc:
-        marshal.dump((0.0, 0, 127, False, str(exc)), out)
+        marshal.dump((0.0, 0.0, 0, 127, False, str(exc)), out)
         out.flush()
         continue
     signal.setitimer(signal.ITIMER_REAL, timeout)
@@ -207,7 +215,8 @@ while True:
     seconds = time.perf_counter() - start
     child[0] = 0
     code = os.waitstatus_to_exitcode(status)
-    marshal.dump((seconds, usage.ru_maxrss, code, timed_out[0], ""), out)
+    cpu = usage.ru_utime + usage.ru_stime
+    marshal.dump((seconds, cpu, usage.ru_maxrss, code, timed_out[0], ""), out)
     out.flush()
 """
 
@@ -240,12 +249,12 @@ class Spawner:
         assert self.proc.stdout is not None
         marshal.dump((list(argv), dict(env), stdout, stderr, float(timeout)), self.proc.stdin)
         self.proc.stdin.flush()
-        seconds, rss, code, timed_out, error = marshal.load(self.proc.stdout)
+        seconds, cpu, rss, code, timed_out, error = marshal.load(self.proc.stdout)
         if error:
             raise OSError(f"cannot start {argv[0]}: {error}")
         if sys.platform == "darwin":  # bytes there, KiB on Linux
             rss //= 1024
-        return Sample(seconds, rss, code, timed_out)
+        return Sample(seconds, cpu, rss, code, timed_out)
 
     def close(self) -> None:
         """Stop the helper."""
@@ -365,6 +374,7 @@ class Context:
                 result.note = f"{why}: {tail(err)}"
                 break
             result.samples.append(sample.seconds)
+            result.cpu_samples.append(sample.cpu_seconds)
         result.peak_rss_mb = round(rss / 1024, 1)
         if result.returncode == 0 and check_output is not None:
             try:
@@ -469,6 +479,7 @@ def bench_startup(ctx: Context) -> list[Result]:
                 res.note = f"exit {sample.returncode}: {tail(err)}"
                 continue
             res.samples.append(sample.seconds)
+            res.cpu_samples.append(sample.cpu_seconds)
             rss[case] = max(rss[case], sample.max_rss_kib)
     bare = results["python -c pass"].median_s
     for case, res in results.items():
@@ -631,7 +642,18 @@ def ensure_data(root: Path, size: str, invoices: int, seed: int) -> tuple[Path, 
 
 def format_table(results: Sequence[Result]) -> str:
     """The results as a fixed-width text table."""
-    header = ("benchmark", "size", "case", "median s", "min s", "RSS MB", "ratio", "target", "ok")
+    header = (
+        "benchmark",
+        "size",
+        "case",
+        "median s",
+        "min s",
+        "CPU s",
+        "RSS MB",
+        "ratio",
+        "target",
+        "ok",
+    )
     rows = [header]
     for r in results:
         d = r.as_dict()
@@ -642,6 +664,7 @@ def format_table(results: Sequence[Result]) -> str:
                 r.case,
                 f"{d['median_s']:.3f}" if d["median_s"] is not None else "-",
                 f"{d['min_s']:.3f}" if d["min_s"] is not None else "-",
+                f"{d['median_cpu_s']:.3f}" if d["median_cpu_s"] is not None else "-",
                 f"{r.peak_rss_mb:.0f}" if r.peak_rss_mb else "-",
                 f"{r.ratio:.2f}×" if r.ratio is not None else "",
                 r.target or "",
@@ -762,7 +785,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for res in bench.func(bctx):
                 results.append(res)
                 med = res.median_s
-                shown = f"{med:.3f} s" if med is not None else "-"
+                cpu = res.median_cpu_s
+                shown = f"{med:.3f} s (CPU {cpu:.3f} s)" if med is not None and cpu else "-"
                 print(f"    {res.case}: {shown} {res.note}".rstrip(), file=sys.stderr)
 
         for bench in selected:

@@ -1,0 +1,129 @@
+"""Tests for the benchmark tooling and the example data (no timing assertions here).
+
+.venv/bin/python -m pytest -q benchmarks
+"""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+
+import check  # noqa: E402
+import generate  # noqa: E402
+import run  # noqa: E402
+
+EXAMPLES = BENCH_DIR.parent / "examples"
+
+
+@pytest.mark.parametrize(
+    ("units", "exponent", "text"),
+    [(123456, 2, "1234.56"), (5, 2, "0.05"), (480000, 0, "480000"), (1, 3, "0.001")],
+)
+def test_format_minor_is_exact(units: int, exponent: int, text: str) -> None:
+    assert generate.format_minor(units, exponent) == text
+    assert Decimal(text).scaleb(exponent) == units
+
+
+def test_generator_is_deterministic(tmp_path: Path) -> None:
+    a = generate.generate(tmp_path / "a", 700, seed=7)
+    generate.generate(tmp_path / "b", 700, seed=7)
+    generate.generate(tmp_path / "c", 700, seed=8)
+    for name in ("customers.csv", "invoices.csv", "payments.csv"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert (tmp_path / "a" / "payments.csv").read_bytes() != (
+        tmp_path / "c" / "payments.csv"
+    ).read_bytes()
+    assert a.invoices == 700
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_generated_books_keep_the_contract(tmp_path: Path, seed: int) -> None:
+    stats = generate.generate(tmp_path, 3000, seed=seed)
+    books = check.load(tmp_path)
+    assert books.problems == []
+    assert len(books.invoices) == 3000
+    assert set(books.currency.values()) == {"USD", "EUR", "GBP", "JPY", "BHD"}
+    # Every feature the benchmarks are meant to exercise shows up.
+    assert set(stats.by_kind) == {"payment", "credit", "write_off", "refund"}
+    assert stats.split_payments > 0
+    assert stats.unapplied_payments > 0
+    assert stats.void_invoices > 0
+    assert 1.0 < stats.payment_rows / stats.invoices < 1.25
+
+
+def test_generate_cli_accepts_suffixes(tmp_path: Path) -> None:
+    assert generate.parse_count("10k") == 10_000
+    assert generate.parse_count("1M") == 1_000_000
+    assert generate.main(["--invoices", "50", "--out", str(tmp_path)]) == 0
+    assert len((tmp_path / "invoices.csv").read_text(encoding="utf-8").splitlines()) == 51
+
+
+def test_examples_keep_the_contract_and_the_readme_figures() -> None:
+    books = check.load(EXAMPLES)
+    assert books.problems == []
+    assert len(books.customers) == 11
+    assert len(books.invoices) == 61
+    totals = check.aging(books, date(2026, 11, 30))
+    assert totals["USD"] == {
+        "current": 250000,
+        "1-30": 1899000,
+        "31-60": 448000,
+        "61-90": 823000,
+        "91+": 260000,
+        "unapplied": -60000,
+        "total": 3620000,
+    }
+    assert totals["JPY"]["total"] == 685000
+    # Every bucket holds money in at least one currency.
+    for bucket in ("current", "1-30", "31-60", "61-90", "91+"):
+        assert any(t[bucket] > 0 for t in totals.values()), bucket
+
+
+def test_target_applies_only_at_its_size() -> None:
+    res = run.Result("x", "case", "100k", samples=[3.0], peak_rss_mb=100)
+    run.evaluate(res, run.Target(size="1M", max_seconds=2.0), "100k")
+    assert res.ok is None
+    run.evaluate(res, run.Target(size="100k", max_seconds=2.0), "100k")
+    assert res.ok is False
+    run.evaluate(res, run.Target(size="100k", max_seconds=5.0, max_rss_mb=200), "100k")
+    assert res.ok is True
+
+
+def test_run_child_reports_exit_status_and_rss(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    sample = run.run_child(
+        [sys.executable, "-c", "import sys; b = bytearray(64 << 20); print('hi'); sys.exit(3)"],
+        {},
+        timeout=60,
+        stdout=out,
+    )
+    assert sample.returncode == 3
+    assert out.read_text() == "hi\n"
+    assert sample.max_rss_kib >= 64 * 1024  # the child's own 64 MiB, measured exactly
+    assert not sample.timed_out
+
+
+def test_run_child_kills_on_timeout() -> None:
+    sample = run.run_child([sys.executable, "-c", "import time; time.sleep(30)"], {}, timeout=0.2)
+    assert sample.timed_out
+    assert sample.returncode == -9
+
+
+def test_registry_has_the_documented_benchmarks() -> None:
+    assert list(run.REGISTRY)[:6] == [
+        "startup",
+        "sync-csv",
+        "resync-csv",
+        "aging-customer",
+        "aging-historical",
+        "aging-invoice",
+    ]
+    with pytest.raises(ValueError, match="registered twice"):
+        run.register("startup", per_size=False, description="dup")(lambda ctx: [])
