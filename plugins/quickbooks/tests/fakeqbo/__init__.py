@@ -75,7 +75,15 @@ mutations ``update``, ``void_invoice``, ``delete`` (hard, recorded for CDC),
 ``inactivate_customer``; each bumps ``SyncToken`` / ``MetaData.LastUpdatedTime`` (clock time) of
 every object it changes, and keeps Balance / UnappliedAmt / RemainingCredit consistent.
 ``small_books()`` is the hand-made e2e set (``books.ids["inv_harbor"]`` etc., see its
-docstring); ``generate_books(n, seed=0)`` the deterministic generator (100k invoices OK).
+docstring); ``generate_books(n, seed=0)`` the deterministic generator. For a 100k-invoice
+benchmark build it once per session (≈5–15 s depending on the machine) and call
+``books.preserialize()`` in setup: pages are then copied from cached JSON text (a 1000-row
+page costs the server a few ms; the client's JSON parsing dominates).
+
+What each fault looks like to ``requests``: ``drop`` → ``ConnectionError``; ``incomplete`` →
+``ChunkedEncodingError`` (Content-Length promised more); ``malformed`` → 200 whose ``.json()``
+fails; ``slow`` with ``delay`` beyond the client's read timeout → ``ReadTimeout`` (the server
+thread finishes its sleep and its write fails quietly; ``stop()`` wakes sleepers).
 """
 
 from __future__ import annotations
