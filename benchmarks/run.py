@@ -702,6 +702,7 @@ def machine_info(ctx: Context) -> dict[str, Any]:
         "python": platform.python_version(),
         "collectctl": (version.stdout or version.stderr).strip(),
         "git_commit": commit.stdout.strip() or None,
+        "load_average_at_start": list(os.getloadavg()),
     }
 
 
@@ -777,7 +778,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"no collectctl in {args.bin}; run `make install`", file=sys.stderr)
             return 1
         info = machine_info(ctx)
-        print(f"collectctl benchmarks on {info['cpus']} CPUs, {info['platform']}", file=sys.stderr)
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(
+            f"collectctl benchmarks on {info['cpus']} CPUs, {info['platform']}; load {load}"
+            " (wall times on a busy machine run long; CPU s is steadier)",
+            file=sys.stderr,
+        )
 
         def run_one(bench: Benchmark, bctx: Context) -> None:
             CURRENT[0] = bench.name
@@ -821,6 +827,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = {
         "started": started,
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "load_average_at_end": list(os.getloadavg()),
         "machine": info,
         "args": {"sizes": sizes, "only": args.only, "repeat": args.repeat},
         "results": [r.as_dict() for r in results],
