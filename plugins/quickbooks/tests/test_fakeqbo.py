@@ -852,3 +852,38 @@ def test_limits_enforced_behind_a_flag(fake_qbo_factory: Callable[..., FakeQBO])
     assert codes.count(200) <= 10
     limited = [r for r in qbo.api_requests() if r.fault == "limit"]
     assert all(r.status == 429 for r in limited)
+
+
+def test_auto_apply_credit_pays_oldest_invoices_first() -> None:
+    books = Books(auto_apply_credit=True)
+    cust = books.add_customer("Credit Co")["Id"]
+    old = books.add_invoice(cust, "30.00", txn_date="2026-01-01")
+    new = books.add_invoice(cust, "50.00", txn_date="2026-02-01")
+    cm = books.add_credit_memo(cust, "40.00", txn_date="2026-02-10")
+    assert (old["Balance"], new["Balance"]) == (0, Decimal("40.00"))
+    assert cm["RemainingCredit"] == 0
+    (pay,) = books.entities["Payment"].values()
+    assert pay["TotalAmt"] == 0
+    assert [(ln["LinkedTxn"][0]["TxnType"], ln["Amount"]) for ln in pay["Line"]] == [
+        ("Invoice", Decimal("30.00")),
+        ("Invoice", Decimal("10.00")),
+        ("CreditMemo", Decimal("40.00")),
+    ]
+    books.check()
+
+
+def test_revoke_endpoint_disconnects(fake_qbo: FakeQBO) -> None:
+    tokens = fake_qbo.issue_tokens()
+    resp = requests.post(
+        fake_qbo.revoke_url,
+        json={"token": tokens["refresh_token"]},
+        auth=(fake_qbo.client_id, fake_qbo.client_secret),
+        timeout=TIMEOUT,
+    )
+    assert resp.status_code == 200
+    data = {"grant_type": "refresh_token", "refresh_token": tokens["refresh_token"]}
+    assert token_post(fake_qbo, data).json() == {"error": "invalid_grant"}
+    s = requests.Session()
+    s.headers.update({"Authorization": f"Bearer {tokens['access_token']}"})
+    assert query(s, fake_qbo, "SELECT * FROM Invoice").status_code == 401
+    assert [r.endpoint for r in fake_qbo.token_requests()] == ["revoke", "token"]

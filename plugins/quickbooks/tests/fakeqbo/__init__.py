@@ -25,7 +25,8 @@ client_secret="fake-client-secret", rotation="always", rotation_window=timedelta
 enforce_limits=False, limits=Limits(500, 10, 10), require_minorversion=False,
 access_token=None, refresh_token=None)``):
 
-``qbo.base_url`` / ``qbo.api_url`` (``{base}/v3/company/{realm}``) / ``qbo.token_url``,
+``qbo.base_url`` / ``qbo.api_url`` (``{base}/v3/company/{realm}``) / ``qbo.token_url`` /
+``qbo.revoke_url``,
 ``qbo.realm_id``, ``qbo.client_id``, ``qbo.client_secret``, ``qbo.env()``.
 ``qbo.books`` the data (:class:`Books`), ``qbo.clock`` its clock (``set``, ``advance``).
 ``qbo.faults.add(kind, ...)`` scripted failures (see :mod:`fakeqbo.faults`).
@@ -60,6 +61,8 @@ HTTP API (all responses carry an ``intuit_tid`` header):
     ``"window"``: same token while younger than ``rotation_window``. Dead/unknown/revoked →
     400 ``{"error": "invalid_grant"}``. Header ``x-include-refresh-token-hard-expires-in: true``
     adds ``x_refresh_token_hard_expires_in``.
+``POST /v2/oauth2/tokens/revoke`` (``qbo.revoke_url``) — Basic auth, JSON ``{"token": ...}``
+    with a known access or refresh token → 200 and every token dies (disconnect).
 
 Rules the API enforces: ``Authorization: Bearer <issued or seeded token>`` (else 401 with the
 gateway body: lower-case ``fault.error[]``, ``type: "AUTHENTICATION"``, numeric ``time``,
@@ -72,8 +75,10 @@ Data (:mod:`fakeqbo.dataset`): ``Books`` with builders ``add_customer``, ``add_i
 ``add_payment``, ``add_credit_memo``, ``apply_credit`` (zero-total payment), ``refund_credit``
 (Purchase check linked from a payment line ``TxnType: "Check"``), ``add_refund_receipt``, and
 mutations ``update``, ``void_invoice``, ``delete`` (hard, recorded for CDC),
-``inactivate_customer``; each bumps ``SyncToken`` / ``MetaData.LastUpdatedTime`` (clock time) of
-every object it changes, and keeps Balance / UnappliedAmt / RemainingCredit consistent.
+``inactivate_customer``. Every change bumps ``SyncToken`` / ``MetaData.LastUpdatedTime``
+(clock time) of every object it touches, and keeps Balance / UnappliedAmt / RemainingCredit
+consistent. ``Books(auto_apply_credit=True)`` makes ``add_credit_memo`` apply the credit to
+the oldest open invoices through a zero-total Payment (QuickBooks' AutoApplyCredit).
 ``small_books()`` is the hand-made e2e set (``books.ids["inv_harbor"]`` etc., see its
 docstring); ``generate_books(n, seed=0)`` the deterministic generator. For a 100k-invoice
 benchmark build it once per session (≈5–15 s depending on the machine) and call

@@ -535,8 +535,69 @@ class Books:
         private_note: str | None = None,
         obj_id: str | None = None,
         at: datetime | None = None,
+        auto_apply: bool | None = None,
     ) -> Obj:
-        """Add an unapplied credit memo (apply it with :meth:`apply_credit`)."""
+        """Add a credit memo, unapplied (apply it with :meth:`apply_credit`) — unless
+        ``Preferences.SalesFormsPrefs.AutoApplyCredit`` is on: then, like QuickBooks, a
+        zero-total Payment applies it to the oldest open invoices (``auto_apply=False`` to
+        opt out for one memo).
+        """
+        with self._op():
+            cm = self._add_credit_memo(
+                customer_id,
+                amount,
+                txn_date=txn_date,
+                doc_number=doc_number,
+                private_note=private_note,
+                obj_id=obj_id,
+                at=at,
+            )
+            if auto_apply is None:
+                auto_apply = bool(self.preferences["SalesFormsPrefs"].get("AutoApplyCredit"))
+            if auto_apply:
+                self._auto_apply(cm, at)
+            return cm
+
+    def _auto_apply(self, cm: Obj, at: datetime | None) -> None:
+        cid = cm["CustomerRef"]["value"]
+        self._recompute(cid, self._op_stack[-1])
+        left = cm["TotalAmt"]
+        invoices = sorted(
+            (
+                self.entities["Invoice"][k[1]]
+                for k in self._by_customer.get(cid, ())
+                if k[0] == "Invoice" and self.entities["Invoice"][k[1]]["Balance"] > 0
+            ),
+            key=lambda inv: (inv["TxnDate"], _id_key(inv["Id"])),
+        )
+        applied: dict[str, Decimal] = {}
+        for inv in invoices:
+            if left <= 0:
+                break
+            take = min(left, inv["Balance"])
+            applied[inv["Id"]] = take
+            left -= take
+        if applied:
+            self.add_payment(
+                cid,
+                0,
+                txn_date=cm["TxnDate"],
+                invoices=applied,
+                credit_memos={cm["Id"]: sum(applied.values(), Decimal(0))},
+                at=at,
+            )
+
+    def _add_credit_memo(
+        self,
+        customer_id: str,
+        amount: Decimal | str | int,
+        *,
+        txn_date: date | str,
+        doc_number: str | None,
+        private_note: str | None,
+        obj_id: str | None,
+        at: datetime | None,
+    ) -> Obj:
         with self.lock:
             ref, cur = self._customer_ref(customer_id)
             amt = money(amount, cur)

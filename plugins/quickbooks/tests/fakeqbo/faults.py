@@ -3,7 +3,7 @@
 ``qbo.faults.add(kind, on=..., entity=..., path=..., nth=1, times=1, delay=0, **params)``
 
 Matching: ``on`` is the endpoint (``"query"``, ``"cdc"``, ``"read"``, ``"preferences"``,
-``"companyinfo"``, ``"token"``, ``"api"`` = any ``/v3`` call, ``None`` = any request);
+``"companyinfo"``, ``"token"``, ``"revoke"``, ``"api"`` = any ``/v3`` call, ``None`` = any request);
 ``entity`` the queried/read entity (CDC: any of its entities); ``path`` a substring of the
 path. Among the matching requests counted since the rule was added, the ``nth`` (1-based)
 and the ``times - 1`` after it get the fault (``times=None``: every one from the ``nth`` on).
@@ -58,7 +58,9 @@ KINDS: dict[str, frozenset[str]] = {
     "invalid_grant": frozenset(),
     "status": frozenset({"status", "body"}),
 }
-ENDPOINTS = frozenset({"query", "cdc", "read", "preferences", "companyinfo", "token", "api"})
+ENDPOINTS = frozenset(
+    {"query", "cdc", "read", "preferences", "companyinfo", "token", "revoke", "api"}
+)
 
 
 @dataclass
@@ -80,7 +82,7 @@ class FaultRule:
         """Whether a request is one this rule counts."""
         if self.on is not None:
             if self.on == "api":
-                if endpoint == "token":
+                if endpoint in ("token", "revoke"):
                     return False
             elif self.on != endpoint:
                 return False

@@ -24,6 +24,8 @@ from .oauth import Rotation, TokenStore
 from .query import DEFAULT_MAX_RESULTS, QueryError, matcher, parse_query, sort_key
 
 TOKEN_PATH = "/oauth2/v1/tokens/bearer"
+REVOKE_PATH = "/v2/oauth2/tokens/revoke"
+_OAUTH = frozenset({"token", "revoke"})
 CDC_MAX_OBJECTS = 1000
 CDC_MAX_AGE = timedelta(days=30)
 _API = re.compile(r"^/v3/company/([^/]+)/(.+)$")
@@ -222,6 +224,11 @@ class FakeQBO:
         return f"{self.base_url}/v3/company/{self.realm_id}"
 
     @property
+    def revoke_url(self) -> str:
+        """The revoke endpoint (``POST {"token": ...}``, Basic auth)."""
+        return f"{self.base_url}{REVOKE_PATH}"
+
+    @property
     def token_url(self) -> str:
         """The token endpoint — QUICKBOOKS_TOKEN_URL."""
         return f"{self.base_url}{TOKEN_PATH}"
@@ -265,13 +272,15 @@ class FakeQBO:
         with self._lock:
             log = list(self.requests)
         return [
-            r for r in log if r.endpoint != "token" and (endpoint is None or r.endpoint == endpoint)
+            r
+            for r in log
+            if r.endpoint not in _OAUTH and (endpoint is None or r.endpoint == endpoint)
         ]
 
     def token_requests(self) -> list[RecordedRequest]:
         """Logged token-endpoint requests."""
         with self._lock:
-            return [r for r in self.requests if r.endpoint == "token"]
+            return [r for r in self.requests if r.endpoint in _OAUTH]
 
     def clear_log(self) -> None:
         """Forget logged requests and reset the concurrency high-water mark."""
@@ -319,7 +328,7 @@ class FakeQBO:
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             concurrent = self.in_flight
-            if endpoint != "token":
+            if endpoint not in _OAUTH:
                 self._recent.append(started)
                 while self._recent and started - self._recent[0] > 60:
                     self._recent.popleft()
@@ -327,7 +336,7 @@ class FakeQBO:
                 last_second = sum(1 for t in self._recent if started - t < 1)
         try:
             resp = None
-            if self.enforce_limits and endpoint != "token":
+            if self.enforce_limits and endpoint not in _OAUTH:
                 lim = self.limits
                 if (
                     concurrent > lim.in_flight
@@ -357,6 +366,8 @@ class FakeQBO:
     ) -> tuple[str, tuple[str, ...], str | None, str]:
         if path == TOKEN_PATH:
             return "token", (), None, ""
+        if path == REVOKE_PATH:
+            return "revoke", (), None, ""
         m = _API.match(path)
         if not m:
             return "unknown", (), None, ""
@@ -562,6 +573,8 @@ class FakeQBO:
     ) -> _Resp:
         if rec.endpoint == "token":
             return self._token(h, rec, body)
+        if rec.endpoint == "revoke":
+            return self._revoke(rec, body)
         if rec.endpoint == "unknown":
             return self._json(404, {"error": "not_found", "path": rec.path})
         token = _bearer(rec.header("Authorization"))
@@ -760,6 +773,22 @@ class FakeQBO:
                 ), None
             raw = f'{{"{entity}":{self.books.json_of(entity, obj)},"time":"{self._now_text()}"}}'
             return _Resp(200, raw.encode()), {entity: obj, "time": self._now_text()}
+
+    def _revoke(self, rec: RecordedRequest, body: bytes) -> _Resp:
+        """``POST /v2/oauth2/tokens/revoke {"token": ...}``: disconnects the app."""
+        if rec.method != "POST":
+            return self._json(405, {"error": "invalid_request"})
+        if not self.tokens._client_ok(rec.header("Authorization")):
+            return self._json(401, {"error": "invalid_client"})
+        try:
+            token = json.loads(body or b"{}").get("token")
+        except (ValueError, AttributeError):
+            token = None
+        if not token:
+            return self._json(400, {"error": "invalid_request"})
+        if token in self.tokens.refresh or token in self.tokens.access:
+            self.tokens.revoke_all()
+        return _Resp(200, b"", "text/plain")
 
     def _token(self, h: _Handler, rec: RecordedRequest, body: bytes) -> _Resp:
         if rec.method != "POST":
