@@ -1,0 +1,434 @@
+"""Collection state in the ledger: contacts, promises, disputes, holds, escalations, corrections.
+
+Every record has a user-facing id made of a prefix and its row id (``ACT-12``, ``PRM-3``,
+``DSP-2``, ``HLD-1``, ``ESC-1``). Records reference customers and invoices by ``(source,
+ext_id)``, so a sync never removes them. Nothing is ever deleted: :func:`amend` updates a row and
+:func:`void` marks it, both writing a ``corrections`` row (old and new values) for the audit
+trail. Writers here expect to run inside :meth:`Ledger.write`; readers return plain dicts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import date
+from typing import Any
+
+from collectctl.errors import CollectctlError, NotFoundError
+
+#: Record id prefix -> table.
+RECORD_TABLES: dict[str, str] = {
+    "ACT": "contacts",
+    "PRM": "promises",
+    "DSP": "disputes",
+    "HLD": "holds",
+    "ESC": "escalations",
+}
+#: Columns ``amend`` may change, per prefix.
+AMENDABLE: dict[str, tuple[str, ...]] = {
+    "ACT": ("at", "on_date", "channel", "outcome", "note", "next_date"),
+    "PRM": ("amount", "due_on", "note"),
+    "DSP": ("reason", "note"),
+    "HLD": ("until_on", "reason"),
+    "ESC": ("target", "note"),
+}
+_RECORD_ID = re.compile(r"^\s*([A-Za-z]{3})-(\d+)\s*$")
+_FORMS = "ACT-n (contact), PRM-n (promise), DSP-n (dispute), HLD-n (hold), ESC-n (escalation)"
+
+Row = dict[str, Any]
+
+
+def parse_record_id(text: str) -> tuple[str, int]:
+    """``"prm-3"`` -> ``("PRM", 3)``; NotFoundError (exit 1) for anything else."""
+    match = _RECORD_ID.match(text)
+    if not match or match.group(1).upper() not in RECORD_TABLES:
+        raise NotFoundError(f"{text!r} is not a record id", hint=f"Record ids look like {_FORMS}.")
+    return match.group(1).upper(), int(match.group(2))
+
+
+def record_id(prefix: str, number: int) -> str:
+    """``("PRM", 3)`` -> ``"PRM-3"``."""
+    return f"{prefix}-{number}"
+
+
+def _rows(conn: sqlite3.Connection, sql: str, params: Any = ()) -> list[Row]:
+    cur = conn.execute(sql, params)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, r, strict=True)) for r in cur]
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+def add_contact(
+    conn: sqlite3.Connection,
+    customer: tuple[str, str],
+    *,
+    at: str,
+    on_date: date,
+    channel: str,
+    outcome: str,
+    note: str | None,
+    next_date: date | None,
+    created_at: str,
+) -> str:
+    """Log a contact; returns its id (``ACT-n``)."""
+    cur = conn.execute(
+        """INSERT INTO contacts (source, customer_ext, at, on_date, channel, outcome, note,
+                                 next_date, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            *customer,
+            at,
+            on_date.isoformat(),
+            channel,
+            outcome,
+            note,
+            next_date.isoformat() if next_date else None,
+            created_at,
+        ),
+    )
+    return record_id("ACT", int(cur.lastrowid or 0))
+
+
+def add_promise(
+    conn: sqlite3.Connection,
+    customer: tuple[str, str],
+    *,
+    currency: str,
+    amount: int,
+    made_on: date,
+    due_on: date,
+    invoices: Sequence[str],
+    note: str | None,
+    created_at: str,
+) -> str:
+    """Record a promise to pay (optionally about particular invoices); returns ``PRM-n``."""
+    cur = conn.execute(
+        """INSERT INTO promises (source, customer_ext, currency, amount, made_on, due_on, note,
+                                 created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        (*customer, currency, amount, made_on.isoformat(), due_on.isoformat(), note, created_at),
+    )
+    number = int(cur.lastrowid or 0)
+    conn.executemany(
+        "INSERT OR IGNORE INTO promise_invoices (promise, invoice_ext) VALUES (?, ?)",
+        [(number, ext) for ext in invoices],
+    )
+    return record_id("PRM", number)
+
+
+def add_dispute(
+    conn: sqlite3.Connection,
+    customer: tuple[str, str],
+    *,
+    invoice_ext: str,
+    reason: str,
+    note: str | None,
+    opened_on: date,
+    created_at: str,
+) -> str:
+    """Open a dispute on one invoice; returns ``DSP-n``."""
+    cur = conn.execute(
+        """INSERT INTO disputes (source, customer_ext, invoice_ext, reason, note, opened_on,
+                                 created_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        (*customer, invoice_ext, reason, note, opened_on.isoformat(), created_at),
+    )
+    return record_id("DSP", int(cur.lastrowid or 0))
+
+
+def resolve_dispute(conn: sqlite3.Connection, number: int, *, on: date, note: str | None) -> None:
+    """Mark dispute ``DSP-number`` resolved on ``on``."""
+    conn.execute(
+        "UPDATE disputes SET resolved_on = ?, resolution = ? WHERE id = ?",
+        (on.isoformat(), note, number),
+    )
+
+
+def add_hold(
+    conn: sqlite3.Connection,
+    customer: tuple[str, str],
+    *,
+    start_on: date,
+    until_on: date | None,
+    reason: str,
+    created_at: str,
+) -> str:
+    """Put the account on hold from ``start_on`` (through ``until_on`` when given)."""
+    cur = conn.execute(
+        """INSERT INTO holds (source, customer_ext, start_on, until_on, reason, created_at)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        (
+            *customer,
+            start_on.isoformat(),
+            until_on.isoformat() if until_on else None,
+            reason,
+            created_at,
+        ),
+    )
+    return record_id("HLD", int(cur.lastrowid or 0))
+
+
+def release_holds(conn: sqlite3.Connection, numbers: Iterable[int], on: date) -> None:
+    """End the given holds on ``on`` (they no longer apply from that day)."""
+    conn.executemany(
+        "UPDATE holds SET released_on = ? WHERE id = ?", [(on.isoformat(), n) for n in numbers]
+    )
+
+
+def add_escalation(
+    conn: sqlite3.Connection,
+    customer: tuple[str, str],
+    *,
+    target: str,
+    escalated_on: date,
+    note: str | None,
+    created_at: str,
+) -> str:
+    """Record a handover to an agency or to legal; returns ``ESC-n``."""
+    cur = conn.execute(
+        """INSERT INTO escalations (source, customer_ext, target, escalated_on, note, created_at)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        (*customer, target, escalated_on.isoformat(), note, created_at),
+    )
+    return record_id("ESC", int(cur.lastrowid or 0))
+
+
+def set_escalation_pack(conn: sqlite3.Connection, number: int, md: str, pdf: str) -> None:
+    """Remember where the handover pack of ``ESC-number`` was written."""
+    conn.execute("UPDATE escalations SET pack_md = ?, pack_pdf = ? WHERE id = ?", (md, pdf, number))
+
+
+def get_record(conn: sqlite3.Connection, ref: str) -> tuple[str, int, Row]:
+    """The record ``ref`` (``PRM-3``) as ``(prefix, number, row)``; NotFoundError if unknown."""
+    prefix, number = parse_record_id(ref)
+    rows = _rows(conn, f"SELECT * FROM {RECORD_TABLES[prefix]} WHERE id = ?", (number,))
+    if not rows:
+        raise NotFoundError(
+            f"no record {record_id(prefix, number)} in this profile's ledger",
+            hint="`collectctl account show ID` lists an account's records with their ids.",
+        )
+    return prefix, number, rows[0]
+
+
+def _correction(
+    conn: sqlite3.Connection,
+    ref: str,
+    row: Mapping[str, Any],
+    action: str,
+    reason: str,
+    at: str,
+    on_date: date,
+    changes: Mapping[str, tuple[Any, Any]],
+) -> None:
+    conn.execute(
+        """INSERT INTO corrections (record, source, customer_ext, action, at, on_date, reason,
+                                    changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            ref,
+            row["source"],
+            row["customer_ext"],
+            action,
+            at,
+            on_date.isoformat(),
+            reason,
+            json.dumps({k: list(v) for k, v in changes.items()}, ensure_ascii=False),
+        ),
+    )
+
+
+def amend(
+    conn: sqlite3.Connection,
+    ref: str,
+    values: Mapping[str, Any],
+    *,
+    reason: str,
+    at: str,
+    on_date: date,
+) -> dict[str, tuple[Any, Any]]:
+    """Change fields of record ``ref``; returns ``{column: (old, new)}`` of what changed.
+
+    Raises CollectctlError when the record is void or nothing would change.
+    """
+    prefix, number, row = get_record(conn, ref)
+    name = record_id(prefix, number)
+    if row["voided_on"]:
+        raise CollectctlError(f"{name} is void and cannot be amended")
+    unknown = set(values) - set(AMENDABLE[prefix])
+    if unknown:  # pragma: no cover - the command only passes amendable columns
+        raise ValueError(f"cannot amend {sorted(unknown)} of {name}")
+    stored = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in values.items()}
+    changes = {k: (row[k], v) for k, v in stored.items() if row[k] != v}
+    if not changes:
+        raise CollectctlError(
+            f"nothing to change: {name} already has these values",
+            hint="Give the new value(s), e.g. --amount, --by, --note.",
+        )
+    sets = ", ".join(f"{k} = ?" for k in changes)
+    conn.execute(
+        f"UPDATE {RECORD_TABLES[prefix]} SET {sets} WHERE id = ?",
+        [new for _old, new in changes.values()] + [number],
+    )
+    _correction(conn, name, row, "amend", reason, at, on_date, changes)
+    return changes
+
+
+def void(conn: sqlite3.Connection, ref: str, *, reason: str, at: str, on_date: date) -> str:
+    """Void record ``ref`` (kept, marked, excluded from every evaluation); returns its id."""
+    prefix, number, row = get_record(conn, ref)
+    name = record_id(prefix, number)
+    if row["voided_on"]:
+        raise CollectctlError(f"{name} is already void (since {row['voided_on']})")
+    conn.execute(
+        f"UPDATE {RECORD_TABLES[prefix]} SET voided_on = ?, void_reason = ? WHERE id = ?",
+        (on_date.isoformat(), reason, number),
+    )
+    _correction(conn, name, row, "void", reason, at, on_date, {"voided_on": (None, str(on_date))})
+    return name
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+def customer_records(conn: sqlite3.Connection, customer: tuple[str, str]) -> dict[str, list[Row]]:
+    """Every record of one customer, void ones included, keyed by table name (plus
+    ``promise_invoices`` folded into each promise as ``invoices``, and ``corrections``)."""
+    out: dict[str, list[Row]] = {}
+    for table in (*RECORD_TABLES.values(), "corrections"):
+        out[table] = _rows(
+            conn,
+            f"SELECT * FROM {table} WHERE source = ? AND customer_ext = ? ORDER BY id",
+            customer,
+        )
+    _attach_invoices(conn, out["promises"])
+    return out
+
+
+def _attach_invoices(conn: sqlite3.Connection, promises: list[Row]) -> None:
+    by_promise: dict[int, list[str]] = defaultdict(list)
+    ids = [p["id"] for p in promises]
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        marks = ",".join("?" * len(chunk))
+        for promise, ext in conn.execute(
+            f"SELECT promise, invoice_ext FROM promise_invoices WHERE promise IN ({marks}) "
+            "ORDER BY promise, invoice_ext",
+            chunk,
+        ):
+            by_promise[promise].append(ext)
+    for p in promises:
+        p["invoices"] = by_promise.get(p["id"], [])
+
+
+def live_records(conn: sqlite3.Connection, as_of: date) -> dict[str, list[Row]]:
+    """Every record not void and started on or before ``as_of`` (all customers), for listings:
+    ``promises``, ``disputes``, ``holds``, ``escalations``."""
+    d = as_of.isoformat()
+    out = {
+        "promises": _rows(
+            conn, "SELECT * FROM promises WHERE voided_on IS NULL AND made_on <= ?", (d,)
+        ),
+        "disputes": _rows(
+            conn, "SELECT * FROM disputes WHERE voided_on IS NULL AND opened_on <= ?", (d,)
+        ),
+        "holds": _rows(conn, "SELECT * FROM holds WHERE voided_on IS NULL AND start_on <= ?", (d,)),
+        "escalations": _rows(
+            conn,
+            "SELECT * FROM escalations WHERE voided_on IS NULL AND escalated_on <= ?",
+            (d,),
+        ),
+    }
+    _attach_invoices(conn, out["promises"])
+    return out
+
+
+def contact_summary(
+    conn: sqlite3.Connection, as_of: date
+) -> dict[tuple[str, str], tuple[str | None, str | None]]:
+    """``{(source, customer): (last contact date, next action date)}`` from contacts logged on
+    or before ``as_of`` (not void). The next action date is the ``--next`` of the latest contact
+    that set one."""
+    d = as_of.isoformat()
+    out: dict[tuple[str, str], tuple[str | None, str | None]] = {}
+    for source, ext, last, nxt in conn.execute(
+        """SELECT source, customer_ext, MAX(on_date),
+                  (SELECT c2.next_date FROM contacts c2
+                    WHERE c2.source = c.source AND c2.customer_ext = c.customer_ext
+                      AND c2.voided_on IS NULL AND c2.on_date <= :d AND c2.next_date IS NOT NULL
+                    ORDER BY c2.at DESC, c2.id DESC LIMIT 1)
+           FROM contacts c WHERE voided_on IS NULL AND on_date <= :d
+           GROUP BY source, customer_ext""",
+        {"d": d},
+    ):
+        out[(source, ext)] = (last, nxt)
+    return out
+
+
+def promise_payments(
+    conn: sqlite3.Connection, promises: Sequence[Row], as_of: date
+) -> dict[int, list[tuple[date, int]]]:
+    """Payments that may count for each promise: ``kind = 'payment'`` allocations of the
+    promise's customer and currency dated from ``made_on`` to ``as_of`` (only those applied to
+    the promise's invoices when it names some). The promise rule picks the dated window."""
+    wanted = [p["id"] for p in promises]
+    out: dict[int, list[tuple[date, int]]] = {n: [] for n in wanted}
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start : start + 900]
+        marks = ",".join("?" * len(chunk))
+        for number, day, amount in conn.execute(
+            f"""SELECT p.id, a.date, a.amount FROM promises p
+                JOIN customers c ON c.source = p.source AND c.ext_id = p.customer_ext
+                JOIN allocations a ON a.customer = c.id AND a.currency = p.currency
+                 AND a.date >= p.made_on AND a.date <= ? AND a.kind = 'payment'
+                WHERE p.id IN ({marks})
+                  AND (NOT EXISTS (SELECT 1 FROM promise_invoices x WHERE x.promise = p.id)
+                       OR a.invoice_ext IN (SELECT x.invoice_ext FROM promise_invoices x
+                                            WHERE x.promise = p.id))""",
+            [as_of.isoformat(), *chunk],
+        ):
+            out[number].append((date.fromisoformat(day), amount))
+    return out
+
+
+def open_disputes(conn: sqlite3.Connection, as_of: date) -> dict[tuple[str, str], str]:
+    """``{(source, invoice_ext): "DSP-n"}`` of every dispute open as of ``as_of``: the invoices
+    chasing must skip (they stay in aging, flagged)."""
+    d = as_of.isoformat()
+    return {
+        (source, ext): record_id("DSP", number)
+        for number, source, ext in conn.execute(
+            """SELECT id, source, invoice_ext FROM disputes
+               WHERE voided_on IS NULL AND opened_on <= :d
+                 AND (resolved_on IS NULL OR resolved_on > :d) ORDER BY id""",
+            {"d": d},
+        )
+    }
+
+
+def plans_by_customer(conn: sqlite3.Connection, as_of: date) -> dict[tuple[str, str], list[Row]]:
+    """Payment plans made on or before ``as_of`` per ``(source, customer)``, each as
+    ``{"id", "status", "currency", "balance", "created_on"}`` (balance in minor units), from the
+    plans issue's :mod:`collectctl.ledger.plans`; ``{}`` while its ``plans`` table is absent."""
+    exists = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'plans'"
+    ).fetchone()
+    if not exists:
+        return {}
+    try:
+        from collectctl.ledger import plans
+    except ImportError:  # pragma: no cover - the table comes with the module
+        return {}
+    out: dict[tuple[str, str], list[Row]] = defaultdict(list)
+    for e in plans.evaluate(conn, as_of):
+        p = e.plan
+        out[(p.customer_source, p.customer_id)].append(
+            {
+                "id": p.id,
+                "status": e.state,
+                "currency": p.currency,
+                "balance": p.balance,
+                "created_on": p.created_on,
+            }
+        )
+    return dict(out)
