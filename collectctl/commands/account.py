@@ -1,0 +1,288 @@
+"""``collectctl account``: the collector's desk (contracts §4; docs/account.md).
+
+``list`` and ``show`` read; ``log``, ``promise`` and ``dispute`` record here; ``hold``,
+``release``, ``escalate``, ``amend`` and ``void`` live in :mod:`.account_records`. Every write is
+one ledger transaction, made only after every check passed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import click
+
+from collectctl.commands.account_options import (
+    CHANNELS,
+    DATETIME,
+    DISPUTE_REASONS,
+    OUTCOMES,
+    POSITIVE_AMOUNT,
+    customer,
+    grace_days,
+    local_now,
+    localize,
+    not_before,
+    on_option,
+)
+from collectctl.commands.account_records import amend, escalate, hold, release, void
+from collectctl.commands.options import (
+    AMOUNT,
+    CURRENCY,
+    DATE,
+    as_of_option,
+    emit,
+    output_option,
+)
+from collectctl.domain.stages import STAGES
+
+
+@click.group()
+def account() -> None:
+    """One account: view it, log contacts, record promises, disputes and holds.
+
+    Record ids: ACT-n (contact), PRM-n (promise), DSP-n (dispute), HLD-n (hold), ESC-n
+    (escalation). Records are never deleted: fix them with `amend` or `void`.
+    """
+
+
+@account.command("list")
+@as_of_option
+@click.option("--overdue", "overdue_only", is_flag=True, help="Only rows with something past due.")
+@click.option("--stage", type=click.Choice(STAGES), default=None, help="Only this stage.")
+@click.option(
+    "--min-balance", type=AMOUNT, default=None, metavar="AMOUNT", help="Leave out rows below."
+)
+@click.option("--currency", type=CURRENCY, default=None, help="Only this currency.")
+@click.option(
+    "--sort",
+    type=click.Choice(["balance", "days", "name", "next"]),
+    default="balance",
+    show_default=True,
+    help="balance (largest first), days (oldest overdue first), name, next (next action).",
+)
+@output_option
+def list_accounts(
+    as_of: date | None,
+    overdue_only: bool,
+    stage: str | None,
+    min_balance: Decimal | None,
+    currency: str | None,
+    sort: str,
+    fmt: str,
+) -> None:
+    """Every account with an open balance: stage, flags, last contact, next action.
+
+    One row per customer and currency, balances as in `collectctl aging` (net of unapplied
+    credit). Stages: escalated, on-hold, disputed, plan, promised, overdue, current.
+    """
+    from collectctl import account_report
+    from collectctl.app import current_app
+
+    app = current_app()
+    doc = account_report.account_list(
+        app.ledger().conn,
+        as_of or app.today(),
+        grace_days=grace_days(app),
+        currency=currency,
+        overdue_only=overdue_only,
+        stage=stage,
+        min_balance=min_balance,
+        sort=sort,
+    )
+    emit(account_report.list_report(doc), fmt)
+
+
+@account.command()
+@click.argument("customer_id", metavar="ID")
+@as_of_option
+@output_option
+def show(customer_id: str, as_of: date | None, fmt: str) -> None:
+    """One account: details, balances, open invoices, payments, records and the timeline.
+
+    --format json gives the whole document; csv gives the activity timeline.
+    """
+    from collectctl import account_report
+    from collectctl.app import current_app
+    from collectctl.output import Report
+
+    app = current_app()
+    cust = customer(app, customer_id)
+    doc = account_report.account_show(
+        app.ledger().conn, cust, as_of or app.today(), grace_days=grace_days(app)
+    )
+    if fmt == "json":
+        emit(Report(columns=[], rows=[], document=doc), fmt)
+    elif fmt == "csv":
+        rows = account_report.activity_rows(doc)
+        emit(Report(columns=account_report.ACTIVITY_COLUMNS, rows=rows), fmt)
+    else:
+        for n, section in enumerate(account_report.show_reports(doc)):
+            if n:
+                click.echo()
+            emit(section, fmt)
+
+
+@account.command()
+@click.argument("customer_id", metavar="ID")
+@click.option("--channel", type=click.Choice(CHANNELS), required=True, help="How.")
+@click.option("--outcome", type=click.Choice(OUTCOMES), required=True, help="What came of it.")
+@click.option("--note", required=True, help="What was said or done.")
+@click.option("--next", "next_date", type=DATE, default=None, help="Next action date.")
+@click.option("--at", type=DATETIME, default=None, help="When (default: now).")
+def log(
+    customer_id: str,
+    channel: str,
+    outcome: str,
+    note: str,
+    next_date: date | None,
+    at: datetime | None,
+) -> None:
+    """Log a contact (call, email, letter, text, visit, note) with its outcome."""
+    from collectctl.app import current_app
+    from collectctl.ledger import collection
+    from collectctl.ledger.connection import now_iso
+
+    app = current_app()
+    cust = customer(app, customer_id)
+    moment = localize(app, at) if at else local_now(app)
+    if next_date is not None:
+        not_before(next_date, moment.date(), "--next", "the contact date")
+    with app.ledger().write() as conn:
+        ref = collection.add_contact(
+            conn,
+            (cust["source"], cust["id"]),
+            at=moment.isoformat(timespec="minutes"),
+            on_date=moment.date(),
+            channel=channel,
+            outcome=outcome,
+            note=note,
+            next_date=next_date,
+            created_at=now_iso(),
+        )
+    click.echo(f"{ref}: {channel}, {outcome} logged for {cust['name']} ({cust['id']}).")
+
+
+@account.command()
+@click.argument("customer_id", metavar="ID")
+@click.option("--amount", type=POSITIVE_AMOUNT, required=True, help="Amount promised.")
+@click.option("--by", "by", type=DATE, required=True, help="Pay by this date (inclusive).")
+@click.option("--currency", type=CURRENCY, default=None, help="Default: the customer's.")
+@click.option("--invoice", "invoices", multiple=True, help="Invoice(s) it is for (repeat).")
+@click.option("--note", default=None, help="Free text.")
+@on_option
+def promise(
+    customer_id: str,
+    amount: Decimal,
+    by: date,
+    currency: str | None,
+    invoices: tuple[str, ...],
+    note: str | None,
+    as_of: date | None,
+) -> None:
+    """Record a promise to pay AMOUNT by a date.
+
+    Kept when payments made from the promise day to the date (plus [promises] grace_days)
+    cover the amount; broken or partly kept once that has passed.
+    """
+    from collectctl.app import current_app
+    from collectctl.errors import CollectctlError
+    from collectctl.ledger import collection
+    from collectctl.ledger.books import find_invoice
+    from collectctl.ledger.connection import now_iso
+    from collectctl.money import MoneyError, format_minor, to_minor
+
+    app = current_app()
+    cust = customer(app, customer_id)
+    made_on = as_of or app.today()
+    not_before(by, made_on, "--by", "--as-of" if as_of else "today")
+    conn = app.ledger().conn
+    found = [find_invoice(conn, cust, ref) for ref in invoices]
+    code = currency or (found[0]["currency"] if found else cust["currency"])
+    for inv in found:
+        if inv["currency"] != code:
+            raise CollectctlError(
+                f"invoice {inv['number']} is in {inv['currency']}, the promise in {code}",
+                hint="One promise is in one currency: record one per currency.",
+            )
+    try:
+        units = to_minor(amount, code)
+    except MoneyError as exc:
+        raise CollectctlError(f"--amount: {exc}") from None
+    with app.ledger().write() as conn:
+        ref = collection.add_promise(
+            conn,
+            (cust["source"], cust["id"]),
+            currency=code,
+            amount=units,
+            made_on=made_on,
+            due_on=by,
+            invoices=[inv["id"] for inv in found],
+            note=note,
+            created_at=now_iso(),
+        )
+    click.echo(f"{ref}: {cust['name']} promised {format_minor(units, code)} {code} by {by}.")
+
+
+@account.command()
+@click.argument("customer_id", metavar="ID")
+@click.option("--invoice", default=None, help="The invoice disputed (id or number).")
+@click.option("--reason", type=click.Choice(DISPUTE_REASONS), default=None, help="Why.")
+@click.option("--resolve", "resolve", default=None, metavar="DSP-ID", help="Resolve a dispute.")
+@click.option("--note", default=None, help="Free text (details, or how it was resolved).")
+@on_option
+def dispute(
+    customer_id: str,
+    invoice: str | None,
+    reason: str | None,
+    resolve: str | None,
+    note: str | None,
+    as_of: date | None,
+) -> None:
+    """Open a dispute on an invoice (--invoice, --reason), or --resolve one.
+
+    A disputed invoice stays in aging, flagged, and is not chased until resolved.
+    """
+    from collectctl.app import current_app
+    from collectctl.errors import CollectctlError
+    from collectctl.ledger import collection
+    from collectctl.ledger.books import find_invoice
+    from collectctl.ledger.connection import now_iso
+
+    app = current_app()
+    cust = customer(app, customer_id)
+    day = as_of or app.today()
+    conn = app.ledger().conn
+    if resolve:
+        if invoice or reason:
+            raise click.UsageError("--resolve takes no --invoice or --reason")
+        _prefix, number, row = collection.get_record(conn, resolve)
+        ref = collection.record_id("DSP", number)
+        if _prefix != "DSP" or (row["source"], row["customer_ext"]) != (cust["source"], cust["id"]):
+            raise CollectctlError(f"{resolve} is not a dispute of customer {cust['id']!r}")
+        if row["voided_on"] or row["resolved_on"]:
+            state = "void" if row["voided_on"] else f"resolved on {row['resolved_on']}"
+            raise CollectctlError(f"{ref} is already {state}")
+        not_before(day, date.fromisoformat(row["opened_on"]), "--as-of", "the dispute's date")
+        with app.ledger().write() as conn:
+            collection.resolve_dispute(conn, number, on=day, note=note)
+        click.echo(f"{ref} resolved on {day}.")
+        return
+    if not invoice or not reason:
+        raise click.UsageError("give --invoice and --reason (or --resolve DSP-ID)")
+    inv = find_invoice(conn, cust, invoice)
+    with app.ledger().write() as conn:
+        ref = collection.add_dispute(
+            conn,
+            (cust["source"], cust["id"]),
+            invoice_ext=inv["id"],
+            reason=reason,
+            note=note,
+            opened_on=day,
+            created_at=now_iso(),
+        )
+    click.echo(f"{ref}: invoice {inv['number']} of {cust['name']} disputed ({reason}).")
+
+
+for _command in (hold, release, escalate, amend, void):
+    account.add_command(_command)

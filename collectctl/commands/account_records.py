@@ -1,0 +1,250 @@
+"""``collectctl account hold|release|escalate|amend|void`` (registered on the ``account`` group)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+import click
+
+from collectctl.commands.account_options import (
+    CHANNELS,
+    DATETIME,
+    DISPUTE_REASONS,
+    ESCALATION_TARGETS,
+    OUTCOMES,
+    POSITIVE_AMOUNT,
+    customer,
+    grace_days,
+    localize,
+    not_before,
+    on_option,
+)
+from collectctl.commands.options import DATE
+
+
+@click.command()
+@click.argument("customer_id", metavar="ID")
+@click.option(
+    "--until", type=DATE, default=None, help="Last day on hold (default: until released)."
+)
+@click.option("--reason", required=True, help="Why the account is on hold.")
+@on_option
+def hold(customer_id: str, until: date | None, reason: str, as_of: date | None) -> None:
+    """Put an account on hold: no chasing until --until (inclusive) or `release`.
+
+    Holds expire by themselves: from the day after --until the account is chased again.
+    """
+    from collectctl.app import current_app
+    from collectctl.ledger import collection
+    from collectctl.ledger.connection import now_iso
+
+    app = current_app()
+    cust = customer(app, customer_id)
+    day = as_of or app.today()
+    if until is not None:
+        not_before(until, day, "--until", "--as-of" if as_of else "today")
+    with app.ledger().write() as conn:
+        ref = collection.add_hold(
+            conn,
+            (cust["source"], cust["id"]),
+            start_on=day,
+            until_on=until,
+            reason=reason,
+            created_at=now_iso(),
+        )
+    end = f" until {until}" if until else " until released"
+    click.echo(f"{ref}: {cust['name']} ({cust['id']}) on hold from {day}{end}.")
+
+
+@click.command()
+@click.argument("customer_id", metavar="ID")
+@on_option
+def release(customer_id: str, as_of: date | None) -> None:
+    """End every hold in force on an account (chasing resumes that day)."""
+    from collectctl.app import current_app
+    from collectctl.domain.stages import hold_active
+    from collectctl.errors import CollectctlError
+    from collectctl.ledger import collection
+
+    app = current_app()
+    cust = customer(app, customer_id)
+    day = as_of or app.today()
+    conn = app.ledger().conn
+    records = collection.customer_records(conn, (cust["source"], cust["id"]))
+    active = [
+        h["id"]
+        for h in records["holds"]
+        if not h["voided_on"]
+        and hold_active(
+            date.fromisoformat(h["start_on"]),
+            date.fromisoformat(h["until_on"]) if h["until_on"] else None,
+            date.fromisoformat(h["released_on"]) if h["released_on"] else None,
+            day,
+        )
+    ]
+    if not active:
+        raise CollectctlError(f"{cust['name']} ({cust['id']}) is not on hold on {day}")
+    with app.ledger().write() as conn:
+        collection.release_holds(conn, active, day)
+    refs = ", ".join(collection.record_id("HLD", n) for n in active)
+    click.echo(f"{refs} released on {day}.")
+
+
+@click.command()
+@click.argument("customer_id", metavar="ID")
+@click.option("--to", "target", type=click.Choice(ESCALATION_TARGETS), required=True)
+@click.option("--note", default=None, help="Free text for the handover.")
+@on_option
+def escalate(customer_id: str, target: str, note: str | None, as_of: date | None) -> None:
+    """Hand an account over to a collection agency or to legal.
+
+    Takes it out of dunning and writes a handover pack (statement, payments, full activity
+    timeline, letters sent) as markdown and PDF under the profile's handover/ directory.
+    """
+    from collectctl import account_report, handover
+    from collectctl.app import current_app
+    from collectctl.errors import CollectctlError
+    from collectctl.ledger import collection
+    from collectctl.ledger.connection import now_iso
+
+    app = current_app()
+    cust = customer(app, customer_id)
+    day = as_of or app.today()
+    conn = app.ledger().conn
+    records = collection.customer_records(conn, (cust["source"], cust["id"]))
+    for e in records["escalations"]:
+        if not e["voided_on"]:
+            raise CollectctlError(
+                f"{cust['name']} ({cust['id']}) is already escalated "
+                f"(ESC-{e['id']}, to {e['target']}, on {e['escalated_on']})",
+                hint="Void that escalation first if it was recorded in error.",
+            )
+    with app.ledger().write() as conn:
+        ref = collection.add_escalation(
+            conn,
+            (cust["source"], cust["id"]),
+            target=target,
+            escalated_on=day,
+            note=note,
+            created_at=now_iso(),
+        )
+        doc = account_report.account_show(conn, cust, day, grace_days=grace_days(app))
+        md, pdf = handover.write_pack(
+            app.profile_dir / "handover", doc, ref, target, app.config.get("creditor", {})
+        )
+        collection.set_escalation_pack(conn, int(ref.split("-")[1]), str(md), str(pdf))
+    click.echo(f"{ref}: {cust['name']} ({cust['id']}) escalated to {target}; out of dunning.")
+    click.echo(f"handover pack: {md}")
+    click.echo(f"               {pdf}")
+
+
+#: Which ``amend`` options apply to which record kind.
+_AMEND_OPTIONS: dict[str, tuple[str, ...]] = {
+    "ACT": ("note", "next", "at", "channel", "outcome"),
+    "PRM": ("note", "amount", "by"),
+    "DSP": ("note", "dispute-reason"),
+    "HLD": ("note", "until"),
+    "ESC": ("note", "to"),
+}
+
+
+@click.command()
+@click.argument("record")
+@click.option("--reason", required=True, help="Why the record is corrected (kept in the trail).")
+@click.option("--note", default=None, help="New note (a hold's reason).")
+@click.option("--amount", type=POSITIVE_AMOUNT, default=None, help="Promise: new amount.")
+@click.option("--by", "by", type=DATE, default=None, help="Promise: new date.")
+@click.option("--until", type=DATE, default=None, help="Hold: new last day.")
+@click.option("--next", "next_date", type=DATE, default=None, help="Contact: next action date.")
+@click.option("--at", type=DATETIME, default=None, help="Contact: when it happened.")
+@click.option("--channel", type=click.Choice(CHANNELS), default=None, help="Contact: channel.")
+@click.option("--outcome", type=click.Choice(OUTCOMES), default=None, help="Contact: outcome.")
+@click.option(
+    "--dispute-reason", type=click.Choice(DISPUTE_REASONS), default=None, help="Dispute: reason."
+)
+@click.option("--to", "target", type=click.Choice(ESCALATION_TARGETS), default=None)
+@on_option
+def amend(
+    record: str,
+    reason: str,
+    note: str | None,
+    amount: Decimal | None,
+    by: date | None,
+    until: date | None,
+    next_date: date | None,
+    at: datetime | None,
+    channel: str | None,
+    outcome: str | None,
+    dispute_reason: str | None,
+    target: str | None,
+    as_of: date | None,
+) -> None:
+    """Correct a record (ACT-, PRM-, DSP-, HLD-, ESC-n); old and new values stay on record."""
+    from collectctl.app import current_app
+    from collectctl.errors import CollectctlError
+    from collectctl.ledger import collection
+    from collectctl.ledger.connection import now_iso
+    from collectctl.money import MoneyError, to_minor
+
+    app = current_app()
+    prefix, _number = collection.parse_record_id(record)
+    text_field = "reason" if prefix == "HLD" else "note"
+    given = {
+        "note": (text_field, note),
+        "amount": ("amount", amount),
+        "by": ("due_on", by),
+        "until": ("until_on", until),
+        "next": ("next_date", next_date),
+        "at": ("at", at),
+        "channel": ("channel", channel),
+        "outcome": ("outcome", outcome),
+        "dispute-reason": ("reason", dispute_reason),
+        "to": ("target", target),
+    }
+    values = {}
+    for option, (column, value) in given.items():
+        if value is None:
+            continue
+        if option not in _AMEND_OPTIONS[prefix]:
+            raise click.UsageError(f"--{option} does not apply to a {prefix}- record")
+        values[column] = value
+    if not values:
+        raise click.UsageError("give at least one new value (see --help)")
+    conn = app.ledger().conn
+    _p, number, row = collection.get_record(conn, record)
+    if "amount" in values:
+        try:
+            values["amount"] = to_minor(values["amount"], row["currency"])
+        except MoneyError as exc:
+            raise CollectctlError(f"--amount: {exc}") from None
+    if "due_on" in values:
+        not_before(values["due_on"], date.fromisoformat(row["made_on"]), "--by", "the promise day")
+    if "until_on" in values:
+        not_before(values["until_on"], date.fromisoformat(row["start_on"]), "--until", "its start")
+    if "at" in values:
+        moment = localize(app, values["at"])
+        values["at"] = moment.isoformat(timespec="minutes")
+        values["on_date"] = moment.date()
+    day = as_of or app.today()
+    with app.ledger().write() as conn:
+        changes = collection.amend(conn, record, values, reason=reason, at=now_iso(), on_date=day)
+    ref = collection.record_id(prefix, number)
+    click.echo(f"{ref} amended: {', '.join(sorted(changes))}.")
+
+
+@click.command()
+@click.argument("record")
+@click.option("--reason", required=True, help="Why it is void (kept in the trail).")
+@on_option
+def void(record: str, reason: str, as_of: date | None) -> None:
+    """Void a record recorded in error: kept and shown, but no longer counts."""
+    from collectctl.app import current_app
+    from collectctl.ledger import collection
+    from collectctl.ledger.connection import now_iso
+
+    app = current_app()
+    day = as_of or app.today()
+    with app.ledger().write() as conn:
+        ref = collection.void(conn, record, reason=reason, at=now_iso(), on_date=day)
+    click.echo(f"{ref} voided.")
