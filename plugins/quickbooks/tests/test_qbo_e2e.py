@@ -366,3 +366,27 @@ def test_within_intuit_limits_when_the_server_enforces_them(cli, collectctl_home
         assert sync(cli, env, "--full").exit_code == 0
         assert all(r.status != 429 for r in server.api_requests())
         assert server.max_in_flight == 1
+
+
+def test_account_show_and_reconcile_after_a_sync(qbo, cli, env):
+    assert sync(cli, env).exit_code == 0
+    harbor = qbo.books.ids["harbor"]
+    result = cli("account", "show", harbor, "--format", "json", "--as-of", AS_OF, env=env)
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["customer"]["name"] == "Harbor Tools Ltd"
+    assert doc["balances"] == [
+        {**doc["balances"][0], "currency": "GBP", "open": "122.07", "total": "122.07"}
+    ]
+    (invoice,) = doc["invoices"]
+    assert (invoice["amount"], invoice["balance"]) == ("362.07", "122.07")
+    kinds = sorted((p["kind"], p["amount"], p["date"]) for p in doc["payments"])
+    assert kinds == [
+        ("credit", "40.00", "2026-02-25"),
+        ("payment", "200.00", "2026-02-20"),
+        ("payment", "50.00", "2026-02-20"),
+        ("refund", "50.00", "2026-02-26"),
+    ]
+    # Every invoice's ledger balance equals QuickBooks' own Balance: nothing to reconcile.
+    check = cli("reconcile", "--check", env=env)
+    assert check.exit_code == 0, check.output
