@@ -353,6 +353,35 @@ def test_sync_csv_help_describes_the_directory(cli):
     assert "[sources.csv]" in result.stdout
 
 
-@pytest.mark.skip(reason="no command creates collectctl's own records yet (account log etc.)")
-def test_a_sync_never_removes_collectctls_own_records(cli, books):  # pragma: no cover
-    raise AssertionError("write once `account log` exists")
+def test_a_sync_never_removes_collectctls_own_records(cli, books):
+    v1 = books("v1", invoices=TEN_INVOICES, payments=TEN_PAYMENTS)
+    assert changes(sync(cli, v1))["invoices"] == (10, 0, 0)
+    steps = [
+        ("account", "log", "C1", "--channel", "phone", "--outcome", "promised", "--note", "Tue"),
+        ("account", "promise", "C1", "--amount", "20", "--by", "2026-12-15", "--as-of", AS_OF),
+        ("account", "dispute", "C1", "--invoice", "T9", "--reason", "quality", "--note", "dent"),
+    ]
+    for args in steps:
+        result = cli(*args)
+        assert result.exit_code == 0, result.stderr
+
+    def own_records() -> tuple[list[str], list[str], list[str]]:
+        result = cli("account", "show", "C1", "--format", "json", "--as-of", AS_OF)
+        assert result.exit_code == 0, result.stderr
+        doc = json.loads(result.stdout)
+        return (
+            [c["note"] for c in doc["contacts"]],
+            [p["id"] for p in doc["promises"]],
+            [d["id"] for d in doc["disputes"]],
+        )
+
+    before = own_records()
+    assert before[0] == ["Tue"]
+    assert len(before[1]) == 1
+    assert len(before[2]) == 1
+    # T9 (the disputed invoice) and the payment leave the books; T0 changes
+    v2 = TEN_INVOICES.replace("T9,C1,,2026-06-10,,,100.00,,\n", "").replace(",10.00,", ",12.00,")
+    got = changes(sync(cli, books("v2", invoices=v2, payments=PAYMENTS)))
+    assert got["invoices"] == (0, 1, 1)
+    assert got["allocations"] == (0, 0, 1)
+    assert own_records() == before
