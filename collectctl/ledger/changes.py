@@ -187,20 +187,37 @@ def invoice_count(conn: sqlite3.Connection, source: str) -> int:
     return conn.execute("SELECT COUNT(*) FROM invoices WHERE source = ?", (source,)).fetchone()[0]
 
 
-def apply(conn: sqlite3.Connection, source: str) -> None:
-    """Write the diffed batch into the ledger (call inside a write transaction)."""
+def apply(conn: sqlite3.Connection, source: str, *, complete: bool) -> None:
+    """Write the diffed batch into the ledger (call inside a write transaction).
+
+    ``complete`` batches hold every allocation of the source, so each invoice's allocated total
+    is summed from the batch itself; incremental ones recompute the invoices they touch.
+    """
     x = conn.execute
     p = {"src": source}
     x("DROP TABLE IF EXISTS temp.touched")
     x("CREATE TEMP TABLE touched (id INTEGER PRIMARY KEY)")
-    # Invoices whose allocated total may change: their old and new allocations.
-    x(
-        """INSERT OR IGNORE INTO touched SELECT a.invoice FROM main.allocations a
-           JOIN temp.d_allocations d ON d.payment_id = a.payment_id
-            AND d.invoice_ext = a.invoice_ext AND d.seq = a.seq
-           WHERE a.source = :src AND a.invoice IS NOT NULL""",
-        p,
-    )
+    x("DROP TABLE IF EXISTS temp.batch_allocated")
+    if complete:
+        # A complete batch holds every allocation: sum each invoice's total from it.
+        x(
+            """CREATE TEMP TABLE batch_allocated (ext_id TEXT PRIMARY KEY, total INTEGER)
+               WITHOUT ROWID"""
+        )
+        x(
+            """INSERT INTO batch_allocated SELECT invoice_ext, SUM(amount) FROM st.s_allocations
+               WHERE invoice_ext != '' GROUP BY invoice_ext"""
+        )
+    indexes = _drop_indexes_for_bulk_load(conn) if complete else []
+    if not complete:
+        # Invoices whose allocated total may change: their old and new allocations.
+        x(
+            """INSERT OR IGNORE INTO touched SELECT a.invoice FROM main.allocations a
+               JOIN temp.d_allocations d ON d.payment_id = a.payment_id
+                AND d.invoice_ext = a.invoice_ext AND d.seq = a.seq
+               WHERE a.source = :src AND a.invoice IS NOT NULL""",
+            p,
+        )
     # 1. customers (added and changed)
     sets = ", ".join(f"{f} = excluded.{f}" for f in CUSTOMER_FIELDS)
     x(
@@ -211,24 +228,30 @@ def apply(conn: sqlite3.Connection, source: str) -> None:
             ON CONFLICT (source, ext_id) DO UPDATE SET {sets}""",
         p,
     )
-    # 2. invoices (added and changed)
+    # 2. invoices (added and changed); a complete batch also brings their allocated totals
     inv_cols = [f for f in INVOICE_FIELDS if f != "customer_ext"]
-    sets = ", ".join(f"{f} = excluded.{f}" for f in ["customer", *inv_cols])
+    update_cols = ["customer", *inv_cols] + (["allocated"] if complete else [])
+    sets = ", ".join(f"{f} = excluded.{f}" for f in update_cols)
+    allocated_col = ", allocated" if complete else ""
+    allocated_val = ", COALESCE(b.total, 0)" if complete else ""
+    allocated_join = "LEFT JOIN temp.batch_allocated b ON b.ext_id = s.ext_id" if complete else ""
     x(
-        f"""INSERT INTO invoices (source, ext_id, customer, {", ".join(inv_cols)})
-            SELECT :src, s.ext_id, c.id, {", ".join("s." + f for f in inv_cols)}
+        f"""INSERT INTO invoices (source, ext_id, customer, {", ".join(inv_cols)}{allocated_col})
+            SELECT :src, s.ext_id, c.id, {", ".join("s." + f for f in inv_cols)}{allocated_val}
             FROM st.s_invoices s JOIN temp.d_invoices d ON d.ext_id = s.ext_id
             JOIN main.customers c ON c.source = :src AND c.ext_id = s.customer_ext
+            {allocated_join}
             WHERE d.op != 'remove'
             ON CONFLICT (source, ext_id) DO UPDATE SET {sets}""",
         p,
     )
-    x(
-        """INSERT OR IGNORE INTO touched SELECT i.id FROM main.invoices i
-           JOIN temp.d_invoices d ON d.ext_id = i.ext_id
-           WHERE i.source = :src AND d.op != 'remove'""",
-        p,
-    )
+    if not complete:
+        x(
+            """INSERT OR IGNORE INTO touched SELECT i.id FROM main.invoices i
+               JOIN temp.d_invoices d ON d.ext_id = i.ext_id
+               WHERE i.source = :src AND d.op != 'remove'""",
+            p,
+        )
     # 3. allocations: remove, then add and change
     x(
         """DELETE FROM allocations WHERE source = :src AND id IN (
@@ -254,13 +277,14 @@ def apply(conn: sqlite3.Connection, source: str) -> None:
             ON CONFLICT (source, payment_id, invoice_ext, seq) DO UPDATE SET {sets}""",
         p,
     )
-    x(
-        """INSERT OR IGNORE INTO touched SELECT a.invoice FROM main.allocations a
-           JOIN temp.d_allocations d ON d.payment_id = a.payment_id
-            AND d.invoice_ext = a.invoice_ext AND d.seq = a.seq
-           WHERE a.source = :src AND a.invoice IS NOT NULL AND d.op != 'remove'""",
-        p,
-    )
+    if not complete:
+        x(
+            """INSERT OR IGNORE INTO touched SELECT a.invoice FROM main.allocations a
+               JOIN temp.d_allocations d ON d.payment_id = a.payment_id
+                AND d.invoice_ext = a.invoice_ext AND d.seq = a.seq
+               WHERE a.source = :src AND a.invoice IS NOT NULL AND d.op != 'remove'""",
+            p,
+        )
     # 4. removed invoices: allocations still pointing at them become unapplied (incremental).
     x(
         """UPDATE allocations SET invoice = NULL WHERE invoice IN (
@@ -273,26 +297,57 @@ def apply(conn: sqlite3.Connection, source: str) -> None:
            AND ext_id IN (SELECT ext_id FROM temp.d_invoices WHERE op = 'remove')""",
         p,
     )
-    # Allocations that name an invoice added in this batch but were stored unlinked.
-    x(
-        """UPDATE allocations SET invoice = (SELECT i.id FROM main.invoices i
-               WHERE i.source = allocations.source AND i.ext_id = allocations.invoice_ext)
-           WHERE source = :src AND invoice IS NULL AND invoice_ext != ''
-             AND invoice_ext IN (SELECT ext_id FROM temp.d_invoices WHERE op = 'add')""",
-        p,
-    )
+    # Allocations stored unlinked (their invoice was deleted by an earlier incremental batch)
+    # whose invoice this batch adds again.
+    if not complete:
+        x(
+            """UPDATE allocations SET invoice = (SELECT i.id FROM main.invoices i
+                   WHERE i.source = allocations.source AND i.ext_id = allocations.invoice_ext)
+               WHERE invoice IS NULL AND source = :src AND invoice_ext != ''
+                 AND invoice_ext IN (SELECT ext_id FROM temp.d_invoices WHERE op = 'add')""",
+            p,
+        )
     # 5. removed customers
     x(
         """DELETE FROM customers WHERE source = :src
            AND ext_id IN (SELECT ext_id FROM temp.d_customers WHERE op = 'remove')""",
         p,
     )
-    # 6. allocated totals of touched invoices
-    x(
-        """UPDATE invoices SET allocated = COALESCE(
-               (SELECT SUM(a.amount) FROM allocations a WHERE a.invoice = invoices.id), 0)
-           WHERE id IN (SELECT id FROM temp.touched)"""
-    )
+    # 6. allocated totals of invoices whose allocations changed (added ones already have theirs)
+    if complete:
+        x(
+            """UPDATE invoices SET allocated = COALESCE(
+                   (SELECT b.total FROM temp.batch_allocated b WHERE b.ext_id = invoices.ext_id), 0)
+               WHERE source = :src AND ext_id IN (
+                   SELECT invoice_ext FROM temp.d_allocations WHERE invoice_ext != '')""",
+            p,
+        )
+    else:
+        x(
+            """UPDATE invoices SET allocated = COALESCE(
+                   (SELECT SUM(a.amount) FROM allocations a WHERE a.invoice = invoices.id), 0)
+               WHERE id IN (SELECT id FROM temp.touched)"""
+        )
+    for sql in indexes:
+        x(sql)
+
+
+def _drop_indexes_for_bulk_load(conn: sqlite3.Connection) -> list[str]:
+    """When the ledger holds no invoices or allocations yet (a first sync), drop their secondary
+    indexes so the load appends rows, and return the SQL to build them again (a sorted build is
+    far cheaper than millions of random index inserts). Returns [] otherwise."""
+    if (
+        conn.execute("SELECT 1 FROM main.invoices LIMIT 1").fetchone()
+        or conn.execute("SELECT 1 FROM main.allocations LIMIT 1").fetchone()
+    ):
+        return []
+    rows = conn.execute(
+        """SELECT name, sql FROM main.sqlite_master WHERE type = 'index' AND sql IS NOT NULL
+           AND tbl_name IN ('invoices', 'allocations')"""
+    ).fetchall()
+    for name, _ in rows:
+        conn.execute(f'DROP INDEX main."{name}"')
+    return [sql for _, sql in rows]
 
 
 def store_cursor(conn: sqlite3.Connection, source: str, cursor: str | None, when: str) -> None:

@@ -116,6 +116,7 @@ class Staging:
         # customer ext id -> (currency, terms_days); a few bytes per customer.
         self._customers: dict[str, tuple[str, int | None]] = {}
         self._timezones: dict[str, bool] = {}
+        self._exponents: dict[str, int] = {}
         conn.execute("ATTACH DATABASE ? AS st", (str(path),))
         conn.execute("PRAGMA st.journal_mode = OFF")
         conn.execute("PRAGMA st.synchronous = OFF")
@@ -209,21 +210,31 @@ class Staging:
         return rec.origin or f"{what} {ident}"
 
     def _currency(self, code: str | None, origin: str) -> str | None:
-        if code is None:
-            return None
+        """``code`` if it is a usable currency (its exponent cached), else None + a problem."""
+        if code is None or code in self._exponents:
+            return code
         try:
-            exponent(code)
+            self._exponents[code] = exponent(code)
         except MoneyError as exc:
             self.problem(origin, str(exc), "currency")
             return None
         return code
 
     def _minor(self, amount: Decimal, currency: str, origin: str, column: str) -> int | None:
+        """Exact minor units of ``amount`` (hot path: one scaleb and an exact int compare)."""
+        exp = self._exponents[currency]
+        scaled = amount.scaleb(exp) if exp else amount
         try:
-            return to_minor(amount, currency)
-        except MoneyError as exc:
-            self.problem(origin, str(exc), column)
+            units = int(scaled)
+        except (ValueError, OverflowError):
+            self.problem(origin, f"{amount} is not a finite amount", column)
             return None
+        if units != scaled:
+            self.problem(
+                origin, f"{amount} has more decimals than {currency} allows ({exp})", column
+            )
+            return None
+        return units
 
     def _customer(self, rec: Customer) -> tuple[Any, ...] | None:
         origin = self._origin(rec, "customer", rec.id)
@@ -372,13 +383,20 @@ class Staging:
         )
 
     def _number_repeats(self) -> None:
-        """Give repeated (payment, invoice) rows a sequence number so each row has a key."""
+        """Give repeated (payment, invoice) rows a sequence number so each row has a key.
+
+        Repeats are rare, so only the groups that have them are renumbered (the key index makes
+        finding them a single ordered scan).
+        """
         self.conn.execute(
             """
             UPDATE st.s_allocations AS a SET seq = r.n
             FROM (SELECT rowid AS rid, ROW_NUMBER() OVER (
                       PARTITION BY payment_id, invoice_ext ORDER BY rowid) AS n
-                  FROM st.s_allocations) AS r
+                  FROM st.s_allocations
+                  WHERE (payment_id, invoice_ext) IN (
+                      SELECT payment_id, invoice_ext FROM st.s_allocations
+                      GROUP BY payment_id, invoice_ext HAVING COUNT(*) > 1)) AS r
             WHERE a.rowid = r.rid AND r.n > 1
             """
         )
