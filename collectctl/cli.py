@@ -153,7 +153,13 @@ def cli(ctx: click.Context, profile: str | None, debug: bool) -> None:
     if debug:
         import logging
 
-        logging.basicConfig(level=logging.DEBUG, stream=sys.stderr, format="%(name)s: %(message)s")
+        # Only collectctl's own loggers (plugins log under "collectctl.<name>"): libraries such
+        # as urllib3 would log full request URLs.
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+        logger = logging.getLogger("collectctl")
+        logger.setLevel(logging.DEBUG)
+        logger.handlers = [handler]
     ctx.obj = App(profile=profile, debug=debug)
 
 
