@@ -24,6 +24,7 @@ from collectctl.commands.account_options import (
     localize,
     not_before,
     on_option,
+    stamp,
 )
 from collectctl.commands.account_records import amend, escalate, hold, release, void
 from collectctl.commands.options import (
@@ -141,7 +142,6 @@ def log(
     """Log a contact (call, email, letter, text, visit, note) with its outcome."""
     from collectctl.app import current_app
     from collectctl.ledger import collection
-    from collectctl.ledger.connection import now_iso
 
     app = current_app()
     cust = customer(app, customer_id)
@@ -158,7 +158,7 @@ def log(
             outcome=outcome,
             note=note,
             next_date=next_date,
-            created_at=now_iso(),
+            created_at=stamp(),
         )
     click.echo(f"{ref}: {channel}, {outcome} logged for {cust['name']} ({cust['id']}).")
 
@@ -189,7 +189,6 @@ def promise(
     from collectctl.errors import CollectctlError
     from collectctl.ledger import collection
     from collectctl.ledger.books import find_invoice
-    from collectctl.ledger.connection import now_iso
     from collectctl.money import MoneyError, format_minor, to_minor
 
     app = current_app()
@@ -219,7 +218,7 @@ def promise(
             due_on=by,
             invoices=[inv["id"] for inv in found],
             note=note,
-            created_at=now_iso(),
+            created_at=stamp(),
         )
     click.echo(f"{ref}: {cust['name']} promised {format_minor(units, code)} {code} by {by}.")
 
@@ -247,7 +246,6 @@ def dispute(
     from collectctl.errors import CollectctlError
     from collectctl.ledger import collection
     from collectctl.ledger.books import find_invoice
-    from collectctl.ledger.connection import now_iso
 
     app = current_app()
     cust = customer(app, customer_id)
@@ -279,7 +277,7 @@ def dispute(
             reason=reason,
             note=note,
             opened_on=day,
-            created_at=now_iso(),
+            created_at=stamp(),
         )
     click.echo(f"{ref}: invoice {inv['number']} of {cust['name']} disputed ({reason}).")
 

@@ -127,6 +127,11 @@ def localize(app: App, moment: datetime) -> datetime:
     return moment.astimezone()
 
 
+def stamp() -> str:
+    """When a record is made: local time with microseconds (orders same-day records)."""
+    return datetime.now().astimezone().isoformat(timespec="microseconds")
+
+
 def customer(app: App, ref: str) -> CustomerRow:
     """The customer typed by the user (NotFoundError, exit 1, when unknown)."""
     from collectctl.ledger.books import find_customer

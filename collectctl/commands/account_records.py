@@ -19,6 +19,7 @@ from collectctl.commands.account_options import (
     localize,
     not_before,
     on_option,
+    stamp,
 )
 from collectctl.commands.options import DATE
 
@@ -37,7 +38,6 @@ def hold(customer_id: str, until: date | None, reason: str, as_of: date | None) 
     """
     from collectctl.app import current_app
     from collectctl.ledger import collection
-    from collectctl.ledger.connection import now_iso
 
     app = current_app()
     cust = customer(app, customer_id)
@@ -51,7 +51,7 @@ def hold(customer_id: str, until: date | None, reason: str, as_of: date | None) 
             start_on=day,
             until_on=until,
             reason=reason,
-            created_at=now_iso(),
+            created_at=stamp(),
         )
     end = f" until {until}" if until else " until released"
     click.echo(f"{ref}: {cust['name']} ({cust['id']}) on hold from {day}{end}.")
@@ -106,7 +106,6 @@ def escalate(customer_id: str, target: str, note: str | None, as_of: date | None
     from collectctl.app import current_app
     from collectctl.errors import CollectctlError
     from collectctl.ledger import collection
-    from collectctl.ledger.connection import now_iso
 
     app = current_app()
     cust = customer(app, customer_id)
@@ -127,7 +126,7 @@ def escalate(customer_id: str, target: str, note: str | None, as_of: date | None
             target=target,
             escalated_on=day,
             note=note,
-            created_at=now_iso(),
+            created_at=stamp(),
         )
         doc = account_report.account_show(conn, cust, day, grace_days=grace_days(app))
         md, pdf = handover.write_pack(
@@ -184,7 +183,6 @@ def amend(
     from collectctl.app import current_app
     from collectctl.errors import CollectctlError
     from collectctl.ledger import collection
-    from collectctl.ledger.connection import now_iso
     from collectctl.money import MoneyError, to_minor
 
     app = current_app()
@@ -228,7 +226,7 @@ def amend(
         values["on_date"] = moment.date()
     day = as_of or app.today()
     with app.ledger().write() as conn:
-        changes = collection.amend(conn, record, values, reason=reason, at=now_iso(), on_date=day)
+        changes = collection.amend(conn, record, values, reason=reason, at=stamp(), on_date=day)
     ref = collection.record_id(prefix, number)
     click.echo(f"{ref} amended: {', '.join(sorted(changes))}.")
 
@@ -241,10 +239,9 @@ def void(record: str, reason: str, as_of: date | None) -> None:
     """Void a record recorded in error: kept and shown, but no longer counts."""
     from collectctl.app import current_app
     from collectctl.ledger import collection
-    from collectctl.ledger.connection import now_iso
 
     app = current_app()
     day = as_of or app.today()
     with app.ledger().write() as conn:
-        ref = collection.void(conn, record, reason=reason, at=now_iso(), on_date=day)
+        ref = collection.void(conn, record, reason=reason, at=stamp(), on_date=day)
     click.echo(f"{ref} voided.")

@@ -413,7 +413,7 @@ def plans_by_customer(conn: sqlite3.Connection, as_of: date) -> dict[tuple[str, 
     exists = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'plans'"
     ).fetchone()
-    if not exists:
+    if not exists or not conn.execute("SELECT 1 FROM plans LIMIT 1").fetchone():
         return {}
     try:
         from collectctl.ledger import plans
