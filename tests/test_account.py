@@ -270,6 +270,11 @@ def test_dispute_flags_invoice_and_excludes_it_from_chasing(cli, synced, collect
     assert open_disputes(conn, date(2026, 12, 1)) == {("memory", "I1"): "DSP-1"}
     assert open_disputes(conn, date(2026, 12, 2)) == {}
     conn.close()
+    twice = cli(
+        "account", "dispute", "C1", "--invoice", "I1", "--reason", "other", "--as-of", AS_OF
+    )
+    assert twice.exit_code == 1
+    assert "already disputed (DSP-1)" in twice.stderr
     resolved = show(cli, as_of="2026-12-02")
     assert resolved["disputes"][0]["status"] == "resolved"
     assert resolved["stage"] == "overdue"
@@ -369,7 +374,7 @@ def test_amend_and_void_keep_an_audit_trail(cli, synced, collectctl_home):
        "--at", "2026-11-30 11:00")  # fmt: skip
     out = ok(cli, "amend", "PRM-1", "--amount", "60", "--by", "2026-12-08",
              "--reason", "renegotiated", "--as-of", "2026-12-01")  # fmt: skip
-    assert out == "PRM-1 amended: amount, due_on.\n"
+    assert out == "PRM-1 amended: --amount, --by.\n"
     ok(cli, "void", "act-1", "--reason", "wrong account", "--as-of", "2026-12-01")
     doc = show(cli, as_of="2026-12-02")
     p = doc["promises"][0]

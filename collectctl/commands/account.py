@@ -269,6 +269,12 @@ def dispute(
     if not invoice or not reason:
         raise click.UsageError("give --invoice and --reason (or --resolve DSP-ID)")
     inv = find_invoice(conn, cust, invoice)
+    already = collection.open_disputes(conn, day).get((cust["source"], inv["id"]))
+    if already:
+        raise CollectctlError(
+            f"invoice {inv['number']} is already disputed ({already})",
+            hint=f"Amend {already}, or resolve it first.",
+        )
     with app.ledger().write() as conn:
         ref = collection.add_dispute(
             conn,

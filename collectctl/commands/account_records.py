@@ -228,7 +228,9 @@ def amend(
     with app.ledger().write() as conn:
         changes = collection.amend(conn, record, values, reason=reason, at=stamp(), on_date=day)
     ref = collection.record_id(prefix, number)
-    click.echo(f"{ref} amended: {', '.join(sorted(changes))}.")
+    options = {column: option for option, (column, _v) in given.items()}
+    shown = sorted({f"--{options.get(c, 'at')}" for c in changes})
+    click.echo(f"{ref} amended: {', '.join(shown)}.")
 
 
 @click.command()
