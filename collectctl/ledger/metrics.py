@@ -1,0 +1,389 @@
+"""Receivables-metric inputs straight from the ledger, summed in SQL over integer minor units.
+
+For a sorted list of evaluation dates e_0 < e_1 < ... (a period's day before start and its end,
+or every month end of a trend) this computes, per currency and date, exactly what
+``collectctl aging --as-of e_k`` would total: AR (``total``: open balances net of unapplied
+credit), the ``current`` bucket and the ``91+`` bucket, plus credit sales by month — with a
+fixed number of scans whatever the number of dates:
+
+* one scan of the invoices (covering index) grouped by currency, void, issue month and three
+  small integers: ``lo`` (the first date the invoice is issued by), ``hi`` (the first date it is
+  past due at) and ``o`` (the first date it is more than 90 days past due at);
+* one scan of the allocations dated after e_0 joined to their invoices, grouped the same way
+  plus ``ka`` (the first date the allocation counts at);
+* the unapplied allocations (partial index), and the few overpaid invoices, which are the only
+  ones whose balance is floored at zero, corrected exactly in Python.
+
+Why it works: AR at e = sales issued ≤ e − allocations dated ≤ e (refunds added back), which is
+linear; the balance of an invoice at e is ``amount − allocated + (allocations dated after e)``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+OVER_90 = 91  # the aging default's last bucket: more than 90 days past due
+
+
+@dataclass
+class Series:
+    """One currency's figures at each evaluation date (minor units; lists indexed like cuts)."""
+
+    ar: list[int]
+    current: list[int]
+    over_90: list[int]
+    sales_to: list[int]  # cumulative credit sales issued on or before each date
+    #: monthly[(year, month)][k] = sales of that month issued on or before date k
+    monthly: dict[tuple[int, int], list[int]] = field(default_factory=dict)
+
+
+def _case(column: str, op: str, cuts: list[str], prefix: str) -> tuple[str, dict[str, str]]:
+    """``CASE WHEN column op :p0 THEN 0 ... ELSE n END``: the first k with ``column op cut_k``."""
+    parts = ["CASE"]
+    params = {}
+    for k, cut in enumerate(cuts):
+        params[f"{prefix}{k}"] = cut
+        parts.append(f"WHEN {column} {op} :{prefix}{k} THEN {k}")
+    parts.append(f"ELSE {len(cuts)} END")
+    return " ".join(parts), params
+
+
+def series(
+    conn: sqlite3.Connection, cuts: list[date], currency: str | None = None
+) -> dict[str, Series]:
+    """AR, current and 91+ at every date of ``cuts`` (sorted, distinct), per currency."""
+    n = len(cuts)
+    iso = [c.isoformat() for c in cuts]
+    over = [(c - timedelta(days=OVER_90)).isoformat() for c in cuts]
+    lo, p_lo = _case("i.issue_date", "<=", iso, "e")
+    hi, p_hi = _case("i.due_date", "<", iso, "e")
+    o, p_o = _case("i.due_date", "<=", over, "f")
+    ka, p_ka = _case("a.date", "<=", iso, "e")
+    params: dict[str, Any] = {**p_lo, **p_hi, **p_o, **p_ka, "first": iso[0], "last": iso[-1]}
+    cur = ""
+    if currency:
+        cur = "AND i.currency = :cur"
+        params["cur"] = currency
+    out: dict[str, Series] = {}
+
+    def get(code: str) -> Series:
+        if code not in out:
+            out[code] = Series([0] * n, [0] * n, [0] * n, [0] * n)
+        return out[code]
+
+    alloc_total: dict[str, int] = defaultdict(int)
+    # 1. invoices: sales, and Σ(amount − allocated) over the invoices current / 91+ at each date.
+    # Aggregated through a tiny temp table (upsert) rather than GROUP BY: a GROUP BY sorts all
+    # the invoices first, which costs twice as much.
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS metrics_agg (currency TEXT, void INT, ym TEXT, "
+        "lo INT, hi INT, o INT, amount INT, allocated INT, "
+        "PRIMARY KEY (currency, void, ym, lo, hi, o)) WITHOUT ROWID"
+    )
+    conn.execute("DELETE FROM temp.metrics_agg")
+    conn.execute(
+        f"""INSERT INTO temp.metrics_agg
+            SELECT i.currency, i.void, substr(i.issue_date, 1, 7), {lo}, {hi}, {o},
+                   i.amount, i.allocated
+            FROM invoices i INDEXED BY invoices_aging WHERE 1 {cur}
+            ON CONFLICT DO UPDATE SET amount = amount + excluded.amount,
+                                      allocated = allocated + excluded.allocated""",
+        params,
+    )
+    rows = conn.execute("SELECT * FROM temp.metrics_agg").fetchall()
+    conn.execute("DELETE FROM temp.metrics_agg")
+    for code, void, ym, k_lo, k_hi, k_o, amount, allocated in rows:
+        s = get(code)
+        alloc_total[code] += allocated
+        if void or k_lo >= n:
+            continue
+        month = (int(ym[:4]), int(ym[5:7]))
+        per_cut = s.monthly.setdefault(month, [0] * n)
+        for k in range(k_lo, n):
+            s.sales_to[k] += amount
+            per_cut[k] += amount
+            if k < k_hi:
+                s.current[k] += amount - allocated
+            if k >= k_o:
+                s.over_90[k] += amount - allocated
+    # 2. allocations dated after the first date: taken back out where they are "late"
+    late: dict[str, list[int]] = defaultdict(lambda: [0] * n)
+    for code, void, k_a, k_lo, k_hi, k_o, amount in conn.execute(
+        f"""SELECT i.currency, i.void, {ka}, {lo}, {hi}, {o}, SUM(a.amount)
+            FROM allocations a INDEXED BY allocations_by_date
+            JOIN invoices i ON i.id = a.invoice
+            WHERE a.date > :first AND a.invoice IS NOT NULL {cur}
+            GROUP BY 1, 2, 3, 4, 5, 6""",
+        params,
+    ):
+        s = get(code)
+        for k in range(min(k_a, n)):
+            late[code][k] += amount
+            if void or k < k_lo:
+                continue
+            if k < k_hi:
+                s.current[k] += amount
+            if k >= k_o:
+                s.over_90[k] += amount
+    # 3. unapplied payments, credits and refunds, by the first date they count at
+    unapplied: dict[str, list[int]] = defaultdict(lambda: [0] * n)
+    ka_u = ka.replace("a.date", "date")
+    for code, k_a, signed in conn.execute(
+        f"""SELECT currency, {ka_u},
+                   SUM(CASE WHEN kind = 'refund' THEN -amount ELSE amount END)
+            FROM allocations WHERE invoice IS NULL AND date <= :last
+            {cur.replace("i.currency", "currency")} GROUP BY 1, 2""",
+        params,
+    ):
+        get(code)
+        for k in range(k_a, n):
+            unapplied[code][k] += signed
+    for code, s in out.items():
+        for k in range(n):
+            linked = alloc_total[code] - late[code][k]
+            s.ar[k] = s.sales_to[k] - linked - unapplied[code][k]
+    _floor_overpaid(conn, cuts, currency, out)
+    return out
+
+
+def _floor_overpaid(
+    conn: sqlite3.Connection, cuts: list[date], currency: str | None, out: dict[str, Series]
+) -> None:
+    """Add back the negative balances of overpaid invoices: aging floors them at zero (the
+    excess is unapplied credit, already in AR). Only invoices overpaid today can have been
+    overpaid at an earlier date, because allocations only add up."""
+    cur = "AND currency = :cur" if currency else ""
+    rows = conn.execute(
+        f"""SELECT id, currency, issue_date, due_date, amount FROM invoices
+            WHERE void = 0 AND allocated > amount AND issue_date <= :last {cur}""",
+        {"last": cuts[-1].isoformat(), "cur": currency},
+    ).fetchall()
+    if not rows:
+        return
+    paid: dict[int, list[tuple[str, int]]] = defaultdict(list)
+    ids = [r[0] for r in rows]
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        for invoice, day, amount in conn.execute(
+            f"SELECT invoice, date, amount FROM allocations WHERE invoice IN ({marks})", chunk
+        ):
+            paid[invoice].append((day, amount))
+    for key, code, issue, due, amount in rows:
+        s = out[code]
+        for k, cut in enumerate(cuts):
+            e = cut.isoformat()
+            if issue > e:
+                continue
+            balance = amount - sum(a for d, a in paid[key] if d <= e)
+            if balance >= 0:
+                continue
+            if due >= e:
+                s.current[k] -= balance
+            elif due <= (cut - timedelta(days=OVER_90)).isoformat():
+                s.over_90[k] -= balance
+
+
+@dataclass
+class DaysToPay:
+    """Invoices fully paid in a period, aggregated: count, Σ days, Σ amount × days, Σ amount."""
+
+    invoices: int
+    days: int
+    amount_days: int
+    amount: int
+
+
+def days_to_pay(
+    conn: sqlite3.Connection,
+    start: date,
+    end: date,
+    *,
+    currency: str | None = None,
+    by: str | None = None,
+) -> dict[tuple[Any, ...], DaysToPay]:
+    """Days from issue to full payment of the invoices fully paid within ``start..end``.
+
+    The full-payment date is that of the allocation (payment, credit, write-off) that brought
+    the allocated total up to the amount (counting only allocations dated ≤ ``end``), as in
+    :func:`collectctl.domain.metrics.fully_paid_on`. Keys: ``(currency,)``, or
+    ``(currency, "YYYY-MM")`` with ``by="month"``, or ``(currency, customer key)`` with
+    ``by="customer"``.
+    """
+    group = {None: "", "month": ", substr(f.paid_on, 1, 7)", "customer": ", i.customer"}[by]
+    cur = "AND i.currency = :cur" if currency else ""
+    sql = f"""
+        WITH cand AS MATERIALIZED (
+            SELECT DISTINCT invoice FROM allocations
+            WHERE date BETWEEN :s AND :e AND invoice IS NOT NULL),
+        run AS (
+            SELECT a.invoice, a.date,
+                   SUM(a.amount) OVER (PARTITION BY a.invoice ORDER BY a.date) AS paid
+            FROM cand CROSS JOIN allocations a ON a.invoice = cand.invoice
+            WHERE +a.date <= :e),
+        f AS (
+            SELECT run.invoice, MIN(run.date) AS paid_on FROM run
+            JOIN invoices i ON i.id = run.invoice
+            WHERE run.paid >= i.amount GROUP BY run.invoice)
+        SELECT i.currency{group}, COUNT(*), SUM(d), SUM(i.amount * d), SUM(i.amount) FROM (
+            SELECT f.paid_on, f.invoice,
+                   CAST(julianday(f.paid_on) - julianday(i.issue_date) AS INTEGER) AS d
+            FROM f JOIN invoices i ON i.id = f.invoice) f
+        JOIN invoices i ON i.id = f.invoice
+        WHERE f.paid_on >= :s AND i.void = 0 {cur}
+        GROUP BY i.currency{group}"""
+    out: dict[tuple[Any, ...], DaysToPay] = {}
+    width = 2 if by else 1
+    for row in conn.execute(sql, {"s": start.isoformat(), "e": end.isoformat(), "cur": currency}):
+        out[tuple(row[:width])] = DaysToPay(*row[width:])
+    return out
+
+
+# --- the report ---------------------------------------------------------------------------------
+
+#: Every metric in a row, with the definition the output names (docs/metrics.md).
+DEFINITIONS: dict[str, str] = {
+    "dso": "standard: E / S x D",
+    "dso_last_3_months": "last 3 months: E / (sales of the last 3 calendar months) x their days",
+    "dso_countback": "countback: walk months back from the period end subtracting each "
+    "month's sales from E, actual days per month",
+    "dso_countback_30": "countback with 30-day months",
+    "best_possible_dso": "Ec / S x D",
+    "average_days_delinquent": "DSO - best possible DSO (same D and S)",
+    "cei": "(B + S - E) / (B + S - Ec) x 100",
+    "cei_monthly": "(B + S/N - E) / (B + S/N - Ec) x 100, N = months in the period",
+    "percent_current": "Ec / E x 100",
+    "percent_91_plus": "91+ bucket / E x 100",
+    "ar_turnover": "S / ((B + E) / 2)",
+    "average_days_to_pay": "mean of (date fully paid - issue date) over invoices fully paid "
+    "in the period",
+    "average_days_to_pay_weighted": "sum(amount x days to pay) / sum(amount), same invoices",
+}
+
+
+def _metrics(s: Series, k0: int, k: int, start: date, end: date, months: int) -> dict[str, Any]:
+    """The metrics of one currency for the period start..end (B at cut k0, E at cut k)."""
+    from collectctl.domain import metrics as m
+
+    sales = s.sales_to[k] - s.sales_to[k0]
+    b, e, ec = s.ar[k0], s.ar[k], s.current[k]
+    monthly = [(date(y, mo, 1), amounts[k]) for (y, mo), amounts in s.monthly.items()]
+    monthly = [(d, a) for d, a in monthly if (d.year, d.month) <= (end.year, end.month)]
+    r = m.round_metric
+    return {
+        "sales": sales,
+        "begin_ar": b,
+        "end_ar": e,
+        "current_ar": ec,
+        "over_90_ar": s.over_90[k],
+        "dso": r(m.dso(e, sales, start, end)),
+        "dso_last_3_months": r(m.dso_recent(e, monthly, end, 3)),
+        "dso_countback": r(m.dso_countback(e, monthly, end)),
+        "dso_countback_30": r(m.dso_countback(e, monthly, end, thirty_day_months=True)),
+        "best_possible_dso": r(m.best_possible_dso(ec, sales, start, end)),
+        "average_days_delinquent": r(m.average_days_delinquent(e, ec, sales, start, end)),
+        "cei": r(m.cei(b, sales, e, ec)),
+        "cei_monthly": r(m.cei_monthly(b, sales, e, ec, months)),
+        "percent_current": r(m.percent_current(ec, e)),
+        "percent_91_plus": r(m.percent_91_plus(s.over_90[k], e)),
+        "ar_turnover": r(m.ar_turnover(sales, b, e)),
+    }
+
+
+def _days(paid: DaysToPay | None) -> dict[str, Any]:
+    from decimal import Decimal
+
+    from collectctl.domain.metrics import round_metric
+
+    if paid is None or paid.invoices == 0:
+        return {
+            "paid_invoices": 0,
+            "average_days_to_pay": None,
+            "average_days_to_pay_weighted": None,
+        }
+    weighted = None
+    if paid.amount > 0:
+        weighted = round_metric(Decimal(paid.amount_days) / Decimal(paid.amount))
+    return {
+        "paid_invoices": paid.invoices,
+        "average_days_to_pay": round_metric(Decimal(paid.days) / Decimal(paid.invoices)),
+        "average_days_to_pay_weighted": weighted,
+    }
+
+
+MONEY_KEYS = ("sales", "begin_ar", "end_ar", "current_ar", "over_90_ar")
+
+
+def _money(row: dict[str, Any], currency: str) -> dict[str, Any]:
+    from collectctl.money import from_minor
+
+    return {k: from_minor(v, currency) if k in MONEY_KEYS else v for k, v in row.items()}
+
+
+def month_periods(start: date, end: date) -> list[tuple[date, date]]:
+    """The calendar months touching start..end, clipped to it."""
+    periods = []
+    first = start
+    while first <= end:
+        nxt = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        periods.append((first, min(end, nxt - timedelta(days=1))))
+        first = nxt
+    return periods
+
+
+def document(
+    conn: sqlite3.Connection,
+    start: date,
+    end: date,
+    months: int,
+    *,
+    by: str = "total",
+    currency: str | None = None,
+) -> dict[str, Any]:
+    """The JSON document of ``collectctl metrics`` (shape in docs/metrics.md)."""
+    head = {
+        "as_of": end,
+        "from": start,
+        "to": end,
+        "days": (end - start).days + 1,
+        "months": months,
+        "by": by,
+        "definitions": DEFINITIONS,
+    }
+    if by == "customer":
+        from collectctl.ledger.aging import customer_names
+
+        paid = days_to_pay(conn, start, end, currency=currency, by="customer")
+        who = customer_names(conn, [key for _, key in paid])
+        keys = sorted(paid, key=lambda ck: (who[ck[1]][1].casefold(), ck[0], who[ck[1]][0]))
+        rows = [
+            {
+                "customer_id": who[key][0],
+                "customer": who[key][1],
+                "currency": code,
+                **_days(paid[(code, key)]),
+            }
+            for code, key in keys
+        ]
+        return {**head, "rows": rows}
+    periods = [(start, end)] if by == "total" else month_periods(start, end)
+    cuts = [start - timedelta(days=1)] + [p_end for _, p_end in periods]
+    data = series(conn, cuts, currency)
+    paid = days_to_pay(conn, start, end, currency=currency, by="month" if by == "month" else None)
+    rows = []
+    for code in sorted(data):
+        for index, (p_start, p_end) in enumerate(periods):
+            n_months = months if by == "total" else 1
+            row: dict[str, Any] = {"currency": code}
+            if by == "month":
+                row["month"] = p_start.strftime("%Y-%m")
+            row.update({"from": p_start, "to": p_end, "days": (p_end - p_start).days + 1})
+            row.update(_metrics(data[code], index, index + 1, p_start, p_end, n_months))
+            key = (code, p_start.strftime("%Y-%m")) if by == "month" else (code,)
+            row.update(_days(paid.get(key)))
+            rows.append(_money(row, code))
+    return {**head, "rows": rows}
