@@ -609,6 +609,32 @@ def bench_aging_invoice(ctx: SizeContext) -> list[Result]:
     )
 
 
+@register(
+    "account-list",
+    per_size=True,
+    description=f"account list --format json --as-of {AS_OF} (every account, stage and flags)",
+)
+def bench_account_list(ctx: SizeContext) -> list[Result]:
+    """The collector's desk: every account with a balance, its stage, flags and next action."""
+    case = f"account list --as-of {AS_OF}"
+    if not ctx.ensure_synced():
+        return [Result("account-list", case, ctx.size, note="skipped: no ledger")]
+
+    def rows(out: Path) -> str:
+        data = json.loads(out.read_text(encoding="utf-8"))
+        return f"{len(data['rows'])} rows"
+
+    return [
+        ctx.measure(
+            case,
+            ["account", "list", "--format", "json", "--as-of", AS_OF],
+            home=ctx.home,
+            target=Target(size="1M", max_seconds=3.0),
+            check_output=rows,
+        )
+    ]
+
+
 # -- data sets -------------------------------------------------------------------------------
 
 
