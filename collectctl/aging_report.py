@@ -3,7 +3,8 @@
 ``by customer``: one row per customer and currency (``customer_id, customer, currency, <buckets>,
 unapplied, total``). ``by invoice``: one row per open invoice (``invoice_id, number, customer_id,
 customer, currency, issue_date, due_date, days, bucket, amount, balance``). Totals are per currency
-and always sum the rows shown. Money leaves here as Decimals with the currency's decimals.
+and always sum the rows shown. Money leaves here as exact decimal strings with the currency's
+decimals (formatted from integer minor units), ready for every output format.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from collectctl.domain.aging import bucket_index, bucket_names, totals_by_currency
 from collectctl.ledger.aging import customer_lines, customer_names, open_invoices
-from collectctl.money import from_minor
+from collectctl.money import format_minor, from_minor
 from collectctl.output import Column, Report
 
 INVOICE_KEYS = (
@@ -60,9 +61,9 @@ def by_customer(
         ext, name = who[ln.customer_key]
         row: dict[str, Any] = {"customer_id": ext, "customer": name, "currency": ln.currency}
         for label, value in zip(names, ln.buckets, strict=True):
-            row[label] = from_minor(value, ln.currency)
-        row["unapplied"] = from_minor(ln.unapplied, ln.currency)
-        row["total"] = from_minor(ln.total, ln.currency)
+            row[label] = format_minor(value, ln.currency)
+        row["unapplied"] = format_minor(ln.unapplied, ln.currency)
+        row["total"] = format_minor(ln.total, ln.currency)
         rows.append(row)
     totals = []
     for t in totals_by_currency(
@@ -70,9 +71,9 @@ def by_customer(
     ):
         total: dict[str, Any] = {"currency": t.currency}
         for label, value in zip(names, t.buckets, strict=True):
-            total[label] = from_minor(value, t.currency)
-        total["unapplied"] = from_minor(t.unapplied, t.currency)
-        total["total"] = from_minor(t.total, t.currency)
+            total[label] = format_minor(value, t.currency)
+        total["unapplied"] = format_minor(t.unapplied, t.currency)
+        total["total"] = format_minor(t.total, t.currency)
         totals.append(total)
     return {"as_of": as_of, "basis": basis, "buckets": names, "rows": rows, "totals": totals}
 
@@ -113,8 +114,8 @@ def by_invoice(
                 "due_date": inv.due_date,
                 "days": days,
                 "bucket": names[k],
-                "amount": from_minor(inv.amount, inv.currency),
-                "balance": from_minor(inv.balance, inv.currency),
+                "amount": format_minor(inv.amount, inv.currency),
+                "balance": format_minor(inv.balance, inv.currency),
             }
         )
         buckets = [0] * len(names)
@@ -124,8 +125,8 @@ def by_invoice(
     for t in totals_by_currency(sums, len(names)):
         total: dict[str, Any] = {"currency": t.currency}
         for label, value in zip(names, t.buckets, strict=True):
-            total[label] = from_minor(value, t.currency)
-        total["total"] = from_minor(t.total, t.currency)
+            total[label] = format_minor(value, t.currency)
+        total["total"] = format_minor(t.total, t.currency)
         totals.append(total)
     return {"as_of": as_of, "basis": basis, "buckets": names, "rows": rows, "totals": totals}
 

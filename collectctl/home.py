@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "smtp": {"host": "", "port": 587, "username": "", "from": "", "starttls": True},
     "letters": {},
     "plans": {"grace_days": 5, "max_missed": 1},
+    "promises": {"grace_days": 0},
     "dunning": {},
 }
 

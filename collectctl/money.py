@@ -283,8 +283,15 @@ def quantize(amount: Decimal, currency: str) -> Decimal:
 
 
 def format_minor(units: int, currency: str) -> str:
-    """Minor units as a plain string with the currency's decimals: 12345 USD -> ``'123.45'``."""
-    return str(from_minor(units, currency))
+    """Minor units as a plain string with the currency's decimals: 12345 USD -> ``'123.45'``.
+
+    Exact integer arithmetic (never float); the same text ``str(from_minor(...))`` gives.
+    """
+    exp = exponent(currency)
+    if not exp:
+        return str(units)
+    whole, frac = divmod(abs(units), 10**exp)
+    return f"{'-' if units < 0 else ''}{whole}.{frac:0{exp}d}"
 
 
 def parse_amount(text: str, currency: str) -> int:

@@ -35,8 +35,52 @@ class OpenInvoice:
     balance: int
 
 
-def _late_cte(conn: sqlite3.Connection, as_of: str) -> tuple[str, str, str]:
-    """The CTE, join and expression for allocations dated after ``as_of`` (empty if none)."""
+@dataclass(frozen=True)
+class _AsOf:
+    """SQL pieces for "allocations dated on or before D" of invoice ``i``.
+
+    ``applied`` is that sum and ``open`` the invoice's balance as of D. Whichever side of D has
+    fewer allocation rows is summed: those after D when D is recent (none at all for today),
+    those on or before D when D is far back.
+    """
+
+    cte: str
+    join: str
+    applied: str
+    open: str
+
+
+def _as_of(conn: sqlite3.Connection, as_of: str) -> _AsOf:
+    late = conn.execute(
+        "SELECT COUNT(*) FROM allocations WHERE date > ? AND invoice IS NOT NULL", (as_of,)
+    ).fetchone()[0]
+    if not late:
+        return _AsOf("", "", "i.allocated", "i.amount - i.allocated")
+    total = conn.execute("SELECT COUNT(*) FROM allocations WHERE invoice IS NOT NULL").fetchone()[0]
+    if late * 2 <= total:
+        return _AsOf(
+            "WITH late AS MATERIALIZED (SELECT invoice, SUM(amount) AS amt FROM allocations "
+            "WHERE date > :d AND invoice IS NOT NULL GROUP BY invoice) ",
+            "LEFT JOIN late l ON l.invoice = i.id",
+            "(i.allocated - COALESCE(l.amt, 0))",
+            "(i.amount - i.allocated + COALESCE(l.amt, 0))",
+        )
+    return _AsOf(
+        "WITH early AS MATERIALIZED (SELECT invoice, SUM(amount) AS amt FROM allocations "
+        "WHERE date <= :d AND invoice IS NOT NULL GROUP BY invoice) ",
+        "LEFT JOIN early e ON e.invoice = i.id",
+        "COALESCE(e.amt, 0)",
+        "(i.amount - COALESCE(e.amt, 0))",
+    )
+
+
+def late_allocations_sql(conn: sqlite3.Connection, as_of: str) -> tuple[str, str, str]:
+    """``(cte, join, expr)``: SQL for the allocations of invoice ``i`` dated after ``as_of``.
+
+    ``expr`` is that sum (``"0"`` with an empty CTE and join when there are none), so an
+    invoice's balance as of the date is ``i.amount - i.allocated + expr``. For other queries over
+    invoices as of a date (account list, reconcile).
+    """
     has_late = conn.execute(
         "SELECT 1 FROM allocations WHERE date > ? AND invoice IS NOT NULL LIMIT 1", (as_of,)
     ).fetchone()
@@ -47,6 +91,9 @@ def _late_cte(conn: sqlite3.Connection, as_of: str) -> tuple[str, str, str]:
         "WHERE date > :d AND invoice IS NOT NULL GROUP BY invoice) "
     )
     return cte, "LEFT JOIN late l ON l.invoice = i.id", "COALESCE(l.amt, 0)"
+
+
+_late_cte = late_allocations_sql  # the name a few callers used first
 
 
 def customer_lines(
@@ -68,23 +115,23 @@ def customer_lines(
         case.append(f"WHEN {column} >= :c{k} THEN {k}")
     case.append(f"ELSE {len(cuts)} END")
     n = len(cuts) + 1
-    cte, join, late = _late_cte(conn, d)
-    where = ""
+    q = _as_of(conn, d)
+    live = "(i.void = 0 AND i.issue_date <= :d)"
+    where = f"WHERE CASE WHEN {live} THEN {q.open} != 0 ELSE {q.applied} != 0 END"
     if currency:
-        where = "WHERE i.currency = :cur"
+        where += " AND i.currency = :cur"
         params["cur"] = currency
     sums = ", ".join(f"SUM(CASE WHEN k = {k} THEN bal ELSE 0 END)" for k in range(n))
+    # Invoices that contribute nothing (paid exactly, or not yet issued and not prepaid) are
+    # skipped before any bucket arithmetic: most of a ledger is paid.
     sql = f"""
-        {cte}
+        {q.cte}
         SELECT customer, currency, {sums}, SUM(unap) FROM (
             SELECT i.customer AS customer, i.currency AS currency,
-                CASE WHEN i.void = 0 AND i.issue_date <= :d
-                     THEN MAX(i.amount - i.allocated + {late}, 0) ELSE 0 END AS bal,
-                CASE WHEN i.void = 0 AND i.issue_date <= :d
-                     THEN MIN(i.amount - i.allocated + {late}, 0)
-                     ELSE {late} - i.allocated END AS unap,
+                CASE WHEN {live} THEN MAX({q.open}, 0) ELSE 0 END AS bal,
+                CASE WHEN {live} THEN MIN({q.open}, 0) ELSE -{q.applied} END AS unap,
                 {" ".join(case)} AS k
-            FROM invoices i {join} {where})
+            FROM invoices i {q.join} {where})
         GROUP BY customer, currency
     """
     lines: dict[tuple[int, str], AgingLine] = {}
@@ -123,19 +170,18 @@ def open_invoices(
 ) -> list[OpenInvoice]:
     """Invoices issued on or before ``as_of``, not void, with a balance > 0 as of that date."""
     d = as_of.isoformat()
-    cte, join, late = _late_cte(conn, d)
+    q = _as_of(conn, d)
     params: dict[str, object] = {"d": d}
     cur = ""
     if currency:
         cur = "AND i.currency = :cur"
         params["cur"] = currency
     sql = f"""
-        {cte}
+        {q.cte}
         SELECT i.ext_id, i.number, c.id, c.ext_id, c.name, i.currency, i.issue_date,
-               i.due_date, i.amount, i.amount - i.allocated + {late} AS bal
-        FROM invoices i {join} JOIN customers c ON c.id = i.customer
-        WHERE i.void = 0 AND i.issue_date <= :d {cur}
-          AND i.amount - i.allocated + {late} > 0
+               i.due_date, i.amount, {q.open} AS bal
+        FROM invoices i {q.join} JOIN customers c ON c.id = i.customer
+        WHERE i.void = 0 AND i.issue_date <= :d {cur} AND {q.open} > 0
     """
     return [
         OpenInvoice(

@@ -102,10 +102,10 @@ def oldest_open_due(
     """``{(customer key, currency): earliest due date}`` of the invoices open as of ``as_of``
     (same rules as aging: issued on or before it, not void, balance > 0 counting allocations
     dated on or before it). One pass over the aging index."""
-    from collectctl.ledger.aging import _late_cte
+    from collectctl.ledger.aging import late_allocations_sql
 
     d = as_of.isoformat()
-    cte, join, late = _late_cte(conn, d)
+    cte, join, late = late_allocations_sql(conn, d)
     params: dict[str, object] = {"d": d}
     cur = ""
     if currency:

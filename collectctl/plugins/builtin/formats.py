@@ -40,7 +40,12 @@ def _json_default(value: Any) -> Any:
 def render_json(report: Report, out: TextIO) -> None:
     """The report's ``document`` (or its rows) as JSON; money as strings, never floats."""
     doc = report.document if report.document is not None else list(report.rows)
-    json.dump(doc, out, default=_json_default, indent=2, ensure_ascii=False)
+    # Indented for a person at a terminal; compact (and written by the C encoder, which matters
+    # for a million-row report) when piped to a script.
+    pretty = out.isatty() if hasattr(out, "isatty") else False
+    out.write(
+        json.dumps(doc, default=_json_default, ensure_ascii=False, indent=2 if pretty else None)
+    )
     out.write("\n")
 
 
