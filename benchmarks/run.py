@@ -635,6 +635,59 @@ def bench_account_list(ctx: SizeContext) -> list[Result]:
     ]
 
 
+def _metrics_check(out: Path) -> str:
+    """An output check for ``metrics --format json``: the envelope and one row per currency."""
+    data = json.loads(out.read_text(encoding="utf-8"))
+    if not isinstance(data, dict) or "rows" not in data or "definitions" not in data:
+        raise ValueError("not the metrics JSON envelope (rows, definitions)")
+    return f"{len(data['rows'])} rows"
+
+
+def _metrics(ctx: SizeContext, case: str, args: list[str], **kw: Any) -> list[Result]:
+    if not ctx.ensure_synced():
+        return [Result(CURRENT[0], case, ctx.size, note="skipped: no ledger")]
+    return [ctx.measure(case, ["metrics", *args], home=ctx.home, check_output=_metrics_check, **kw)]
+
+
+@register("metrics", per_size=True, description=f"metrics --format json --as-of {AS_OF}")
+def bench_metrics(ctx: SizeContext) -> list[Result]:
+    """Receivables metrics for the 3 months ending at the data's last day."""
+    return _metrics(
+        ctx,
+        f"metrics --as-of {AS_OF}",
+        ["--format", "json", "--as-of", AS_OF],
+        target=Target(size="1M", max_seconds=3.0),
+    )
+
+
+@register(
+    "metrics-trend",
+    per_size=True,
+    description=f"metrics --by month --months 12 --as-of {AS_OF}",
+)
+def bench_metrics_trend(ctx: SizeContext) -> list[Result]:
+    """A 12-month trend: 13 as-of dates evaluated in a fixed number of scans."""
+    return _metrics(
+        ctx,
+        f"metrics --by month --months 12 --as-of {AS_OF}",
+        ["--by", "month", "--months", "12", "--format", "json", "--as-of", AS_OF],
+    )
+
+
+@register("reconcile", per_size=True, description=f"reconcile --format json --as-of {AS_OF}")
+def bench_reconcile(ctx: SizeContext) -> list[Result]:
+    """Every reconciliation check over the whole ledger."""
+    if not ctx.ensure_synced():
+        return [Result(CURRENT[0], "reconcile", ctx.size, note="skipped: no ledger")]
+    return [
+        ctx.measure(
+            f"reconcile --as-of {AS_OF}",
+            ["reconcile", "--format", "json", "--as-of", AS_OF],
+            home=ctx.home,
+        )
+    ]
+
+
 # -- data sets -------------------------------------------------------------------------------
 
 
