@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from collectctl.domain.plans import PlanError, Schedule, propose
+from collectctl.domain.plans import LATE, PlanError, Schedule, propose
 from collectctl.errors import CollectctlError, ConfigError
 from collectctl.ledger.plans import (
     CoveredInvoice,
@@ -408,12 +408,14 @@ PLAN_ROW_COLUMNS = [
     Column("created_on", kind="date"),
     Column("state"),
     Column("installments", kind="int"),
+    Column("late", kind="int"),
     Column("total", kind="money"),
     Column("paid", kind="money"),
     Column("outstanding", kind="money"),
     Column("past_due", kind="money"),
     Column("next_due", kind="date"),
     Column("broken_on", kind="date"),
+    Column("reason"),
     Column("cancelled_on", kind="date"),
 ]
 
@@ -428,13 +430,15 @@ def plan_row(e: PlanEvaluation) -> dict[str, Any]:
         "currency": cur,
         "created_on": e.plan.created_on,
         "state": s.state,
-        "installments": e.plan.installments,
+        "installments": len(s.installments),
+        "late": sum(1 for i in s.installments if i.status == LATE),
         "total": _m(s.total, cur),
         "paid": _m(s.paid, cur),
         "outstanding": _m(s.outstanding, cur),
         "past_due": _m(s.past_due, cur),
         "next_due": s.next_due,
         "broken_on": s.broken_on,
+        "reason": s.reason,
         "cancelled_on": e.plan.cancelled_on,
     }
 

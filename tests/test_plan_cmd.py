@@ -380,14 +380,14 @@ def test_grace_days_and_max_missed_come_from_the_config(cli, base, collectctl_ho
 
 def test_status_of_every_plan(cli, base):
     create(cli, *PLAN)
-    create(cli, "C2", "--installments", "2", "--every", "week", "--start", "2026-12-01")
-    doc = run_json(cli, "plan", "status", "--as-of", "2026-12-03")
-    assert doc["as_of"] == "2026-12-03"
-    assert [(p["plan_id"], p["currency"], len(p["installments"])) for p in doc["plans"]] == [
-        ("PL-1", "USD", 3),
-        ("PL-2", "EUR", 2),
-    ]
-    assert doc["plans"][1]["installments"][0]["status"] == "due"
+    create(cli, "C2", "--installments", "2", "--every", "week", "--start", "2026-11-30")
+    doc = run_json(cli, "plan", "status", "--as-of", "2026-12-07")
+    assert doc["as_of"] == "2026-12-07"
+    assert [
+        (p["plan_id"], p["currency"], p["state"], p["installments"], p["late"], p["past_due"])
+        for p in doc["plans"]
+    ] == [("PL-1", "USD", "broken", 3, 1, "333.33"), ("PL-2", "EUR", "broken", 2, 1, "450.00")]
+    assert doc["plans"][0]["reason"].startswith("installment 1 due 2026-12-01")
     # plans made after the as-of date are not shown
     assert run_json(cli, "plan", "status", "--as-of", "2026-11-29")["plans"] == []
     table = cli("plan", "status", "--as-of", "2026-12-03").stdout

@@ -94,7 +94,8 @@ def list_(states: tuple[str, ...], broken: bool, account: str | None, as_of: dat
 def status(plan_id: int | None, as_of: date | None, fmt: str) -> None:
     """Each installment paid, partial, due, late or upcoming, and the plan's state.
 
-    Without PLAN_ID: every plan that is not cancelled, one row each (JSON: every installment).
+    Without PLAN_ID: every plan made by --as-of and not cancelled, one row each (how many
+    installments are late, what is past due, when it broke and why).
     """
     from collectctl.app import current_app
     from collectctl.ledger.plans import evaluate, get_plan, plan_invoices
@@ -116,9 +117,8 @@ def status(plan_id: int | None, as_of: date | None, fmt: str) -> None:
         doc["invoices"] = invoice_docs(plan_invoices(conn, plan_id), e.plan.currency)
         emit(plan_status_report(doc, day), fmt)
         return
-    plans = [e for e in evaluate(conn, day) if e.state != "cancelled"]
-    document = {"as_of": day.isoformat(), "plans": [status_document(e) for e in plans]}
-    emit(plans_report([plan_row(e) for e in plans], day, document), fmt)
+    rows = [plan_row(e) for e in evaluate(conn, day) if e.state != "cancelled"]
+    emit(plans_report(rows, day), fmt)
 
 
 @plan.command()

@@ -648,29 +648,43 @@ def _unpaid_at_start_of(state: InstallmentState, day: date) -> bool:
 def _broken(
     states: Sequence[InstallmentState], as_of: date, grace_days: int, max_missed: int
 ) -> tuple[date | None, str | None]:
-    """The first day ≤ as_of the plan was broken, and why; (None, None) when it never was."""
-    candidates: list[tuple[date, str]] = []
+    """The first day ≤ as_of the plan was broken, and why; (None, None) when it never was.
+
+    ``states`` are in due-date order (as :func:`_match` returns them), so candidate days only
+    grow along the list: the scan stops once no later installment can give an earlier day, and
+    only the winning reason is formatted. Of candidates on the same day the first found wins
+    (an installment's grace rule before its missed-count rule, earlier installments first).
+    """
+    grace = timedelta(days=grace_days + 1)
+    one_day = timedelta(days=1)
+    best_day: date | None = None
+    best: tuple[str, InstallmentState | int] | None = None
     for state in states:
-        day = state.due + timedelta(days=grace_days + 1)
-        if day <= as_of and _unpaid_at_start_of(state, day):
-            candidates.append(
-                (
-                    day,
-                    f"installment {state.number} due {state.due.isoformat()} was not paid "
-                    f"within {grace_days} days of grace",
-                )
-            )
-        day = state.due + timedelta(days=1)
-        if day <= as_of:
-            missed = [s for s in states if s.due < day and _unpaid_at_start_of(s, day)]
-            if len(missed) > max_missed:
-                candidates.append(
-                    (
-                        day,
-                        f"{len(missed)} installments past due and unpaid on {day.isoformat()} "
-                        f"(at most {max_missed} allowed)",
-                    )
-                )
-    if not candidates:
+        first = state.due + one_day  # the earliest day this installment can break the plan
+        if first > as_of or (best_day is not None and first >= best_day):
+            break
+        day = state.due + grace
+        if (
+            day <= as_of
+            and (best_day is None or day < best_day)
+            and _unpaid_at_start_of(state, day)
+        ):
+            best_day, best = day, ("grace", state)
+        day = first
+        if best_day is None or day < best_day:
+            missed = sum(1 for s in states if s.due < day and _unpaid_at_start_of(s, day))
+            if missed > max_missed:
+                best_day, best = day, ("missed", missed)
+    if best_day is None or best is None:
         return None, None
-    return min(candidates, key=lambda candidate: candidate[0])
+    kind, what = best
+    if kind == "grace":
+        assert isinstance(what, InstallmentState)
+        return best_day, (
+            f"installment {what.number} due {what.due.isoformat()} was not paid "
+            f"within {grace_days} days of grace"
+        )
+    return best_day, (
+        f"{what} installments past due and unpaid on {best_day.isoformat()} "
+        f"(at most {max_missed} allowed)"
+    )

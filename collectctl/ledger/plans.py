@@ -345,8 +345,8 @@ def load_plans(
     where, params = _plan_filter(keys, customer, currency, created_by)
     lines: dict[int, list[Installment]] = defaultdict(list)
     for r in conn.execute(
-        "SELECT plan, number, due, principal, interest, fee, total, remaining FROM plan_lines "
-        f"WHERE plan IN (SELECT id FROM plans p {where}) ORDER BY plan, number",
+        "SELECT l.plan, l.number, l.due, l.principal, l.interest, l.fee, l.total, l.remaining "
+        f"FROM plans p CROSS JOIN plan_lines l ON l.plan = p.id {where} ORDER BY p.id, l.number",
         params,
     ):
         lines[r[0]].append(Installment(r[1], date.fromisoformat(r[2]), *r[3:]))
@@ -411,21 +411,22 @@ def receipts(
     if keys is not None:
         only = f"AND p.id IN ({','.join(str(int(k)) for k in keys) or 'NULL'})"
     kinds = ", ".join(f"'{k}'" for k in APPLIED_RECEIPT_KINDS)
+    # CROSS JOIN fixes the join order: from the (few) plans down to their allocations through
+    # the indexes, never from the (many) allocations dated up to as_of.
     sql = f"""
         SELECT plan, date, SUM(amount) FROM (
             SELECT p.id AS plan, a.date AS date, a.amount AS amount
-            FROM plans p
-            JOIN plan_invoices pi ON pi.plan = p.id
-            JOIN invoices i ON i.source = pi.source AND i.ext_id = pi.invoice_ext
-            JOIN allocations a ON a.invoice = i.id
-            WHERE a.date >= p.created_on AND a.date <= :d AND a.kind IN ({kinds}) {only}
+            FROM plans p CROSS JOIN plan_invoices pi CROSS JOIN invoices i
+                CROSS JOIN allocations a
+            WHERE pi.plan = p.id AND i.source = pi.source AND i.ext_id = pi.invoice_ext
+              AND a.invoice = i.id AND a.date >= p.created_on AND a.date <= :d
+              AND a.kind IN ({kinds}) {only}
             UNION ALL
             SELECT p.id, a.date, a.amount
-            FROM plans p
-            JOIN customers c ON c.source = p.customer_source AND c.ext_id = p.customer_ext
-            JOIN allocations a ON a.customer = c.id AND a.currency = p.currency
-                AND a.invoice IS NULL
-            WHERE a.date >= p.created_on AND a.date <= :d AND a.kind = 'payment'
+            FROM plans p CROSS JOIN customers c CROSS JOIN allocations a
+            WHERE c.source = p.customer_source AND c.ext_id = p.customer_ext
+              AND a.customer = c.id AND a.currency = p.currency AND a.invoice IS NULL
+              AND a.date >= p.created_on AND a.date <= :d AND a.kind = 'payment'
               AND a.invoice_ext = '' {only})
         GROUP BY plan, date ORDER BY plan, date
     """
