@@ -609,6 +609,114 @@ def bench_aging_invoice(ctx: SizeContext) -> list[Result]:
     )
 
 
+#: Payment plans the ``plan-status`` benchmark creates: 10k at 1M invoices (1 per 100 invoices).
+PLAN_BENCH_MAX = 10_000
+#: The day those plans are made: payments after it (to 2026-10-31) are matched to installments.
+PLAN_BENCH_CREATED = "2026-06-30"
+
+
+def _create_plans(ledger: Path, count: int) -> int:
+    """Insert up to ``count`` payment plans straight into the ledger (untimed set-up).
+
+    One plan per (customer, currency) with anything open at the start of
+    :data:`PLAN_BENCH_CREATED`: up to five of its open invoices, six monthly installments from
+    2026-07-15 (even split, remainder last), the profile defaults for grace and missed
+    installments. Returns how many were made.
+    """
+    import sqlite3
+
+    day = PLAN_BENCH_CREATED
+    conn = sqlite3.connect(str(ledger), isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(
+            "CREATE TEMP TABLE late AS SELECT invoice, SUM(amount) AS amt FROM allocations "
+            "WHERE date >= ? AND invoice IS NOT NULL GROUP BY invoice",
+            (day,),
+        )
+        rows = conn.execute(
+            """SELECT c.source, c.ext_id, c.name, i.currency, i.ext_id, i.number, i.due_date,
+                      i.amount - i.allocated + COALESCE(l.amt, 0) AS bal
+               FROM invoices i JOIN customers c ON c.id = i.customer
+               LEFT JOIN late l ON l.invoice = i.id
+               WHERE i.void = 0 AND i.issue_date <= :d
+                 AND i.amount - i.allocated + COALESCE(l.amt, 0) > 0
+               ORDER BY i.customer, i.currency, i.due_date""",
+            {"d": day},
+        )
+        groups: dict[tuple[str, str, str, str], list[tuple[str, str, str, int]]] = {}
+        for source, cust, name, cur, ext, number, due, bal in rows:
+            key = (source, cust, name, cur)
+            if key not in groups:
+                if len(groups) >= count:
+                    break
+                groups[key] = []
+            if len(groups[key]) < 5:
+                groups[key].append((ext, number, due, bal))
+        dues = ["2026-07-15", "2026-08-15", "2026-09-15", "2026-10-15", "2026-11-15", "2026-12-15"]
+        for (source, cust, name, cur), invoices in groups.items():
+            balance = sum(inv[3] for inv in invoices)
+            n = 6 if balance >= 6 else 1
+            base, rest = divmod(balance, n)
+            totals = [base] * (n - 1) + [base + rest]
+            key = conn.execute(
+                """INSERT INTO plans (customer_source, customer_ext, customer_name, currency,
+                       created_on, created_at, balance, down, every, start, installments,
+                       amount_per, rate, interest_method, fee, grace_days, max_missed)
+                   VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'month', ?, ?, NULL, NULL, 'none', 0, 5, 1)""",
+                (source, cust, name, cur, day, day + "T12:00:00+00:00", balance, dues[0], n),
+            ).lastrowid
+            remaining = balance
+            lines = []
+            for k, total in enumerate(totals, start=1):
+                remaining -= total
+                lines.append((key, k, dues[k - 1], total, 0, 0, total, remaining))
+            conn.executemany("INSERT INTO plan_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?)", lines)
+            conn.executemany(
+                "INSERT INTO plan_invoices VALUES (?, ?, ?, ?, ?, ?)",
+                [(key, source, ext, number, due, bal) for ext, number, due, bal in invoices],
+            )
+        conn.execute("COMMIT")
+        return len(groups)
+    finally:
+        conn.close()
+
+
+@register(
+    "plan-status",
+    per_size=True,
+    description=f"plan status --format json --as-of {AS_OF} with 1 plan per 100 invoices "
+    f"(10k at 1M)",
+)
+def bench_plan_status(ctx: SizeContext) -> list[Result]:
+    """Every payment plan's standing: receipts matched to installments for 10k plans at 1M."""
+    case = f"plan status --as-of {AS_OF} (all plans)"
+    if not ctx.ensure_synced():
+        return [Result(CURRENT[0], case, ctx.size, note="skipped: no ledger")]
+    ledger = ctx.home / "profiles" / "default" / "ledger.db"
+    wanted = min(PLAN_BENCH_MAX, max(1, ctx.invoices // 100))
+    made = _create_plans(ledger, wanted)
+
+    def check_plans(out: Path) -> str:
+        plans = json.loads(out.read_text(encoding="utf-8"))["plans"]
+        if len(plans) != made:
+            raise ValueError(f"{len(plans)} plans in the output, {made} made")
+        states: dict[str, int] = {}
+        for plan in plans:
+            states[plan["state"]] = states.get(plan["state"], 0) + 1
+        return f"{made} plans: " + ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
+
+    return [
+        ctx.measure(
+            case,
+            ["plan", "status", "--format", "json", "--as-of", AS_OF],
+            home=ctx.home,
+            target=Target(size="1M", max_seconds=2.0),
+            check_output=check_plans,
+        )
+    ]
+
+
 @register(
     "account-list",
     per_size=True,
