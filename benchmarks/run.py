@@ -706,15 +706,32 @@ def bench_plan_status(ctx: SizeContext) -> list[Result]:
             states[plan["state"]] = states.get(plan["state"], 0) + 1
         return f"{made} plans: " + ", ".join(f"{n} {s}" for s, n in sorted(states.items()))
 
-    return [
-        ctx.measure(
-            case,
-            ["plan", "status", "--format", "json", "--as-of", AS_OF],
-            home=ctx.home,
-            target=Target(size="1M", max_seconds=2.0),
-            check_output=check_plans,
-        )
-    ]
+    try:
+        return [
+            ctx.measure(
+                case,
+                ["plan", "status", "--format", "json", "--as-of", AS_OF],
+                home=ctx.home,
+                target=Target(size="1M", max_seconds=2.0),
+                check_output=check_plans,
+            )
+        ]
+    finally:  # leave the shared home as it was for the benchmarks that follow
+        _drop_plans(ledger)
+
+
+def _drop_plans(ledger: Path) -> None:
+    """Remove every payment plan from the ledger (the ``plan-status`` set-up, undone)."""
+    import sqlite3
+
+    conn = sqlite3.connect(str(ledger), isolation_level=None)
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        for table in ("plan_invoices", "plan_lines", "plans"):
+            conn.execute(f"DELETE FROM {table}")
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
 
 
 @register(
