@@ -10,14 +10,14 @@ decimals (formatted from integer minor units), ready for every output format.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from collectctl.domain.aging import bucket_index, bucket_names, totals_by_currency
 from collectctl.ledger.aging import customer_lines, customer_names, open_invoices
-from collectctl.money import format_minor, from_minor
+from collectctl.money import format_minor, formatter, from_minor
 from collectctl.output import Column, Report
 
 INVOICE_KEYS = (
@@ -56,24 +56,25 @@ def by_customer(
     lines.sort(
         key=lambda ln: (who[ln.customer_key][1].casefold(), ln.currency, who[ln.customer_key][0])
     )
+    fmts: dict[str, Callable[[int], str]] = {}
     rows = []
     for ln in lines:
+        fmt = fmts.get(ln.currency) or fmts.setdefault(ln.currency, formatter(ln.currency))
         ext, name = who[ln.customer_key]
         row: dict[str, Any] = {"customer_id": ext, "customer": name, "currency": ln.currency}
-        for label, value in zip(names, ln.buckets, strict=True):
-            row[label] = format_minor(value, ln.currency)
-        row["unapplied"] = format_minor(ln.unapplied, ln.currency)
-        row["total"] = format_minor(ln.total, ln.currency)
+        row.update(zip(names, map(fmt, ln.buckets), strict=True))
+        row["unapplied"] = fmt(ln.unapplied)
+        row["total"] = fmt(ln.total)
         rows.append(row)
     totals = []
     for t in totals_by_currency(
         ((ln.currency, ln.buckets, ln.unapplied) for ln in lines), len(names)
     ):
+        fmt = formatter(t.currency)
         total: dict[str, Any] = {"currency": t.currency}
-        for label, value in zip(names, t.buckets, strict=True):
-            total[label] = format_minor(value, t.currency)
-        total["unapplied"] = format_minor(t.unapplied, t.currency)
-        total["total"] = format_minor(t.total, t.currency)
+        total.update(zip(names, map(fmt, t.buckets), strict=True))
+        total["unapplied"] = fmt(t.unapplied)
+        total["total"] = fmt(t.total)
         totals.append(total)
     return {"as_of": as_of, "basis": basis, "buckets": names, "rows": rows, "totals": totals}
 

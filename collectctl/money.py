@@ -9,6 +9,7 @@ some codes and must never be the source of truth.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 _ZERO_DECIMAL = frozenset(
@@ -292,6 +293,20 @@ def format_minor(units: int, currency: str) -> str:
         return str(units)
     whole, frac = divmod(abs(units), 10**exp)
     return f"{'-' if units < 0 else ''}{whole}.{frac:0{exp}d}"
+
+
+def formatter(currency: str) -> Callable[[int], str]:
+    """A fast ``format_minor`` bound to one currency, for formatting many amounts."""
+    exp = exponent(currency)
+    if not exp:
+        return str
+    unit = 10**exp
+
+    def fmt(units: int) -> str:
+        whole, frac = divmod(-units if units < 0 else units, unit)
+        return f"{'-' if units < 0 else ''}{whole}.{frac:0{exp}d}"
+
+    return fmt
 
 
 def parse_amount(text: str, currency: str) -> int:

@@ -48,6 +48,8 @@ class _AsOf:
     join: str
     applied: str
     open: str
+    #: a cheap filter keeping every invoice that can contribute (a superset)
+    relevant: str
 
 
 def _as_of(conn: sqlite3.Connection, as_of: str) -> _AsOf:
@@ -55,7 +57,13 @@ def _as_of(conn: sqlite3.Connection, as_of: str) -> _AsOf:
         "SELECT COUNT(*) FROM allocations WHERE date > ? AND invoice IS NOT NULL", (as_of,)
     ).fetchone()[0]
     if not late:
-        return _AsOf("", "", "i.allocated", "i.amount - i.allocated")
+        return _AsOf(
+            "",
+            "",
+            "i.allocated",
+            "(i.amount - i.allocated)",
+            "(i.amount != i.allocated OR i.void != 0 OR i.issue_date > :d)",
+        )
     total = conn.execute("SELECT COUNT(*) FROM allocations WHERE invoice IS NOT NULL").fetchone()[0]
     if late * 2 <= total:
         return _AsOf(
@@ -64,6 +72,8 @@ def _as_of(conn: sqlite3.Connection, as_of: str) -> _AsOf:
             "LEFT JOIN late l ON l.invoice = i.id",
             "(i.allocated - COALESCE(l.amt, 0))",
             "(i.amount - i.allocated + COALESCE(l.amt, 0))",
+            "(i.amount != i.allocated OR i.void != 0 OR i.issue_date > :d "
+            "OR l.invoice IS NOT NULL)",
         )
     return _AsOf(
         "WITH early AS MATERIALIZED (SELECT invoice, SUM(amount) AS amt FROM allocations "
@@ -71,6 +81,7 @@ def _as_of(conn: sqlite3.Connection, as_of: str) -> _AsOf:
         "LEFT JOIN early e ON e.invoice = i.id",
         "COALESCE(e.amt, 0)",
         "(i.amount - COALESCE(e.amt, 0))",
+        "(i.issue_date <= :d OR e.invoice IS NOT NULL)",
     )
 
 
@@ -117,7 +128,7 @@ def customer_lines(
     n = len(cuts) + 1
     q = _as_of(conn, d)
     live = "(i.void = 0 AND i.issue_date <= :d)"
-    where = f"WHERE CASE WHEN {live} THEN {q.open} != 0 ELSE {q.applied} != 0 END"
+    where = f"WHERE {q.relevant}"
     if currency:
         where += " AND i.currency = :cur"
         params["cur"] = currency
@@ -140,7 +151,8 @@ def customer_lines(
         lines[key] = AgingLine(row[0], row[1], list(row[2 : 2 + n]), row[2 + n])
     unapplied_sql = """
         SELECT customer, currency, SUM(CASE WHEN kind = 'refund' THEN amount ELSE -amount END)
-        FROM allocations WHERE invoice IS NULL AND date <= :d {cur}
+        FROM allocations INDEXED BY allocations_unapplied
+        WHERE invoice IS NULL AND date <= :d {cur}
         GROUP BY customer, currency
     """.format(cur="AND currency = :cur" if currency else "")
     for cust, cur, amount in conn.execute(unapplied_sql, params):
