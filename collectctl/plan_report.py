@@ -15,7 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from collectctl.domain.plans import LATE, PlanError, Schedule, propose
+from collectctl.domain.plans import CANCELLED, LATE, PlanError, Schedule, propose
 from collectctl.errors import CollectctlError, ConfigError
 from collectctl.ledger.plans import (
     CoveredInvoice,
@@ -342,7 +342,7 @@ def status_document(e: PlanEvaluation) -> dict[str, Any]:
         "state": s.state,
         "broken_on": _iso(s.broken_on),
         "reason": s.reason,
-        "cancelled_on": _iso(e.plan.cancelled_on),
+        "cancelled_on": _iso(e.plan.cancelled_on) if s.state == CANCELLED else None,
         "total": str(_m(s.total, cur)),
         "paid": str(_m(s.paid, cur)),
         "outstanding": str(_m(s.outstanding, cur)),
@@ -430,7 +430,7 @@ def plan_row(e: PlanEvaluation) -> dict[str, Any]:
         "currency": cur,
         "created_on": e.plan.created_on,
         "state": s.state,
-        "installments": len(s.installments),
+        "installments": e.plan.installments,
         "late": sum(1 for i in s.installments if i.status == LATE),
         "total": _m(s.total, cur),
         "paid": _m(s.paid, cur),
@@ -439,7 +439,7 @@ def plan_row(e: PlanEvaluation) -> dict[str, Any]:
         "next_due": s.next_due,
         "broken_on": s.broken_on,
         "reason": s.reason,
-        "cancelled_on": e.plan.cancelled_on,
+        "cancelled_on": e.plan.cancelled_on if s.state == CANCELLED else None,
     }
 
 
@@ -470,12 +470,13 @@ def agreement_markdown(doc: Mapping[str, Any], creditor: Mapping[str, Any]) -> s
     totals = doc["totals"]
     name = creditor.get("name") or "(creditor name: set [creditor] name in config.toml)"
     out = [f"# Payment plan agreement {doc['plan_id']}", ""]
-    out.append(f"**Creditor:** {name}")
+    who = [f"**Creditor:** {name}"]
     for key in ("address", "email", "phone"):
         if creditor.get(key):
             value = str(creditor[key]).strip().replace("\n", ", ")
-            out.append(f"  \n{key.capitalize()}: {value}")
-    out += ["", f"**Debtor:** {doc['customer']} (account {doc['customer_id']})", ""]
+            who.append(f"{key.capitalize()}: {value}")
+    out += ["  \n".join(who), ""]  # markdown hard line breaks
+    out += [f"**Debtor:** {doc['customer']} (account {doc['customer_id']})", ""]
     out += [f"**Date of the agreement:** {doc['created_on']}", ""]
     out += [
         "## What this plan covers",

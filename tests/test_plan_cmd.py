@@ -168,8 +168,12 @@ def test_create_show_list_and_cancel(cli, base):
     assert result.exit_code == 0, result.stderr
     assert "Cancelled plan PL-1" in result.stdout
     # before the cancellation day the plan was active; from that day on it is cancelled
-    assert status(cli, "PL-1", "2026-12-04")["state"] == "active"
-    assert status(cli, "PL-1", "2026-12-05")["state"] == "cancelled"
+    before = status(cli, "PL-1", "2026-12-04")
+    assert before["state"] == "active"
+    assert before["cancelled_on"] is None
+    after = status(cli, "PL-1", "2026-12-05")
+    assert after["state"] == "cancelled"
+    assert after["cancelled_on"] == "2026-12-05"
     shown = run_json(cli, "plan", "show", "PL-1")
     assert shown["cancel_reason"] == "customer paid elsewhere"
     # `plan status` without an id leaves cancelled plans out; `plan list` keeps them
