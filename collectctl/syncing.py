@@ -163,7 +163,7 @@ def run_sync(
             mode = "full" if batch.complete else "incremental"
             if not dry_run:
                 with ledger.write() as wconn:
-                    apply(wconn, source.name, complete=batch.complete)
+                    apply(wconn, source.name, complete=batch.complete, changes=changes)
                     store_cursor(wconn, source.name, staged.cursor or cursor, now_iso())
                     log_sync(
                         wconn,

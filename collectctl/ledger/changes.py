@@ -187,12 +187,14 @@ def invoice_count(conn: sqlite3.Connection, source: str) -> int:
     return conn.execute("SELECT COUNT(*) FROM invoices WHERE source = ?", (source,)).fetchone()[0]
 
 
-def apply(conn: sqlite3.Connection, source: str, *, complete: bool) -> None:
+def apply(conn: sqlite3.Connection, source: str, *, complete: bool, changes: Diff) -> None:
     """Write the diffed batch into the ledger (call inside a write transaction).
 
     ``complete`` batches hold every allocation of the source, so each invoice's allocated total
     is summed from the batch itself; incremental ones recompute the invoices they touch.
+    ``changes`` (from :func:`diff`) lets steps with nothing to do be skipped.
     """
+    removed = {name: counts["remove"] for name, counts in changes.counts.items()}
     x = conn.execute
     p = {"src": source}
     x("DROP TABLE IF EXISTS temp.touched")
@@ -286,17 +288,18 @@ def apply(conn: sqlite3.Connection, source: str, *, complete: bool) -> None:
             p,
         )
     # 4. removed invoices: allocations still pointing at them become unapplied (incremental).
-    x(
-        """UPDATE allocations SET invoice = NULL WHERE invoice IN (
-             SELECT i.id FROM main.invoices i JOIN temp.d_invoices d ON d.ext_id = i.ext_id
-             WHERE i.source = :src AND d.op = 'remove')""",
-        p,
-    )
-    x(
-        """DELETE FROM invoices WHERE source = :src
-           AND ext_id IN (SELECT ext_id FROM temp.d_invoices WHERE op = 'remove')""",
-        p,
-    )
+    if removed["invoices"]:
+        x(
+            """UPDATE allocations SET invoice = NULL WHERE invoice IN (
+                 SELECT i.id FROM main.invoices i JOIN temp.d_invoices d ON d.ext_id = i.ext_id
+                 WHERE i.source = :src AND d.op = 'remove')""",
+            p,
+        )
+        x(
+            """DELETE FROM invoices WHERE source = :src
+               AND ext_id IN (SELECT ext_id FROM temp.d_invoices WHERE op = 'remove')""",
+            p,
+        )
     # Allocations stored unlinked (their invoice was deleted by an earlier incremental batch)
     # whose invoice this batch adds again.
     if not complete:
@@ -313,13 +316,15 @@ def apply(conn: sqlite3.Connection, source: str, *, complete: bool) -> None:
            AND ext_id IN (SELECT ext_id FROM temp.d_customers WHERE op = 'remove')""",
         p,
     )
-    # 6. allocated totals of invoices whose allocations changed (added ones already have theirs)
+    # 6. allocated totals of invoices whose allocations changed (the invoices this batch added or
+    #    changed got theirs in step 2)
     if complete:
         x(
             """UPDATE invoices SET allocated = COALESCE(
                    (SELECT b.total FROM temp.batch_allocated b WHERE b.ext_id = invoices.ext_id), 0)
                WHERE source = :src AND ext_id IN (
-                   SELECT invoice_ext FROM temp.d_allocations WHERE invoice_ext != '')""",
+                   SELECT invoice_ext FROM temp.d_allocations WHERE invoice_ext != ''
+                   EXCEPT SELECT ext_id FROM temp.d_invoices)""",
             p,
         )
     else:
