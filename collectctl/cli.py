@@ -16,15 +16,31 @@ from collectctl import __version__
 
 #: name -> (module, attribute, one-line help). Order is the order in ``--help``.
 CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "sync": (
+        "collectctl.commands.sync",
+        "sync",
+        "Bring the books in from your sources (CSV, ...).",
+    ),
     "aging": (
         "collectctl.commands.aging",
         "aging",
         "Who owes what, by how late (aged receivables).",
     ),
-    "sync": (
-        "collectctl.commands.sync",
-        "sync",
-        "Bring the books in from your sources (CSV, ...).",
+    "account": (
+        "collectctl.commands.account",
+        "account",
+        "One account: timeline, contact log, promises, disputes, holds.",
+    ),
+    "plan": ("collectctl.commands.plan", "plan", "Payment plans: propose, create, track, cancel."),
+    "reconcile": (
+        "collectctl.commands.reconcile",
+        "reconcile",
+        "Discrepancies to fix before chasing: overpayments, duplicates.",
+    ),
+    "metrics": (
+        "collectctl.commands.metrics",
+        "metrics",
+        "DSO, CEI, days delinquent and days to pay, per currency.",
     ),
     "status": ("collectctl.commands.status", "status", "Sources, last syncs and ledger size."),
     "profile": (
@@ -34,34 +50,6 @@ CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
     ),
     "plugins": ("collectctl.commands.plugins", "plugins", "Installed plugins and their hooks."),
 }
-#: Commands of issues in progress: listed once their module exists.
-PLANNED_COMMANDS: dict[str, tuple[str, str, str]] = {
-    "account": (
-        "collectctl.commands.account",
-        "account",
-        "One account: view, log contacts, promises, disputes, holds.",
-    ),
-    "plan": ("collectctl.commands.plan", "plan", "Payment plans: propose, create, track."),
-    "reconcile": (
-        "collectctl.commands.reconcile",
-        "reconcile",
-        "Discrepancies to fix before chasing (overpayments, duplicates, ...).",
-    ),
-    "metrics": (
-        "collectctl.commands.metrics",
-        "metrics",
-        "DSO, CEI, days delinquent and days to pay, per currency.",
-    ),
-}
-
-
-def _available(planned: dict[str, tuple[str, str, str]]) -> dict[str, tuple[str, str, str]]:
-    from importlib.util import find_spec
-
-    return {name: spec for name, spec in planned.items() if find_spec(spec[0]) is not None}
-
-
-CORE_COMMANDS.update(_available(PLANNED_COMMANDS))
 
 
 class UserError(click.ClickException):
