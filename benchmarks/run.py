@@ -831,13 +831,21 @@ def ensure_data(root: Path, size: str, invoices: int, seed: int) -> tuple[Path, 
             return directory, None
     except (OSError, ValueError):
         pass
-    if directory.exists():
-        shutil.rmtree(directory)
     print(f"generating {size} ({invoices} invoices) into {directory} ...", file=sys.stderr)
-    start = time.perf_counter()
-    generate.generate(directory, invoices, seed=seed)
-    seconds = time.perf_counter() - start
-    marker.write_text(json.dumps(want), encoding="utf-8")
+    # Written next to the target and swapped in when complete: an interrupted run never leaves
+    # a half-written data set behind a valid marker, and readers see the old or the new files.
+    root.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{size}-", dir=root))
+    try:
+        start = time.perf_counter()
+        generate.generate(staging, invoices, seed=seed)
+        seconds = time.perf_counter() - start
+        (staging / marker.name).write_text(json.dumps(want), encoding="utf-8")
+        if directory.exists():
+            shutil.rmtree(directory)
+        staging.rename(directory)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return directory, seconds
 
 
@@ -992,7 +1000,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         def run_one(bench: Benchmark, bctx: Context) -> None:
             CURRENT[0] = bench.name
             print(f"- {bench.name} {bctx.size or ''}".rstrip(), file=sys.stderr)
-            for res in bench.func(bctx):
+            try:
+                produced = bench.func(bctx)
+            except Exception as exc:  # one broken benchmark must not lose the others' results
+                produced = [
+                    Result(
+                        bench.name, "(benchmark raised)", bctx.size, returncode=1, note=repr(exc)
+                    )
+                ]
+            for res in produced:
                 results.append(res)
                 med = res.median_s
                 cpu = res.median_cpu_s
