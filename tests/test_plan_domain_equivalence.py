@@ -9,7 +9,8 @@ from datetime import date, timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collectctl.domain.plans import InstallmentState, _broken, _match, _unpaid_at_start_of, propose
+from collectctl.domain.plan_tracking import InstallmentState, _broken, _match, _unpaid_at_start_of
+from collectctl.domain.plans import propose
 
 
 def reference_broken(

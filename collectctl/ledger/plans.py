@@ -16,7 +16,7 @@ Rules (docs/plans.md):
   ``payment`` and ``credit`` allocations dated ≥ D to an invoice P covers, plus ``payment``
   allocations of K in C dated ≥ D that are unapplied (on account, no invoice). Payments to
   invoices the plan does not cover, write-offs and refunds are not receipts.
-* **State** comes from :func:`collectctl.domain.plans.plan_state` with the grace days and
+* **State** comes from :func:`collectctl.domain.plan_tracking.plan_state` with the grace days and
   missed-installment limit stored with the plan (the profile's ``[plans]`` settings when it was
   made); a plan cancelled on or before the as-of date is ``cancelled``.
 
@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from collectctl.domain.plans import ACTIVE, BROKEN, Installment, PlanStatus, Schedule, plan_state
+from collectctl.domain.plan_tracking import PlanStatus, plan_state
+from collectctl.domain.plans import ACTIVE, BROKEN, Installment, Schedule
 from collectctl.errors import CollectctlError, NotFoundError
 
 PLAN_PREFIX = "PL-"

@@ -12,14 +12,13 @@ import pytest
 from hypothesis import given, reject
 from hypothesis import strategies as st
 
+from collectctl.domain.plan_tracking import match_payments, plan_state
 from collectctl.domain.plans import (
     BROKEN,
     PERIODS_PER_YEAR,
     Installment,
     PlanError,
     add_months,
-    match_payments,
-    plan_state,
     propose,
 )
 from collectctl.money import MoneyError
