@@ -338,3 +338,47 @@ def test_unconfigured_sync_explains_how(cli):
     assert result.exit_code == 1
     assert "no sources are configured" in result.stderr
     assert "collectctl sync csv DIR" in result.stderr
+
+
+def test_payment_without_currency_takes_its_invoices_currency(cli, books):
+    # A USD customer billed once in JPY: a payment row naming that invoice and no currency is
+    # yen (there is no other money it could be); unapplied rows stay in the customer's currency.
+    synced(
+        cli,
+        books,
+        [
+            cust("C1", "Acme"),
+            inv("I1", "C1", "2026-06-01", "100.00"),
+            inv("IJ", "C1", "2026-06-01", "50000", currency="JPY"),
+            pay("P1", "C1", "2026-06-10", "20000", "IJ"),
+            pay("P2", "C1", "2026-06-10", "10.00", "I1"),
+            pay("P3", "C1", "2026-06-11", "5.00"),
+        ],
+    )
+    rows = {(r["customer_id"], r["currency"]): r for r in snapshot(cli)[1]["rows"]}
+    assert rows[("C1", "JPY")]["total"] == "30000"
+    assert rows[("C1", "USD")]["total"] == "85.00"  # 100 - 10 - 5 unapplied
+
+
+def test_payment_without_currency_is_still_exact_in_its_invoices_currency(cli, books):
+    synced(cli, books)
+    books.load(
+        [
+            *BASE,
+            inv("IJ", "C1", "2026-06-01", "50000", currency="JPY"),
+            pay("PJ", "C1", "2026-06-10", "10.50", "IJ"),
+        ]
+    )
+    result = cli("sync", "memory")
+    assert result.exit_code == 1
+    assert "10.50 has more decimals than JPY allows (0)" in result.stderr
+    books.load(
+        [
+            *BASE,
+            inv("IJ", "C1", "2026-06-01", "50000", currency="JPY"),
+            pay("PJ", "C1", "2026-06-10", "10.50", "IJ", currency="USD"),
+        ]
+    )
+    result = cli("sync", "memory")
+    assert result.exit_code == 1
+    assert "payment 'PJ' is in USD but invoice 'IJ' is in JPY" in result.stderr

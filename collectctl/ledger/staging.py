@@ -56,7 +56,8 @@ CREATE TABLE st.s_invoices (
 CREATE TABLE st.s_allocations (
     payment_id TEXT NOT NULL, invoice_ext TEXT NOT NULL, seq INTEGER NOT NULL DEFAULT 1,
     customer_ext TEXT NOT NULL, date TEXT NOT NULL, amount INTEGER, currency TEXT,
-    kind TEXT NOT NULL, method TEXT, reference TEXT, origin TEXT NOT NULL);
+    kind TEXT NOT NULL, method TEXT, reference TEXT, origin TEXT NOT NULL,
+    amount_text TEXT);  -- set while the currency waits for the invoice's (see _allocation)
 CREATE TABLE st.s_deletions (kind TEXT NOT NULL, ext_id TEXT NOT NULL);
 """
 
@@ -117,6 +118,10 @@ class Staging:
         self._customers: dict[str, tuple[str, int | None]] = {}
         self._timezones: dict[str, bool] = {}
         self._exponents: dict[str, int] = {}
+        # Customers with an invoice in another currency than their own: their payment rows
+        # without a currency take the invoice's (resolved after loading).
+        self._mixed: set[str] | None = None if not complete else set()
+        self._deferred = 0
         conn.execute("ATTACH DATABASE ? AS st", (str(path),))
         conn.execute("PRAGMA st.journal_mode = OFF")
         conn.execute("PRAGMA st.synchronous = OFF")
@@ -154,7 +159,7 @@ class Staging:
                 invoices.clear()
             if allocations:
                 ins(
-                    "INSERT INTO st.s_allocations VALUES (?,?,1,?,?,?,?,?,?,?,?)",
+                    "INSERT INTO st.s_allocations VALUES (?,?,1,?,?,?,?,?,?,?,?,?)",
                     allocations,
                 )
                 allocations.clear()
@@ -325,6 +330,8 @@ class Staging:
         if amount is not None and (amount < 0 or (amount == 0 and not rec.void)):
             self.problem(origin, f"invoice amount must be more than 0, not {rec.amount}", "amount")
             amount = None
+        if customer and currency and currency != customer[0]:
+            self._mixed_customers().add(rec.customer_id)
         due = rec.due_date
         if due is None:
             terms = customer[1] if customer and customer[1] is not None else self.default_terms
@@ -361,14 +368,24 @@ class Staging:
                 "invoice_id",
             )
         customer = self._customer_defaults(rec.customer_id)
-        currency = rec.currency or (customer[0] if customer else None)
-        currency = self._currency(currency, origin)
-        amount = None
-        if currency is not None:
-            amount = self._minor(rec.amount, currency, origin, "amount")
-            if amount is not None and amount <= 0:
+        amount_text = None
+        if rec.currency is None and rec.invoice_id and rec.customer_id in self._mixed_customers():
+            # The customer has invoices in more than one currency: a payment row without a
+            # currency is in its invoice's currency, known once everything is loaded.
+            currency = amount = None
+            amount_text = str(rec.amount)
+            self._deferred += 1
+            if rec.amount <= 0:
                 self.problem(origin, f"amount must be more than 0, not {rec.amount}", "amount")
-                amount = None
+        else:
+            currency = rec.currency or (customer[0] if customer else None)
+            currency = self._currency(currency, origin)
+            amount = None
+            if currency is not None:
+                amount = self._minor(rec.amount, currency, origin, "amount")
+                if amount is not None and amount <= 0:
+                    self.problem(origin, f"amount must be more than 0, not {rec.amount}", "amount")
+                    amount = None
         return (
             rec.payment_id,
             rec.invoice_id or "",
@@ -380,7 +397,43 @@ class Staging:
             rec.method,
             rec.reference,
             origin,
+            amount_text,
         )
+
+    def _mixed_customers(self) -> set[str]:
+        if self._mixed is None:  # incremental: the ledger's invoices count too
+            self._mixed = {
+                row[0]
+                for row in self.conn.execute(
+                    """SELECT DISTINCT c.ext_id FROM main.invoices i
+                       JOIN main.customers c ON c.id = i.customer
+                       WHERE i.source = ? AND i.currency != c.currency""",
+                    (self.source,),
+                )
+            }
+        return self._mixed
+
+    def _resolve_deferred_currencies(self) -> None:
+        """Give deferred payment rows their invoice's currency and exact minor units."""
+        if not self._deferred:
+            return
+        rows = self.conn.execute(
+            """SELECT a.rowid, a.amount_text, a.origin, a.customer_ext,
+                      (SELECT MIN(i.currency) FROM all_invoices i WHERE i.ext_id = a.invoice_ext)
+               FROM st.s_allocations a WHERE a.amount_text IS NOT NULL"""
+        ).fetchall()
+        for rowid, text, origin, customer_ext, invoice_currency in rows:
+            customer = self._customer_defaults(customer_ext)
+            currency = self._currency(
+                invoice_currency or (customer[0] if customer else None), origin
+            )
+            if currency is None:
+                continue  # the unknown invoice or customer is reported by the checks
+            amount = self._minor(Decimal(text), currency, origin, "amount")
+            self.conn.execute(
+                "UPDATE st.s_allocations SET currency = ?, amount = ? WHERE rowid = ?",
+                (currency, amount if amount is not None and amount > 0 else None, rowid),
+            )
 
     def _number_repeats(self) -> None:
         """Give repeated (payment, invoice) rows a sequence number so each row has a key.
@@ -435,6 +488,7 @@ class Staging:
 
     def _validate(self) -> None:
         self._views()
+        self._resolve_deferred_currencies()
         q = self.conn.execute
         for origin, ext_id, first in q(
             """SELECT c.origin, c.ext_id, (SELECT f.origin FROM st.s_customers f
