@@ -54,6 +54,8 @@ class Diff:
 
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     examples: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+    #: the ledger held nothing of this source: every record is an addition
+    fresh: bool = False
 
     def total(self, op: str) -> int:
         return sum(c.get(op, 0) for c in self.counts.values())
@@ -93,7 +95,12 @@ def _differs(fields: tuple[str, ...]) -> str:
 
 def diff(conn: sqlite3.Connection, source: str, *, complete: bool, examples: int = 50) -> Diff:
     """Compute what applying the staged batch would do (fills temp.d_customers/invoices/
-    allocations)."""
+    allocations; when the ledger holds nothing of the source yet, everything is an addition
+    and no comparison is needed)."""
+    if not conn.execute(
+        "SELECT 1 FROM main.customers WHERE source = ? LIMIT 1", (source,)
+    ).fetchone():
+        return _fresh_diff(conn, examples)
     _ledger_views(conn, source)
     for name in ENTITIES:
         conn.execute(f"DROP TABLE IF EXISTS temp.d_{name}")
@@ -182,6 +189,73 @@ def diff(conn: sqlite3.Connection, source: str, *, complete: bool, examples: int
     return result
 
 
+_STAGED_KEYS = {
+    "customers": ("s_customers", "ext_id"),
+    "invoices": ("s_invoices", "ext_id"),
+    "allocations": (
+        "s_allocations",
+        "payment_id || CASE WHEN invoice_ext != '' THEN ' -> ' || invoice_ext ELSE '' END",
+    ),
+}
+
+
+def _fresh_diff(conn: sqlite3.Connection, examples: int) -> Diff:
+    result = Diff(fresh=True)
+    for name, (table, key) in _STAGED_KEYS.items():
+        n = conn.execute(f"SELECT COUNT(*) FROM st.{table}").fetchone()[0]
+        result.counts[name] = {"add": n, "change": 0, "remove": 0}
+        ids = conn.execute(f"SELECT {key} FROM st.{table} ORDER BY rowid LIMIT ?", (examples,))
+        result.examples[name] = {"add": [r[0] for r in ids], "change": [], "remove": []}
+    return result
+
+
+def _apply_fresh(conn: sqlite3.Connection, source: str) -> None:
+    """Load a batch for a source the ledger holds nothing of: plain inserts in key order."""
+    x = conn.execute
+    p = {"src": source}
+    x(
+        """CREATE TEMP TABLE batch_allocated (ext_id TEXT PRIMARY KEY, total INTEGER)
+           WITHOUT ROWID"""
+    )
+    x(
+        """INSERT INTO batch_allocated SELECT invoice_ext, SUM(amount) FROM st.s_allocations
+           WHERE invoice_ext != '' GROUP BY invoice_ext"""
+    )
+    indexes = _drop_indexes_for_bulk_load(conn)
+    x(
+        f"""INSERT INTO customers (source, ext_id, {", ".join(CUSTOMER_FIELDS)})
+            SELECT :src, s.ext_id, {", ".join("s." + f for f in CUSTOMER_FIELDS)}
+            FROM st.s_customers s ORDER BY s.ext_id""",
+        p,
+    )
+    inv_cols = [f for f in INVOICE_FIELDS if f != "customer_ext"]
+    x(
+        f"""INSERT INTO invoices (source, ext_id, customer, {", ".join(inv_cols)}, allocated)
+            SELECT :src, s.ext_id, c.id, {", ".join("s." + f for f in inv_cols)},
+                   COALESCE(b.total, 0)
+            FROM st.s_invoices s
+            JOIN main.customers c ON c.source = :src AND c.ext_id = s.customer_ext
+            LEFT JOIN temp.batch_allocated b ON b.ext_id = s.ext_id
+            ORDER BY s.ext_id""",
+        p,
+    )
+    alloc_cols = [f for f in ALLOCATION_FIELDS if f != "customer_ext"]
+    x(
+        f"""INSERT INTO allocations
+              (source, payment_id, invoice_ext, seq, customer, invoice, {", ".join(alloc_cols)})
+            SELECT :src, s.payment_id, s.invoice_ext, s.seq, c.id, i.id,
+                   {", ".join("s." + f for f in alloc_cols)}
+            FROM st.s_allocations s
+            JOIN main.customers c ON c.source = :src AND c.ext_id = s.customer_ext
+            LEFT JOIN main.invoices i ON s.invoice_ext != '' AND i.source = :src
+             AND i.ext_id = s.invoice_ext
+            ORDER BY s.payment_id, s.invoice_ext, s.seq""",
+        p,
+    )
+    for sql in indexes:
+        x(sql)
+
+
 def invoice_count(conn: sqlite3.Connection, source: str) -> int:
     """How many invoices of ``source`` the ledger holds."""
     return conn.execute("SELECT COUNT(*) FROM invoices WHERE source = ?", (source,)).fetchone()[0]
@@ -194,12 +268,15 @@ def apply(conn: sqlite3.Connection, source: str, *, complete: bool, changes: Dif
     is summed from the batch itself; incremental ones recompute the invoices they touch.
     ``changes`` (from :func:`diff`) lets steps with nothing to do be skipped.
     """
+    if changes.fresh:
+        _drop_temp(conn)
+        _apply_fresh(conn, source)
+        return
     removed = {name: counts["remove"] for name, counts in changes.counts.items()}
     x = conn.execute
     p = {"src": source}
-    x("DROP TABLE IF EXISTS temp.touched")
+    _drop_temp(conn)
     x("CREATE TEMP TABLE touched (id INTEGER PRIMARY KEY)")
-    x("DROP TABLE IF EXISTS temp.batch_allocated")
     if complete:
         # A complete batch holds every allocation: sum each invoice's total from it.
         x(
@@ -335,6 +412,11 @@ def apply(conn: sqlite3.Connection, source: str, *, complete: bool, changes: Dif
         )
     for sql in indexes:
         x(sql)
+
+
+def _drop_temp(conn: sqlite3.Connection) -> None:
+    conn.execute("DROP TABLE IF EXISTS temp.touched")
+    conn.execute("DROP TABLE IF EXISTS temp.batch_allocated")
 
 
 def _drop_indexes_for_bulk_load(conn: sqlite3.Connection) -> list[str]:
