@@ -52,7 +52,7 @@ def origin(entity: str, obj: Mapping[str, Any]) -> str:
 def ref(obj: Mapping[str, Any], key: str) -> str | None:
     """The ``value`` of a reference field (``CustomerRef``), or ``None``."""
     value = obj.get(key)
-    if isinstance(value, Mapping):
+    if type(value) is dict or isinstance(value, Mapping):
         v = value.get("value")
         return str(v) if v not in (None, "") else None
     return None
@@ -61,6 +61,10 @@ def ref(obj: Mapping[str, Any], key: str) -> str | None:
 def money(obj: Mapping[str, Any], key: str, default: Decimal | None = None) -> Decimal:
     """A Decimal amount (JSON numbers arrive as Decimal or int); omitted → ``default``."""
     raw = obj.get(key)
+    if type(raw) is Decimal and raw.is_finite():  # the hot path: parse_float=Decimal
+        return raw
+    if type(raw) is int:
+        return Decimal(raw)
     if raw is None:
         if default is None:
             raise MappingError(f"{key} is missing", key)
@@ -76,17 +80,29 @@ def money(obj: Mapping[str, Any], key: str, default: Decimal | None = None) -> D
     return value
 
 
+#: Parsed dates by their text: a company's transactions share a few hundred distinct dates.
+_DAYS: dict[str, date] = {}
+_DAYS_MAX = 20_000
+
+
 def day(obj: Mapping[str, Any], key: str, required: bool = True) -> date | None:
     """A ``YYYY-MM-DD`` field as a date."""
     raw = obj.get(key)
+    if type(raw) is str:
+        known = _DAYS.get(raw)
+        if known is not None:
+            return known
     if raw in (None, ""):
         if required:
             raise MappingError(f"{key} is missing", key)
         return None
     try:
-        return date.fromisoformat(str(raw)[:10])
+        parsed = date.fromisoformat(str(raw)[:10])
     except ValueError:
         raise MappingError(f"{key} is not a date (YYYY-MM-DD)", key, raw) from None
+    if type(raw) is str and len(_DAYS) < _DAYS_MAX:
+        _DAYS[raw] = parsed
+    return parsed
 
 
 def home_currency(preferences_body: Mapping[str, Any]) -> str | None:
@@ -163,24 +179,27 @@ def invoice(obj: Mapping[str, Any], home: str | None) -> Invoice:
     iid = obj.get("Id")
     if not iid:
         raise MappingError("Id is missing", "Id")
-    void = is_void(obj)
-    amount = money(obj, "TotalAmt", ZERO if void else None)
+    # Inline is_void(): TotalAmt read once (an omitted TotalAmt is 0, hence void).
+    amount = money(obj, "TotalAmt", ZERO)
+    note = obj.get("PrivateNote")
+    void = amount == 0 or (bool(note) and str(note).strip().lower().startswith("voided"))
     if amount < 0:
         raise MappingError("TotalAmt is negative", "TotalAmt", amount)
     memo = obj.get("CustomerMemo")
     description = memo.get("value") if isinstance(memo, Mapping) else None
+    number = obj.get("DocNumber")
     return Invoice(
         id=str(iid),
         customer_id=_required_ref(obj, "CustomerRef"),
         issue_date=day(obj, "TxnDate"),  # type: ignore[arg-type]
         amount=ZERO if void else amount,
-        number=str(obj["DocNumber"]) if obj.get("DocNumber") else None,
+        number=str(number) if number else None,
         due_date=day(obj, "DueDate", required=False),
-        currency=currency_of(obj, home),
+        currency=ref(obj, "CurrencyRef") or home,
         void=void,
         description=str(description) if description else None,
         source_balance=ZERO if void else money(obj, "Balance", amount),
-        origin=origin("Invoice", obj),
+        origin="Invoice " + str(iid),
     )
 
 
@@ -216,25 +235,36 @@ def credit_memo_allocations(obj: Mapping[str, Any], home: str | None) -> list[Al
 def payment_links(obj: Mapping[str, Any]) -> list[tuple[Decimal, str, str]]:
     """``(amount, TxnType, TxnId)`` for every linked transaction of a Payment's lines."""
     out = []
-    for line in obj.get("Line") or []:
-        if not isinstance(line, Mapping):
+    for line in obj.get("Line") or ():
+        if type(line) is not dict and not isinstance(line, Mapping):
+            continue
+        links = line.get("LinkedTxn")
+        if not links:
             continue
         amount = money(line, "Amount", ZERO)
-        for link in line.get("LinkedTxn") or []:
-            if isinstance(link, Mapping) and link.get("TxnId"):
+        for link in links:
+            if (type(link) is dict or isinstance(link, Mapping)) and link.get("TxnId"):
                 out.append((amount, str(link.get("TxnType") or ""), str(link["TxnId"])))
                 break  # one line applies one transaction
     return out
 
 
-def refund_purchase_ids(obj: Mapping[str, Any]) -> set[str]:
-    """Ids of the Purchases (refund checks/expenses) a Payment links, to look up their dates."""
-    return {txn for _, kind, txn in payment_links(obj) if kind in REFUND_TYPES}
+def refund_purchase_ids(
+    obj: Mapping[str, Any], links: list[tuple[Decimal, str, str]] | None = None
+) -> set[str]:
+    """Ids of the Purchases (refund checks/expenses) a Payment links, to look up their dates.
+
+    ``links`` is :func:`payment_links` of ``obj`` when the caller has it already."""
+    links = payment_links(obj) if links is None else links
+    return {txn for _, kind, txn in links if kind in REFUND_TYPES}
 
 
-def credit_memo_ids(obj: Mapping[str, Any]) -> set[str]:
+def credit_memo_ids(
+    obj: Mapping[str, Any], links: list[tuple[Decimal, str, str]] | None = None
+) -> set[str]:
     """Ids of the CreditMemos a Payment applies, to look up their dates."""
-    return {txn for _, kind, txn in payment_links(obj) if kind == "CreditMemo"}
+    links = payment_links(obj) if links is None else links
+    return {txn for _, kind, txn in links if kind == "CreditMemo"}
 
 
 def payment_allocations(
@@ -242,6 +272,7 @@ def payment_allocations(
     home: str | None,
     purchases: Mapping[str, Mapping[str, Any]] | None = None,
     credit_dates: Mapping[str, date] | None = None,
+    links: list[tuple[Decimal, str, str]] | None = None,
 ) -> list[Allocation]:
     """A QBO Payment as allocations (all with payment_id = the Payment's Id).
 
@@ -251,7 +282,8 @@ def payment_allocations(
     ``credit_dates``; the Payment's date when unknown), so the customer's credit counts from the
     day it was issued. Cash left over is unapplied ``payment``, credit left over unapplied
     ``credit``; a refund line is a ``refund`` dated at its Purchase's ``TxnDate`` (from
-    ``purchases``; the Payment's date when unknown).
+    ``purchases``; the Payment's date when unknown). ``links`` is :func:`payment_links` of
+    ``obj`` when the caller has it already (it is not read again).
     """
     pid = obj.get("Id")
     if not pid:
@@ -259,11 +291,12 @@ def payment_allocations(
     pid = str(pid)
     cust = _required_ref(obj, "CustomerRef")
     when: date = day(obj, "TxnDate")  # type: ignore[assignment]
-    cur = currency_of(obj, home)
+    cur = ref(obj, "CurrencyRef") or home
     method = ref(obj, "PaymentMethodRef")
     method_name = (obj.get("PaymentMethodRef") or {}).get("name") if method else None
     reference = str(obj["PaymentRefNum"]) if obj.get("PaymentRefNum") else None
-    links = payment_links(obj)
+    if links is None:
+        links = payment_links(obj)
     # [amount left, date, reference] per CreditMemo line, consumed in line order.
     credits = [
         [amt, (credit_dates or {}).get(txn, when), f"CreditMemo {txn}"]
@@ -304,6 +337,8 @@ def payment_allocations(
             purchase = (purchases or {}).get(txn)
             on = (day(purchase, "TxnDate", required=False) if purchase else None) or when
             add(None, "refund", on, amount, f"{kind} {txn}")
+    method_text = str(method_name) if method_name else None
+    where = "Payment " + pid
     return [
         Allocation(
             payment_id=pid,
@@ -313,9 +348,9 @@ def payment_allocations(
             invoice_id=invoice_id,
             kind=kind,
             currency=cur,
-            method=str(method_name) if method_name else None,
+            method=method_text,
             reference=refs[(invoice_id, kind, on)],
-            origin=origin("Payment", obj),
+            origin=where,
         )
         for (invoice_id, kind, on), amount in rows.items()
     ]

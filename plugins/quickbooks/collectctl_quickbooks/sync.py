@@ -215,18 +215,51 @@ def _payments(
             yield Deletion(kind="payment", id=str(obj["Id"]))
 
 
+class _Seen:
+    """The ids a full scan has yielded, to skip a row that a shifted page repeats.
+
+    Exact and small whatever the size of the company: QuickBooks ids are small integers, kept as
+    bits of a bitmap (a bit per possible id, so a million ids cost about 128 kB, where a set of
+    strings would cost tens of MB); any other id goes into a set.
+    """
+
+    #: Ids at or above this go into the set (the bitmap stays ≤ 16 MB).
+    MAX_BIT = 1 << 27
+
+    def __init__(self) -> None:
+        self.bits = bytearray()
+        self.other: set[str] = set()
+
+    def add(self, oid: str) -> bool:
+        """Record ``oid``; ``True`` when it was not seen before."""
+        if oid.isascii() and oid.isdigit() and (oid[0] != "0" or oid == "0"):
+            n = int(oid)
+            if n < self.MAX_BIT:
+                index, bit = n >> 3, 1 << (n & 7)
+                bits = self.bits
+                if index >= len(bits):
+                    bits.extend(bytes(max(index + 1 - len(bits), len(bits))))
+                if bits[index] & bit:
+                    return False
+                bits[index] |= bit
+                return True
+        if oid in self.other:
+            return False
+        self.other.add(oid)
+        return True
+
+
 def _full(
     client: QBOClient, home: str | None, cursor: str, request: SyncRequest
 ) -> Iterator[Record]:
     count = _Counter(request)
-    seen: set[tuple[str, str]] = set()
+    seen: dict[str, _Seen] = {}
 
     def fresh(entity: str, obj: Mapping[str, Any]) -> bool:
-        key = (entity, str(obj.get("Id")))
-        if key in seen:
-            return False
-        seen.add(key)
-        return True
+        ids = seen.get(entity)
+        if ids is None:
+            ids = seen[entity] = _Seen()
+        return ids.add(str(obj.get("Id")))
 
     for obj in client.query("Customer", "Active IN (true, false)"):
         if fresh("Customer", obj):
@@ -250,15 +283,31 @@ def _full(
             except mapping.MappingError as exc:
                 yield _problem("CreditMemo", obj, exc)
     with_refunds: list[dict[str, Any]] = []
+    refund_types = mapping.REFUND_TYPES
     for obj in client.query("Payment"):
         if not fresh("Payment", obj):
             continue
-        if mapping.refund_purchase_ids(obj):
+        try:
+            links = mapping.payment_links(obj)
+        except mapping.MappingError as exc:
+            yield _problem("Payment", obj, exc)
+            continue
+        if any(kind in refund_types for _, kind, _ in links):
             with_refunds.append(obj)  # dated by their Purchases, fetched below in chunks
             continue
-        for record in _payments(client, [obj], home, credit_dates):
-            if not isinstance(record, Deletion):  # a complete batch needs no deletions
-                yield count(record)
+        if any(kind == "CreditMemo" and txn not in credit_dates for _, kind, txn in links):
+            # A memo the scan did not return (deleted meanwhile?): looked up to date the credit.
+            for record in _payments(client, [obj], home, credit_dates):
+                if not isinstance(record, Deletion):  # a complete batch needs no deletions
+                    yield count(record)
+            continue
+        try:
+            allocations = mapping.payment_allocations(obj, home, None, credit_dates, links)
+        except mapping.MappingError as exc:
+            yield _problem("Payment", obj, exc)
+            continue
+        for record in allocations:
+            yield count(record)
     for record in _payments(client, with_refunds, home, credit_dates):
         if not isinstance(record, Deletion):
             yield count(record)

@@ -421,3 +421,15 @@ def test_cli_sync_without_credentials_is_a_config_error(cli, collectctl_home, mi
     result = cli("sync", "quickbooks", env=e)
     assert result.exit_code == 1
     assert missing in result.output
+
+
+def test_full_scan_dedupe_is_exact_for_any_id():
+    from collectctl_quickbooks.sync import _Seen
+
+    seen = _Seen()
+    ids = ["1", "7", "007", "0", "130", "99999", str(_Seen.MAX_BIT + 5), "abc", "١٢", "-3"]
+    assert all(seen.add(i) for i in ids)  # all distinct, whatever their form
+    assert not any(seen.add(i) for i in ids)  # and each is seen exactly once
+    assert seen.add("8")
+    assert seen.add("131")
+    assert len(seen.bits) < 20_000  # a bitmap, not a set of strings
