@@ -3,12 +3,22 @@
 The CSV files below are what a bookkeeper would export for these books (contracts §2); the
 QuickBooks side builds the same history the way QuickBooks stores it (zero-total payments for
 applied credit, a Purchase check for a refund, a void that zeroes the invoice). Both go through
-the real CLI into separate profiles, and every aging report must be identical.
+the real CLI into separate profiles, and every aging report — and ``account show`` of every
+customer — must be identical.
+
+The CSV payments carry the ids and references the QuickBooks mapping gives the same money
+(``books.ids``: the Payment's own id, ``CreditMemo-<id>`` for a memo's unapplied credit, the
+applying Payment's id for applied credit, the refunded Payment's id for a refund check), so that
+``account show`` matches line for line. Two fields differ by design and are left out of the
+comparison: ``customer.source`` (the source's name) and the amount of a *void* invoice in the
+activity text — QuickBooks zeroes a voided invoice and keeps no original total, while CSV
+requires the original (positive) amount next to ``status`` void.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,16 +38,19 @@ INVOICES = """id,customer_id,number,issue_date,due_date,currency,amount,status
 13,2,1004,2026-01-15,2026-02-14,GBP,362.07,
 14,3,1005,2025-12-01,2025-12-31,USD,100.00,
 """
-PAYMENTS = """id,customer_id,date,amount,invoice_id,kind,currency
-20,1,2026-02-10,300.00,10,payment,USD
-21,2,2026-02-20,200.00,13,payment,GBP
-21,2,2026-02-20,50.00,,payment,GBP
-21,2,2026-02-26,50.00,,refund,GBP
-22,2,2026-02-25,40.00,13,credit,GBP
-23,1,2026-02-12,30.00,,credit,USD
-24,3,2025-12-20,100.00,14,payment,USD
-25,1,2026-03-01,75.00,11,payment,USD
+#: Ids (and references) are QuickBooks': ``PAYMENTS.format(**books.ids)``.
+PAYMENTS = """id,customer_id,date,amount,invoice_id,kind,currency,reference
+{pay_acme},1,2026-02-10,300.00,10,payment,USD,
+{pay_harbor},2,2026-02-20,200.00,13,payment,GBP,
+{pay_harbor},2,2026-02-20,50.00,,payment,GBP,
+{pay_harbor},2,2026-02-26,50.00,,refund,GBP,Check {check_harbor}
+{apply_harbor},2,2026-02-25,40.00,13,credit,GBP,CreditMemo {cm_harbor}
+CreditMemo-{cm_acme},1,2026-02-12,30.00,,credit,USD,CM {cm_acme_number}
+{pay_dormant},3,2025-12-20,100.00,14,payment,USD,
+{pay_acme_late},1,2026-03-01,75.00,11,payment,USD,
 """
+#: ``account show`` is compared at these dates (before and after the credits and the refund).
+ACCOUNT_DATES = ("2026-02-21", "2026-03-02")
 
 
 def quickbooks_books() -> Books:
@@ -60,16 +73,28 @@ def quickbooks_books() -> Books:
     b.add_invoice(
         "3", "100.00", txn_date="2025-12-01", due_date="2025-12-31", obj_id="14", doc_number="1005"
     )
-    b.add_payment("1", "300.00", txn_date="2026-02-10", invoices={"10": "300.00"})
+    ids = b.ids
+    ids["pay_acme"] = b.add_payment(
+        "1", "300.00", txn_date="2026-02-10", invoices={"10": "300.00"}
+    )["Id"]
     b.void_invoice("12")
     pay = b.add_payment("2", "250.00", txn_date="2026-02-20", invoices={"13": "200.00"})
+    ids["pay_harbor"] = pay["Id"]
     cm = b.add_credit_memo("2", "40.00", txn_date="2026-02-25")
-    b.apply_credit(cm["Id"], "13", "40.00", txn_date="2026-02-25")
-    b.refund_credit("2", "50.00", txn_date="2026-02-26", payment_id=pay["Id"])
-    b.add_credit_memo("1", "30.00", txn_date="2026-02-12")
-    b.add_payment("3", "100.00", txn_date="2025-12-20", invoices={"14": "100.00"})
+    ids["cm_harbor"] = cm["Id"]
+    ids["apply_harbor"] = b.apply_credit(cm["Id"], "13", "40.00", txn_date="2026-02-25")["Id"]
+    ids["check_harbor"] = b.refund_credit(
+        "2", "50.00", txn_date="2026-02-26", payment_id=pay["Id"]
+    )["Id"]
+    cm_acme = b.add_credit_memo("1", "30.00", txn_date="2026-02-12")
+    ids["cm_acme"], ids["cm_acme_number"] = cm_acme["Id"], cm_acme["DocNumber"]
+    ids["pay_dormant"] = b.add_payment(
+        "3", "100.00", txn_date="2025-12-20", invoices={"14": "100.00"}
+    )["Id"]
     b.inactivate_customer("3")
-    b.add_payment("1", "75.00", txn_date="2026-03-01", invoices={"11": "75.00"})
+    ids["pay_acme_late"] = b.add_payment(
+        "1", "75.00", txn_date="2026-03-01", invoices={"11": "75.00"}
+    )["Id"]
     b.add_refund_receipt("1", "25.00", txn_date="2026-03-01")  # no effect on receivables
     return b
 
@@ -102,18 +127,45 @@ def reports(cli: Callable[..., Any], profile: str, env: dict[str, str]) -> list[
     return out
 
 
+def accounts(cli: Callable[..., Any], profile: str, env: dict[str, str]) -> list[Any]:
+    """``account show ID --format json`` of every customer at each of ACCOUNT_DATES, with the
+    two fields that differ by design (module docstring) normalised."""
+    out = []
+    for customer_id in ("1", "2", "3"):
+        for as_of in ACCOUNT_DATES:
+            result = cli(
+                "--profile",
+                profile,
+                "account",
+                "show",
+                customer_id,
+                "--format",
+                "json",
+                "--as-of",
+                as_of,
+                env=env,
+            )
+            assert result.exit_code == 0, result.output
+            doc = json.loads(result.stdout)
+            assert doc["customer"].pop("source") in ("csv", "quickbooks")
+            for entry in doc["activity"]:
+                entry["text"] = re.sub(r"\(void\): [0-9.]+", "(void): VOID", entry["text"])
+            out.append(doc)
+    return out
+
+
 @pytest.mark.parametrize("incremental", [False, True])
 def test_csv_and_quickbooks_books_age_identically(cli, tmp_path: Path, incremental):
     books_dir = tmp_path / "books"
     books_dir.mkdir()
     (books_dir / "customers.csv").write_text(CUSTOMERS)
     (books_dir / "invoices.csv").write_text(INVOICES)
-    (books_dir / "payments.csv").write_text(PAYMENTS)
+    books = quickbooks_books()
+    (books_dir / "payments.csv").write_text(PAYMENTS.format(**books.ids))
     assert cli("profile", "create", "csvbooks").exit_code == 0
     result = cli("--profile", "csvbooks", "sync", "csv", str(books_dir))
     assert result.exit_code == 0, result.output
 
-    books = quickbooks_books()
     with FakeQBO(books) as qbo:
         env = {
             **qbo.env(refresh_token=qbo.issue_tokens()["refresh_token"]),
@@ -141,3 +193,8 @@ def test_csv_and_quickbooks_books_age_identically(cli, tmp_path: Path, increment
         assert sum(len(r["rows"]) for r in from_quickbooks) > 20  # not trivially equal
         harbor = next(r for r in from_quickbooks[4]["rows"] if r["customer_id"] == "2")
         assert harbor["unapplied"] == "-50.00"  # 02-21: overpayment on account until 02-26
+        shown = accounts(cli, "default", env)
+        assert shown == accounts(cli, "csvbooks", env)
+        assert sum(len(doc["payments"]) for doc in shown) > 10  # not trivially equal
+        kinds = {p["kind"] for doc in shown for p in doc["payments"]}
+        assert kinds == {"payment", "credit", "refund"}
