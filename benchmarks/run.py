@@ -821,6 +821,8 @@ def bench_reconcile(ctx: SizeContext) -> list[Result]:
     ]
 
 
+import qbo_bench  # noqa: E402, F401  (registers "qbo-sync": QuickBooks sync, fake server)
+
 # -- data sets -------------------------------------------------------------------------------
 
 
