@@ -382,3 +382,63 @@ def test_payment_without_currency_is_still_exact_in_its_invoices_currency(cli, b
     result = cli("sync", "memory")
     assert result.exit_code == 1
     assert "payment 'PJ' is in USD but invoice 'IJ' is in JPY" in result.stderr
+
+
+def paid_on(collectctl_home):
+    conn = sqlite3.connect(collectctl_home / "profiles" / "default" / "ledger.db")
+    try:
+        return dict(conn.execute("SELECT ext_id, paid_on FROM invoices ORDER BY ext_id"))
+    finally:
+        conn.close()
+
+
+def test_paid_on_follows_full_and_incremental_syncs(cli, books, collectctl_home):
+    synced(cli, books, [*BASE, pay("P3", "C1", "2026-06-12", "40.00", "I1")])
+    # I1 (100.00): 60.00 on 06-10 (P1) and 40.00 on 06-12 (P3) -> paid on 06-12
+    assert paid_on(collectctl_home) == {
+        "I1": "2026-06-12",
+        "I2": None,
+        "I3": None,
+        "I4": None,
+        "I5": None,
+    }
+    books.load(
+        [Deletion("payment", "P3"), pay("P4", "C2", "2026-07-01", "50.00", "I4")], complete=False
+    )
+    assert cli("sync", "memory", "-q").exit_code == 0
+    assert paid_on(collectctl_home)["I1"] is None
+    assert paid_on(collectctl_home)["I4"] == "2026-07-01"
+    synced(cli, books, [*BASE, pay("P5", "C1", "2026-06-30", "160.00", "I2")])
+    got = paid_on(collectctl_home)
+    assert (got["I1"], got["I2"], got["I4"]) == (None, "2026-06-30", None)
+
+
+def test_migration_4_backfills_paid_on(tmp_path, monkeypatch):
+    from collectctl.ledger import connection, schema
+
+    path = tmp_path / "ledger.db"
+    monkeypatch.setattr(connection, "MIGRATIONS", schema.MIGRATIONS[:3])
+    monkeypatch.setattr(connection, "LATEST", 3)
+    ledger = connection.Ledger.open(path)
+    with ledger.write() as conn:
+        conn.execute(
+            "INSERT INTO customers (id, source, ext_id, name, currency) "
+            "VALUES (1, 's', 'C', 'C', 'USD')"
+        )
+        conn.execute(
+            "INSERT INTO invoices (id, source, ext_id, customer, number, issue_date, "
+            "due_date, currency, amount, allocated) "
+            "VALUES (1, 's', 'I', 1, 'I', '2026-01-01', '2026-01-31', 'USD', 100, 100)"
+        )
+        conn.executemany(
+            "INSERT INTO allocations (source, payment_id, customer, invoice, invoice_ext, date, "
+            "amount, currency, kind) VALUES ('s', ?, 1, 1, 'I', ?, ?, 'USD', 'payment')",
+            [("P1", "2026-02-01", 30), ("P2", "2026-02-03", 70)],
+        )
+    ledger.close()
+    monkeypatch.setattr(connection, "MIGRATIONS", schema.MIGRATIONS)
+    monkeypatch.setattr(connection, "LATEST", schema.LATEST)
+    ledger = connection.Ledger.open(path)
+    assert ledger.conn.execute("SELECT paid_on FROM invoices").fetchone() == ("2026-02-03",)
+    ledger.close()
+    assert (tmp_path / "ledger.db.v3.bak").exists()

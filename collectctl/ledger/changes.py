@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, field
+from typing import Any
 
 from collectctl.ledger.staging import _q
 
@@ -252,8 +253,32 @@ def _apply_fresh(conn: sqlite3.Connection, source: str) -> None:
             ORDER BY s.payment_id, s.invoice_ext, s.seq""",
         p,
     )
+    update_paid_on(conn, "i.source = :src", p)
     for sql in indexes:
         x(sql)
+
+
+def update_paid_on(conn: sqlite3.Connection, where: str, params: dict[str, Any]) -> None:
+    """Recompute ``paid_on`` (the date an invoice's allocations first covered its amount) for
+    the invoices ``i`` matching ``where``."""
+    conn.execute(
+        f"UPDATE invoices SET paid_on = NULL WHERE id IN (SELECT i.id FROM invoices i "
+        f"WHERE {where}) AND paid_on IS NOT NULL",
+        params,
+    )
+    conn.execute(
+        f"""UPDATE invoices SET paid_on = p.day FROM (
+                SELECT run.invoice AS invoice, MIN(run.date) AS day
+                FROM (SELECT a.invoice, a.date,
+                             SUM(a.amount) OVER (PARTITION BY a.invoice ORDER BY a.date) AS total
+                      FROM allocations a WHERE a.invoice IN (
+                          SELECT i.id FROM invoices i WHERE {where})) AS run
+                JOIN invoices i ON i.id = run.invoice
+                WHERE run.total >= i.amount
+                GROUP BY run.invoice) AS p
+            WHERE invoices.id = p.invoice""",
+        params,
+    )
 
 
 def invoice_count(conn: sqlite3.Connection, source: str) -> int:
@@ -410,6 +435,17 @@ def apply(conn: sqlite3.Connection, source: str, *, complete: bool, changes: Dif
                    (SELECT SUM(a.amount) FROM allocations a WHERE a.invoice = invoices.id), 0)
                WHERE id IN (SELECT id FROM temp.touched)"""
         )
+    # 7. full-payment dates of every invoice written or whose allocations changed
+    if complete:
+        update_paid_on(
+            conn,
+            """i.source = :src AND i.ext_id IN (
+                   SELECT invoice_ext FROM temp.d_allocations WHERE invoice_ext != ''
+                   UNION SELECT ext_id FROM temp.d_invoices WHERE op != 'remove')""",
+            p,
+        )
+    else:
+        update_paid_on(conn, "i.id IN (SELECT id FROM temp.touched)", p)
     for sql in indexes:
         x(sql)
 

@@ -209,33 +209,22 @@ def days_to_pay(
     """Days from issue to full payment of the invoices fully paid within ``start..end``.
 
     The full-payment date is that of the allocation (payment, credit, write-off) that brought
-    the allocated total up to the amount (counting only allocations dated ≤ ``end``), as in
-    :func:`collectctl.domain.metrics.fully_paid_on`. Keys: ``(currency,)``, or
+    the allocated total up to the amount, as in :func:`collectctl.domain.metrics.fully_paid_on`
+    (the sync keeps it in ``invoices.paid_on``). Keys: ``(currency,)``, or
     ``(currency, "YYYY-MM")`` with ``by="month"``, or ``(currency, customer key)`` with
     ``by="customer"``.
     """
-    group = {None: "", "month": ", substr(f.paid_on, 1, 7)", "customer": ", i.customer"}[by]
-    cur = "AND i.currency = :cur" if currency else ""
+    # ``paid_on`` (kept by the sync) is the date the allocations first covered the amount; when
+    # it falls in the period, allocations after the period end cannot move it.
+    group = {None: "", "month": ", substr(paid_on, 1, 7)", "customer": ", customer"}[by]
+    cur = "AND currency = :cur" if currency else ""
     sql = f"""
-        WITH cand AS MATERIALIZED (
-            SELECT DISTINCT invoice FROM allocations
-            WHERE date BETWEEN :s AND :e AND invoice IS NOT NULL),
-        run AS (
-            SELECT a.invoice, a.date,
-                   SUM(a.amount) OVER (PARTITION BY a.invoice ORDER BY a.date) AS paid
-            FROM cand CROSS JOIN allocations a ON a.invoice = cand.invoice
-            WHERE +a.date <= :e),
-        f AS (
-            SELECT run.invoice, MIN(run.date) AS paid_on FROM run
-            JOIN invoices i ON i.id = run.invoice
-            WHERE run.paid >= i.amount GROUP BY run.invoice)
-        SELECT i.currency{group}, COUNT(*), SUM(d), SUM(i.amount * d), SUM(i.amount) FROM (
-            SELECT f.paid_on, f.invoice,
-                   CAST(julianday(f.paid_on) - julianday(i.issue_date) AS INTEGER) AS d
-            FROM f JOIN invoices i ON i.id = f.invoice) f
-        JOIN invoices i ON i.id = f.invoice
-        WHERE f.paid_on >= :s AND i.void = 0 {cur}
-        GROUP BY i.currency{group}"""
+        SELECT currency{group}, COUNT(*), SUM(d), SUM(amount * d), SUM(amount) FROM (
+            SELECT currency, customer, paid_on, amount,
+                   CAST(julianday(paid_on) - julianday(issue_date) AS INTEGER) AS d
+            FROM invoices INDEXED BY invoices_paid_on
+            WHERE paid_on BETWEEN :s AND :e AND void = 0 {cur})
+        GROUP BY currency{group}"""
     out: dict[tuple[Any, ...], DaysToPay] = {}
     width = 2 if by else 1
     for row in conn.execute(sql, {"s": start.isoformat(), "e": end.isoformat(), "cur": currency}):
