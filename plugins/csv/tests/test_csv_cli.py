@@ -81,6 +81,33 @@ def test_resync_of_the_same_directory_changes_nothing(cli, books):
     assert aging(cli) == before
 
 
+def test_an_unchanged_directory_is_not_read_again_but_any_change_is(cli, books):
+    d = books()
+    assert changes(sync(cli, d))["invoices"] == (3, 0, 0)
+    before = aging(cli)
+    again = sync(cli, d)
+    (outcome,) = json.loads(again.stdout)
+    assert outcome["mode"] == "incremental"
+    assert "unchanged since the last sync" in outcome["description"]
+    assert outcome["records"] == 1  # only the fingerprint
+    assert aging(cli) == before
+    # --full reads every row all the same, and finds nothing to change
+    (outcome,) = json.loads(sync(cli, d, "--full").stdout)
+    assert (outcome["mode"], outcome["records"]) == ("full", 9)
+    # one byte changed in one file: read again, and the change lands
+    invoices = (d / "invoices.csv").read_text().replace(",100.00,", ",100.01,")
+    (d / "invoices.csv").write_text(invoices)
+    assert changes(sync(cli, d))["invoices"] == (0, 1, 0)
+    # a profile setting that shapes the books (default terms) also means a full read
+    home_config = json.loads(cli("profile", "show", "--format", "json").stdout)["path"]
+    path = Path(home_config) / "config.toml"
+    path.write_text(path.read_text().replace("default_terms_days = 30", "default_terms_days = 45"))
+    result = sync(cli, d)
+    (outcome,) = json.loads(result.stdout)
+    assert outcome["mode"] == "full"
+    assert changes(result)["invoices"] == (0, 1, 0)  # I2's due date moved
+
+
 def test_a_corrected_directory_adds_changes_and_removes_rows(cli, books):
     v1_payments = PAYMENTS + (
         "P1,C1,2026-03-15,60.00,I1,,,,\nP1,C1,2026-03-15,40.00,T1,,,,\n"

@@ -20,10 +20,13 @@ def test_register_sources_registers_csv_with_an_optional_dir_argument():
     assert source.name == "csv"
     assert source.read is read
     assert "customers.csv" in source.help
-    (param,) = source.params
-    assert isinstance(param, click.Argument)
-    assert param.name == "dir"
-    assert param.required is False
+    argument, full = source.params
+    assert isinstance(argument, click.Argument)
+    assert argument.name == "dir"
+    assert argument.required is False
+    assert isinstance(full, click.Option)
+    assert full.name == "full"
+    assert full.is_flag
 
 
 def test_the_entry_point_names_the_plugin_module():
