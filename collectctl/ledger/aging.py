@@ -104,9 +104,6 @@ def late_allocations_sql(conn: sqlite3.Connection, as_of: str) -> tuple[str, str
     return cte, "LEFT JOIN late l ON l.invoice = i.id", "COALESCE(l.amt, 0)"
 
 
-_late_cte = late_allocations_sql  # the name a few callers used first
-
-
 def customer_lines(
     conn: sqlite3.Connection,
     as_of: date,

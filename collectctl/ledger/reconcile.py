@@ -26,7 +26,7 @@ from collectctl.domain.reconcile import (
     duplicate_payment,
     overpayment,
 )
-from collectctl.ledger.aging import _late_cte, customer_names
+from collectctl.ledger.aging import customer_names, late_allocations_sql
 from collectctl.money import from_minor
 
 Account = tuple[int, str]  # (customer key, currency)
@@ -53,7 +53,7 @@ def overpaid(
     conn: sqlite3.Connection, d: str, customer: int | None
 ) -> tuple[list[Finding], dict[Account, list[Credit]]]:
     """Invoices whose allocations dated ≤ D exceed their amount: findings and excess credit."""
-    cte, join, late = _late_cte(conn, d)
+    cte, join, late = late_allocations_sql(conn, d)
     params: dict[str, Any] = {"d": d, "cust": customer}
     who = "AND i.customer = :cust" if customer is not None else ""
     rows = conn.execute(
@@ -128,7 +128,7 @@ def open_items(
     """Open invoices as of D of the given accounts (one query; accounts passed as JSON)."""
     if not accounts:
         return {}
-    cte, join, late = _late_cte(conn, d)
+    cte, join, late = late_allocations_sql(conn, d)
     with_accounts = "acc(customer, currency) AS (SELECT json_extract(value, '$[0]'), " + (
         "json_extract(value, '$[1]') FROM json_each(:accounts))"
     )
