@@ -211,7 +211,7 @@ def _check_deletions(conn: Any, source: str, changes: Diff, allow: bool) -> None
     share = removed / existing * 100
     raise CollectctlError(
         f"this sync would remove {removed} of the {existing} {source} invoices in the ledger "
-        f"({share:.0f} %, more than {DELETION_LIMIT:.0%}); nothing was written",
+        f"({share:.0f}%, more than {DELETION_LIMIT:.0%}); nothing was written",
         hint="If the source really dropped them, run again with --allow-deletions; "
         "--dry-run lists them.",
     )

@@ -158,3 +158,21 @@ def test_migration_backs_up_first_and_a_failed_one_changes_nothing(tmp_path, mon
     monkeypatch.setattr(connection, "LATEST", schema.LATEST)
     with pytest.raises(CollectctlError, match="newer collectctl"):
         connection.Ledger.open(path)
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["aging", "--as-of", "0001-01-01"], 0),
+        (["aging", "--as-of", "9999-12-31", "--by", "invoice"], 0),
+        (["aging", "--buckets", "99999999999999999999"], 0),
+        (["metrics", "--as-of", "0001-01-01"], 2),
+        (["metrics", "--as-of", "9999-12-31"], 2),
+        (["account", "list", "--as-of", "0001-01-01"], 0),
+        (["reconcile", "--as-of", "0001-01-01"], 0),
+    ],
+)
+def test_calendar_edges_never_crash(cli, args, code):
+    result = cli(*args, "--format", "json")
+    assert result.exit_code == code, result.stderr
+    assert "Traceback" not in result.stderr

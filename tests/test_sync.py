@@ -442,3 +442,32 @@ def test_migration_4_backfills_paid_on(tmp_path, monkeypatch):
     assert ledger.conn.execute("SELECT paid_on FROM invoices").fetchone() == ("2026-02-03",)
     ledger.close()
     assert (tmp_path / "ledger.db.v3.bak").exists()
+
+
+def test_hostile_values_are_problems_not_crashes(cli, books):
+    books.load(
+        [
+            cust("C1"),
+            inv("I1", "C1", "2026-01-01", "99999999999999999999999.00"),
+            inv("I2", "C1", "9999-12-31", "10.00"),  # its default due date is past 9999
+        ]
+    )
+    result = cli("sync", "memory")
+    assert result.exit_code == 1
+    assert "column 'amount': 99999999999999999999999.00 is too large an amount" in result.stderr
+    assert "column 'issue_date': issue date 9999-12-31 + 30 days" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_lower_case_currency_codes_are_read_as_iso(cli, books):
+    synced(
+        cli,
+        books,
+        [
+            cust("C1", currency="usd"),
+            inv("I1", "C1", "2026-01-01", "10.00", currency="eur"),
+            pay("P1", "C1", "2026-01-05", "4.00", "I1", currency="Eur"),
+        ],
+    )
+    (row,) = snapshot(cli)[1]["rows"]
+    assert (row["currency"], row["total"]) == ("EUR", "6.00")

@@ -170,14 +170,19 @@ def metrics(
         raise click.UsageError("give --from or --months, not both")
     app = current_app()
     end = to or as_of or app.today()
-    if start is None:
-        months = months or 3
-        start = period_start(end, months)
-    elif start > end:
-        raise click.UsageError(f"--from {start} is after the period end {end}")
-    else:
-        months = max(1, round((end - start).days / 30.44))
-    conn = app.ledger().conn
-    doc = ledger_metrics.document(conn, start, end, months, by=by, currency=currency)
+    try:
+        if start is None:
+            months = months or 3
+            start = period_start(end, months)
+        elif start > end:
+            raise click.UsageError(f"--from {start} is after the period end {end}")
+        else:
+            months = max(1, round((end - start).days / 30.44))
+        conn = app.ledger().conn
+        doc = ledger_metrics.document(conn, start, end, months, by=by, currency=currency)
+    except (OverflowError, ValueError) as exc:  # a period reaching outside years 1-9999
+        raise click.UsageError(
+            f"the period ending {end} reaches outside the calendar ({exc})"
+        ) from None
     chart = fmt == "table" and sys.stdout.isatty()
     emit(to_report(doc, fmt in ("table", "md"), chart), fmt)

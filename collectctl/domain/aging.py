@@ -53,7 +53,13 @@ def cutoffs(as_of: date, bounds: Sequence[int]) -> list[date]:
 
     Lets SQL pick a bucket with date comparisons instead of date arithmetic per row.
     """
-    return [as_of] + [as_of - timedelta(days=b) for b in bounds]
+    out = [as_of]
+    for b in bounds:
+        try:
+            out.append(as_of - timedelta(days=b))
+        except OverflowError:  # before year 1: nothing can be that old
+            out.append(date.min)
+    return out
 
 
 @dataclass

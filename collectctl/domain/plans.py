@@ -174,12 +174,15 @@ def add_months(anchor: date, months: int) -> date:
 
 def period_date(start: date, every: str, k: int) -> date:
     """The date ``k`` periods after ``start`` (k = 0 is ``start``), always from the anchor."""
-    if every == "week":
-        return start + timedelta(days=7 * k)
-    if every == "2weeks":
-        return start + timedelta(days=14 * k)
-    if every == "month":
-        return add_months(start, k)
+    try:
+        if every == "week":
+            return start + timedelta(days=7 * k)
+        if every == "2weeks":
+            return start + timedelta(days=14 * k)
+        if every == "month":
+            return add_months(start, k)
+    except (OverflowError, ValueError):
+        raise PlanError(f"a schedule starting {start} runs past the year 9999") from None
     raise PlanError(f"unknown period {every!r}: use one of {', '.join(PERIODS_PER_YEAR)}")
 
 

@@ -41,6 +41,8 @@ from collectctl.records import (
 )
 
 BATCH = 5000
+#: Largest amount in minor units (SQLite integers are 64-bit; sums need head-room).
+MAX_UNITS = 10**15
 #: Problems kept in full; beyond that only counted (the message shows 20 anyway).
 KEEP_PROBLEMS = 1000
 
@@ -215,8 +217,12 @@ class Staging:
         return rec.origin or f"{what} {ident}"
 
     def _currency(self, code: str | None, origin: str) -> str | None:
-        """``code`` if it is a usable currency (its exponent cached), else None + a problem."""
-        if code is None or code in self._exponents:
+        """``code`` in upper case if it is a usable currency (its exponent cached), else None
+        and a problem. ``usd`` is read as ``USD`` (some systems export lower-case codes)."""
+        if code is None:
+            return None
+        code = code.strip().upper()
+        if code in self._exponents:
             return code
         try:
             self._exponents[code] = exponent(code)
@@ -238,6 +244,9 @@ class Staging:
             self.problem(
                 origin, f"{amount} has more decimals than {currency} allows ({exp})", column
             )
+            return None
+        if not -MAX_UNITS <= units <= MAX_UNITS:
+            self.problem(origin, f"{amount} is too large an amount", column)
             return None
         return units
 
@@ -325,7 +334,9 @@ class Staging:
             if rec.source_balance is not None:
                 try:
                     balance = to_minor(rec.source_balance, currency)
-                except MoneyError:
+                except (MoneyError, ValueError, OverflowError):
+                    balance = None
+                if balance is not None and not -MAX_UNITS <= balance <= MAX_UNITS:
                     balance = None
         if amount is not None and (amount < 0 or (amount == 0 and not rec.void)):
             self.problem(origin, f"invoice amount must be more than 0, not {rec.amount}", "amount")
@@ -335,7 +346,15 @@ class Staging:
         due = rec.due_date
         if due is None:
             terms = customer[1] if customer and customer[1] is not None else self.default_terms
-            due = rec.issue_date + timedelta(days=terms)
+            try:
+                due = rec.issue_date + timedelta(days=terms)
+            except OverflowError:
+                self.problem(
+                    origin,
+                    f"issue date {rec.issue_date} + {terms} days of terms is past the year 9999",
+                    "issue_date",
+                )
+                return None
         return (
             rec.id,
             rec.customer_id,

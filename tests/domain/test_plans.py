@@ -560,3 +560,8 @@ def test_matching_properties(terms, payments):
             seen_unpaid = True
     if status.excess:
         assert status.state == "completed"
+
+
+def test_a_schedule_past_the_year_9999_is_a_plan_error():
+    with pytest.raises(PlanError, match="runs past the year 9999"):
+        propose(30000, "USD", installments=3, every="month", start=date(9999, 11, 30))
