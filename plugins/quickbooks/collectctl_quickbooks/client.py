@@ -68,11 +68,18 @@ class RateLimiter:
 class _RetryableError(Exception):
     """Internal: this attempt failed in a way worth retrying."""
 
-    def __init__(self, reason: str, wait: float | None = None, status: int | None = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        wait: float | None = None,
+        status: int | None = None,
+        timed_out: bool = False,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.wait = wait
         self.status = status
+        self.timed_out = timed_out
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -212,10 +219,13 @@ class QBOClient:
                     server_errors += 1
                 wait = self._backoff(attempt, exc.wait)
                 elapsed = self.clock() - started
+                # A server that stopped answering may well time out again: count that in, so a
+                # hung server ends the sync within the deadline rather than one timeout past it.
+                next_try = self.settings.read_timeout if exc.timed_out else 0.0
                 give_up = (
                     attempt >= self.settings.retry_attempts
                     or server_errors > 1
-                    or elapsed + wait > self.settings.retry_deadline
+                    or elapsed + wait + next_try > self.settings.retry_deadline
                 )
                 if give_up:
                     raise SourceError(
@@ -252,7 +262,7 @@ class QBOClient:
             content = resp.content  # may raise on a truncated chunked body
         except requests.exceptions.Timeout as exc:
             log.debug("GET %s -> timeout after %.2fs", path, time.monotonic() - t0)
-            raise _RetryableError(f"timed out ({type(exc).__name__})") from None
+            raise _RetryableError(f"timed out ({type(exc).__name__})", timed_out=True) from None
         except requests.exceptions.RequestException as exc:
             log.debug("GET %s -> %s after %.2fs", path, type(exc).__name__, time.monotonic() - t0)
             raise _RetryableError(f"connection failed ({type(exc).__name__})") from None

@@ -41,7 +41,7 @@ class Settings:
     redirect_uri: str = DEFAULT_REDIRECT_URI
     bootstrap_refresh_token: str | None = None
     connect_timeout: float = 10.0
-    read_timeout: float = 60.0
+    read_timeout: float = 30.0
     retry_attempts: int = 5
     retry_base: float = 1.0
     retry_cap: float = 60.0

@@ -201,6 +201,35 @@ def test_connection_errors_and_timeouts_are_retried(client, clock):
 
 
 @responses.activate
+def test_a_hung_server_with_default_timings_ends_well_within_two_minutes(tmp_path, clock):
+    # Default read timeout, backoff and deadline (90 s per call); each timeout costs the fake
+    # clock the full read timeout, as a server that stops answering would.
+    save_token(tmp_path)
+    defaults = Settings(
+        profile_dir=tmp_path,
+        client_id="cid",
+        client_secret=SECRET,
+        realm_id=REALM,
+        base_url=BASE,
+        token_url=TOKEN_URL,
+    )
+    client = QBOClient(defaults, sleep=clock.sleep, clock=clock, jitter=lambda lo, hi: hi)
+
+    def hang(request):
+        clock.now += defaults.read_timeout
+        raise requests.exceptions.ReadTimeout("no answer")
+
+    responses.add_callback(responses.GET, f"{URL}/preferences", callback=hang)
+    started = clock.now
+    with pytest.raises(SourceError, match="timed out"):
+        client.get("preferences", what="preferences")
+    spent = clock.now - started  # timeouts and back-off sleeps both advance the fake clock
+    assert defaults.read_timeout <= 30
+    assert spent <= defaults.retry_deadline < 120
+    assert len(responses.calls) == 2  # one retry, then the next timeout would pass the deadline
+
+
+@responses.activate
 def test_timeouts_are_passed_on_every_call(tmp_path, clock, monkeypatch):
     save_token(tmp_path)
     client = QBOClient(make_settings(tmp_path, connect_timeout=3.0, read_timeout=7.0))
