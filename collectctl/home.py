@@ -58,12 +58,27 @@ email = ""
 phone = ""
 payment_details = ""
 
+[sources]                   # `collectctl sync` (no argument) syncs every source listed here
 # [sources.csv]
-# dir = "~/books/export"    # `collectctl sync` (no argument) syncs every source listed here
+# dir = "~/books/export"
+
+[smtp]                      # the password comes from the environment or .env, never from here
+host = ""
+port = 587
+username = ""
+from = ""
+starttls = true
+
+[letters]
 
 [plans]
 grace_days = 5
 max_missed = 1
+
+[promises]
+grace_days = 0
+
+[dunning]
 """
 
 

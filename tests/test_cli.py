@@ -176,3 +176,17 @@ def test_calendar_edges_never_crash(cli, args, code):
     result = cli(*args, "--format", "json")
     assert result.exit_code == code, result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_new_profile_config_names_every_section_with_the_defaults(cli, collectctl_home):
+    import tomllib
+
+    from collectctl.home import DEFAULTS
+
+    assert cli("profile", "create", "acme").exit_code == 0
+    text = (collectctl_home / "profiles" / "acme" / "config.toml").read_text()
+    config = tomllib.loads(text)
+    for section in ("creditor", "sources", "smtp", "letters", "plans", "dunning"):
+        assert section in config, section
+    for key, value in DEFAULTS.items():
+        assert config[key] == value, key  # the file says exactly what the defaults are
