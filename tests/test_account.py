@@ -192,7 +192,9 @@ def test_promise_broken_partial_and_grace(cli, books, synced, collectctl_home):
     assert row["stage"] == "overdue"
     # With two grace days the payment on the 6th counts: partly kept.
     config = collectctl_home / "profiles" / "default" / "config.toml"
-    config.write_text(config.read_text() + "\n[promises]\ngrace_days = 2\n")
+    text = config.read_text()
+    assert "[promises]\ngrace_days = 0\n" in text
+    config.write_text(text.replace("[promises]\ngrace_days = 0\n", "[promises]\ngrace_days = 2\n"))
     assert promise_of(cli, "2026-12-07")["status"] == "open"
     p = promise_of(cli, "2026-12-08")
     assert (p["status"], p["paid"], p["remaining"], p["deadline"]) == (
