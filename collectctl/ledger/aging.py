@@ -52,6 +52,14 @@ class _AsOf:
     relevant: str
 
 
+#: Allocations dated after ``:d``, summed per invoice, and its join to invoice ``i``.
+_LATE_CTE = (
+    "WITH late AS MATERIALIZED (SELECT invoice, SUM(amount) AS amt FROM allocations "
+    "WHERE date > :d AND invoice IS NOT NULL GROUP BY invoice) "
+)
+_LATE_JOIN = "LEFT JOIN late l ON l.invoice = i.id"
+
+
 def _as_of(conn: sqlite3.Connection, as_of: str) -> _AsOf:
     late = conn.execute(
         "SELECT COUNT(*) FROM allocations WHERE date > ? AND invoice IS NOT NULL", (as_of,)
@@ -67,9 +75,8 @@ def _as_of(conn: sqlite3.Connection, as_of: str) -> _AsOf:
     total = conn.execute("SELECT COUNT(*) FROM allocations WHERE invoice IS NOT NULL").fetchone()[0]
     if late * 2 <= total:
         return _AsOf(
-            "WITH late AS MATERIALIZED (SELECT invoice, SUM(amount) AS amt FROM allocations "
-            "WHERE date > :d AND invoice IS NOT NULL GROUP BY invoice) ",
-            "LEFT JOIN late l ON l.invoice = i.id",
+            _LATE_CTE,
+            _LATE_JOIN,
             "(i.allocated - COALESCE(l.amt, 0))",
             "(i.amount - i.allocated + COALESCE(l.amt, 0))",
             "(i.amount != i.allocated OR i.void != 0 OR i.issue_date > :d "
@@ -97,11 +104,7 @@ def late_allocations_sql(conn: sqlite3.Connection, as_of: str) -> tuple[str, str
     ).fetchone()
     if not has_late:
         return "", "", "0"
-    cte = (
-        "WITH late AS MATERIALIZED (SELECT invoice, SUM(amount) AS amt FROM allocations "
-        "WHERE date > :d AND invoice IS NOT NULL GROUP BY invoice) "
-    )
-    return cte, "LEFT JOIN late l ON l.invoice = i.id", "COALESCE(l.amt, 0)"
+    return _LATE_CTE, _LATE_JOIN, "COALESCE(l.amt, 0)"
 
 
 def customer_lines(
