@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from collectctl.ledger.connection import Ledger
+    from collectctl.ledger.dialect import Target
+    from collectctl.ledger.postgres import PgLedger
 
 
 class App:
@@ -30,7 +32,7 @@ class App:
 
         self.profile_name = profile or DEFAULT_PROFILE
         self.debug = debug
-        self._ledger: Ledger | None = None
+        self._ledger: Ledger | PgLedger | None = None
 
     @cached_property
     def profile_dir(self) -> Path:
@@ -66,13 +68,30 @@ class App:
     def ledger_path(self) -> Path:
         return self.profile_dir / "ledger.db"
 
-    def ledger(self) -> Ledger:
+    @cached_property
+    def ledger_target(self) -> Target:
+        """Where this profile's ledger lives: ``[ledger] url`` / ``COLLECTCTL_LEDGER_URL``
+        (PostgreSQL), else the profile's SQLite file."""
+        from collectctl.ledger.dialect import resolve
+
+        return resolve(self.profile_name, self.profile_dir, self.config, self.env)
+
+    def ledger(self) -> Ledger | PgLedger:
         """The profile's ledger, opened (and migrated) on first use."""
         if self._ledger is None:
-            from collectctl.ledger.connection import Ledger
+            from collectctl.ledger.connection import open_ledger
 
-            self._ledger = Ledger.open(self.ledger_path)
+            self._ledger = open_ledger(self.ledger_target)
         return self._ledger
+
+    def acting_user(self) -> str:
+        """Who this invocation records as having made collection records."""
+        from collectctl.ledger.dialect import acting_user
+
+        db_user = None
+        if self.ledger_target.backend == "postgresql":
+            db_user = self.ledger().conn.raw.info.user  # type: ignore[union-attr]
+        return acting_user(self.env, db_user)
 
     def close(self) -> None:
         if self._ledger is not None:

@@ -13,13 +13,12 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from collectctl.errors import CollectctlError, DataError, LockTimeout, SourceError
+from collectctl.errors import CollectctlError, DataError, SourceError
 from collectctl.ledger.changes import (
     Diff,
     apply,
@@ -29,7 +28,7 @@ from collectctl.ledger.changes import (
     log_sync,
     store_cursor,
 )
-from collectctl.ledger.connection import lock_timeout, now_iso
+from collectctl.ledger.connection import file_lock, lock_timeout, now_iso
 from collectctl.ledger.staging import Staging
 from collectctl.records import SyncRequest
 
@@ -56,37 +55,12 @@ class SyncOutcome:
 
 @contextlib.contextmanager
 def sync_lock(profile_dir: Path, *, timeout: float | None = None) -> Iterator[None]:
-    """Hold the profile's sync lock; wait up to ``timeout`` s, then raise LockTimeout."""
-    import fcntl
-
-    path = profile_dir / "sync.lock"
+    """Hold a SQLite profile's sync lock; wait up to ``timeout`` s, then raise LockTimeout.
+    (:func:`run_sync` takes the lock through the ledger, which on PostgreSQL is an advisory
+    lock shared by every machine.)"""
     wait = lock_timeout() if timeout is None else timeout
-    deadline = time.monotonic() + wait
-    with path.open("a+") as fh:
-        while True:
-            try:
-                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    fh.seek(0)
-                    holder = fh.read().strip() or "another process"
-                    raise LockTimeout(
-                        f"another sync of this profile is running ({holder}); waited {wait:g} s",
-                        hint="Let it finish and run this one again (or raise "
-                        "COLLECTCTL_LOCK_TIMEOUT).",
-                    ) from None
-                time.sleep(0.1)
-        try:
-            fh.seek(0)
-            fh.truncate()
-            fh.write(f"pid {os.getpid()} since {now_iso()}")
-            fh.flush()
-            yield
-        finally:
-            fh.seek(0)
-            fh.truncate()
-            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+    with file_lock(profile_dir / "sync.lock", timeout=wait, what="sync"):
+        yield
 
 
 class Progress:
@@ -123,7 +97,7 @@ def run_sync(
     conn = ledger.conn
     settings = dict(app.config.get("sources", {}).get(source.name, {}) or {})
     settings.update({k: v for k, v in options.items() if v is not None and v is not False})
-    with sync_lock(app.profile_dir):
+    with ledger.lock("sync", timeout=lock_timeout(), what="sync"):
         for stale in app.profile_dir.glob(f".staging-{source.name}-*.db"):
             stale.unlink(missing_ok=True)
         started = now_iso()

@@ -13,16 +13,32 @@ Fixtures:
     ``register_plugin(obj, name=...)`` registers an inline plugin object (a module or a class
     with ``@hookimpl`` methods) for the duration of the test, as if it were installed.
 
-Plugin test suites get all three without any import: ``def test_x(cli): ...``.
+``ledger_backend``
+    Parametrises a test over both ledger backends: ``"sqlite"`` (the profile's file) and
+    ``"postgresql"`` (``COLLECTCTL_LEDGER_URL`` pointing at a database this test session creates
+    on the server named by ``COLLECTCTL_TEST_POSTGRES``, default
+    ``postgresql://postgres@127.0.0.1:5432/postgres``, and drops at the end; every test starts
+    with no schemas). Without a server the PostgreSQL half is skipped (one summary line) —
+    except under ``CI=true``, where a missing server fails the run. Mark a test
+    ``@pytest.mark.sqlite_only`` when it inspects the SQLite file itself.
+``open_ledger``
+    ``open_ledger(profile="default")`` opens that profile's ledger on the test's backend.
+
+Plugin test suites get these without any import: ``def test_x(cli): ...``.
 """
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+DEFAULT_TEST_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
 
 _CLEARED_ENV = (
     "COLLECTCTL_PROFILE",
@@ -31,6 +47,9 @@ _CLEARED_ENV = (
     "COLLECTCTL_BLOCK_PLUGINS",
     "COLLECTCTL_TRACE_PLUGINS",
     "COLLECTCTL_STRICT_PLUGINS",
+    "COLLECTCTL_LEDGER_URL",
+    "COLLECTCTL_LEDGER_SCHEMA",
+    "COLLECTCTL_USER",
 )
 
 
@@ -88,3 +107,150 @@ def register_plugin(collectctl_home: Path) -> Iterator[Callable[..., None]]:
         if n and pm.get_plugin(n) is not None:
             pm.unregister(name=n)
     manager.invalidate_registries()
+
+
+# -- both ledger backends ------------------------------------------------------------------------
+
+
+@dataclass
+class _PgServer:
+    """The PostgreSQL server of this test session (``url`` empty when none answered)."""
+
+    admin_url: str
+    url: str = ""
+    database: str = ""
+    reason: str = ""
+
+
+_PG_KEY = pytest.StashKey[_PgServer]()
+
+
+def _with_database(url: str, database: str) -> str:
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "/" + database, parts.query, ""))
+
+
+def _pg_server(config: pytest.Config) -> _PgServer:
+    """Probe the server once per session and create this session's database on it."""
+    if _PG_KEY in config.stash:
+        return config.stash[_PG_KEY]
+    from collectctl.ledger.dialect import redact
+
+    admin = os.environ.get("COLLECTCTL_TEST_POSTGRES") or DEFAULT_TEST_POSTGRES
+    server = _PgServer(admin)
+    config.stash[_PG_KEY] = server
+    try:
+        import psycopg
+    except ImportError:
+        server.reason = "psycopg is not installed (pip install 'collectctl[postgresql]')"
+        return server
+    name = f"collectctl_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    try:
+        with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    except psycopg.Error as exc:
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        server.reason = f"no PostgreSQL server answers at {redact(admin)} ({first})"
+        return server
+    server.database = name
+    server.url = _with_database(admin, name)
+    return server
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "sqlite_only: a ledger test that inspects the SQLite file itself"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "ledger_backend" not in metafunc.fixturenames:
+        return
+    backends = ["sqlite"]
+    if metafunc.definition.get_closest_marker("sqlite_only") is None:
+        backends.append("postgresql")
+    metafunc.parametrize("ledger_backend", backends, indirect=True)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    wants_pg = any(
+        getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("ledger_backend") == "postgresql"
+        for item in items
+    )
+    if wants_pg and os.environ.get("CI", "").lower() == "true":
+        server = _pg_server(config)
+        if not server.url:
+            pytest.exit(
+                f"CI=true: the PostgreSQL half of the suite cannot run: {server.reason}; "
+                "set COLLECTCTL_TEST_POSTGRES to a server tests may create databases on",
+                returncode=1,
+            )
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    server = session.config.stash.get(_PG_KEY, None)
+    if server is None or not server.database:
+        return
+    import psycopg
+
+    try:
+        with psycopg.connect(server.admin_url, autocommit=True, connect_timeout=3) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{server.database}" WITH (FORCE)')
+    except psycopg.Error:  # pragma: no cover - the server went away; nothing to clean
+        pass
+
+
+def _drop_schemas(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=3) as conn:
+        names = [
+            r[0]
+            for r in conn.execute(
+                """SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%'
+                   AND nspname NOT IN ('information_schema', 'public')"""
+            )
+        ]
+        for name in names:
+            quoted = '"' + name.replace('"', '""') + '"'
+            conn.execute(f"DROP SCHEMA {quoted} CASCADE")
+
+
+@pytest.fixture
+def ledger_backend(
+    request: pytest.FixtureRequest, collectctl_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """``"sqlite"`` or ``"postgresql"``: the backend every ledger of this test uses."""
+    backend = request.param
+    if backend == "sqlite":
+        yield backend
+        return
+    server = _pg_server(request.config)
+    if not server.url:
+        pytest.skip(f"PostgreSQL half skipped: {server.reason}")
+    monkeypatch.setenv("COLLECTCTL_LEDGER_URL", server.url)
+    try:
+        yield backend
+    finally:
+        _drop_schemas(server.url)
+
+
+@pytest.fixture
+def open_ledger(collectctl_home: Path) -> Iterator[Callable[..., Any]]:
+    """``open_ledger(profile="default")``: that profile's ledger on this test's backend (closed
+    after the test)."""
+    from collectctl.app import App
+
+    apps: list[Any] = []
+
+    def open_(profile: str = "default") -> Any:
+        app = App(profile=profile)
+        apps.append(app)
+        return app.ledger()
+
+    yield open_
+    for app in apps:
+        app.close()

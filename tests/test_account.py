@@ -8,6 +8,9 @@ import sqlite3
 import pytest
 from core_helpers import cust, inv, pay, run_json
 
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
+
 AS_OF = "2026-11-30"
 BOOKS = [
     cust("C1", "Acme Ltd", phone="+1 555 0100", terms_days=30),

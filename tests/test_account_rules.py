@@ -18,6 +18,9 @@ from collectctl.domain.stages import (
     skip_reasons,
 )
 
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
+
 D = date.fromisoformat
 MADE, BY = D("2026-12-01"), D("2026-12-10")
 

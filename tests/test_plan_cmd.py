@@ -7,6 +7,9 @@ from decimal import Decimal
 import pytest
 from core_helpers import cust, inv, pay, run_json
 
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
+
 AS_OF = "2026-11-30"
 BASE = [
     cust("C1", "Acme Ltd"),

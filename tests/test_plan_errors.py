@@ -6,6 +6,9 @@ from __future__ import annotations
 import pytest
 from core_helpers import cust, inv, ledger_snapshot, pay, run_json
 
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
+
 AS_OF = "2026-11-30"
 BOOKS = [
     cust("C1", "Acme Ltd"),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import pytest
 from core_helpers import cust, inv, pay, run_json
 
 from collectctl.ledger.connection import Ledger
@@ -13,6 +14,9 @@ from collectctl.ledger.plans import (
     plan_invoice_states,
     plans_in_good_standing,
 )
+
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
 
 AS_OF = "2026-11-30"
 BOOKS = [

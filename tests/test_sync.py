@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -13,6 +12,9 @@ import pytest
 from core_helpers import cust, inv, pay, run_json
 
 from collectctl.records import Cursor, Deletion, Problem
+
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
 
 
 def snapshot(cli):
@@ -255,30 +257,23 @@ def test_status_shows_last_sync_and_counts(cli, books):
     assert doc["ledger_bytes"] > 0
 
 
-def test_sync_waits_for_another_sync_then_fails_cleanly(cli, books, collectctl_home):
-    from collectctl.syncing import sync_lock
-
+def test_sync_waits_for_another_sync_then_fails_cleanly(cli, books, open_ledger):
     synced(cli, books)
     before = snapshot(cli)
     books.load([*BASE, inv("NEW", "C1", "2026-06-01", "5.00")])
-    with sync_lock(collectctl_home / "profiles" / "default"):
+    with open_ledger().lock("sync", timeout=1, what="sync"):
         result = cli("sync", "memory", env={"COLLECTCTL_LOCK_TIMEOUT": "0.3"})
     assert result.exit_code == 1
     assert "another sync of this profile is running" in result.stderr
     assert snapshot(cli) == before
 
 
-def test_busy_ledger_writer_times_out_cleanly(cli, books, collectctl_home):
+def test_busy_ledger_writer_times_out_cleanly(cli, books, open_ledger):
     synced(cli, books)
     before = snapshot(cli)
-    other = sqlite3.connect(collectctl_home / "profiles" / "default" / "ledger.db")
-    other.execute("BEGIN IMMEDIATE")
-    try:
+    with open_ledger().write():
         books.load([*BASE, inv("NEW", "C1", "2026-06-01", "5.00")])
         result = cli("sync", "memory", env={"COLLECTCTL_LOCK_TIMEOUT": "0.3"})
-    finally:
-        other.rollback()
-        other.close()
     assert result.exit_code == 1
     assert "is busy" in result.stderr
     assert snapshot(cli) == before
@@ -384,18 +379,15 @@ def test_payment_without_currency_is_still_exact_in_its_invoices_currency(cli, b
     assert "payment 'PJ' is in USD but invoice 'IJ' is in JPY" in result.stderr
 
 
-def paid_on(collectctl_home):
-    conn = sqlite3.connect(collectctl_home / "profiles" / "default" / "ledger.db")
-    try:
-        return dict(conn.execute("SELECT ext_id, paid_on FROM invoices ORDER BY ext_id"))
-    finally:
-        conn.close()
+def paid_on(open_ledger):
+    conn = open_ledger().conn
+    return dict(conn.execute("SELECT ext_id, paid_on FROM invoices ORDER BY ext_id").fetchall())
 
 
-def test_paid_on_follows_full_and_incremental_syncs(cli, books, collectctl_home):
+def test_paid_on_follows_full_and_incremental_syncs(cli, books, open_ledger):
     synced(cli, books, [*BASE, pay("P3", "C1", "2026-06-12", "40.00", "I1")])
     # I1 (100.00): 60.00 on 06-10 (P1) and 40.00 on 06-12 (P3) -> paid on 06-12
-    assert paid_on(collectctl_home) == {
+    assert paid_on(open_ledger) == {
         "I1": "2026-06-12",
         "I2": None,
         "I3": None,
@@ -406,13 +398,14 @@ def test_paid_on_follows_full_and_incremental_syncs(cli, books, collectctl_home)
         [Deletion("payment", "P3"), pay("P4", "C2", "2026-07-01", "50.00", "I4")], complete=False
     )
     assert cli("sync", "memory", "-q").exit_code == 0
-    assert paid_on(collectctl_home)["I1"] is None
-    assert paid_on(collectctl_home)["I4"] == "2026-07-01"
+    assert paid_on(open_ledger)["I1"] is None
+    assert paid_on(open_ledger)["I4"] == "2026-07-01"
     synced(cli, books, [*BASE, pay("P5", "C1", "2026-06-30", "160.00", "I2")])
-    got = paid_on(collectctl_home)
+    got = paid_on(open_ledger)
     assert (got["I1"], got["I2"], got["I4"]) == (None, "2026-06-30", None)
 
 
+@pytest.mark.sqlite_only
 def test_migration_4_backfills_paid_on(tmp_path, monkeypatch):
     from collectctl.ledger import connection, schema
 

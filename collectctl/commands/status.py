@@ -18,14 +18,10 @@ def status(fmt: str) -> None:
     app = current_app()
     ledger = app.ledger()
     rows = source_status(ledger.conn)
-    size = sum(
-        p.stat().st_size
-        for p in (ledger.path, ledger.path.with_name(ledger.path.name + "-wal"))
-        if p.exists()
-    )
+    size = ledger.size()
     document = {
         "profile": app.profile_name,
-        "ledger": str(ledger.path),
+        "ledger": ledger.display,
         "ledger_bytes": size,
         "sources": rows,
     }
@@ -38,7 +34,7 @@ def status(fmt: str) -> None:
         Column("allocations", kind="int"),
         Column("description"),
     ]
-    footer = [f"profile {app.profile_name}: ledger {ledger.path} ({size / 1024:,.0f} KiB)"]
+    footer = [f"profile {app.profile_name}: ledger {ledger.display} ({size / 1024:,.0f} KiB)"]
     if not rows:
         footer.append("No sync yet: try `collectctl sync csv DIR`.")
     emit(Report(columns=columns, rows=rows, document=document, footer=footer), fmt)

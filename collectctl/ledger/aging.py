@@ -142,7 +142,7 @@ def customer_lines(
                 CASE WHEN {live} THEN MAX({q.open}, 0) ELSE 0 END AS bal,
                 CASE WHEN {live} THEN MIN({q.open}, 0) ELSE -{q.applied} END AS unap,
                 {" ".join(case)} AS k
-            FROM invoices i {q.join} {where})
+            FROM invoices i {q.join} {where}) AS t
         GROUP BY customer, currency
     """
     lines: dict[tuple[int, str], AgingLine] = {}

@@ -13,6 +13,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from collectctl.ledger.dialect import dialect_of
 from collectctl.ledger.staging import _q
 
 CUSTOMER_FIELDS = (
@@ -458,8 +459,9 @@ def _drop_temp(conn: sqlite3.Connection) -> None:
 def _drop_indexes_for_bulk_load(conn: sqlite3.Connection) -> list[str]:
     """When the ledger holds no invoices or allocations yet (a first sync), drop their secondary
     indexes so the load appends rows, and return the SQL to build them again (a sorted build is
-    far cheaper than millions of random index inserts). Returns [] otherwise."""
-    if (
+    far cheaper than millions of random index inserts). Returns [] otherwise (and always on
+    PostgreSQL, whose first load goes through the same statements)."""
+    if dialect_of(conn) != "sqlite" or (
         conn.execute("SELECT 1 FROM main.invoices LIMIT 1").fetchone()
         or conn.execute("SELECT 1 FROM main.allocations LIMIT 1").fetchone()
     ):

@@ -409,11 +409,9 @@ def open_disputes(conn: sqlite3.Connection, as_of: date) -> dict[tuple[str, str]
 def plans_by_customer(conn: sqlite3.Connection, as_of: date) -> dict[tuple[str, str], list[Row]]:
     """Payment plans made on or before ``as_of`` per ``(source, customer)``, each as
     ``{"id", "status", "currency", "balance", "created_on"}`` (balance in minor units), from the
-    plans issue's :mod:`collectctl.ledger.plans`; ``{}`` while its ``plans`` table is absent."""
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'plans'"
-    ).fetchone()
-    if not exists or not conn.execute("SELECT 1 FROM plans LIMIT 1").fetchone():
+    plans issue's :mod:`collectctl.ledger.plans`; ``{}`` while there are no plans (the table
+    comes with migration 3)."""
+    if not conn.execute("SELECT 1 FROM plans LIMIT 1").fetchone():
         return {}
     try:
         from collectctl.ledger import plans

@@ -14,9 +14,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from collectctl.errors import CollectctlError, LockTimeout
 from collectctl.ledger.schema import LATEST, MIGRATIONS
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collectctl.ledger.dialect import Target
+    from collectctl.ledger.postgres import PgLedger
 
 
 def lock_timeout() -> float:
@@ -42,11 +47,37 @@ def _is_locked(exc: sqlite3.OperationalError) -> bool:
 
 
 class Ledger:
-    """An open ledger file. Use :meth:`open`; :meth:`write` for a write transaction."""
+    """An open ledger file. Use :meth:`open`; :meth:`write` for a write transaction.
+
+    :class:`~collectctl.ledger.postgres.PgLedger` has the same interface for a PostgreSQL
+    ledger; :func:`open_ledger` opens either.
+    """
+
+    dialect = "sqlite"
 
     def __init__(self, path: Path, conn: sqlite3.Connection) -> None:
         self.path = path
         self.conn = conn
+
+    @property
+    def display(self) -> str:
+        """Where the ledger is, for messages."""
+        return str(self.path)
+
+    def size(self) -> int:
+        """Bytes the ledger file (and its write-ahead log) takes on disk."""
+        total = 0
+        for suffix in ("", "-wal"):
+            part = self.path.with_name(self.path.name + suffix)
+            if part.exists():
+                total += part.stat().st_size
+        return total
+
+    @contextmanager
+    def lock(self, name: str, *, timeout: float, what: str) -> Iterator[None]:
+        """The profile's ``name`` lock (``sync``, ``dunning``): a file lock beside the ledger."""
+        with file_lock(self.path.parent / f"{name}.lock", timeout=timeout, what=what):
+            yield
 
     @classmethod
     def open(cls, path: Path) -> Ledger:
@@ -124,6 +155,52 @@ class Ledger:
             raise
         else:
             conn.execute("COMMIT")
+
+
+@contextmanager
+def file_lock(path: Path, *, timeout: float, what: str) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``path``; wait up to ``timeout`` s, then raise LockTimeout
+    naming the holder (pid, since) written into the file."""
+    import fcntl
+
+    deadline = time.monotonic() + timeout
+    with path.open("a+") as fh:
+        while True:
+            try:
+                fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    fh.seek(0)
+                    holder = fh.read().strip() or "another process"
+                    raise LockTimeout(
+                        f"another {what} of this profile is running ({holder}); "
+                        f"waited {timeout:g} s",
+                        hint="Let it finish and run this one again (or raise "
+                        "COLLECTCTL_LOCK_TIMEOUT).",
+                    ) from None
+                time.sleep(0.1)
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(f"pid {os.getpid()} since {now_iso()}")
+            fh.flush()
+            yield
+        finally:
+            fh.seek(0)
+            fh.truncate()
+            fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
+
+
+def open_ledger(target: Target) -> Ledger | PgLedger:
+    """Open (creating and migrating as needed) the ledger ``target`` names: a SQLite file, or
+    a schema on a PostgreSQL server (the driver is imported only then)."""
+    if target.backend == "postgresql":
+        from collectctl.ledger.postgres import PgLedger
+
+        return PgLedger.open(target)
+    assert target.path is not None
+    return Ledger.open(target.path)
 
 
 def _statements(script: str) -> list[str]:

@@ -1,0 +1,159 @@
+"""Rewriting the ledger's SQLite-flavoured SQL for PostgreSQL.
+
+The ledger modules write one SQL text for both dialects; :func:`translate` turns it into what
+PostgreSQL accepts. Only mechanical differences are rewritten here:
+
+- placeholders: ``?`` -> ``%s``, ``:name`` -> ``%(name)s`` (and a literal ``%`` -> ``%%``);
+- SQLite's schema prefixes: ``main.`` is the profile's schema (first on the search path),
+  ``temp.`` and ``st.`` (the attached staging file) are the session's temporary schema;
+- ``INSERT OR IGNORE`` -> ``INSERT ... ON CONFLICT DO NOTHING``; ``a IS NOT b`` / ``a IS b``
+  between values -> ``IS [NOT] DISTINCT FROM``; ``INDEXED BY`` hints and ``WITHOUT ROWID`` are
+  dropped; ``WHERE 1`` -> ``WHERE TRUE``;
+- temporary tables get BIGINT integers and a ``rowid`` column (insertion order, as in SQLite).
+
+Scalar ``MIN(a, b)`` / ``MAX(a, b)`` and ``julianday`` need no rewrite: migration 0001 creates
+them in each PostgreSQL schema. Nothing here imports the driver.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+_TOKEN = re.compile(
+    r"""
+    (?P<str>'(?:[^']|'')*')            # string literal
+  | (?P<ident>"(?:[^"]|"")*")          # quoted identifier
+  | (?P<comment>--[^\n]*)              # comment
+  | (?P<cast>::)                       # PostgreSQL cast (never a placeholder)
+  | (?P<named>:[A-Za-z_][A-Za-z0-9_]*) # :name placeholder
+  | (?P<qmark>\?)                      # ? placeholder
+  | (?P<pct>%)                         # literal percent
+    """,
+    re.VERBOSE,
+)
+
+_IS_NOT = re.compile(r"\bIS\s+NOT\s+(?!NULL\b|TRUE\b|FALSE\b|DISTINCT\b)", re.IGNORECASE)
+_IS = re.compile(r"\bIS\s+(?!NOT\b|NULL\b|TRUE\b|FALSE\b|DISTINCT\b)", re.IGNORECASE)
+_INDEXED_BY = re.compile(r"\s+INDEXED\s+BY\s+\w+", re.IGNORECASE)
+_WITHOUT_ROWID = re.compile(r"\)\s*WITHOUT\s+ROWID", re.IGNORECASE)
+_OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
+_WHERE_1 = re.compile(r"\bWHERE\s+1\b(?!\s*[=<>!])", re.IGNORECASE)
+_INDEX_PREFIX = re.compile(
+    r"^(\s*CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:IF\s+NOT\s+EXISTS\s+)?)(?:st|temp|main)\.",
+    re.IGNORECASE,
+)
+_PREFIX = re.compile(r"(?<![\w.\"])(st|temp|main)\.(?=[A-Za-z_\"])")
+_CREATE_TEMP = re.compile(
+    r"^\s*CREATE\s+(?:TEMP(?:ORARY)?\s+TABLE\s+|TABLE\s+(?=pg_temp\.))", re.IGNORECASE
+)
+#: SQLite's "unary plus disables the index" hint: ``AND +date <= :d``.
+_UNARY_PLUS = re.compile(r"(?<=[\s(])\+(?=[A-Za-z_])")
+_INTEGER = re.compile(r"\b(?:INTEGER|INT)\b", re.IGNORECASE)
+
+
+def _placeholders(sql: str) -> tuple[str, bool]:
+    """Rewrite placeholders outside literals; returns the text and whether any were found."""
+    out: list[str] = []
+    pos = 0
+    found = False
+    for m in _TOKEN.finditer(sql):
+        kind = m.lastgroup
+        if kind in ("str", "ident", "comment", "cast"):
+            continue
+        out.append(sql[pos : m.start()])
+        if kind == "named":
+            out.append(f"%({m.group()[1:]})s")
+            found = True
+        elif kind == "qmark":
+            out.append("%s")
+            found = True
+        else:
+            out.append("%%")
+        pos = m.end()
+    out.append(sql[pos:])
+    return "".join(out), found
+
+
+def _outside_literals(sql: str, func: object) -> str:
+    """Apply ``func`` (str -> str) to the parts of ``sql`` outside literals and comments."""
+    assert callable(func)
+    parts: list[str] = []
+    pos = 0
+    for m in _TOKEN.finditer(sql):
+        if m.lastgroup in ("str", "ident", "comment"):
+            parts.append(func(sql[pos : m.start()]))
+            parts.append(m.group())
+            pos = m.end()
+    parts.append(func(sql[pos:]))
+    return "".join(parts)
+
+
+def _rewrite_code(code: str) -> str:
+    code = _INDEXED_BY.sub("", code)
+    code = _WITHOUT_ROWID.sub(")", code)
+    code = _IS_NOT.sub("IS DISTINCT FROM ", code)
+    code = _IS.sub("IS NOT DISTINCT FROM ", code)
+    code = _WHERE_1.sub("WHERE TRUE", code)
+    code = _UNARY_PLUS.sub("", code)
+    code = _PREFIX.sub(lambda m: "" if m.group(1).lower() == "main" else "pg_temp.", code)
+    return code
+
+
+def _temp_table(sql: str) -> str:
+    """BIGINT integers and a ``rowid`` column for a temporary table created by the ledger."""
+    body = _INTEGER.sub("BIGINT", sql.rstrip().rstrip(";"))
+    close = body.rfind(")")
+    if close < 0 or "(" not in body or re.search(r"\bAS\s+SELECT\b", body, re.IGNORECASE):
+        return body
+    rowid = (
+        ", rowid BIGSERIAL" if "PRIMARY KEY" in body.upper() else ", rowid BIGSERIAL PRIMARY KEY"
+    )
+    return body[:close] + rowid + body[close:]
+
+
+@lru_cache(maxsize=2048)
+def translate(sql: str) -> tuple[str, bool]:
+    """The PostgreSQL text of ``sql`` and whether it takes parameters."""
+    text = _INDEX_PREFIX.sub(r"\1", sql)
+    text = _outside_literals(text, _rewrite_code)
+    if _OR_IGNORE.match(text):
+        text = _OR_IGNORE.sub("INSERT INTO", text).rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
+    if _CREATE_TEMP.match(text):
+        text = _temp_table(text)
+    return _placeholders(text)
+
+
+_INSERT_VALUES = re.compile(r"^\s*INSERT\s+INTO\s+(\w+)\b.*\bVALUES\b", re.IGNORECASE | re.DOTALL)
+
+
+def insert_table(sql: str) -> str | None:
+    """The table of a single-row ``INSERT INTO t ... VALUES`` without RETURNING, else None."""
+    m = _INSERT_VALUES.match(sql)
+    if not m or re.search(r"\bRETURNING\b", sql, re.IGNORECASE):
+        return None
+    return m.group(1)
+
+
+def split_script(script: str) -> list[str]:
+    """Split a SQL script into statements at semicolons outside literals and comments."""
+    out: list[str] = []
+    buf: list[str] = []
+    pos = 0
+    for m in re.finditer(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|;", script):
+        if m.group() == ";":
+            buf.append(script[pos : m.start()])
+            stmt = "".join(buf).strip()
+            if _has_code(stmt):
+                out.append(stmt)
+            buf = []
+            pos = m.end()
+    buf.append(script[pos:])
+    rest = "".join(buf).strip()
+    if _has_code(rest):
+        out.append(rest)
+    return out
+
+
+def _has_code(stmt: str) -> bool:
+    return any(line.strip() and not line.strip().startswith("--") for line in stmt.splitlines())
