@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 from core_helpers import cust, inv, pay, run_json
@@ -50,15 +49,17 @@ def row_of(rows, customer):
 
 
 def record_counts(collectctl_home):
-    db = collectctl_home / "profiles" / "default" / "ledger.db"
-    conn = sqlite3.connect(db)
+    from collectctl.app import App
+
+    app = App()
+    conn = app.ledger().conn
     try:
         return {
             t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
             for t in ("contacts", "promises", "disputes", "holds", "escalations", "corrections")
         }
     finally:
-        conn.close()
+        app.close()
 
 
 @pytest.fixture
@@ -252,7 +253,7 @@ def test_promise_today_is_fine_but_not_yesterday(cli, synced):
 # -- disputes --------------------------------------------------------------------------------
 
 
-def test_dispute_flags_invoice_and_excludes_it_from_chasing(cli, synced, collectctl_home):
+def test_dispute_flags_invoice_and_excludes_it_from_chasing(cli, synced, open_ledger):
     out = ok(cli, "dispute", "C1", "--invoice", "A-1", "--reason", "wrong-amount",
              "--note", "PO says 90", "--as-of", AS_OF)  # fmt: skip
     assert out.startswith("DSP-1: invoice A-1 of Acme Ltd disputed (wrong-amount).")
@@ -264,10 +265,11 @@ def test_dispute_flags_invoice_and_excludes_it_from_chasing(cli, synced, collect
     aging = run_json(cli, "aging", "--as-of", AS_OF, "--by", "invoice")
     assert "I1" in {r["invoice_id"] for r in aging["rows"]}
     # The function the dunning issue uses.
+    from datetime import date
+
     from collectctl.ledger.collection import open_disputes
 
-    conn = sqlite3.connect(collectctl_home / "profiles" / "default" / "ledger.db")
-    from datetime import date
+    conn = open_ledger().conn
 
     assert open_disputes(conn, date(2026, 11, 30)) == {("memory", "I1"): "DSP-1"}
     assert open_disputes(conn, date(2026, 11, 29)) == {}

@@ -7,7 +7,6 @@ from datetime import date
 import pytest
 from core_helpers import cust, inv, pay, run_json
 
-from collectctl.ledger.connection import Ledger
 from collectctl.ledger.plans import (
     format_plan_id,
     parse_plan_id,
@@ -37,12 +36,12 @@ def test_plan_ids():
     ]  # fmt: skip
 
 
-def test_held_invoices_follow_the_plan_state(cli, books, collectctl_home):
+def test_held_invoices_follow_the_plan_state(cli, books, open_ledger):
     books.load([*BOOKS, pay("P1", "C2", "2026-12-01", "250.00", "B1")])
     assert cli("sync", "memory", "-q").exit_code == 0
     run_json(cli, "plan", "create", "C1", *TERMS)
     run_json(cli, "plan", "create", "C2", "--invoice", "B1", *TERMS)
-    ledger = Ledger.open(collectctl_home / "profiles" / "default" / "ledger.db")
+    ledger = open_ledger()
     try:
         conn = ledger.conn
         # before any plan existed: nothing is held

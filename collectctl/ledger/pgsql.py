@@ -8,7 +8,7 @@ PostgreSQL accepts. Only mechanical differences are rewritten here:
   ``temp.`` and ``st.`` (the attached staging file) are the session's temporary schema;
 - ``INSERT OR IGNORE`` -> ``INSERT ... ON CONFLICT DO NOTHING``; ``a IS NOT b`` / ``a IS b``
   between values -> ``IS [NOT] DISTINCT FROM``; ``INDEXED BY`` hints and ``WITHOUT ROWID`` are
-  dropped; ``WHERE 1`` -> ``WHERE TRUE``;
+  dropped; ``WHERE 1`` -> ``WHERE TRUE``; a ``FROM (subquery)`` gets an alias;
 - temporary tables get BIGINT integers and a ``rowid`` column (insertion order, as in SQLite).
 
 Scalar ``MIN(a, b)`` / ``MAX(a, b)`` and ``julianday`` need no rewrite: migration 0001 creates
@@ -47,6 +47,8 @@ _PREFIX = re.compile(r"(?<![\w.\"])(st|temp|main)\.(?=[A-Za-z_\"])")
 _CREATE_TEMP = re.compile(
     r"^\s*CREATE\s+(?:TEMP(?:ORARY)?\s+TABLE\s+|TABLE\s+(?=pg_temp\.))", re.IGNORECASE
 )
+#: SQLite's join-order hint ``CROSS JOIN t ON ...`` is an inner join.
+_CROSS_ON = re.compile(r"\bCROSS\s+JOIN\s+(\w+)((?:\s+AS)?\s+\w+)?(\s+)ON\b", re.IGNORECASE)
 #: SQLite's "unary plus disables the index" hint: ``AND +date <= :d``.
 _UNARY_PLUS = re.compile(r"(?<=[\s(])\+(?=[A-Za-z_])")
 _INTEGER = re.compile(r"\b(?:INTEGER|INT)\b", re.IGNORECASE)
@@ -96,6 +98,7 @@ def _rewrite_code(code: str) -> str:
     code = _IS.sub("IS NOT DISTINCT FROM ", code)
     code = _WHERE_1.sub("WHERE TRUE", code)
     code = _UNARY_PLUS.sub("", code)
+    code = _CROSS_ON.sub(lambda m: f"JOIN {m.group(1)}{m.group(2) or ''}{m.group(3)}ON", code)
     code = _PREFIX.sub(lambda m: "" if m.group(1).lower() == "main" else "pg_temp.", code)
     return code
 
@@ -112,11 +115,65 @@ def _temp_table(sql: str) -> str:
     return body[:close] + rowid + body[close:]
 
 
+_FROM_PAREN = re.compile(r"\bFROM\s*\(", re.IGNORECASE)
+_AFTER_SUBQUERY = re.compile(r"\s*(?:AS\s+)?([A-Za-z_]\w*)", re.IGNORECASE)
+_NOT_ALIAS = {
+    "group",
+    "order",
+    "where",
+    "union",
+    "limit",
+    "join",
+    "left",
+    "right",
+    "inner",
+    "cross",
+    "full",
+    "on",
+    "except",
+    "intersect",
+    "having",
+    "window",
+    "natural",
+    "offset",
+    "returning",
+}
+
+
+def _alias_subqueries(sql: str) -> str:
+    """Name every ``FROM (subquery)`` (PostgreSQL before 16 requires an alias)."""
+    out = sql
+    n = 0
+    start = 0
+    while True:
+        m = _FROM_PAREN.search(out, start)
+        if not m:
+            return out
+        depth = 0
+        end = -1
+        for k in range(m.end() - 1, len(out)):
+            if out[k] == "(":
+                depth += 1
+            elif out[k] == ")":
+                depth -= 1
+                if depth == 0:
+                    end = k
+                    break
+        if end < 0:
+            return out
+        follow = _AFTER_SUBQUERY.match(out, end + 1)
+        if not follow or follow.group(1).lower() in _NOT_ALIAS:
+            n += 1
+            out = out[: end + 1] + f" AS _sub{n}" + out[end + 1 :]
+        start = m.end()
+
+
 @lru_cache(maxsize=2048)
 def translate(sql: str) -> tuple[str, bool]:
     """The PostgreSQL text of ``sql`` and whether it takes parameters."""
     text = _INDEX_PREFIX.sub(r"\1", sql)
     text = _outside_literals(text, _rewrite_code)
+    text = _alias_subqueries(text)
     if _OR_IGNORE.match(text):
         text = _OR_IGNORE.sub("INSERT INTO", text).rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
     if _CREATE_TEMP.match(text):
