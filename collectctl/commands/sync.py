@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from collectctl.commands.groups import PassDownGroup
 from collectctl.commands.options import emit, output_option
 from collectctl.errors import CollectctlError, ConfigError
 from collectctl.output import Column, Report
@@ -149,8 +150,8 @@ def _source_command(source: Source) -> click.Command:
     return command
 
 
-class SyncGroup(click.Group):
-    """Subcommands come from the registered sources."""
+class SyncGroup(PassDownGroup):
+    """Subcommands come from the registered sources; the group's options reach them."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         from collectctl.plugins.manager import sources
@@ -158,10 +159,11 @@ class SyncGroup(click.Group):
         return sorted(sources())
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        from collectctl.commands.groups import adopt
         from collectctl.plugins.manager import sources
 
         source = sources().get(name)
-        return _source_command(source) if source else None
+        return adopt(_source_command(source)) if source else None
 
 
 @click.group(cls=SyncGroup, invoke_without_command=True)
