@@ -56,6 +56,7 @@ def _report(outcomes: list[SyncOutcome]) -> Report:
             "mode": o.mode,
             "dry_run": o.dry_run,
             "records": o.records,
+            "needs_allow_deletions": o.deletion_guard is not None,
             "changes": {
                 entity: {
                     "added": counts["add"],
@@ -81,6 +82,11 @@ def _report(outcomes: list[SyncOutcome]) -> Report:
                         more = o.diff.counts[entity][op] - len(ids)
                         tail = f" ... and {more} more" if more > 0 else ""
                         footer.append(f"  {op} {ENTITY_TITLES[entity]}: {', '.join(ids)}{tail}")
+            if o.deletion_guard is not None:
+                footer.append(
+                    f"  Note: {o.deletion_guard}: the real run stops unless you add "
+                    "--allow-deletions."
+                )
     return Report(
         columns=[
             Column("source"),
