@@ -117,6 +117,11 @@ class RootGroup(PassDownGroup):
 
                 traceback.print_exc()
             raise UserError(exc.format(), exc.exit_code) from exc
+        except KeyboardInterrupt:
+            # The shell convention for Ctrl-C (128 + SIGINT). Every ledger write is one
+            # transaction, so the interrupted one was rolled back.
+            click.echo("\nInterrupted: the step that was running wrote nothing.", err=True)
+            raise click.exceptions.Exit(130) from None
         finally:
             app = ctx.obj
             if app is not None and hasattr(app, "close"):
