@@ -120,6 +120,7 @@ class _PgServer:
     url: str = ""
     database: str = ""
     reason: str = ""
+    skipped: int = 0
 
 
 _PG_KEY = pytest.StashKey[_PgServer]()
@@ -175,19 +176,38 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    wants_pg = any(
-        getattr(item, "callspec", None) is not None
-        and item.callspec.params.get("ledger_backend") == "postgresql"
+    """Without a server, the PostgreSQL half is deselected and reported in one line (and
+    under ``CI=true`` the run fails instead)."""
+    pg_items = [
+        item
         for item in items
-    )
-    if wants_pg and os.environ.get("CI", "").lower() == "true":
-        server = _pg_server(config)
-        if not server.url:
-            pytest.exit(
-                f"CI=true: the PostgreSQL half of the suite cannot run: {server.reason}; "
-                "set COLLECTCTL_TEST_POSTGRES to a server tests may create databases on",
-                returncode=1,
-            )
+        if getattr(item, "callspec", None) is not None
+        and item.callspec.params.get("ledger_backend") == "postgresql"
+    ]
+    if not pg_items:
+        return
+    server = _pg_server(config)
+    if server.url:
+        return
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.exit(
+            f"CI=true: the PostgreSQL half of the suite cannot run: {server.reason}; "
+            "set COLLECTCTL_TEST_POSTGRES to a server tests may create databases on",
+            returncode=1,
+        )
+    wanted = set(map(id, pg_items))
+    items[:] = [item for item in items if id(item) not in wanted]
+    config.hook.pytest_deselected(items=pg_items)
+    server.skipped = len(pg_items)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    server = config.stash.get(_PG_KEY, None)
+    if server is not None and server.skipped:
+        terminalreporter.write_line(
+            f"SKIPPED the PostgreSQL half of the ledger tests ({server.skipped} tests): "
+            f"{server.reason}; set COLLECTCTL_TEST_POSTGRES to run it"
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
