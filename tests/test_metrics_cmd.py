@@ -29,6 +29,9 @@ import json
 import pytest
 from core_helpers import cust, inv, pay, run_json
 
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
+
 
 def books_2025():
     return [

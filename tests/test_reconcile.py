@@ -6,9 +6,13 @@ import json
 from datetime import date
 from decimal import Decimal
 
+import pytest
 from core_helpers import cust, inv, pay, run_json
 
 from collectctl.domain.reconcile import Credit, OpenItem, plan_credit
+
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
 
 AS_OF = "2026-06-30"
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from collectctl.ledger.dialect import dialect_of
+
 OVER_90 = 91  # the aging default's last bucket: more than 90 days past due
 
 
@@ -77,25 +79,16 @@ def series(
 
     alloc_total: dict[str, int] = defaultdict(int)
     # 1. invoices: sales, and Σ(amount − allocated) over the invoices current / 91+ at each date.
-    # Aggregated through a tiny temp table (upsert) rather than GROUP BY: a GROUP BY sorts all
-    # the invoices first, which costs twice as much.
-    conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS metrics_agg (currency TEXT, void INT, ym TEXT, "
-        "lo INT, hi INT, o INT, amount INT, allocated INT, "
-        "PRIMARY KEY (currency, void, ym, lo, hi, o)) WITHOUT ROWID"
-    )
-    conn.execute("DELETE FROM temp.metrics_agg")
-    conn.execute(
-        f"""INSERT INTO temp.metrics_agg
-            SELECT i.currency, i.void, substr(i.issue_date, 1, 7), {lo}, {hi}, {o},
-                   i.amount, i.allocated
-            FROM invoices i INDEXED BY invoices_aging WHERE 1 {cur}
-            ON CONFLICT DO UPDATE SET amount = amount + excluded.amount,
-                                      allocated = allocated + excluded.allocated""",
-        params,
-    )
-    rows = conn.execute("SELECT * FROM temp.metrics_agg").fetchall()
-    conn.execute("DELETE FROM temp.metrics_agg")
+    if dialect_of(conn) == "postgresql":
+        # PostgreSQL's hash aggregate needs no detour through a temp table.
+        rows = conn.execute(
+            f"""SELECT i.currency, i.void, substr(i.issue_date, 1, 7), {lo}, {hi}, {o},
+                       SUM(i.amount), SUM(i.allocated)
+                FROM invoices i WHERE TRUE {cur} GROUP BY 1, 2, 3, 4, 5, 6""",
+            params,
+        ).fetchall()
+    else:
+        rows = _aggregate_invoices(conn, lo, hi, o, cur, params)
     for code, void, ym, k_lo, k_hi, k_o, amount, allocated in rows:
         s = get(code)
         alloc_total[code] += allocated
@@ -376,3 +369,29 @@ def document(
             row.update(_days(paid.get(key)))
             rows.append(_money(row, code))
     return {**head, "rows": rows}
+
+
+def _aggregate_invoices(
+    conn: sqlite3.Connection, lo: str, hi: str, o: str, cur: str, params: dict[str, Any]
+) -> list[Any]:
+    """SQLite: sales and open amounts per (currency, void, month, lo, hi, o) through a tiny temp
+    table (upsert) rather than GROUP BY: a GROUP BY sorts all the invoices first, which costs
+    twice as much."""
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS metrics_agg (currency TEXT, void INT, ym TEXT, "
+        "lo INT, hi INT, o INT, amount INT, allocated INT, "
+        "PRIMARY KEY (currency, void, ym, lo, hi, o)) WITHOUT ROWID"
+    )
+    conn.execute("DELETE FROM temp.metrics_agg")
+    conn.execute(
+        f"""INSERT INTO temp.metrics_agg
+            SELECT i.currency, i.void, substr(i.issue_date, 1, 7), {lo}, {hi}, {o},
+                   i.amount, i.allocated
+            FROM invoices i INDEXED BY invoices_aging WHERE 1 {cur}
+            ON CONFLICT DO UPDATE SET amount = amount + excluded.amount,
+                                      allocated = allocated + excluded.allocated""",
+        params,
+    )
+    rows = conn.execute("SELECT * FROM temp.metrics_agg").fetchall()
+    conn.execute("DELETE FROM temp.metrics_agg")
+    return rows

@@ -27,6 +27,7 @@ from collectctl.domain.reconcile import (
     overpayment,
 )
 from collectctl.ledger.aging import customer_names, late_allocations_sql
+from collectctl.ledger.dialect import dialect_of
 from collectctl.money import from_minor
 
 Account = tuple[int, str]  # (customer key, currency)
@@ -132,6 +133,11 @@ def open_items(
     with_accounts = "acc(customer, currency) AS (SELECT json_extract(value, '$[0]'), " + (
         "json_extract(value, '$[1]') FROM json_each(:accounts))"
     )
+    if dialect_of(conn) == "postgresql":
+        with_accounts = (
+            "acc(customer, currency) AS (SELECT (value->>0)::bigint, value->>1 "
+            "FROM json_array_elements(CAST(:accounts AS json)) AS value)"
+        )
     cte = f"{cte}, {with_accounts}" if cte else f"WITH {with_accounts}"
     out: dict[Account, list[OpenItem]] = defaultdict(list)
     for cust, currency, ext, number, issue, due, balance in conn.execute(
@@ -151,6 +157,9 @@ def duplicates(conn: sqlite3.Connection, d: str, customer: int | None) -> list[F
     """Payments (kind ``payment``, with a reference) that share customer, currency, date,
     amount and reference under different ids. A payment's amount is the sum of its rows."""
     who = "AND customer = :cust" if customer is not None else ""
+    group_array = "json_group_array(payment_id)"
+    if dialect_of(conn) == "postgresql":
+        group_array = "json_agg(payment_id)::text"
     rows = conn.execute(
         f"""WITH g AS MATERIALIZED (
                 SELECT customer, currency, date FROM allocations INDEXED BY allocations_by_customer
@@ -162,7 +171,7 @@ def duplicates(conn: sqlite3.Connection, d: str, customer: int | None) -> list[F
                   ON a.customer = g.customer AND a.currency = g.currency AND a.date = g.date
                 WHERE a.kind = 'payment' AND a.reference IS NOT NULL AND a.reference != ''
                 GROUP BY a.source, a.payment_id, a.customer, a.currency, a.date, a.reference)
-            SELECT customer, currency, date, reference, amount, json_group_array(payment_id)
+            SELECT customer, currency, date, reference, amount, {group_array}
             FROM p GROUP BY customer, currency, date, reference, amount
             HAVING COUNT(*) > 1""",
         {"d": d, "cust": customer},
