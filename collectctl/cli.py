@@ -44,6 +44,11 @@ CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
         "DSO, CEI, days delinquent and days to pay, per currency.",
     ),
     "status": ("collectctl.commands.status", "status", "Sources, last syncs and ledger size."),
+    "ledger": (
+        "collectctl.commands.ledger",
+        "ledger",
+        "Where the ledger is (SQLite or PostgreSQL); copy it to another.",
+    ),
     "profile": (
         "collectctl.commands.profile",
         "profile",

@@ -26,7 +26,7 @@ CREATE TABLE plans (
 );
 CREATE INDEX plans_by_customer ON plans (customer_source, customer_ext, currency);
 CREATE TABLE plan_lines (
-    plan       BIGINT NOT NULL REFERENCES plans(id),
+    plan       BIGINT NOT NULL,
     number     BIGINT NOT NULL,                         -- 0 = down payment
     due        TEXT NOT NULL,
     principal  BIGINT NOT NULL,
@@ -37,7 +37,7 @@ CREATE TABLE plan_lines (
     PRIMARY KEY (plan, number)
 );
 CREATE TABLE plan_invoices (
-    plan         BIGINT NOT NULL REFERENCES plans(id),
+    plan         BIGINT NOT NULL,
     source       TEXT NOT NULL,
     invoice_ext  TEXT NOT NULL,
     number       TEXT NOT NULL,                          -- as it was when the plan was made
