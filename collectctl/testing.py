@@ -20,7 +20,8 @@ Fixtures:
     ``postgresql://postgres@127.0.0.1:5432/postgres``, and drops at the end; every test starts
     with no schemas). Without a server the PostgreSQL half is skipped (one summary line) —
     except under ``CI=true``, where a missing server fails the run. Mark a test
-    ``@pytest.mark.sqlite_only`` when it inspects the SQLite file itself.
+    ``@pytest.mark.sqlite_only`` when it inspects the SQLite file itself, and
+    ``@pytest.mark.postgresql_only`` when it tests what only a shared server does.
 ``open_ledger``
     ``open_ledger(profile="default")`` opens that profile's ledger on the test's backend.
 
@@ -164,14 +165,19 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "sqlite_only: a ledger test that inspects the SQLite file itself"
     )
+    config.addinivalue_line(
+        "markers", "postgresql_only: a ledger test of what only a shared server does"
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if "ledger_backend" not in metafunc.fixturenames:
         return
-    backends = ["sqlite"]
-    if metafunc.definition.get_closest_marker("sqlite_only") is None:
-        backends.append("postgresql")
+    backends = ["sqlite", "postgresql"]
+    if metafunc.definition.get_closest_marker("sqlite_only") is not None:
+        backends = ["sqlite"]
+    elif metafunc.definition.get_closest_marker("postgresql_only") is not None:
+        backends = ["postgresql"]
     metafunc.parametrize("ledger_backend", backends, indirect=True)
 
 

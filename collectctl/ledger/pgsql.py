@@ -55,26 +55,30 @@ _INTEGER = re.compile(r"\b(?:INTEGER|INT)\b", re.IGNORECASE)
 
 
 def _placeholders(sql: str) -> tuple[str, bool]:
-    """Rewrite placeholders outside literals; returns the text and whether any were found."""
+    """Rewrite placeholders outside literals; returns the text and whether any were found.
+    With placeholders, every literal ``%`` (in strings too) is doubled, as psycopg wants."""
+    tokens = list(_TOKEN.finditer(sql))
+    found = any(m.lastgroup in ("named", "qmark") for m in tokens)
+    if not found:
+        return sql, False
     out: list[str] = []
     pos = 0
-    found = False
-    for m in _TOKEN.finditer(sql):
+    for m in tokens:
         kind = m.lastgroup
-        if kind in ("str", "ident", "comment", "cast"):
+        if kind in ("ident", "cast"):
             continue
         out.append(sql[pos : m.start()])
         if kind == "named":
             out.append(f"%({m.group()[1:]})s")
-            found = True
         elif kind == "qmark":
             out.append("%s")
-            found = True
+        elif kind in ("str", "comment"):
+            out.append(m.group().replace("%", "%%"))
         else:
             out.append("%%")
         pos = m.end()
     out.append(sql[pos:])
-    return "".join(out), found
+    return "".join(out), True
 
 
 def _outside_literals(sql: str, func: object) -> str:
