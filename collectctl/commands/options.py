@@ -55,7 +55,7 @@ class DateType(click.ParamType):
         if text.lower() == "today":
             from collectctl.app import current_app
 
-            return current_app().today()
+            return current_app().clock.today()
         try:
             if len(text) != 10:
                 raise ValueError
@@ -115,13 +115,34 @@ def output_option(func: F) -> F:
     )(func)
 
 
+def default_today(ctx: click.Context, param: click.Parameter, value: date | None) -> date:
+    """Option callback: an omitted date is today on the profile's clock (resolved once, here)."""
+    if value is not None:
+        return value
+    from collectctl.app import current_app
+
+    return current_app().clock.today()
+
+
+def date_given(name: str = "as_of") -> bool:
+    """True when the user gave the date option ``name`` (not its default of today)."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source not in (None, click.core.ParameterSource.DEFAULT)
+
+
+def as_of_label() -> str:
+    """``--as-of`` when the user gave it, else ``today`` (for messages about the date)."""
+    return "--as-of" if date_given() else "today"
+
+
 def as_of_option(func: F) -> F:
-    """Add ``--as-of DATE`` (default: today in the profile's time zone)."""
+    """Add ``--as-of DATE`` (default: today in the profile's time zone, resolved here)."""
     return click.option(
         "--as-of",
         "as_of",
         type=DATE,
         default=None,
+        callback=default_today,
         help="Report as of this date (default: today in the profile's time zone).",
     )(func)
 
