@@ -13,6 +13,7 @@ installed. Usage::
 
     .venv/bin/python benchmarks/compare_outputs.py --base 2184654            # examples/
     .venv/bin/python benchmarks/compare_outputs.py --base 2184654 --invoices 100000
+    .venv/bin/python benchmarks/compare_outputs.py --base 2184654 --new HEAD  # two commits
 
 Exit status 0 when every output is identical, 1 otherwise (the differing commands are listed).
 """
@@ -164,17 +165,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the comparison; print what was compared; 0 when identical."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", required=True, help="commit to compare against")
+    parser.add_argument("--new", default=None, help="commit to compare (default: this tree)")
     parser.add_argument("--invoices", type=int, default=0, help="generated book (0: examples/)")
     parser.add_argument("--customers", type=int, default=8, help="accounts shown (generated)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="collectctl-compare-") as tmp:
         work = Path(tmp)
         base = work / "base"
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(base), args.base],
-            check=True,
-            capture_output=True,
-        )
+        trees = [(base, args.base)]
+        new_code = ROOT
+        if args.new:
+            new_code = work / "new"
+            trees.append((new_code, args.new))
+        for tree, commit in trees:
+            subprocess.run(
+                ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(tree), commit],
+                check=True,
+                capture_output=True,
+            )
         try:
             if args.invoices:
                 sys.path.insert(0, str(ROOT))
@@ -193,18 +201,20 @@ def main(argv: Sequence[str] | None = None) -> int:
                 for r in csv.DictReader(fh):
                     first.setdefault(r["customer_id"], r["id"])
             old = _scenario(base, work / "home-base", data, ids, first)
-            new = _scenario(ROOT, work / "home-new", data, ids, first)
+            new = _scenario(new_code, work / "home-new", data, ids, first)
         finally:
-            subprocess.run(
-                ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(base)],
-                check=False,
-                capture_output=True,
-            )
+            for tree, _commit in trees:
+                subprocess.run(
+                    ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(tree)],
+                    check=False,
+                    capture_output=True,
+                )
     differ = [k for k in old if old[k] != new.get(k)]
     size = sum(len(v[1]) for v in new.values())
     book = f"a generated {args.invoices:,}-invoice book" if args.invoices else "examples/"
     failed = [k for k, v in new.items() if k.startswith("write:") and v[0] != 0]
     print(f"compared {len(old)} commands ({size:,} bytes of JSON) against {args.base} on {book}")
+    print(f"new code: {args.new or 'working tree'}")
     for k in failed:
         print(f"note: exit {new[k][0]} from {k[7:]}")
     for k in differ:

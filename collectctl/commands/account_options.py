@@ -87,9 +87,8 @@ def on_option(func: F) -> F:
         "as_of",
         type=DATE,
         default=None,
-        callback=default_today,
         help="The day this happens (default: today in the profile's time zone).",
-    )(func)
+    )(default_today(func))
 
 
 def grace_days(app: App) -> int:

@@ -7,11 +7,12 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -115,13 +116,20 @@ def output_option(func: F) -> F:
     )(func)
 
 
-def default_today(ctx: click.Context, param: click.Parameter, value: date | None) -> date:
-    """Option callback: an omitted date is today on the profile's clock (resolved once, here)."""
-    if value is not None:
-        return value
-    from collectctl.app import current_app
+def default_today(func: F, name: str = "as_of") -> F:
+    """Wrap a command so an omitted date option ``name`` arrives as today on the profile's
+    clock: the default is resolved once, here, when the command runs (not while parsing, so
+    ``--help`` and option routing never open a profile)."""
 
-    return current_app().clock.today()
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get(name) is None:
+            from collectctl.app import current_app
+
+            kwargs[name] = current_app().clock.today()
+        return func(*args, **kwargs)
+
+    return cast(F, wrapper)
 
 
 def date_given(name: str = "as_of") -> bool:
@@ -142,9 +150,8 @@ def as_of_option(func: F) -> F:
         "as_of",
         type=DATE,
         default=None,
-        callback=default_today,
         help="Report as of this date (default: today in the profile's time zone).",
-    )(func)
+    )(default_today(func))
 
 
 def emit(report: Report, fmt: str) -> None:
