@@ -22,7 +22,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from collectctl.clock import Clock
     from collectctl.ledger.connection import Ledger
     from collectctl.ledger.dialect import Target
-    from collectctl.ledger.postgres import PgLedger
 
 
 class App:
@@ -33,7 +32,7 @@ class App:
 
         self.profile_name = profile or DEFAULT_PROFILE
         self.debug = debug
-        self._ledger: Ledger | PgLedger | None = None
+        self._ledger: Ledger | None = None
 
     def select_profile(self, name: str) -> None:
         """Switch to profile ``name`` (a global ``--profile`` given after the command)."""
@@ -90,12 +89,16 @@ class App:
 
         return resolve(self.profile_name, self.profile_dir, self.config, self.env)
 
-    def ledger(self) -> Ledger | PgLedger:
-        """The profile's ledger, opened (and migrated) on first use."""
+    def ledger(self) -> Ledger:
+        """The profile's ledger, opened (and migrated) on first use: the SQLite file, or a
+        :class:`~collectctl.ledger.postgres.PgLedger`, whose connection offers the part of
+        ``sqlite3.Connection`` the ledger modules use (typed as the SQLite one for callers)."""
         if self._ledger is None:
-            from collectctl.ledger.connection import open_ledger
+            from typing import cast
 
-            self._ledger = open_ledger(self.ledger_target)
+            from collectctl.ledger.connection import Ledger, open_ledger
+
+            self._ledger = cast(Ledger, open_ledger(self.ledger_target))
         return self._ledger
 
     def acting_user(self) -> str:
@@ -104,7 +107,7 @@ class App:
 
         db_user = None
         if self.ledger_target.backend == "postgresql":
-            db_user = self.ledger().conn.raw.info.user  # type: ignore[union-attr]
+            db_user = self.ledger().conn.raw.info.user  # type: ignore[attr-defined]
         return acting_user(self.env, db_user)
 
     def close(self) -> None:

@@ -55,7 +55,7 @@ _CLEARED_ENV = (
 
 
 @pytest.fixture
-def collectctl_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def collectctl_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A temporary COLLECTCTL_HOME for one test (working directory moved there too, so a
     developer's own ``.env`` never leaks into a test)."""
     home = tmp_path / "collectctl-home"
@@ -187,8 +187,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     pg_items = [
         item
         for item in items
-        if getattr(item, "callspec", None) is not None
-        and item.callspec.params.get("ledger_backend") == "postgresql"
+        if getattr(getattr(item, "callspec", None), "params", {}).get("ledger_backend")
+        == "postgresql"
     ]
     if not pg_items:
         return
