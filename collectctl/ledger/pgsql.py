@@ -218,3 +218,26 @@ def split_script(script: str) -> list[str]:
 
 def _has_code(stmt: str) -> bool:
     return any(line.strip() and not line.strip().startswith("--") for line in stmt.splitlines())
+
+
+_COPYABLE = re.compile(
+    r"^\s*INSERT\s+INTO\s+(?:st|temp)\.(\w+)\s+VALUES\s*\(([^()]*)\)\s*$", re.IGNORECASE
+)
+
+
+def copy_plan(sql: str) -> tuple[str, list[str | None]] | None:
+    """For ``INSERT INTO st.t VALUES (?, ?, 1, ...)`` (a temporary table, positional values
+    that are placeholders or integer constants): ``("pg_temp.t", [None, None, "1", ...])`` —
+    ``None`` for a placeholder — so the rows can be loaded with COPY. Else None."""
+    m = _COPYABLE.match(sql)
+    if not m:
+        return None
+    items: list[str | None] = []
+    for item in (part.strip() for part in m.group(2).split(",")):
+        if item == "?":
+            items.append(None)
+        elif re.fullmatch(r"-?\d+", item):
+            items.append(item)
+        else:
+            return None
+    return f"pg_temp.{m.group(1)}", items

@@ -21,7 +21,7 @@ from typing import Any
 
 from collectctl.errors import CollectctlError, LockTimeout
 from collectctl.ledger.dialect import POSTGRESQL, Target, redact
-from collectctl.ledger.pgsql import insert_table, split_script, translate
+from collectctl.ledger.pgsql import copy_plan, insert_table, split_script, translate
 
 #: The second half of an advisory-lock key (the first is the schema's).
 LOCKS = {"write": 1, "sync": 2, "dunning": 3, "migrate": 4}
@@ -118,6 +118,7 @@ class PgConnection:
         #: set to anything but None for rows readable by name (like sqlite3.Row)
         self.row_factory: Any = None
         self._id_tables: set[str] | None = None
+        self._columns: dict[str, list[str]] = {}
 
     # -- the sqlite3-like interface ----------------------------------------------------------
     def execute(self, sql: str, params: Any = None) -> Cursor:
@@ -139,11 +140,34 @@ class PgConnection:
         return Cursor(cur, self.row_factory is not None, lastrowid)
 
     def executemany(self, sql: str, rows: Iterable[Any]) -> Cursor:
-        """Run one statement for each parameter row."""
+        """Run one statement for each parameter row (a plain ``INSERT INTO temp_table VALUES``,
+        as a sync's staging load does, goes through COPY)."""
+        plan = copy_plan(sql)
+        if plan is not None:
+            self._copy(plan, rows)
+            return _empty(self.raw)
         text, _ = translate(sql)
         cur = self.raw.cursor()
         cur.executemany(text, [_params(r) for r in rows])
         return Cursor(cur, False)
+
+    def _copy(self, plan: tuple[str, list[str | None]], rows: Iterable[Any]) -> None:
+        table, items = plan
+        columns = self._columns.get(table)
+        if columns is None:
+            cur = self.raw.execute(f"SELECT * FROM {table} LIMIT 0")
+            columns = self._columns[table] = [c.name for c in cur.description]
+        names = ", ".join(quote_ident(c) for c in columns[: len(items)])
+        slots = [k for k, item in enumerate(items) if item is None]
+        constants = {k: int(item) for k, item in enumerate(items) if item is not None}
+        with self.raw.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                values: list[Any] = [None] * len(items)
+                for k, v in zip(slots, row, strict=True):
+                    values[k] = v
+                for k, v in constants.items():
+                    values[k] = v
+                copy.write_row(values)
 
     def executescript(self, script: str) -> None:
         """Run every statement of ``script``."""
@@ -179,6 +203,7 @@ class PgConnection:
         if head.startswith(("ATTACH", "PRAGMA")):
             return _empty(self.raw)
         if head.startswith("DETACH"):
+            self._columns.clear()
             self.raw.execute(
                 "DROP TABLE IF EXISTS pg_temp.s_customers, pg_temp.s_invoices, "
                 "pg_temp.s_allocations, pg_temp.s_deletions CASCADE"
