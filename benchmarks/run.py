@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/run.py [--sizes 10k,100k,1M] [--only NAME[,NAME]] [--repeat N]
     make bench BENCH_ARGS="--sizes 10k --only startup,aging-customer"
+    make bench BENCH_ARGS="--backend postgresql"      # the ledger on the local PostgreSQL
 
 Every command is run as a child process of the installed console script (``collectctl`` next to
 ``sys.executable``, or ``--bin DIR``) in a fresh temporary ``COLLECTCTL_HOME``. Wall time is
@@ -699,6 +700,8 @@ def _create_plans(ledger: Path, count: int) -> int:
 def bench_plan_status(ctx: SizeContext) -> list[Result]:
     """Every payment plan's standing: receipts matched to installments for 10k plans at 1M."""
     case = f"plan status --as-of {AS_OF} (all plans)"
+    if "COLLECTCTL_LEDGER_URL" in ctx.env:
+        return [Result(CURRENT[0], case, ctx.size, note="skipped: set-up writes the SQLite file")]
     if not ctx.ensure_synced():
         return [Result(CURRENT[0], case, ctx.size, note="skipped: no ledger")]
     ledger = ctx.home / "profiles" / "default" / "ledger.db"
@@ -941,6 +944,20 @@ def scratch_dir() -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def postgres_database(server: str, *, create: bool) -> str:
+    """(Re)create, or drop, database ``collectctl_bench`` on ``server``; returns its URL."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
+
+    with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
+        conn.execute("DROP DATABASE IF EXISTS collectctl_bench WITH (FORCE)")
+        if create:
+            conn.execute("CREATE DATABASE collectctl_bench")
+    parts = urlsplit(server)
+    return urlunsplit((parts.scheme, parts.netloc, "/collectctl_bench", parts.query, ""))
+
+
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Command-line options."""
     names = ", ".join(REGISTRY)
@@ -964,6 +981,18 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
     p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    p.add_argument(
+        "--backend",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="ledger backend (postgresql: a fresh database on --postgres-url's server)",
+    )
+    p.add_argument(
+        "--postgres-url",
+        default=os.environ.get("COLLECTCTL_TEST_POSTGRES")
+        or "postgresql://postgres@127.0.0.1:5432/postgres",
+        help="server for --backend postgresql (it creates and drops database collectctl_bench)",
+    )
     args = p.parse_args(argv)
     args.only = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
     unknown = [n for n in args.only if n not in REGISTRY]
@@ -984,6 +1013,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     selected = [b for b in REGISTRY.values() if not args.only or b.name in args.only]
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTCTL_")}
+    if args.backend == "postgresql":
+        env["COLLECTCTL_LEDGER_URL"] = postgres_database(args.postgres_url, create=True)
     results: list[Result] = []
     started = datetime.now(UTC).isoformat(timespec="seconds")
     with scratch_dir() as scratch, contextlib.closing(SPAWNER):
@@ -1042,7 +1073,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 scratch=scratch,
                 startup_runs=args.startup_runs,
                 data_root=args.data_dir,
-                env=env,
+                env={**env, "COLLECTCTL_LEDGER_SCHEMA": f"bench_{size}"},
                 size=size,
                 invoices=invoices,
                 data_dir=data_dir,
@@ -1051,6 +1082,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             for bench in per_size:
                 run_one(bench, sctx)
             shutil.rmtree(home, ignore_errors=True)
+    if args.backend == "postgresql":
+        postgres_database(args.postgres_url, create=False)
     print()
     print(format_table(results))
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -1059,7 +1092,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average_at_end": list(os.getloadavg()),
         "machine": info,
-        "args": {"sizes": sizes, "only": args.only, "repeat": args.repeat},
+        "args": {
+            "sizes": sizes,
+            "only": args.only,
+            "repeat": args.repeat,
+            "backend": args.backend,
+        },
         "results": [r.as_dict() for r in results],
     }
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
