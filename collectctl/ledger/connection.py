@@ -20,7 +20,7 @@ from collectctl.ledger.schema import LATEST, MIGRATIONS
 
 if TYPE_CHECKING:  # pragma: no cover
     from collectctl.ledger.dialect import Target
-    from collectctl.ledger.postgres import PgLedger
+    from collectctl.ledger.pgledger import PgLedger
 
 
 def lock_timeout() -> float:
@@ -195,7 +195,7 @@ def open_ledger(target: Target) -> Ledger | PgLedger:
     """Open (creating and migrating as needed) the ledger ``target`` names: a SQLite file, or
     a schema on a PostgreSQL server (the driver is imported only then)."""
     if target.backend == "postgresql":
-        from collectctl.ledger.postgres import PgLedger
+        from collectctl.ledger.pgledger import PgLedger
 
         return PgLedger.open(target)
     assert target.path is not None

@@ -20,7 +20,7 @@ BATCH = 5000
 def table_names(conn: Any) -> list[str]:
     """The ledger's tables, in creation order (bookkeeping tables of the backend excluded)."""
     if dialect_of(conn) == "postgresql":
-        from collectctl.ledger.postgres import META_TABLES
+        from collectctl.ledger.pgledger import META_TABLES
 
         rows = conn.raw.execute(
             """SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
