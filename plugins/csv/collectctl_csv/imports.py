@@ -90,7 +90,7 @@ def read_invoice_list(path: pathlib.Path, opts: CsvOptions, request: SyncRequest
     converter = InvoiceList(layout, values, derive_customers=not has_customers)
     files = [source] + ([customers] if has_customers else [])
     stamp = fingerprint(source, request, files=files, extra=layout)
-    description = f"{layout.title or layout.name} export {source}"
+    description = f"{layout.title or layout.name}: {source}"
     if opts.explain:
         _explain(
             opts,

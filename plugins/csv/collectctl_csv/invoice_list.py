@@ -102,6 +102,11 @@ class InvoiceList:
                 self.skipped[kind] = self.skipped.get(kind, 0) + 1
                 continue
             amount_text = f[i_amount].strip()
+            if kind == "void":
+                total = values.amount(amount_text) if amount_text else None
+                if total is None or total <= 0:  # some tools zero a voided invoice
+                    self.skipped["void"] = self.skipped.get("void", 0) + 1
+                    continue
             issue = dates.get(issue_text)
             amount = fast_amount(amount_text) if plain else None
             row = _Row(origin)
