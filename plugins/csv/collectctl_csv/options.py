@@ -86,7 +86,9 @@ def parse(request: SyncRequest) -> CsvOptions:
     merged.update({k: options[k] for k in SETTING_KEYS if options.get(k) is not None})
     if layout is not None:
         merged["flexible_dates"] = True
-    settings = Settings.from_config(merged, request.config)
+    # A preset's dates are the tool's, not the profile's date_format (which is for
+    # collectctl's own files); [sources.csv] date_format still applies.
+    settings = Settings.from_config(merged, {} if layout is not None else request.config)
     quote = merged.get("quote", '"')
     if not isinstance(quote, str) or len(quote) != 1:
         raise ConfigError(f"[sources.csv] quote must be one character, not {quote!r}")
