@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from csv_helpers import GOOD, write_books
 from test_csv_presets import aged, configure
@@ -254,7 +253,9 @@ def test_hook_register_csv_presets(cli, collectctl_home, register_plugin, tmp_pa
     export = tmp_path / "harvest.csv"
     # 50.00 of 120.00 still due on 2026-11-01 (no due date: 30 days' terms -> 2026-12-01, current)
     export.write_text(
-        "ID,Client,Issue Date,Amount,Due Amount,State\n7,Acme,2026-11-01,120.00,50.00,open\n8,Acme,2026-11-02,5.00,5.00,draft\n"
+        "ID,Client,Issue Date,Amount,Due Amount,State\n"
+        "7,Acme,2026-11-01,120.00,50.00,open\n"
+        "8,Acme,2026-11-02,5.00,5.00,draft\n"
     )
     result = cli("sync", "csv", export, "--preset", "harvest")
     assert result.exit_code == 0, result.stderr
@@ -266,7 +267,8 @@ def test_derived_customers_come_before_their_invoices(tmp_path):
 
     path = tmp_path / "in.csv"
     path.write_text(
-        "Invoice Number,Customer,Email,Issue Date,Amount\nA-1,Acme,ap@acme.example,2026-11-01,10.00\n"
+        "Invoice Number,Customer,Email,Issue Date,Amount\n"
+        "A-1,Acme,ap@acme.example,2026-11-01,10.00\n"
     )
     records = read_all(path, options={"preset": "spreadsheet"})
     assert isinstance(records[0], Customer)
