@@ -14,7 +14,7 @@ import csv
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from collectctl.errors import SourceError
 from collectctl.records import Problem
@@ -149,7 +149,7 @@ class Table:
             self._read_header(header)
         return self
 
-    def _dialect_reader(self, dialect: Dialect) -> Iterator[list[str]]:
+    def _dialect_reader(self, dialect: Dialect) -> Any:  # a csv reader (``_csv.Reader``)
         import io
 
         assert self._fh is not None
@@ -160,7 +160,7 @@ class Table:
             lines = self._checked(text)
         if dialect.skip_sep_line:
             next(lines, None)
-        return csv.reader(  # type: ignore[return-value]
+        return csv.reader(
             lines, delimiter=dialect.delimiter, quotechar=dialect.quotechar, strict=True
         )
 
@@ -190,7 +190,7 @@ class Table:
                 break
             score = self._header_score(header)
             if score == len(self.required):
-                self.header_line = reader.line_num  # type: ignore[attr-defined]
+                self.header_line = reader.line_num
                 return header
             if score > best_score:
                 best, best_score = header, score
