@@ -107,7 +107,12 @@ def read(request: SyncRequest) -> SourceBatch:
         yield from read_directory(directory, settings, request.progress)
         yield Cursor(stamp)
 
-    return SourceBatch(complete=True, records=records(), description=f"CSV directory {directory}")
+    return SourceBatch(
+        complete=True,
+        records=records(),
+        description=f"CSV directory {directory}",
+        approximate_payment_dates=False,  # payments.csv dates every payment
+    )
 
 
 def fingerprint(

@@ -273,3 +273,26 @@ def test_derived_customers_come_before_their_invoices(tmp_path):
     records = read_all(path, options={"preset": "spreadsheet"})
     assert isinstance(records[0], Customer)
     assert (records[0].id, records[0].name, records[0].email) == ("Acme", "Acme", "ap@acme.example")
+
+
+def test_the_approximate_dates_warning_ends_when_real_payment_dates_arrive(
+    cli, collectctl_home, books, tmp_path
+):
+    configure(collectctl_home, cli)
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "Invoice Number,Customer,Issue Date,Amount,Paid\nA-1,Acme,2026-11-01,10.00,4.00\n"
+    )
+    assert cli("sync", "csv", path, "--preset", "spreadsheet").exit_code == 0
+    assert (
+        "payment dates from source 'csv' are approximate"
+        in cli("aging", "--as-of", "2026-11-02").stderr
+    )
+    # an unchanged export (nothing re-read) keeps the note
+    assert cli("sync", "csv", path, "--preset", "spreadsheet").exit_code == 0
+    assert "approximate" in cli("aging", "--as-of", "2026-11-02").stderr
+    # today's aging never warns: it is exact
+    assert "approximate" not in cli("aging").stderr
+    result = cli("sync", "csv", books(), "--allow-deletions")
+    assert result.exit_code == 0, result.stderr
+    assert "approximate" not in cli("aging", "--as-of", "2026-11-02").stderr
