@@ -296,3 +296,13 @@ def test_the_approximate_dates_warning_ends_when_real_payment_dates_arrive(
     result = cli("sync", "csv", books(), "--allow-deletions")
     assert result.exit_code == 0, result.stderr
     assert "approximate" not in cli("aging", "--as-of", "2026-11-02").stderr
+
+
+def test_explain_on_collectctl_s_own_files_writes_nothing(cli, books):
+    result = cli("sync", "csv", books(), "--explain")
+    assert result.exit_code == 0, result.stderr
+    assert "dates: YYYY-MM-DD" in result.stdout
+    assert "invoice: id=I1, customer_id=C1, issue_date=2026-01-10, amount=100.00" in result.stdout
+    status = cli("status", "--format", "json")
+    assert status.exit_code == 0
+    assert aged(cli) == {}
