@@ -76,8 +76,9 @@ class InvoiceList:
             if not iid and not issue_text and (report_rows or not "".join(f).strip()):
                 continue  # a blank line, a group heading or a "Total" line of a report
             if report_rows and (
-                normalize(f[0]).startswith("total")
-                or normalize(cid).startswith("total")
+                # a "Total ..." line: in the first column, with no date of its own (so a
+                # customer called "Total Gym" is still read)
+                (normalize(f[0]).startswith("total") and issue_text in ("", f[0].strip()))
                 or sum(1 for v in f if v.strip()) <= 1  # a group heading ("Acme Ltd")
             ):
                 continue
