@@ -221,8 +221,6 @@ class InvoiceList:
             return None
         if kind == "write_off":
             written += balance
-        elif kind == "paid" and balance and parts["balance"] is None and parts["paid"] is None:
-            paid += balance
         return {"payment": paid, "credit": credited, "write_off": written}
 
 

@@ -35,7 +35,7 @@ LAYOUTS = ("three-files", "invoice-list")
 LIST_COLUMNS: tuple[str, ...] = (
     *("id", "number", "customer_id", "customer", "email", "phone", "address"),
     *("issue_date", "due_date", "currency", "amount", "paid", "balance", "credited"),
-    *("written_off", "paid_date", "status", "description", "terms_days"),
+    *("written_off", "paid_date", "status", "description"),
 )
 #: Required columns of a one-file invoice list; ``a|b`` means either.
 LIST_REQUIRED: tuple[str, ...] = ("id|number", "customer_id|customer", "issue_date", "amount")
