@@ -151,7 +151,13 @@ def _pg_server(config: pytest.Config) -> _PgServer:
     name = f"collectctl_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
     try:
         with psycopg.connect(admin, autocommit=True, connect_timeout=3) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+            try:  # a locale whose order differs from SQLite's, so tests catch collation slips
+                conn.execute(
+                    f'CREATE DATABASE "{name}" TEMPLATE template0 LOCALE_PROVIDER icu '
+                    "ICU_LOCALE 'en-US' LOCALE 'C.UTF-8'"
+                )
+            except psycopg.Error:
+                conn.execute(f'CREATE DATABASE "{name}"')
     except psycopg.Error as exc:
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         server.reason = f"no PostgreSQL server answers at {redact(admin)} ({first})"

@@ -9,7 +9,8 @@ PostgreSQL accepts. Only mechanical differences are rewritten here:
 - ``INSERT OR IGNORE`` -> ``INSERT ... ON CONFLICT DO NOTHING``; ``a IS NOT b`` / ``a IS b``
   between values -> ``IS [NOT] DISTINCT FROM``; ``INDEXED BY`` hints and ``WITHOUT ROWID`` are
   dropped; ``WHERE 1`` -> ``WHERE TRUE``; a ``FROM (subquery)`` gets an alias;
-- temporary tables get BIGINT integers and a ``rowid`` column (insertion order, as in SQLite).
+- temporary tables get BIGINT integers, byte-wise text (``COLLATE "C"``) and a ``rowid`` column
+  (insertion order, as in SQLite).
 
 Scalar ``MIN(a, b)`` / ``MAX(a, b)`` and ``julianday`` need no rewrite: migration 0001 creates
 them in each PostgreSQL schema. Nothing here imports the driver.
@@ -110,6 +111,7 @@ def _rewrite_code(code: str) -> str:
 def _temp_table(sql: str) -> str:
     """BIGINT integers and a ``rowid`` column for a temporary table created by the ledger."""
     body = _INTEGER.sub("BIGINT", sql.rstrip().rstrip(";"))
+    body = re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', body, flags=re.IGNORECASE)
     close = body.rfind(")")
     if close < 0 or "(" not in body or re.search(r"\bAS\s+SELECT\b", body, re.IGNORECASE):
         return body

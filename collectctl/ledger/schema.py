@@ -38,7 +38,8 @@ def _load(dialect: str = "sqlite") -> list[str]:
 
 def sqlite_ddl_for_postgresql(script: str) -> str:
     """A SQLite migration as PostgreSQL runs it when it has no ``.postgresql.sql`` twin: row-id
-    keys become identity columns, integers BIGINT, ``WITHOUT ROWID`` and (unenforced, as on
+    keys become identity columns, integers BIGINT, text compares and sorts byte-wise as on SQLite
+    (``COLLATE "C"``, whatever the database's locale), ``WITHOUT ROWID`` and (unenforced, as on
     SQLite) ``REFERENCES`` clauses go."""
     out = re.sub(
         r"\bINTEGER\s+PRIMARY\s+KEY(?:\s+AUTOINCREMENT)?",
@@ -48,6 +49,7 @@ def sqlite_ddl_for_postgresql(script: str) -> str:
     )
     out = re.sub(r"\bINTEGER\b", "BIGINT", out, flags=re.IGNORECASE)
     out = re.sub(r"\)\s*WITHOUT\s+ROWID", ")", out, flags=re.IGNORECASE)
+    out = re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', out)
     return re.sub(r"\s+REFERENCES\s+\w+\s*\(\s*\w+\s*\)", "", out, flags=re.IGNORECASE)
 
 
