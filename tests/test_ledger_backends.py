@@ -118,6 +118,37 @@ def test_a_waiting_sync_names_who_holds_the_lock(cli, books, open_ledger):
     assert "since 20" in result.stderr
 
 
+@pytest.mark.usefixtures("ledger_backend")
+def test_a_taken_unique_key_is_an_integrity_error_on_both_backends(open_ledger):
+    import sqlite3
+
+    ledger = open_ledger()
+    row = "INSERT INTO sync_cursors (source, cursor, updated_at) VALUES ('s', NULL, 'now')"
+    with ledger.write() as conn:
+        conn.execute(row)
+
+    def twice() -> None:
+        with ledger.write() as conn:
+            conn.execute("INSERT INTO sync_log (source, started_at, finished_at, mode, added, "
+                         "changed, removed, customers, invoices, allocations) "
+                         "VALUES ('s', 'a', 'b', 'full', 0, 0, 0, 0, 0, 0)")  # fmt: skip
+            conn.execute(row)
+
+    with pytest.raises(sqlite3.IntegrityError):
+        twice()
+    # the failed transaction was rolled back as a whole
+    assert ledger.conn.execute("SELECT COUNT(*) FROM sync_log").fetchone()[0] == 0
+    with ledger.write() as conn:  # a savepoint keeps the rest of a transaction
+        conn.execute("SAVEPOINT claim")
+        try:
+            conn.execute(row)
+        except sqlite3.IntegrityError:
+            conn.execute("ROLLBACK TO claim")
+        conn.execute("RELEASE claim")
+        conn.execute("UPDATE sync_cursors SET cursor = 'c' WHERE source = 's'")
+    assert ledger.conn.execute("SELECT cursor FROM sync_cursors").fetchall() == [("c",)]
+
+
 def test_unreachable_server_is_one_line_without_the_password(cli):
     url = "postgresql://collector:s3cr3t@127.0.0.1:1/books"
     result = cli("aging", env={"COLLECTCTL_LEDGER_URL": url})

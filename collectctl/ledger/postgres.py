@@ -156,8 +156,16 @@ class PgConnection:
         return Cursor(cur, False)
 
     def _lost(self, exc: Exception, *, committing: bool = False) -> Exception:
-        """A one-line CollectctlError when the server went away; else ``exc`` unchanged."""
+        """A one-line CollectctlError when the server went away; a constraint violation as
+        ``sqlite3.IntegrityError`` (the ledger modules catch that one on both dialects, e.g. a
+        unique claim already taken); else ``exc`` unchanged."""
         if not self.raw.broken and not self.raw.closed:
+            import psycopg
+
+            if isinstance(exc, psycopg.IntegrityError):
+                import sqlite3
+
+                return sqlite3.IntegrityError(str(exc).strip())
             return exc
         outcome = (
             "the server may or may not have committed the last write (check with `collectctl "
