@@ -150,6 +150,7 @@ def test_a_taken_unique_key_is_an_integrity_error_on_both_backends(open_ledger):
 
 
 def test_unreachable_server_is_one_line_without_the_password(cli):
+    pytest.importorskip("psycopg", reason="the collectctl[postgresql] extra is not installed")
     url = "postgresql://collector:s3cr3t@127.0.0.1:1/books"
     result = cli("aging", env={"COLLECTCTL_LEDGER_URL": url})
     assert result.exit_code == 1
