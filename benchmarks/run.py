@@ -821,6 +821,7 @@ def bench_reconcile(ctx: SizeContext) -> list[Result]:
     ]
 
 
+import forecast_bench  # noqa: E402, F401  (registers "forecast": forecast and its back-test)
 import qbo_bench  # noqa: E402, F401  (registers "qbo-sync": QuickBooks sync, fake server)
 
 # -- data sets -------------------------------------------------------------------------------

@@ -1,0 +1,188 @@
+"""What the cash-in forecast reads from the ledger: SQL and typed rows only.
+
+A fixed number of set-based queries per as-of date D, whatever the size of the books:
+
+* :func:`payment_history` — two aggregate scans: ``payment`` allocations dated ≤ D summed per
+  (customer, delay bin) as shares of their invoice, recency-weighted in SQL; and, for invoices
+  due long enough before D, the share neither paid nor credited in time (the "never" bin).
+* :func:`open_invoices` — invoices open as of D (balance = amount − allocations dated ≤ D).
+* :func:`receipts_after` — payments dated in (D, end] per invoice and week (back-test actuals).
+* :func:`written_off_after` — invoices with a write-off dated after D (back-test).
+
+Nothing here decides anything: the bins' geometry and the half-life come in as parameters.
+Allocations dated after D never enter the history or the balances.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from dataclasses import dataclass
+from datetime import date
+
+from collectctl.ledger.aging import late_allocations_sql
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Delay bins: ``low`` (first delay), ``width`` days each, ``never_after`` the last delay."""
+
+    low: int
+    width: int
+    never_after: int
+
+    @property
+    def never_bin(self) -> int:
+        return (self.never_after - self.low + 1) // self.width
+
+
+@dataclass(frozen=True)
+class ForecastInvoice:
+    """An invoice open as of D (money in minor units)."""
+
+    key: int
+    source: str
+    invoice_id: str
+    number: str
+    customer_key: int
+    customer_id: str
+    customer: str
+    currency: str
+    issue_date: date
+    due_date: date
+    amount: int
+    balance: int
+    paid_on: date | None  # when the books (all dates) first covered it: back-test actuals only
+
+
+def _ensure_exp(conn: sqlite3.Connection) -> None:
+    """SQLite without its math functions gets ``exp`` from Python (slower, same result)."""
+    try:
+        conn.execute("SELECT exp(0)").fetchone()
+    except sqlite3.OperationalError:
+        conn.create_function("exp", 1, math.exp, deterministic=True)
+
+
+def payment_history(
+    conn: sqlite3.Connection, as_of: date, geometry: Geometry, half_life_days: float
+) -> list[tuple[int, int, float]]:
+    """``(customer key, bin, weight)`` rows of the delay history as of ``as_of``.
+
+    Paid bins: each ``payment`` allocation dated ≤ D to a live invoice issued ≤ D and made at most
+    ``never_after`` days after the due date adds ``min(amount, invoice amount) ÷ invoice
+    amount × 0.5 ** ((D − payment date) ÷ half_life)``. Never bin: each live invoice due at least
+    ``never_after + 1`` days before D adds ``0.5 ** ((D − (due + never_after + 1)) ÷ half_life)``
+    times the share of it not paid or credited within ``never_after`` days of its due date.
+    """
+    _ensure_exp(conn)
+    d = as_of.isoformat()
+    g = geometry
+    k = -math.log(2) / half_life_days
+    mature = date.fromordinal(as_of.toordinal() - g.never_after - 1).isoformat()
+    params = {"d": d, "k": k, "low": g.low, "w": g.width, "na": g.never_after, "m": mature}
+    delay = "CAST(julianday(a.date) - julianday(i.due_date) AS INTEGER)"
+    share = "MIN(a.amount, i.amount) * 1.0 / i.amount"
+    rows: list[tuple[int, int, float]] = []
+    settled: dict[int, float] = {}
+    sql = f"""
+        SELECT i.customer, (MAX({delay}, :low) - :low) / :w AS bin,
+            SUM(CASE WHEN a.kind = 'payment'
+                     THEN {share} * exp(:k * (julianday(:d) - julianday(a.date))) END),
+            SUM(CASE WHEN i.due_date <= :m
+                     THEN {share} * exp(:k * (julianday(:d) - julianday(i.due_date) - :na - 1))
+                END)
+        FROM allocations a JOIN invoices i ON i.id = a.invoice
+        WHERE a.date <= :d AND a.kind IN ('payment', 'credit') AND i.void = 0
+          AND i.issue_date <= :d AND {delay} <= :na
+        GROUP BY i.customer, bin
+    """
+    for customer, b, paid, mature_share in conn.execute(sql, params):
+        if paid:
+            rows.append((customer, b, paid))
+        if mature_share:
+            settled[customer] = settled.get(customer, 0.0) + mature_share
+    never_sql = """
+        SELECT customer, SUM(exp(:k * (julianday(:d) - julianday(due_date) - :na - 1)))
+        FROM invoices INDEXED BY invoices_aging
+        WHERE void = 0 AND issue_date <= :d AND due_date <= :m
+        GROUP BY customer
+    """
+    nb = g.never_bin
+    for customer, weight in conn.execute(never_sql, params):
+        left = weight - settled.get(customer, 0.0)
+        if left > 1e-9:
+            rows.append((customer, nb, left))
+    return rows
+
+
+def open_invoices(
+    conn: sqlite3.Connection,
+    as_of: date,
+    *,
+    currency: str | None = None,
+    with_paid_on: bool = False,
+) -> list[ForecastInvoice]:
+    """Live invoices issued on or before ``as_of`` with a balance > 0 as of that date."""
+    d = as_of.isoformat()
+    cte, join, late = late_allocations_sql(conn, d)
+    bal = f"(i.amount - i.allocated + {late})"
+    params: dict[str, object] = {"d": d}
+    cur = ""
+    if currency:
+        cur = "AND i.currency = :cur"
+        params["cur"] = currency
+    paid_on = "i.paid_on" if with_paid_on else "NULL"
+    sql = f"""
+        {cte}
+        SELECT i.id, i.source, i.ext_id, i.number, c.id, c.ext_id, c.name, i.currency,
+               i.issue_date, i.due_date, i.amount, {bal}, {paid_on}
+        FROM invoices i {join} JOIN customers c ON c.id = i.customer
+        WHERE i.void = 0 AND i.issue_date <= :d {cur} AND {bal} > 0
+    """
+    fromiso = date.fromisoformat
+    return [
+        ForecastInvoice(
+            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], fromiso(r[8]), fromiso(r[9]), r[10],
+            r[11], fromiso(r[12]) if r[12] else None,
+        )
+        for r in conn.execute(sql, params)
+    ]  # fmt: skip
+
+
+def receipts_after(conn: sqlite3.Connection, as_of: date, end: date) -> list[tuple[int, int, int]]:
+    """``(invoice key, day offset from as_of, amount)``: ``payment`` allocations to invoices
+    dated in ``(as_of, end]``, summed per invoice and day."""
+    return conn.execute(
+        """SELECT invoice, CAST(julianday(date) - julianday(:d) AS INTEGER), SUM(amount)
+           FROM allocations INDEXED BY allocations_by_date
+           WHERE date > :d AND date <= :e AND invoice IS NOT NULL AND kind = 'payment'
+           GROUP BY invoice, date""",
+        {"d": as_of.isoformat(), "e": end.isoformat()},
+    ).fetchall()
+
+
+def written_off_after(conn: sqlite3.Connection, as_of: date) -> set[int]:
+    """Keys of invoices with a write-off dated after ``as_of`` (their pay date is not a payment)."""
+    return {
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT invoice FROM allocations WHERE date > ? AND kind = 'write_off' "
+            "AND invoice IS NOT NULL",
+            (as_of.isoformat(),),
+        )
+    }
+
+
+def plan_coverage(conn: sqlite3.Connection, as_of: date) -> list[tuple[int, str, str]]:
+    """``(plan key, invoice source, invoice id)`` of every plan made on or before ``as_of``."""
+    return conn.execute(
+        "SELECT pi.plan, pi.source, pi.invoice_ext FROM plan_invoices pi "
+        "JOIN plans p ON p.id = pi.plan WHERE p.created_on <= ?",
+        (as_of.isoformat(),),
+    ).fetchall()
+
+
+def books_end(conn: sqlite3.Connection) -> date | None:
+    """The date of the latest allocation in the books (how far actuals are known)."""
+    row = conn.execute("SELECT MAX(date) FROM allocations").fetchone()
+    return date.fromisoformat(row[0]) if row and row[0] else None

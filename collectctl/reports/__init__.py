@@ -1,0 +1,1 @@
+"""Assembly: ledger rows and domain rules combined into report documents."""
