@@ -17,7 +17,7 @@ from collectctl.commands.options import CURRENCY, DATE, as_of_option, emit, outp
 @click.group(invoke_without_command=True)
 @as_of_option
 @click.option(
-    "--weeks", type=click.IntRange(1, 104), default=None, help="Horizon in weeks (default 13)."
+    "--weeks", type=click.IntRange(1, 52), default=None, help="Horizon in weeks (default 13)."
 )
 @click.option(
     "--months", type=click.IntRange(1, 36), default=None, help="Horizon in calendar months."

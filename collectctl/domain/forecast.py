@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -127,11 +127,15 @@ class Behaviours:
 
 
 def build_behaviours(
-    rows: Iterable[tuple[int, int, float]], settings: ModelSettings = ModelSettings()
+    rows: Iterable[tuple[int, int, float]],
+    settings: ModelSettings = ModelSettings(),
+    only: Container[int] | None = None,
 ) -> Behaviours:
     """Behaviours from history rows ``(customer, bin, weight)`` (bin :data:`NEVER` = never).
 
-    Shrinkage: customer = (own weights + K × profile distribution) ÷ (own total + K).
+    Shrinkage: customer = (own weights + K × profile distribution) ÷ (own total + K). Every row
+    counts toward the profile; ``only`` limits which customers get a behaviour of their own
+    built (the others' is never asked for).
     """
     own: dict[int, list[float]] = {}
     profile = [0.0] * (NBINS + 1)
@@ -149,6 +153,8 @@ def build_behaviours(
     customers: dict[int, Behaviour] = {}
     evidence: dict[int, float] = {}
     for customer, hist in own.items():
+        if only is not None and customer not in only:
+            continue
         n = sum(hist)
         evidence[customer] = n
         mixed = [h + k * p for h, p in zip(hist, pm, strict=True)]
@@ -164,7 +170,7 @@ def shrink_rate(kept: float, resolved: float, prior_rate: float, strength: float
 # -- one open invoice ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Piece:
     """A share of an invoice's balance and how it is expected to arrive.
 
@@ -227,7 +233,7 @@ class Piece:
 _MAX_OFFSET = NEVER_AFTER - LOW + 800
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Outlook:
     """One invoice's forecast: how its balance is expected to arrive after the as-of date."""
 
@@ -378,6 +384,8 @@ def add_to_tally(tally: Tally, outlook: Outlook, bounds: Sequence[int]) -> list[
     variance there is ``amount² × p × (1 − p)`` (zero for a plan installment, p = 1).
     """
     bal = outlook.balance
+    if len(outlook.pieces) == 1 and outlook.pieces[0].point is None:
+        return _add_curve(tally, bal, outlook.pieces[0], bounds)
     total = [0.0] * len(bounds)
     for piece, row in zip(outlook.pieces, piece_shares(outlook, bounds), strict=True):
         amount = bal * piece.share
@@ -390,6 +398,41 @@ def add_to_tally(tally: Tally, outlook: Outlook, bounds: Sequence[int]) -> list[
     tally.later += bal * max(1.0 - never - sum(total), 0.0)
     tally.balance += bal
     return total
+
+
+def _add_curve(tally: Tally, bal: int, piece: Piece, bounds: Sequence[int]) -> list[float]:
+    """:func:`add_to_tally` for the usual invoice: one curve piece, in one tight loop."""
+    beh, x = piece.behaviour, piece.overdue
+    cum, mass, top = beh.cum, beh.mass, beh.cum[NBINS]
+    base = beh.cdf(x)
+    left = 1.0 - base
+    shares = []
+    if left <= 1e-12:
+        tally.never += bal
+        tally.balance += bal
+        return [0.0] * len(bounds)
+    expected, variance = tally.expected, tally.variance
+    sq = float(bal) * bal
+    prev = 0.0
+    for k, o in enumerate(bounds):
+        d = x + o
+        if d < LOW:
+            f = 0.0
+        elif d >= NEVER_AFTER:
+            f = (top - base) / left
+        else:
+            b, r = divmod(d - LOW, BIN_DAYS)
+            f = (cum[b] + mass[b] * (r + 1) / BIN_DAYS - base) / left
+        p = f - prev if f > prev else 0.0
+        prev = f if f > prev else prev
+        expected[k] += bal * p
+        variance[k] += sq * p * (1.0 - p)
+        shares.append(p)
+    never = beh.never / left
+    tally.never += bal * never
+    tally.later += bal * max(1.0 - never - prev, 0.0)
+    tally.balance += bal
+    return shares
 
 
 def band(expected: float, variance: float) -> tuple[int, int, int]:

@@ -79,30 +79,37 @@ def payment_history(
     g = geometry
     k = -math.log(2) / half_life_days
     mature = date.fromordinal(as_of.toordinal() - g.never_after - 1).isoformat()
-    params = {"d": d, "k": k, "low": g.low, "w": g.width, "na": g.never_after, "m": mature}
+    jd = as_of.toordinal() + 1721424.5  # the Julian day number SQLite's julianday() gives D
+    params = {
+        "d": d, "jd": jd, "k": k, "low": g.low, "w": g.width, "na": g.never_after, "m": mature
+    }  # fmt: skip
     delay = "CAST(julianday(a.date) - julianday(i.due_date) AS INTEGER)"
     share = "MIN(a.amount, i.amount) * 1.0 / i.amount"
+    top = g.never_bin  # bins from here on are payments made more than never_after days late
     rows: list[tuple[int, int, float]] = []
     settled: dict[int, float] = {}
+    # A plain scan of the allocations (NOT INDEXED): nearly all of them qualify, and reading
+    # them through the date index costs a random table lookup each (5x slower at 1M).
     sql = f"""
         SELECT i.customer, (MAX({delay}, :low) - :low) / :w AS bin,
             SUM(CASE WHEN a.kind = 'payment'
-                     THEN {share} * exp(:k * (julianday(:d) - julianday(a.date))) END),
+                     THEN {share} * exp(:k * (:jd - julianday(a.date))) END),
             SUM(CASE WHEN i.due_date <= :m
-                     THEN {share} * exp(:k * (julianday(:d) - julianday(i.due_date) - :na - 1))
-                END)
-        FROM allocations a JOIN invoices i ON i.id = a.invoice
+                     THEN {share} * exp(:k * (:jd - julianday(i.due_date) - :na - 1)) END)
+        FROM allocations a NOT INDEXED JOIN invoices i ON i.id = a.invoice
         WHERE a.date <= :d AND a.kind IN ('payment', 'credit') AND i.void = 0
-          AND i.issue_date <= :d AND {delay} <= :na
+          AND i.issue_date <= :d
         GROUP BY i.customer, bin
     """
     for customer, b, paid, mature_share in conn.execute(sql, params):
+        if b >= top:
+            continue
         if paid:
             rows.append((customer, b, paid))
         if mature_share:
             settled[customer] = settled.get(customer, 0.0) + mature_share
     never_sql = """
-        SELECT customer, SUM(exp(:k * (julianday(:d) - julianday(due_date) - :na - 1)))
+        SELECT customer, SUM(exp(:k * (:jd - julianday(due_date) - :na - 1)))
         FROM invoices INDEXED BY invoices_aging
         WHERE void = 0 AND issue_date <= :d AND due_date <= :m
         GROUP BY customer

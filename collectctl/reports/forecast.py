@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Container, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -44,11 +44,15 @@ class InvoiceOutlook:
 
 
 def behaviours(
-    conn: sqlite3.Connection, as_of: date, settings: model.ModelSettings
+    conn: sqlite3.Connection,
+    as_of: date,
+    settings: model.ModelSettings,
+    only: Container[int] | None = None,
 ) -> model.Behaviours:
-    """Every customer's delay distribution as of ``as_of`` (only what was known then)."""
+    """Customers' delay distributions as of ``as_of`` (only what was known then); ``only``
+    the customers whose behaviour will be asked for (the profile's always uses everyone)."""
     rows = loader.payment_history(conn, as_of, GEOMETRY, settings.half_life_days)
-    return model.build_behaviours(rows, settings)
+    return model.build_behaviours(rows, settings, only)
 
 
 def _promise_rates(
@@ -84,9 +88,14 @@ def outlooks(
     currency: str | None = None,
     grace_days: int = 0,
     with_paid_on: bool = False,
+    invoices: Sequence[loader.ForecastInvoice] | None = None,
 ) -> list[InvoiceOutlook]:
-    """How each invoice open as of ``as_of`` is expected to arrive (see the module docstring)."""
-    invoices = loader.open_invoices(conn, as_of, currency=currency, with_paid_on=with_paid_on)
+    """How each invoice open as of ``as_of`` is expected to arrive (see the module docstring);
+    ``invoices``: :func:`collectctl.ledger.forecast.open_invoices`, when already loaded."""
+    if invoices is None:
+        invoices = loader.open_invoices(
+            conn, as_of, currency=currency, with_paid_on=with_paid_on
+        )
     live = collection.live_records(conn, as_of)
     disputed = {
         (x["source"], x["invoice_ext"]): collection.record_id("DSP", x["id"])
@@ -258,8 +267,11 @@ def forecast_document(
     settings: model.ModelSettings = model.ModelSettings(),
 ) -> dict[str, Any]:
     """The JSON document of ``collectctl forecast`` (see docs/forecast.md for every key)."""
-    beh = behaviours(conn, as_of, settings)
-    looks = outlooks(conn, as_of, beh, settings, currency=currency, grace_days=grace_days)
+    invoices = loader.open_invoices(conn, as_of, currency=currency)
+    beh = behaviours(conn, as_of, settings, {i.customer_key for i in invoices})
+    looks = outlooks(
+        conn, as_of, beh, settings, currency=currency, grace_days=grace_days, invoices=invoices
+    )
     spans = model.periods(as_of, unit, count)
     bounds = [p.last for p in spans]
     horizon = bounds[-1]

@@ -68,9 +68,10 @@ def backtest_document(
         usable = [s for s in spans if known is not None and s.end <= known]
         if not usable:
             continue
-        beh = behaviours(conn, m, settings)
+        invoices = loader.open_invoices(conn, m, currency=currency, with_paid_on=True)
+        beh = behaviours(conn, m, settings, {i.customer_key for i in invoices})
         looks = outlooks(
-            conn, m, beh, settings, currency=currency, grace_days=grace_days, with_paid_on=True
+            conn, m, beh, settings, currency=currency, grace_days=grace_days, invoices=invoices
         )
         bounds = [s.last for s in usable]
         horizon = bounds[-1]
