@@ -6,6 +6,7 @@ A fixed number of set-based queries per as-of date D, whatever the size of the b
   (customer, delay bin) as shares of their invoice, recency-weighted in SQL; and, for invoices
   due long enough before D, the share neither paid nor credited in time (the "never" bin).
 * :func:`open_invoices` — invoices open as of D (balance = amount − allocations dated ≤ D).
+* :func:`promises`, :func:`promise_payments`, :func:`escalations` — collection records as of D.
 * :func:`receipts_after` — payments dated in (D, end] per invoice and week (back-test actuals).
 * :func:`written_off_after` — invoices with a write-off dated after D (back-test).
 
@@ -19,8 +20,6 @@ import math
 import sqlite3
 from dataclasses import dataclass
 from datetime import date
-
-from collectctl.ledger.aging import late_allocations_sql
 
 
 @dataclass(frozen=True)
@@ -131,7 +130,15 @@ def open_invoices(
 ) -> list[ForecastInvoice]:
     """Live invoices issued on or before ``as_of`` with a balance > 0 as of that date."""
     d = as_of.isoformat()
-    cte, join, late = late_allocations_sql(conn, d)
+    cte, join, late = "", "", "0"
+    if conn.execute(
+        "SELECT 1 FROM allocations WHERE date > ? AND invoice IS NOT NULL LIMIT 1", (d,)
+    ).fetchone():
+        cte = (
+            "WITH late AS MATERIALIZED (SELECT invoice, SUM(amount) AS amt FROM allocations "
+            "WHERE date > :d AND invoice IS NOT NULL GROUP BY invoice) "
+        )
+        join, late = "LEFT JOIN late l ON l.invoice = i.id", "COALESCE(l.amt, 0)"
     bal = f"(i.amount - i.allocated + {late})"
     params: dict[str, object] = {"d": d}
     cur = ""
@@ -193,3 +200,72 @@ def books_end(conn: sqlite3.Connection) -> date | None:
     """The date of the latest allocation in the books (how far actuals are known)."""
     row = conn.execute("SELECT MAX(date) FROM allocations").fetchone()
     return date.fromisoformat(row[0]) if row and row[0] else None
+
+
+@dataclass(frozen=True)
+class PromiseRow:
+    """A promise to pay made on or before D and not void (money in minor units)."""
+
+    id: int
+    source: str
+    customer_id: str
+    currency: str
+    amount: int
+    made_on: date
+    due_on: date
+    invoices: tuple[str, ...]  # the invoices it names (none: the account's)
+
+
+def promises(conn: sqlite3.Connection, as_of: date) -> list[PromiseRow]:
+    """Every promise made on or before ``as_of`` that is not void, with the invoices it names."""
+    named: dict[int, list[str]] = {}
+    for promise, ext in conn.execute(
+        "SELECT x.promise, x.invoice_ext FROM promise_invoices x JOIN promises p "
+        "ON p.id = x.promise WHERE p.voided_on IS NULL AND p.made_on <= ? "
+        "ORDER BY x.promise, x.invoice_ext",
+        (as_of.isoformat(),),
+    ):
+        named.setdefault(promise, []).append(ext)
+    fromiso = date.fromisoformat
+    return [
+        PromiseRow(r[0], r[1], r[2], r[3], r[4], fromiso(r[5]), fromiso(r[6]),
+                   tuple(named.get(r[0], ())))
+        for r in conn.execute(
+            "SELECT id, source, customer_ext, currency, amount, made_on, due_on FROM promises "
+            "WHERE voided_on IS NULL AND made_on <= ? ORDER BY id",
+            (as_of.isoformat(),),
+        )
+    ]  # fmt: skip
+
+
+def promise_payments(conn: sqlite3.Connection, as_of: date) -> dict[int, list[tuple[date, int]]]:
+    """``{promise id: [(date, amount)]}``: ``payment`` allocations of each promise's customer and
+    currency dated from its ``made_on`` to ``as_of`` (only those to the invoices it names, when
+    it names some). One query for every promise."""
+    out: dict[int, list[tuple[date, int]]] = {}
+    for number, day, amount in conn.execute(
+        """SELECT p.id, a.date, a.amount FROM promises p
+           JOIN customers c ON c.source = p.source AND c.ext_id = p.customer_ext
+           JOIN allocations a ON a.customer = c.id AND a.currency = p.currency
+            AND a.date >= p.made_on AND a.date <= :d AND a.kind = 'payment'
+           WHERE p.voided_on IS NULL AND p.made_on <= :d
+             AND (NOT EXISTS (SELECT 1 FROM promise_invoices x WHERE x.promise = p.id)
+                  OR a.invoice_ext IN (SELECT x.invoice_ext FROM promise_invoices x
+                                       WHERE x.promise = p.id))""",
+        {"d": as_of.isoformat()},
+    ):
+        out.setdefault(number, []).append((date.fromisoformat(day), amount))
+    return out
+
+
+def escalations(conn: sqlite3.Connection, as_of: date) -> dict[tuple[str, str], int]:
+    """``{(source, customer id): escalation id}`` of accounts escalated on or before ``as_of``
+    (not void; the first escalation when there are several)."""
+    out: dict[tuple[str, str], int] = {}
+    for number, source, ext in conn.execute(
+        "SELECT id, source, customer_ext FROM escalations WHERE voided_on IS NULL "
+        "AND escalated_on <= ? ORDER BY id",
+        (as_of.isoformat(),),
+    ):
+        out.setdefault((source, ext), number)
+    return out

@@ -21,8 +21,7 @@ from typing import Any
 from collectctl.domain import forecast as model
 from collectctl.domain.plan_tracking import plan_state
 from collectctl.domain.plans import ACTIVE
-from collectctl.domain.promises import evaluate_promise
-from collectctl.domain.stages import dispute_open
+from collectctl.domain.promises import PromiseOutcome, evaluate_promise
 from collectctl.ledger import collection
 from collectctl.ledger import forecast as loader
 from collectctl.ledger import plans as plan_ledger
@@ -56,18 +55,18 @@ def behaviours(
 
 
 def _promise_rates(
-    promises: Sequence[Mapping[str, Any]],
-    outcomes: Mapping[int, Any],
+    promises: Sequence[loader.PromiseRow],
+    outcomes: Mapping[int, PromiseOutcome],
     settings: model.ModelSettings,
 ) -> tuple[dict[Key, float], float, dict[Key, tuple[float, int]]]:
     """Promise-keeping rate per customer (shrunk), the profile's rate, and each record."""
     record: dict[Key, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for p in promises:
-        out = outcomes[p["id"]]
+        out = outcomes[p.id]
         if out.status == "open":
             continue
-        score = 1.0 if out.status == "kept" else out.paid / p["amount"]
-        r = record[(p["source"], p["customer_ext"])]
+        score = 1.0 if out.status == "kept" else out.paid / p.amount
+        r = record[(p.source, p.customer_id)]
         r[0] += min(score, 1.0)
         r[1] += 1
     kept = sum(r[0] for r in record.values())
@@ -93,22 +92,10 @@ def outlooks(
     """How each invoice open as of ``as_of`` is expected to arrive (see the module docstring);
     ``invoices``: :func:`collectctl.ledger.forecast.open_invoices`, when already loaded."""
     if invoices is None:
-        invoices = loader.open_invoices(
-            conn, as_of, currency=currency, with_paid_on=with_paid_on
-        )
-    live = collection.live_records(conn, as_of)
-    disputed = {
-        (x["source"], x["invoice_ext"]): collection.record_id("DSP", x["id"])
-        for x in live["disputes"]
-        if dispute_open(
-            date.fromisoformat(x["opened_on"]),
-            date.fromisoformat(x["resolved_on"]) if x["resolved_on"] else None,
-            as_of,
-        )
-    }
+        invoices = loader.open_invoices(conn, as_of, currency=currency, with_paid_on=with_paid_on)
+    disputed = collection.open_disputes(conn, as_of)
     escalated = {
-        (e["source"], e["customer_ext"]): collection.record_id("ESC", e["id"])
-        for e in live["escalations"]
+        ref: collection.record_id("ESC", n) for ref, n in loader.escalations(conn, as_of).items()
     }
     by_ref = {(i.source, i.invoice_id): i for i in invoices}
     scheduled: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
@@ -120,9 +107,7 @@ def outlooks(
         elif (i.source, i.customer_id) in escalated:
             at_risk[i.key] = ("escalated", escalated[(i.source, i.customer_id)])
     _plans(conn, as_of, by_ref, at_risk, scheduled, refs)
-    _promises(
-        conn, as_of, live["promises"], invoices, at_risk, scheduled, refs, grace_days, settings
-    )
+    _promises(conn, as_of, invoices, at_risk, scheduled, refs, grace_days, settings)
     out = []
     for i in invoices:
         b = beh.of(i.customer_key)
@@ -179,10 +164,25 @@ def _plans(
                     left[n] -= take
 
 
+def _outcomes(
+    conn: sqlite3.Connection, as_of: date, grace_days: int
+) -> tuple[list[loader.PromiseRow], dict[int, PromiseOutcome]]:
+    """Every promise made by ``as_of`` and its outcome then."""
+    rows = loader.promises(conn, as_of)
+    if not rows:
+        return rows, {}
+    payments = loader.promise_payments(conn, as_of)
+    return rows, {
+        p.id: evaluate_promise(
+            p.amount, p.made_on, p.due_on, payments.get(p.id, []), as_of, grace_days
+        )
+        for p in rows
+    }
+
+
 def _promises(
     conn: sqlite3.Connection,
     as_of: date,
-    promises: Sequence[Mapping[str, Any]],
     invoices: Sequence[loader.ForecastInvoice],
     at_risk: Mapping[int, tuple[str, str]],
     scheduled: dict[int, list[tuple[int, int, float]]],
@@ -191,60 +191,37 @@ def _promises(
     settings: model.ModelSettings,
 ) -> None:
     """Open promises: their remaining amount on their date, with the keeping rate."""
+    promises, outcomes = _outcomes(conn, as_of, grace_days)
     if not promises:
         return
-    payments = collection.promise_payments(conn, promises, as_of)
-    outcomes = {
-        p["id"]: evaluate_promise(
-            p["amount"],
-            date.fromisoformat(p["made_on"]),
-            date.fromisoformat(p["due_on"]),
-            payments.get(p["id"], []),
-            as_of,
-            grace_days,
-        )
-        for p in promises
-    }
     rates, prior, _record = _promise_rates(promises, outcomes, settings)
     by_customer: dict[tuple[str, str, str], list[loader.ForecastInvoice]] = defaultdict(list)
     for i in invoices:
         if i.key not in at_risk and i.key not in scheduled:
             by_customer[(i.source, i.customer_id, i.currency)].append(i)
-    for p in sorted(promises, key=lambda p: (p["due_on"], p["id"])):
-        out = outcomes[p["id"]]
+    for p in sorted(promises, key=lambda p: (p.due_on, p.id)):
+        out = outcomes[p.id]
         if out.status != "open" or out.remaining <= 0:
             continue
-        mine = by_customer.get((p["source"], p["customer_ext"], p["currency"]), [])
-        if p["invoices"]:
-            mine = [i for i in mine if i.invoice_id in set(p["invoices"])]
+        mine = by_customer.get((p.source, p.customer_id, p.currency), [])
+        if p.invoices:
+            mine = [i for i in mine if i.invoice_id in set(p.invoices)]
         mine = sorted(mine, key=lambda i: (i.due_date, i.number))
-        rate = rates.get((p["source"], p["customer_ext"]), prior)
-        offset = max((date.fromisoformat(p["due_on"]) - as_of).days, 1)
+        rate = rates.get((p.source, p.customer_id), prior)
+        offset = max((p.due_on - as_of).days, 1)
         already = {i.key: sum(a for a, _o, _p in scheduled.get(i.key, [])) for i in mine}
         left = [i.balance - already[i.key] for i in mine]
         for n, take in enumerate(model.allocate(out.remaining, left)):
             if take:
                 scheduled[mine[n].key].append((take, offset, rate))
-                refs[mine[n].key] = ("promise", collection.record_id("PRM", p["id"]))
+                refs[mine[n].key] = ("promise", collection.record_id("PRM", p.id))
 
 
 def promise_record(
     conn: sqlite3.Connection, as_of: date, grace_days: int, settings: model.ModelSettings
 ) -> tuple[dict[Key, float], float, dict[Key, tuple[float, int]]]:
     """Promise-keeping rate per customer as of ``as_of``, the profile's, and kept/resolved."""
-    promises = collection.live_records(conn, as_of)["promises"]
-    payments = collection.promise_payments(conn, promises, as_of)
-    outcomes = {
-        p["id"]: evaluate_promise(
-            p["amount"],
-            date.fromisoformat(p["made_on"]),
-            date.fromisoformat(p["due_on"]),
-            payments.get(p["id"], []),
-            as_of,
-            grace_days,
-        )
-        for p in promises
-    }
+    promises, outcomes = _outcomes(conn, as_of, grace_days)
     return _promise_rates(promises, outcomes, settings)
 
 
