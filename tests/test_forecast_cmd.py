@@ -317,3 +317,22 @@ def test_no_sqlite_math_functions_fallback(cli, books):
     loader._ensure_exp(conn)
     assert conn.execute("SELECT exp(0)").fetchone()[0] == 1.0
     conn.close()
+
+
+def test_the_back_test_history_equals_one_history_per_date(cli, books):
+    """payment_history_at (one pass for every month-end) gives exactly payment_history's rows."""
+    sync(cli, books, [*base_books(), *rowan_books()])
+    from collectctl.ledger.connection import Ledger
+    from collectctl.ledger.forecast import payment_history, payment_history_at
+    from collectctl.reports.forecast import GEOMETRY
+
+    days = [day("2025-03-31"), day("2025-12-31"), day(AS_OF)]
+    ledger = Ledger.open(Path(cli_home(cli)) / "profiles" / "default" / "ledger.db")
+    try:
+        multi = payment_history_at(ledger.conn, days, GEOMETRY, 180.0)
+        for d in days:
+            single = {(c, b): w for c, b, w in payment_history(ledger.conn, d, GEOMETRY, 180.0)}
+            assert single  # something to compare
+            assert {(c, b): w for c, b, w in multi[d]} == pytest.approx(single)
+    finally:
+        ledger.close()

@@ -24,7 +24,7 @@ from typing import Any
 from collectctl.domain import forecast as model
 from collectctl.ledger import forecast as loader
 from collectctl.money import formatter
-from collectctl.reports.forecast import behaviours, outlooks
+from collectctl.reports.forecast import GEOMETRY, outlooks
 
 
 def month_ends(start: date, end: date) -> list[date]:
@@ -60,6 +60,8 @@ def backtest_document(
 ) -> dict[str, Any]:
     """The JSON document of ``forecast backtest`` over the month-ends ``days``."""
     known = loader.books_end(conn)
+    replay = [m for m in days if known is not None and m + timedelta(days=7) <= known]
+    history = loader.payment_history_at(conn, replay, GEOMETRY, settings.half_life_days)
     cash: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"model": [], "naive": []})
     dates: dict[str, list[float]] = {"model": [], "naive": []}
     replayed = []
@@ -69,7 +71,8 @@ def backtest_document(
         if not usable:
             continue
         invoices = loader.open_invoices(conn, m, currency=currency, with_paid_on=True)
-        beh = behaviours(conn, m, settings, {i.customer_key for i in invoices})
+        only = {i.customer_key for i in invoices}
+        beh = model.build_behaviours(history.get(m, ()), settings, only)
         looks = outlooks(
             conn, m, beh, settings, currency=currency, grace_days=grace_days, invoices=invoices
         )
