@@ -117,6 +117,7 @@ def outlooks(
             continue
         overdue = (as_of - i.due_date).days
         parts = scheduled.get(i.key)
+        ref: str | None
         if parts:
             status, ref = refs[i.key]
             look = model.scheduled_outlook(i.balance, b, overdue, parts)

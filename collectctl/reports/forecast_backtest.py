@@ -29,7 +29,7 @@ from collectctl.reports.forecast import GEOMETRY, outlooks
 
 def month_ends(start: date, end: date) -> list[date]:
     """Every last day of a month in ``[start, end]``."""
-    out = []
+    out: list[date] = []
     year, month = start.year, start.month
     while True:
         nxt = date(year + month // 12, month % 12 + 1, 1)
