@@ -11,11 +11,17 @@ from datetime import date
 
 import click
 
-from collectctl.commands.options import CURRENCY, DATE, as_of_option, emit, output_option
+from collectctl.commands.options import CURRENCY, DATE, emit, output_option
 
 
 @click.group(invoke_without_command=True)
-@as_of_option
+@click.option(
+    "--as-of",
+    "as_of",
+    type=DATE,
+    default=None,
+    help="Forecast as of this date (default: today in the profile's time zone).",
+)
 @click.option(
     "--weeks", type=click.IntRange(1, 52), default=None, help="Horizon in weeks (default 13)."
 )
@@ -58,7 +64,7 @@ def forecast(
     from collectctl.reports.forecast_render import chart_lines, to_report
 
     app = current_app()
-    day = as_of or app.today()
+    day = as_of or app.clock.today()
     unit, count = ("month", months) if months is not None else ("week", weeks or 13)
     doc = report.forecast_document(
         app.ledger().conn,

@@ -109,6 +109,7 @@ def outlooks(
     _plans(conn, as_of, by_ref, at_risk, scheduled, refs)
     _promises(conn, as_of, invoices, at_risk, scheduled, refs, grace_days, settings)
     out = []
+    ref: str | None
     for i in invoices:
         b = beh.of(i.customer_key)
         if i.key in at_risk:
@@ -117,7 +118,6 @@ def outlooks(
             continue
         overdue = (as_of - i.due_date).days
         parts = scheduled.get(i.key)
-        ref: str | None
         if parts:
             status, ref = refs[i.key]
             look = model.scheduled_outlook(i.balance, b, overdue, parts)
