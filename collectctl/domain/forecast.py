@@ -406,15 +406,54 @@ def _add_curve(tally: Tally, bal: int, piece: Piece, bounds: Sequence[int]) -> l
     cum, mass, top = beh.cum, beh.mass, beh.cum[NBINS]
     base = beh.cdf(x)
     left = 1.0 - base
-    shares = []
     if left <= 1e-12:
         tally.never += bal
         tally.balance += bal
         return [0.0] * len(bounds)
     expected, variance = tally.expected, tally.variance
     sq = float(bal) * bal
+    fs = _curve_at(cum, mass, top, base, left, x, bounds)
+    shares = []
     prev = 0.0
-    for k, o in enumerate(bounds):
+    for k, f in enumerate(fs):
+        p = f - prev if f > prev else 0.0
+        if f > prev:
+            prev = f
+        if p:
+            expected[k] += bal * p
+            variance[k] += sq * p * (1.0 - p)
+        shares.append(p)
+    never = beh.never / left
+    tally.never += bal * never
+    tally.later += bal * max(1.0 - never - prev, 0.0)
+    tally.balance += bal
+    return shares
+
+
+def _curve_at(
+    cum: Sequence[float],
+    mass: Sequence[float],
+    top: float,
+    base: float,
+    left: float,
+    x: int,
+    bounds: Sequence[int],
+) -> list[float]:
+    """The conditional CDF beyond ``x`` at each offset of ``bounds``."""
+    first, step = bounds[0], bounds[1] - bounds[0] if len(bounds) > 1 else 0
+    lo, hi = x + first, x + bounds[-1]
+    n = len(bounds)
+    weekly = step == BIN_DAYS and bounds[-1] - first == step * (n - 1)  # as periods() makes them
+    if weekly and lo >= LOW and hi < NEVER_AFTER:
+        # Weekly periods: one bin per period, the same day inside each bin.
+        b0, r = divmod(lo - LOW, BIN_DAYS)
+        t = (r + 1) / BIN_DAYS
+        return [
+            (c + m * t - base) / left
+            for c, m in zip(cum[b0 : b0 + n], mass[b0 : b0 + n], strict=True)
+        ]
+    out = []
+    for o in bounds:
         d = x + o
         if d < LOW:
             f = 0.0
@@ -423,16 +462,8 @@ def _add_curve(tally: Tally, bal: int, piece: Piece, bounds: Sequence[int]) -> l
         else:
             b, r = divmod(d - LOW, BIN_DAYS)
             f = (cum[b] + mass[b] * (r + 1) / BIN_DAYS - base) / left
-        p = f - prev if f > prev else 0.0
-        prev = f if f > prev else prev
-        expected[k] += bal * p
-        variance[k] += sq * p * (1.0 - p)
-        shares.append(p)
-    never = beh.never / left
-    tally.never += bal * never
-    tally.later += bal * max(1.0 - never - prev, 0.0)
-    tally.balance += bal
-    return shares
+        out.append(f)
+    return out
 
 
 def band(expected: float, variance: float) -> tuple[int, int, int]:
