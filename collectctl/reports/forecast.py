@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from collectctl.domain import cashflow
 from collectctl.domain import forecast as model
 from collectctl.domain.plan_tracking import plan_state
 from collectctl.domain.plans import ACTIVE
@@ -250,10 +251,10 @@ def forecast_document(
     looks = outlooks(
         conn, as_of, beh, settings, currency=currency, grace_days=grace_days, invoices=invoices
     )
-    spans = model.periods(as_of, unit, count)
+    spans = cashflow.periods(as_of, unit, count)
     bounds = [p.last for p in spans]
     horizon = bounds[-1]
-    tallies: dict[str, model.Tally] = {}
+    tallies: dict[str, cashflow.Tally] = {}
     risk: dict[str, int] = defaultdict(int)
     invoice_rows: list[dict[str, Any]] = []
     customers: dict[tuple[int, str], dict[str, Any]] = {}
@@ -261,7 +262,7 @@ def forecast_document(
     for item in looks:
         inv = item.invoice
         cur = inv.currency
-        tally = tallies.get(cur) or tallies.setdefault(cur, model.Tally.empty(len(spans)))
+        tally = tallies.get(cur) or tallies.setdefault(cur, cashflow.Tally.empty(len(spans)))
         cust = None
         if by == "customer":
             cust = customers.get((inv.customer_key, cur))
@@ -275,7 +276,7 @@ def forecast_document(
             if want_invoices:
                 invoice_rows.append(_invoice_row(item, as_of, None, None))
             continue
-        shares = model.add_to_tally(tally, item.outlook, bounds)
+        shares = cashflow.add_to_tally(tally, item.outlook, bounds)
         if cust is not None:
             never = item.outlook.never()
             cust["_in"] += inv.balance * sum(shares)
@@ -292,7 +293,7 @@ def forecast_document(
         t = tallies[cur]
         fmt = formatter(cur)
         for k, span in enumerate(spans):
-            low, mid, high = model.band(t.expected[k], t.variance[k])
+            low, mid, high = cashflow.band(t.expected[k], t.variance[k])
             period_rows.append(
                 {
                     "period": span.number,
@@ -304,14 +305,14 @@ def forecast_document(
                     "high": fmt(high),
                 }
             )
-        expected_in = sum(model.round_units(e) for e in t.expected)
+        expected_in = sum(cashflow.round_units(e) for e in t.expected)
         totals.append(
             {
                 "currency": cur,
                 "open": fmt(t.balance + risk[cur]),
                 "expected_in_horizon": fmt(expected_in),
-                "expected_later": fmt(model.round_units(t.later)),
-                "unlikely": fmt(model.round_units(t.never)),
+                "expected_later": fmt(cashflow.round_units(t.later)),
+                "unlikely": fmt(cashflow.round_units(t.never)),
                 "at_risk": fmt(risk[cur]),
             }
         )
@@ -364,9 +365,9 @@ def _finish_customer(c: dict[str, Any], as_of: date) -> dict[str, Any]:
         "customer": c["customer"],
         "currency": c["currency"],
         "balance": fmt(c["_balance"]),
-        "expected_in_horizon": fmt(model.round_units(c["_in"])),
-        "expected_later": fmt(model.round_units(c["_later"])),
-        "unlikely": fmt(model.round_units(c["_never"])),
+        "expected_in_horizon": fmt(cashflow.round_units(c["_in"])),
+        "expected_later": fmt(cashflow.round_units(c["_later"])),
+        "unlikely": fmt(cashflow.round_units(c["_never"])),
         "at_risk": fmt(c["_risk"]),
         "typical_days_late": c["typical_days_late"],
         "next_payment": _day(as_of, c["_next"]),

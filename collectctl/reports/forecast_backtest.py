@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import Any
 
+from collectctl.domain import cashflow
 from collectctl.domain import forecast as model
 from collectctl.ledger import forecast as loader
 from collectctl.money import formatter
@@ -66,7 +67,7 @@ def backtest_document(
     dates: dict[str, list[float]] = {"model": [], "naive": []}
     replayed = []
     for m in days:
-        spans = model.periods(m, "week", weeks)
+        spans = cashflow.periods(m, "week", weeks)
         usable = [s for s in spans if known is not None and s.end <= known]
         if not usable:
             continue
@@ -90,7 +91,7 @@ def backtest_document(
                 continue
             cur = inv.currency
             wanted[inv.key] = cur
-            shares = model.period_shares(look, bounds)
+            shares = cashflow.period_shares(look, bounds)
             row = expected[cur]
             for k, s in enumerate(shares):
                 row[k] += inv.balance * s
@@ -120,9 +121,9 @@ def backtest_document(
                 "currencies": [
                     {
                         "currency": cur,
-                        "expected": formatter(cur)(model.round_units(sum(expected[cur]))),
-                        "naive": formatter(cur)(model.round_units(sum(naive[cur]))),
-                        "actual": formatter(cur)(model.round_units(sum(actual[cur]))),
+                        "expected": formatter(cur)(cashflow.round_units(sum(expected[cur]))),
+                        "naive": formatter(cur)(cashflow.round_units(sum(naive[cur]))),
+                        "actual": formatter(cur)(cashflow.round_units(sum(actual[cur]))),
                     }
                     for cur in sorted(actual)
                 ],
@@ -136,8 +137,8 @@ def backtest_document(
             {
                 "measure": "weekly cash-in",
                 "currency": cur,
-                "model": fmt(model.round_units(mod or 0.0)),
-                "naive": fmt(model.round_units(nai or 0.0)),
+                "model": fmt(cashflow.round_units(mod or 0.0)),
+                "naive": fmt(cashflow.round_units(nai or 0.0)),
                 "ratio": _ratio(mod, nai),
                 "samples": len(cash[cur]["model"]),
             }

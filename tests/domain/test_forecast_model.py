@@ -9,6 +9,7 @@ from datetime import date
 
 import pytest
 
+from collectctl.domain import cashflow as cf
 from collectctl.domain import forecast as fm
 
 
@@ -75,11 +76,11 @@ def test_weekly_cash_by_hand():
     assert look.quantile(0.5) == 10
     assert look.quantile(0.25) == 8
     assert look.quantile(0.75) == 12
-    tally = fm.Tally.empty(2)
-    shares = fm.add_to_tally(tally, look, [7, 14])
+    tally = cf.Tally.empty(2)
+    shares = cf.add_to_tally(tally, look, [7, 14])
     assert shares == pytest.approx([1 / 7, 6 / 7])
-    assert [fm.round_units(e) for e in tally.expected] == [10_000, 60_000]
-    assert fm.band(tally.expected[0], tally.variance[0]) == (0, 10_000, 41_393)
+    assert [cf.round_units(e) for e in tally.expected] == [10_000, 60_000]
+    assert cf.band(tally.expected[0], tally.variance[0]) == (0, 10_000, 41_393)
 
 
 def test_an_overdue_invoice_follows_the_tail():
@@ -100,9 +101,9 @@ def test_plan_schedule_is_followed_without_variance():
     parts = [(10_000, 10, 1.0), (10_000, 40, 1.0), (10_000, 70, 1.0)]
     look = fm.scheduled_outlook(30_000, beh, -5, parts)
     assert (look.quantile(0.25), look.quantile(0.5), look.quantile(0.75)) == (10, 40, 70)
-    tally = fm.Tally.empty(3)
-    fm.add_to_tally(tally, look, [30, 60, 90])
-    assert [fm.round_units(e) for e in tally.expected] == [10_000, 10_000, 10_000]
+    tally = cf.Tally.empty(3)
+    cf.add_to_tally(tally, look, [30, 60, 90])
+    assert [cf.round_units(e) for e in tally.expected] == [10_000, 10_000, 10_000]
     assert tally.variance == pytest.approx([0.0, 0.0, 0.0])
 
 
@@ -129,12 +130,12 @@ def test_promise_keeping_rate_is_shrunk():
 
 
 def test_periods_weeks_and_months():
-    weeks = fm.periods(date(2026, 10, 31), "week", 2)
+    weeks = cf.periods(date(2026, 10, 31), "week", 2)
     assert [(p.start, p.end, p.first, p.last) for p in weeks] == [
         (date(2026, 11, 1), date(2026, 11, 7), 1, 7),
         (date(2026, 11, 8), date(2026, 11, 14), 8, 14),
     ]
-    months = fm.periods(date(2026, 11, 15), "month", 2)
+    months = cf.periods(date(2026, 11, 15), "month", 2)
     assert [(p.start, p.end) for p in months] == [
         (date(2026, 11, 16), date(2026, 11, 30)),
         (date(2026, 12, 1), date(2026, 12, 31)),
