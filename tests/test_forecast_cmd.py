@@ -280,6 +280,9 @@ def test_usage_errors(synced):
     assert synced("forecast", "--weeks", "0").exit_code == 2
     back = synced("forecast", "backtest", "--from", "2026-06-01", "--to", "2026-01-01")
     assert back.exit_code == 2
+    late = synced("forecast", "backtest", "--from", "2026-01-01", "--to", "2026-03-31")
+    assert late.exit_code == 1
+    assert "the books' last payment is dated 2025-06-10" in late.stderr
     none = synced("forecast", "backtest", "--from", "2026-06-02", "--to", "2026-06-20")
     assert none.exit_code == 1
     assert "no month-end" in none.stderr

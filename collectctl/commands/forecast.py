@@ -115,4 +115,11 @@ def backtest(start: date, end: date, weeks: int, currency: str | None, fmt: str)
     doc = bt.backtest_document(
         app.ledger().conn, days, weeks=weeks, currency=currency, grace_days=grace_days(app)
     )
+    if not doc["month_ends"]:
+        known = doc["books_end"]
+        raise CollectctlError(
+            f"nothing to score between {start} and {end}: "
+            + (f"the books' last payment is dated {known}" if known else "the books are empty"),
+            hint="Choose month-ends at least a week before the last payment in the books.",
+        )
     emit(backtest_report(doc), fmt)
