@@ -332,7 +332,7 @@ def test_the_back_test_history_equals_one_history_per_date(cli, books):
     days = [day("2025-03-31"), day("2025-12-31"), day(AS_OF)]
     ledger = Ledger.open(Path(cli_home(cli)) / "profiles" / "default" / "ledger.db")
     try:
-        multi = payment_history_at(ledger.conn, days, GEOMETRY, 180.0)
+        multi = dict(payment_history_at(ledger.conn, days, GEOMETRY, 180.0))
         for d in days:
             single = {(c, b): w for c, b, w in payment_history(ledger.conn, d, GEOMETRY, 180.0)}
             assert single  # something to compare

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -146,18 +146,19 @@ def payment_history(
 
 def payment_history_at(
     conn: sqlite3.Connection, dates: Sequence[date], geometry: Geometry, half_life_days: float
-) -> dict[date, list[tuple[int, int, float]]]:
+) -> Iterator[tuple[date, list[tuple[int, int, float]]]]:
     """:func:`payment_history` as of each of ``dates``, from three scans in all (the back-test).
 
     A weight ``0.5 ** ((D − t) ÷ h)`` is ``0.5 ** ((R − t) ÷ h)`` times ``0.5 ** ((D − R) ÷ h)``
     for a reference day R: each payment (and each invoice's "never" share) is summed once at R,
     per the first of the dates it is visible on, and every date's rows are running totals of
-    those sums scaled to that date. Gives the same rows as one :func:`payment_history` per date.
+    those sums scaled to that date. Gives the same rows as one :func:`payment_history` per date,
+    yielded date by date in ascending order (one date's rows in memory at a time).
     """
     _ensure_exp(conn)
     days = sorted(set(dates))
     if not days:
-        return {}
+        return
     g = geometry
     k = -math.log(2) / half_life_days
     ref = days[-1]
@@ -208,7 +209,6 @@ def payment_history_at(
         params,
     ):
         settled[q].append((customer, w))
-    out: dict[date, list[tuple[int, int, float]]] = {}
     acc: dict[tuple[int, int], float] = {}
     never: dict[int, float] = {}
     for j, day in enumerate(days):
@@ -219,8 +219,7 @@ def payment_history_at(
         scale = math.exp(k * (day.toordinal() - ref.toordinal()))
         rows = [(c, b, w * scale) for (c, b), w in acc.items()]
         rows += [(c, top, w * scale) for c, w in never.items() if w * scale > 1e-9]
-        out[day] = rows
-    return out
+        yield day, rows
 
 
 def open_invoices(

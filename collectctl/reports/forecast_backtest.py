@@ -63,6 +63,7 @@ def backtest_document(
     known = loader.books_end(conn)
     replay = [m for m in days if known is not None and m + timedelta(days=7) <= known]
     history = loader.payment_history_at(conn, replay, GEOMETRY, settings.half_life_days)
+    pending: tuple[date, list[tuple[int, int, float]]] | None = next(history, None)
     cash: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"model": [], "naive": []})
     dates: dict[str, list[float]] = {"model": [], "naive": []}
     replayed = []
@@ -71,9 +72,15 @@ def backtest_document(
         usable = [s for s in spans if known is not None and s.end <= known]
         if not usable:
             continue
+        rows: list[tuple[int, int, float]] = []
+        while pending is not None and pending[0] <= m:
+            if pending[0] == m:
+                rows = pending[1]
+            pending = next(history, None)
         invoices = loader.open_invoices(conn, m, currency=currency, with_paid_on=True)
         only = {i.customer_key for i in invoices}
-        beh = model.build_behaviours(history.get(m, ()), settings, only)
+        beh = model.build_behaviours(rows, settings, only)
+        del rows
         looks = outlooks(
             conn, m, beh, settings, currency=currency, grace_days=grace_days, invoices=invoices
         )
