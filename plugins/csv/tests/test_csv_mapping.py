@@ -306,3 +306,22 @@ def test_explain_on_collectctl_s_own_files_writes_nothing(cli, books):
     status = cli("status", "--format", "json")
     assert status.exit_code == 0
     assert aged(cli) == {}
+
+
+def test_collectctl_s_own_format_never_loads_the_import_machinery(books):
+    """The mapping, dialect, date and invoice-list code costs nothing when it is not used."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; from collectctl_csv.plugin import read; "
+        "from collectctl.records import SyncRequest; "
+        f"list(read(SyncRequest(options={{'dir': Path({str(books())!r})}})).records); "
+        "print(sorted(m for m in sys.modules if m.startswith('collectctl_csv')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    for module in ("imports", "invoice_list", "dates", "presets"):
+        assert f"collectctl_csv.{module}'" not in out, out
+    assert "collectctl_csv.reader'" in out
