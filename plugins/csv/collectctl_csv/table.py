@@ -283,6 +283,14 @@ class Table:
                     guess = raw
                     break
         mean = f" (did you mean {guess!r}?)" if guess else ""
+        delim = self.dialect.delimiter if self.dialect else ","
+        for other, name in ((";", '";"'), ("\t", '"tab"')):
+            if other != delim and len(header) <= 2 and other in "".join(header):
+                mean += (
+                    f'; the header looks {name}-separated: set delimiter = {name} (or "auto") '
+                    "under [sources.csv]"
+                )
+                break
         how = self.mapping_hint or "add it"
         if guess and self.mapping_hint:
             how = f"{how}, e.g. {options[0]} = {guess!r}"

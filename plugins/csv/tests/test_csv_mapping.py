@@ -379,3 +379,14 @@ def test_a_customers_file_beside_the_list_is_used_instead_of_deriving(
         "Acme Limited": {"31-60": "700.00", "total": "700.00"},
         "Beta Inc": {"current": "80.00", "total": "80.00"},
     }
+
+
+def test_a_semicolon_file_in_the_native_format_gets_a_hint_then_reads(cli, collectctl_home, books):
+    semi = {k: v.replace(",", ";") for k, v in GOOD.items()}
+    directory = books(**{k[:-4]: v for k, v in semi.items()})
+    result = cli("sync", "csv", directory)
+    assert result.exit_code == 1
+    assert 'the header looks ";"-separated: set delimiter = ";"' in result.stderr
+    configure(collectctl_home, cli, 'delimiter = "auto"\n')
+    result = cli("sync", "csv", directory)
+    assert result.exit_code == 0, result.stderr
