@@ -132,6 +132,9 @@ def _reports(ids: Sequence[str]) -> list[list[str]]:
     return [[*cmd, "--format", "json"] for cmd in out]
 
 
+ERRORS: dict[tuple[str, str], str] = {}
+
+
 def _run(code: Path, home: Path, argv: Sequence[str]) -> tuple[int, bytes]:
     env = dict(os.environ)
     env.update(
@@ -149,6 +152,9 @@ def _run(code: Path, home: Path, argv: Sequence[str]) -> tuple[int, bytes]:
         capture_output=True,
         check=False,
     )
+    if proc.returncode:
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        ERRORS[(str(code), " ".join(argv))] = tail[0]
     return proc.returncode, proc.stdout.replace(str(home).encode(), b"$HOME")
 
 
@@ -219,6 +225,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"note: exit {new[k][0]} from {k[7:]}")
     for k in differ:
         print(f"DIFFERENT: {k} (exit {old[k][0]} vs {new[k][0]})")
+    for (code, command), message in ERRORS.items():
+        side = "new" if Path(code) == new_code else "base"
+        print(f"  {side} stderr of {command}: {message}")
     if not differ:
         print("all identical (exit statuses and stdout bytes)")
     return 1 if differ else 0

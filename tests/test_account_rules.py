@@ -126,7 +126,7 @@ def test_dispute_open_until_resolved():
 
 
 def test_text_pdf_is_well_formed():
-    from collectctl import textpdf
+    from collectctl.reports import textpdf
 
     text = "\n".join(f"line {n} (Müller) \\ {'x' * (n % 150)}" for n in range(200))
     pdf = textpdf.render(text, title="T")

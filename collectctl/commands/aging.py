@@ -72,8 +72,8 @@ def aging(
     reconstructed exactly. Unapplied credit is shown as a negative 'unapplied' column and netted
     into 'total'. One row per customer and currency; totals per currency; never converted.
     """
-    from collectctl import aging_report
     from collectctl.app import current_app
+    from collectctl.reports import aging as aging_report
 
     app = current_app()
     day = as_of

@@ -1,7 +1,8 @@
 """Reconciliation rules (``collectctl reconcile``): discrepancies to fix before chasing.
 
 Pure functions over plain values in integer minor units of ONE currency; the ledger module
-(:mod:`collectctl.ledger.reconcile`) finds the candidates with set queries and hands them here.
+(:mod:`collectctl.ledger.reconcile`) finds the candidates with set queries;
+:mod:`collectctl.reports.reconcile` hands them here.
 
 Finding kinds, in the order a report lists them for one customer and currency:
 
@@ -147,6 +148,26 @@ def overpayment(
         [invoice_id],
         _unique(payment_ids),
     )
+
+
+def overpayment_credit(
+    invoice_id: str,
+    amount: int,
+    paid: int,
+    allocations: Sequence[tuple[str, date, int]],
+    as_of: date,
+) -> Credit:
+    """The excess of an overpaid invoice as credit, attributed to the allocation that first
+    took the running total over the amount (the last one when none did; dated ``as_of`` when
+    the invoice has none)."""
+    running = 0
+    culprit = allocations[-1] if allocations else ("", as_of, 0)
+    for alloc in allocations:
+        running += alloc[2]
+        if running > amount:
+            culprit = alloc
+            break
+    return Credit(culprit[0], culprit[1], paid - amount, invoice_id, "payment")
 
 
 @dataclass

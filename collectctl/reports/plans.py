@@ -15,17 +15,21 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from collectctl.domain.plans import CANCELLED, LATE, PlanError, Schedule, propose
-from collectctl.errors import CollectctlError, ConfigError
-from collectctl.ledger.plans import (
-    CoveredInvoice,
-    PlanEvaluation,
-    PlanInvoice,
-    StoredPlan,
-    covered_invoices,
+from collectctl.domain.books import StoredPlan
+from collectctl.domain.plans import (
+    ACTIVE,
+    BROKEN,
+    CANCELLED,
+    LATE,
+    PlanError,
+    Schedule,
+    propose,
 )
+from collectctl.errors import CollectctlError, ConfigError
+from collectctl.ledger.plans import CoveredInvoice, PlanInvoice, covered_invoices
 from collectctl.money import MoneyError, from_minor, to_minor
 from collectctl.output import Column, Report
+from collectctl.reports.plan_states import PlanEvaluation
 
 EVERY_WORDS = {"week": "weekly", "2weeks": "two-weekly", "month": "monthly"}
 
@@ -134,10 +138,28 @@ def draft(conn: sqlite3.Connection, account: str, terms: Terms, as_of: date) -> 
 
 
 def store(conn: sqlite3.Connection, d: Draft, grace_days: int, max_missed: int) -> str:
-    """Store draft ``d`` as a plan (inside a write transaction); returns its id (``PL-7``)."""
+    """Store draft ``d`` as a plan (inside a write transaction); returns its id (``PL-7``).
+
+    Refuses (:class:`CollectctlError`) when the customer already has a plan in this currency
+    that is neither completed nor cancelled on the plan's day (one plan at a time).
+    """
     from collectctl.ledger.connection import now_iso
     from collectctl.ledger.plans import format_plan_id, insert_plan
+    from collectctl.reports.plan_states import evaluate
 
+    for other in evaluate(
+        conn,
+        d.as_of,
+        customer=(d.customer["source"], d.customer["id"]),
+        currency=d.schedule.currency,
+        include_future=True,
+    ):
+        if other.plan.cancelled_on is None and other.state in (ACTIVE, BROKEN):
+            raise CollectctlError(
+                f"customer {d.customer['id']!r} already has plan {other.plan.id} in "
+                f"{d.schedule.currency} ({other.state}); one plan per account and currency",
+                hint=f"Cancel it first: collectctl plan cancel {other.plan.id} --reason ...",
+            )
     key = insert_plan(
         conn,
         customer_source=d.customer["source"],
