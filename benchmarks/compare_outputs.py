@@ -126,9 +126,9 @@ def _reports(ids: Sequence[str]) -> list[list[str]]:
             ["metrics", "--as-of", day, "--by", "customer"],
             ["plan", "list", "--as-of", day],
             ["plan", "status", "--as-of", day],
-            ["plan", "show", "PL-1", "--as-of", day],
         ]
         out += [["account", "show", cid, "--as-of", day] for cid in ids]
+    out.append(["plan", "show", "PL-1"])
     return [[*cmd, "--format", "json"] for cmd in out]
 
 
