@@ -88,6 +88,6 @@ def build_draft(conn: Any, account: str, as_of: date, opts: dict[str, Any]) -> t
         raise click.UsageError("--interest needs --rate")
     app = current_app()
     day = as_of
-    grace, missed = plan_settings(app.config)
+    grace, missed = plan_settings(app.settings.plans)
     opts["invoices"] = tuple(opts["invoices"])
     return draft(conn, account, Terms(**opts), day), grace, missed

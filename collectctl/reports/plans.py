@@ -25,11 +25,12 @@ from collectctl.domain.plans import (
     Schedule,
     propose,
 )
-from collectctl.errors import CollectctlError, ConfigError
+from collectctl.errors import CollectctlError
 from collectctl.ledger.plans import CoveredInvoice, PlanInvoice, covered_invoices
 from collectctl.money import MoneyError, from_minor, to_minor
 from collectctl.output import Column, Report
 from collectctl.reports.plan_states import PlanEvaluation
+from collectctl.settings import PlanSettings
 
 EVERY_WORDS = {"week": "weekly", "2weeks": "two-weekly", "month": "monthly"}
 
@@ -62,19 +63,9 @@ class Draft:
     fee: int
 
 
-def plan_settings(config: Mapping[str, Any]) -> tuple[int, int]:
-    """``(grace_days, max_missed)`` from the profile's ``[plans]`` table (defaults 5 and 1)."""
-    plans = config.get("plans") or {}
-    out = []
-    for key, default in (("grace_days", 5), ("max_missed", 1)):
-        value = plans.get(key, default)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ConfigError(
-                f"config.toml: plans.{key} must be a whole number >= 0, not {value!r}",
-                hint="See docs/plans.md.",
-            )
-        out.append(value)
-    return out[0], out[1]
+def plan_settings(settings: PlanSettings) -> tuple[int, int]:
+    """``(grace_days, max_missed)`` from the profile's ``[plans]`` section."""
+    return settings.grace_days, settings.max_missed
 
 
 def draft(conn: sqlite3.Connection, account: str, terms: Terms, as_of: date) -> Draft:

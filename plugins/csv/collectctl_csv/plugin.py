@@ -119,6 +119,15 @@ def fingerprint(directory: pathlib.Path, request: SyncRequest) -> str:
     return "csv-v1:" + digest.hexdigest()
 
 
+#: The keys of ``[sources.csv]`` (any other is refused, with the closest of these).
+SETTINGS = {
+    "dir": "the directory holding customers.csv, invoices.csv and payments.csv",
+    "date_format": "strftime pattern of the files' dates (default: the profile's)",
+    "decimal_separator": "'.' (default) or ','",
+    "thousands_separator": "digit-group separator allowed in amounts (default none)",
+}
+
+
 @hookimpl
 def register_sources(register: Callable[[Source], None]) -> None:
     """Register the ``csv`` source."""
@@ -127,6 +136,7 @@ def register_sources(register: Callable[[Source], None]) -> None:
             name="csv",
             read=read,
             help=HELP,
+            settings=SETTINGS,
             params=[
                 click.Argument(
                     ["dir"],
