@@ -5,7 +5,8 @@ promises, a dispute, a hold, a payment plan and an escalation recorded with fixe
 by the code of a base commit and by the working tree, each in its own throw-away
 ``COLLECTCTL_HOME``, and the ``--format json`` output of ``aging``, ``account list``,
 ``account show``, ``plan list/status/show``, ``reconcile`` and ``metrics`` is compared byte for
-byte (the two homes' paths, which show up in escalation pack paths, are normalised first).
+byte (the two homes' paths, which show up in escalation pack paths, and the wall-clock
+``created_at`` of a stored plan are normalised first).
 
 The base code is checked out with ``git worktree add --detach`` into a temp directory and run
 with this interpreter and ``PYTHONPATH`` pointing at it (core and both plugins), so nothing is
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -133,6 +135,7 @@ def _reports(ids: Sequence[str]) -> list[list[str]]:
 
 
 ERRORS: dict[tuple[str, str], str] = {}
+STAMP = re.compile(rb'"created_at": "[^"]*"')
 
 
 def _run(code: Path, home: Path, argv: Sequence[str]) -> tuple[int, bytes]:
@@ -155,7 +158,9 @@ def _run(code: Path, home: Path, argv: Sequence[str]) -> tuple[int, bytes]:
     if proc.returncode:
         tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
         ERRORS[(str(code), " ".join(argv))] = tail[0]
-    return proc.returncode, proc.stdout.replace(str(home).encode(), b"$HOME")
+    out = proc.stdout.replace(str(home).encode(), b"$HOME")
+    # When a record was made is the wall clock of the run: the one value that must differ.
+    return proc.returncode, STAMP.sub(rb'"created_at": "<stamp>"', out)
 
 
 def _scenario(code: Path, home: Path, data: Path, ids: Sequence[str], inv: dict[str, str]):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import click
 
@@ -207,7 +208,7 @@ def amend(
         "dispute-reason": ("reason", dispute_reason),
         "to": ("target", target),
     }
-    values = {}
+    values: dict[str, Any] = {}
     for option, (column, value) in given.items():
         if value is None:
             continue

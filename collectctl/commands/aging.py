@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import click
 
@@ -14,7 +15,7 @@ class BucketsType(click.ParamType):
 
     name = "buckets"
 
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         from collectctl.domain.aging import parse_bounds
 
         if isinstance(value, tuple):
@@ -65,7 +66,7 @@ def aging(
     currency: str | None,
     min_balance: Decimal | None,
     fmt: str,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Aged receivables: open balances by how many days past due.
 
     Only invoices issued and payments dated on or before --as-of count, so any past date is

@@ -31,7 +31,7 @@ def source_status(conn: sqlite3.Connection) -> list[dict[str, Any]]:
     return rows
 
 
-class CustomerRow(dict):  # type: ignore[type-arg]
+class CustomerRow(dict[str, Any]):
     """A customer row as a dict (``key`` is the ledger's integer key, ``id`` the source's id)."""
 
 

@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from collectctl.domain.books import PLAN_PREFIX, StoredPlan, format_plan_id
 from collectctl.domain.plans import Installment, Schedule
@@ -89,7 +90,7 @@ def covered_invoices(
     ).fetchall()
     d = as_of.isoformat()
 
-    def covered(r: tuple) -> CoveredInvoice:  # type: ignore[type-arg]
+    def covered(r: tuple[Any, ...]) -> CoveredInvoice:
         return CoveredInvoice(r[0], r[1], r[2], r[3], date.fromisoformat(r[4]), r[5], r[8])
 
     if invoices:
@@ -128,8 +129,8 @@ def covered_invoices(
 
 
 def _pick_invoice(
-    conn: sqlite3.Connection, rows: list, ref: str, customer_id: str, d: str
-) -> tuple:  # type: ignore[type-arg]
+    conn: sqlite3.Connection, rows: list[Any], ref: str, customer_id: str, d: str
+) -> tuple[Any, ...]:
     match = [r for r in rows if r[2] == ref] or [r for r in rows if r[3] == ref]
     if not match:
         other = conn.execute(

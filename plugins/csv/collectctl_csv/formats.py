@@ -126,12 +126,9 @@ class Values:
 
     def amount(self, text: str) -> Decimal | None:
         """The exact amount written as ``text`` (never via float), or ``None``."""
-        if self.plain_amounts:
-            plain: str | None = text
-        else:
-            plain = self._to_plain(text)
-            if plain is None:
-                return None
+        plain = text if self.plain_amounts else self._to_plain(text)
+        if plain is None:
+            return None
         try:
             return parse_decimal(plain)
         except MoneyError:
