@@ -126,25 +126,35 @@ def status(plan_id: int | None, as_of: date, fmt: str) -> None:
 @click.argument("plan_id", type=PLAN_ID)
 @output_option
 def show(plan_id: int, fmt: str) -> None:
-    """The plan's terms, schedule and covered invoices; --format md gives the agreement letter."""
+    """The plan's terms, schedule and covered invoices (`plan agreement` gives the letter)."""
     from collectctl.app import current_app
     from collectctl.ledger.plans import get_plan, plan_invoices
-    from collectctl.reports.plans import (
-        agreement_markdown,
-        plan_document,
-        schedule_report,
-        stored_schedule,
-    )
+    from collectctl.reports.plans import plan_document, schedule_report, stored_schedule
 
     app = current_app()
     conn = app.ledger().conn
     stored = get_plan(conn, plan_id)
     doc = plan_document(stored, plan_invoices(conn, plan_id))
-    if fmt == "md":
-        click.echo(agreement_markdown(doc, app.config.get("creditor") or {}), nl=False)
-        return
     title = f"Plan {stored.id} for {stored.customer_name} ({stored.customer_id}), {stored.currency}"
     emit(schedule_report(doc, stored_schedule(stored), title), fmt)
+
+
+@plan.command()
+@click.argument("plan_id", type=PLAN_ID)
+def agreement(plan_id: int) -> None:
+    """The plan agreement letter for PLAN_ID (markdown): creditor, debtor, what is covered,
+    the schedule and the terms, from the profile's [creditor] settings."""
+    from dataclasses import asdict
+
+    from collectctl.app import current_app
+    from collectctl.ledger.plans import get_plan, plan_invoices
+    from collectctl.reports.agreement import agreement_markdown
+    from collectctl.reports.plans import plan_document
+
+    app = current_app()
+    conn = app.ledger().conn
+    doc = plan_document(get_plan(conn, plan_id), plan_invoices(conn, plan_id))
+    click.echo(agreement_markdown(doc, asdict(app.settings.creditor)), nl=False)
 
 
 @plan.command()
