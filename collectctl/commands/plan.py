@@ -70,8 +70,7 @@ def list_(states: tuple[str, ...], broken: bool, account: str | None, as_of: dat
     """Every plan made on or before --as-of, with its state on that day."""
     from collectctl.app import current_app
     from collectctl.ledger.books import find_customer
-    from collectctl.reports.plan_states import evaluate
-    from collectctl.reports.plans import plan_row, plans_report
+    from collectctl.reports.plan_states import evaluate, plan_row, plans_report
 
     app = current_app()
     day = as_of
@@ -99,14 +98,14 @@ def status(plan_id: int | None, as_of: date, fmt: str) -> None:
     """
     from collectctl.app import current_app
     from collectctl.ledger.plans import get_plan, plan_invoices
-    from collectctl.reports.plan_states import evaluate
-    from collectctl.reports.plans import (
-        invoice_docs,
+    from collectctl.reports.plan_states import (
+        evaluate,
         plan_row,
         plan_status_report,
         plans_report,
         status_document,
     )
+    from collectctl.reports.plans import invoice_docs
 
     app = current_app()
     day = as_of
