@@ -14,7 +14,8 @@ past date is approximate; :attr:`InvoiceList.approximate` tells the sync so, and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import date
 from decimal import Decimal
 
 from collectctl.records import Customer, Problem, Record
@@ -23,6 +24,9 @@ from collectctl_csv.formats import Values, fast_amount
 from collectctl_csv.layout import LIST_COLUMNS, Layout
 from collectctl_csv.reader import _Row
 from collectctl_csv.table import Table, normalize
+
+#: Reports one bad cell: ``bad(column, text, message)``.
+Bad = Callable[[str, str, str], None]
 
 ZERO = Decimal(0)
 
@@ -236,7 +240,7 @@ class InvoiceList:
         return {"payment": paid, "credit": credited, "write_off": written}
 
 
-def _date(values: Values, column: str, text: str, bad, required: bool = False):  # type: ignore[no-untyped-def]
+def _date(values: Values, column: str, text: str, bad: Bad, required: bool = False) -> date | None:
     if not text:
         if required:
             bad(column, text, f"{column} is required but blank")
@@ -247,7 +251,9 @@ def _date(values: Values, column: str, text: str, bad, required: bool = False): 
     return d
 
 
-def _amount(values: Values, column: str, text: str, bad, required: bool = False):  # type: ignore[no-untyped-def]
+def _amount(
+    values: Values, column: str, text: str, bad: Bad, required: bool = False
+) -> Decimal | None:
     if not text:
         if required:
             bad(column, text, f"{column} is required but blank")
