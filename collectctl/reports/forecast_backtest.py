@@ -72,15 +72,15 @@ def backtest_document(
         usable = [s for s in spans if known is not None and s.end <= known]
         if not usable:
             continue
-        rows: list[tuple[int, int, float]] = []
+        hist_rows: list[tuple[int, int, float]] = []
         while pending is not None and pending[0] <= m:
             if pending[0] == m:
-                rows = pending[1]
+                hist_rows = pending[1]
             pending = next(history, None)
         invoices = loader.open_invoices(conn, m, currency=currency, with_paid_on=True)
         only = {i.customer_key for i in invoices}
-        beh = model.build_behaviours(rows, settings, only)
-        del rows
+        beh = model.build_behaviours(hist_rows, settings, only)
+        del hist_rows
         looks = outlooks(
             conn, m, beh, settings, currency=currency, grace_days=grace_days, invoices=invoices
         )
