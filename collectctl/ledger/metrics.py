@@ -228,3 +228,29 @@ def days_to_pay(
 # --- the report ---------------------------------------------------------------------------------
 
 #: Every metric in a row, with the definition the output names (docs/metrics.md).
+
+
+def _aggregate_invoices(
+    conn: sqlite3.Connection, lo: str, hi: str, o: str, cur: str, params: dict[str, Any]
+) -> list[Any]:
+    """SQLite: sales and open amounts per (currency, void, month, lo, hi, o) through a tiny temp
+    table (upsert) rather than GROUP BY: a GROUP BY sorts all the invoices first, which costs
+    twice as much."""
+    conn.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS metrics_agg (currency TEXT, void INT, ym TEXT, "
+        "lo INT, hi INT, o INT, amount INT, allocated INT, "
+        "PRIMARY KEY (currency, void, ym, lo, hi, o)) WITHOUT ROWID"
+    )
+    conn.execute("DELETE FROM temp.metrics_agg")
+    conn.execute(
+        f"""INSERT INTO temp.metrics_agg
+            SELECT i.currency, i.void, substr(i.issue_date, 1, 7), {lo}, {hi}, {o},
+                   i.amount, i.allocated
+            FROM invoices i INDEXED BY invoices_aging WHERE 1 {cur}
+            ON CONFLICT DO UPDATE SET amount = amount + excluded.amount,
+                                      allocated = allocated + excluded.allocated""",
+        params,
+    )
+    rows = conn.execute("SELECT * FROM temp.metrics_agg").fetchall()
+    conn.execute("DELETE FROM temp.metrics_agg")
+    return rows
