@@ -7,8 +7,8 @@ PostgreSQL accepts. Only mechanical differences are rewritten here:
 - SQLite's schema prefixes: ``main.`` is the profile's schema (first on the search path),
   ``temp.`` and ``st.`` (the attached staging file) are the session's temporary schema;
 - ``INSERT OR IGNORE`` -> ``INSERT ... ON CONFLICT DO NOTHING``; ``a IS NOT b`` / ``a IS b``
-  between values -> ``IS [NOT] DISTINCT FROM``; ``INDEXED BY`` hints and ``WITHOUT ROWID`` are
-  dropped; ``WHERE 1`` -> ``WHERE TRUE``; a ``FROM (subquery)`` gets an alias;
+  between values -> ``IS [NOT] DISTINCT FROM``; ``INDEXED BY`` / ``NOT INDEXED`` hints and
+  ``WITHOUT ROWID`` are dropped; ``WHERE 1`` -> ``WHERE TRUE``; a ``FROM (subquery)`` gets an alias;
 - temporary tables get BIGINT integers, byte-wise text (``COLLATE "C"``) and a ``rowid`` column
   (insertion order, as in SQLite).
 
@@ -36,7 +36,7 @@ _TOKEN = re.compile(
 
 _IS_NOT = re.compile(r"\bIS\s+NOT\s+(?!NULL\b|TRUE\b|FALSE\b|DISTINCT\b)", re.IGNORECASE)
 _IS = re.compile(r"\bIS\s+(?!NOT\b|NULL\b|TRUE\b|FALSE\b|DISTINCT\b)", re.IGNORECASE)
-_INDEXED_BY = re.compile(r"\s+INDEXED\s+BY\s+\w+", re.IGNORECASE)
+_INDEXED_BY = re.compile(r"\s+(?:INDEXED\s+BY\s+\w+|NOT\s+INDEXED)\b", re.IGNORECASE)
 _WITHOUT_ROWID = re.compile(r"\)\s*WITHOUT\s+ROWID", re.IGNORECASE)
 _OR_IGNORE = re.compile(r"^\s*INSERT\s+OR\s+IGNORE\s+INTO\b", re.IGNORECASE)
 _WHERE_1 = re.compile(r"\bWHERE\s+1\b(?!\s*[=<>!])", re.IGNORECASE)
