@@ -65,7 +65,7 @@ def copy(url: str, schema: str | None, as_of: object) -> None:
     """
     from collectctl.app import current_app
     from collectctl.commands.account_options import grace_days
-    from collectctl.commands.metrics import period_start
+    from collectctl.domain.calendar import period_start
     from collectctl.ledger.dialect import target_for_url
     from collectctl.moving import copy_ledger
 

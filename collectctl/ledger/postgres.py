@@ -46,7 +46,7 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-class Row(tuple):  # type: ignore[type-arg]
+class Row(tuple[Any, ...]):
     """A result row readable by position and by column name (like ``sqlite3.Row``)."""
 
     _names: tuple[str, ...] = ()
@@ -54,7 +54,7 @@ class Row(tuple):  # type: ignore[type-arg]
     def keys(self) -> list[str]:
         return list(self._names)
 
-    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+    def __getitem__(self, key: Any) -> Any:
         if isinstance(key, str):
             return tuple.__getitem__(self, self._names.index(key))
         return tuple.__getitem__(self, key)
@@ -260,7 +260,7 @@ def _register_loaders(psycopg: Any, raw: Any) -> None:
     values SQLite gives, so both dialects hand the same Python values up."""
     from psycopg.adapt import Loader
 
-    class IntegralNumeric(Loader):  # type: ignore[misc]
+    class IntegralNumeric(Loader):
         def load(self, data: Any) -> Any:
             text = bytes(data)
             if b"." in text or b"N" in text or b"n" in text:
@@ -269,7 +269,7 @@ def _register_loaders(psycopg: Any, raw: Any) -> None:
                 return Decimal(text.decode())
             return int(text)
 
-    class IntBool(Loader):  # type: ignore[misc]
+    class IntBool(Loader):
         def load(self, data: Any) -> Any:
             return 1 if bytes(data) == b"t" else 0
 
