@@ -27,8 +27,8 @@ class CopyResult:
 
 def documents(conn: Any, as_of: date, start: date, months: int, grace_days: int) -> dict[str, str]:
     """``{name: canonical JSON}`` of the aging, account list and metrics documents."""
-    from collectctl import aging_report
     from collectctl.reports import accounts as account_report
+    from collectctl.reports import aging as aging_report
     from collectctl.reports import metrics
 
     docs = {
