@@ -103,7 +103,8 @@ class App:
         if self._ledger is None:
             from typing import cast
 
-            from collectctl.ledger.connection import Ledger, open_ledger
+            from collectctl.ledger.connection import Ledger
+            from collectctl.ledger.opening import open_ledger
 
             self._ledger = cast(Ledger, open_ledger(self.ledger_target))
         return self._ledger

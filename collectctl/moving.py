@@ -52,7 +52,7 @@ def copy_ledger(
     """Copy ``source`` (an open ledger) into the ledger at ``dest_target`` (created and migrated
     if needed; it must hold nothing yet), compare the documents on both sides inside the
     destination's write transaction, and commit only when they are identical."""
-    from collectctl.ledger.connection import open_ledger
+    from collectctl.ledger.opening import open_ledger
     from collectctl.ledger.transfer import copy_tables
 
     if dest_target.display == source.display:

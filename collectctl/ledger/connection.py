@@ -13,14 +13,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from collectctl.errors import CollectctlError, LockTimeout
 from collectctl.ledger.schema import LATEST, MIGRATIONS
-
-if TYPE_CHECKING:  # pragma: no cover
-    from collectctl.ledger.dialect import Target
-    from collectctl.ledger.pgledger import PgLedger
 
 
 def lock_timeout() -> float:
@@ -48,8 +43,8 @@ def _is_locked(exc: sqlite3.OperationalError) -> bool:
 class Ledger:
     """An open ledger file. Use :meth:`open`; :meth:`write` for a write transaction.
 
-    :class:`~collectctl.ledger.postgres.PgLedger` has the same interface for a PostgreSQL
-    ledger; :func:`open_ledger` opens either.
+    :class:`~collectctl.ledger.pgledger.PgLedger` has the same interface for a PostgreSQL
+    ledger; :func:`collectctl.ledger.opening.open_ledger` opens either.
     """
 
     dialect = "sqlite"
@@ -189,17 +184,6 @@ def file_lock(path: Path, *, timeout: float, what: str) -> Iterator[None]:
             fh.seek(0)
             fh.truncate()
             fcntl.flock(fh.fileno(), fcntl.LOCK_UN)
-
-
-def open_ledger(target: Target) -> Ledger | PgLedger:
-    """Open (creating and migrating as needed) the ledger ``target`` names: a SQLite file, or
-    a schema on a PostgreSQL server (the driver is imported only then)."""
-    if target.backend == "postgresql":
-        from collectctl.ledger.pgledger import PgLedger
-
-        return PgLedger.open(target)
-    assert target.path is not None
-    return Ledger.open(target.path)
 
 
 def _statements(script: str) -> list[str]:

@@ -256,17 +256,15 @@ def _params(params: Any) -> Any:
 
 
 def _register_loaders(psycopg: Any, raw: Any) -> None:
-    """Integral NUMERIC results (PostgreSQL's SUM of BIGINT) as int, booleans as 0/1: the
-    values SQLite gives, so both dialects hand the same Python values up."""
+    """Integral NUMERIC results (PostgreSQL's SUM of BIGINT) as int, other NUMERICs as float,
+    booleans as 0/1: the values SQLite gives, so both dialects hand the same Python values up."""
     from psycopg.adapt import Loader
 
     class IntegralNumeric(Loader):
         def load(self, data: Any) -> Any:
             text = bytes(data)
             if b"." in text or b"N" in text or b"n" in text:
-                from decimal import Decimal
-
-                return Decimal(text.decode())
+                return float(text)  # SQLite has no NUMERIC: a non-integer is a REAL
             return int(text)
 
     class IntBool(Loader):
