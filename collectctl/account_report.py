@@ -12,12 +12,12 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
 from collectctl.domain.aging import DEFAULT_BOUNDS, bucket_index, bucket_names
-from collectctl.domain.promises import PromiseOutcome, evaluate_promise
+from collectctl.domain.promises import PromiseOutcome, day_after, evaluate_promise
 from collectctl.domain.stages import (
     AccountFlags,
     derive_stage,
@@ -114,11 +114,12 @@ def next_action(
     for p in records.get("promises", []):
         out = outcomes.get(p["id"])
         if out is not None and out.status == "open":
-            dates.append(out.deadline + timedelta(days=1))
+            dates.append(day_after(out.deadline))
     for h in records.get("holds", []):
         if not h.get("voided_on") and h["until_on"] and _hold_on(h, as_of):
-            dates.append(date.fromisoformat(h["until_on"]) + timedelta(days=1))
-    return min(dates) if dates else None
+            dates.append(day_after(date.fromisoformat(h["until_on"])))
+    found = [d for d in dates if d is not None]  # None: after 9999-12-31, never
+    return min(found) if found else None
 
 
 # -- account list --------------------------------------------------------------------------------

@@ -9,10 +9,10 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
-from collectctl.domain.promises import PromiseOutcome
+from collectctl.domain.promises import PromiseOutcome, day_after
 from collectctl.ledger import collection
 from collectctl.money import from_minor
 
@@ -106,7 +106,7 @@ def timeline(
             add(out.kept_on, "promise-kept", ref, f"promise {ref} kept", order="2")
         else:
             add(
-                out.deadline + timedelta(days=1),
+                day_after(out.deadline) or out.deadline,
                 f"promise-{out.status}",
                 ref,
                 f"promise {ref} {'partly kept' if out.status == 'partial' else 'broken'}: "
@@ -151,8 +151,9 @@ def timeline(
             on = date.fromisoformat(h["released_on"])
             add(on, "hold-released", ref, f"hold {ref} released", order="2")
         elif h["until_on"] and not h["voided_on"]:
-            end = date.fromisoformat(h["until_on"]) + timedelta(days=1)
-            add(end, "hold-expired", ref, f"hold {ref} expired", order="2")
+            end = day_after(date.fromisoformat(h["until_on"]))
+            if end is not None:  # a hold until 9999-12-31 never expires
+                add(end, "hold-expired", ref, f"hold {ref} expired", order="2")
     for e in records.get("escalations", []):
         ref = collection.record_id("ESC", e["id"])
         note = f": {e['note']}" if e["note"] else ""

@@ -19,11 +19,14 @@ from collectctl.commands.account_options import (
     OUTCOMES,
     POSITIVE_AMOUNT,
     customer,
+    future_option,
     grace_days,
+    happened_on_option,
+    in_reach,
     local_now,
     localize,
     not_before,
-    on_option,
+    refuse_future,
     stamp,
 )
 from collectctl.commands.account_records import amend, escalate, hold, release, void
@@ -131,6 +134,7 @@ def show(customer_id: str, as_of: date | None, fmt: str) -> None:
 @click.option("--note", required=True, help="What was said or done.")
 @click.option("--next", "next_date", type=DATE, default=None, help="Next action date.")
 @click.option("--at", type=DATETIME, default=None, help="When (default: now).")
+@future_option
 def log(
     customer_id: str,
     channel: str,
@@ -144,10 +148,14 @@ def log(
     from collectctl.ledger import collection
 
     app = current_app()
+    if at is not None:
+        ctx = click.get_current_context()
+        refuse_future(ctx, at.date(), next(p for p in ctx.command.params if p.name == "at"))
     cust = customer(app, customer_id)
     moment = localize(app, at) if at else local_now(app)
     if next_date is not None:
         not_before(next_date, moment.date(), "--next", "the contact date")
+        in_reach(next_date, moment.date(), "--next")
     with app.ledger().write() as conn:
         ref = collection.add_contact(
             conn,
@@ -170,7 +178,7 @@ def log(
 @click.option("--currency", type=CURRENCY, default=None, help="Default: the customer's.")
 @click.option("--invoice", "invoices", multiple=True, help="Invoice(s) it is for (repeat).")
 @click.option("--note", default=None, help="Free text.")
-@on_option
+@happened_on_option
 def promise(
     customer_id: str,
     amount: Decimal,
@@ -195,6 +203,7 @@ def promise(
     cust = customer(app, customer_id)
     made_on = as_of or app.today()
     not_before(by, made_on, "--by", "--as-of" if as_of else "today")
+    in_reach(by, made_on, "--by")
     conn = app.ledger().conn
     found = [find_invoice(conn, cust, ref) for ref in invoices]
     code = currency or (found[0]["currency"] if found else cust["currency"])
@@ -229,7 +238,7 @@ def promise(
 @click.option("--reason", type=click.Choice(DISPUTE_REASONS), default=None, help="Why.")
 @click.option("--resolve", "resolve", default=None, metavar="DSP-ID", help="Resolve a dispute.")
 @click.option("--note", default=None, help="Free text (details, or how it was resolved).")
-@on_option
+@happened_on_option
 def dispute(
     customer_id: str,
     invoice: str | None,

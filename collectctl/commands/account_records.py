@@ -16,6 +16,7 @@ from collectctl.commands.account_options import (
     POSITIVE_AMOUNT,
     customer,
     grace_days,
+    in_reach,
     localize,
     not_before,
     on_option,
@@ -42,8 +43,11 @@ def hold(customer_id: str, until: date | None, reason: str, as_of: date | None) 
     app = current_app()
     cust = customer(app, customer_id)
     day = as_of or app.today()
+    if until == date.max:  # 9999-12-31, "until further notice": an open-ended hold
+        until = None
     if until is not None:
         not_before(until, day, "--until", "--as-of" if as_of else "today")
+        in_reach(until, day, "--until")
     with app.ledger().write() as conn:
         ref = collection.add_hold(
             conn,
@@ -220,6 +224,8 @@ def amend(
         not_before(values["due_on"], date.fromisoformat(row["made_on"]), "--by", "the promise day")
     if "until_on" in values:
         not_before(values["until_on"], date.fromisoformat(row["start_on"]), "--until", "its start")
+    for column, option in (("due_on", "--by"), ("until_on", "--until"), ("next_date", "--next")):
+        in_reach(values.get(column), app.today(), option)
     if "at" in values:
         moment = localize(app, values["at"])
         values["at"] = moment.isoformat(timespec="minutes")

@@ -64,8 +64,14 @@ class DateType(click.ParamType):
             self.fail(f"{value!r} is not a date in the form YYYY-MM-DD", param, ctx)
 
 
+#: Largest amount a user may type (the ledger holds at most 10**15 minor units, and a currency
+#: has up to 3 decimals): beyond it an amount is refused where it is typed.
+MAX_AMOUNT = Decimal(10) ** 12
+
+
 class AmountType(click.ParamType):
-    """A plain decimal amount such as ``1500`` or ``99.95`` (never parsed through float)."""
+    """A plain decimal amount such as ``1500`` or ``99.95`` (never parsed through float), below
+    :data:`MAX_AMOUNT` in size."""
 
     name = "amount"
 
@@ -75,9 +81,27 @@ class AmountType(click.ParamType):
         from collectctl.money import MoneyError, parse_decimal
 
         try:
-            return parse_decimal(str(value))
+            number = parse_decimal(str(value))
         except MoneyError as exc:
             self.fail(str(exc), param, ctx)
+        if abs(number) >= MAX_AMOUNT:
+            self.fail(f"{value!r} is too large an amount (at most {MAX_AMOUNT - 1})", param, ctx)
+        return number
+
+
+class CustomerIdType(click.ParamType):
+    """A customer id as typed (its source id, ``SOURCE:ID`` or name); never empty."""
+
+    name = "customer"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "ID"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value)
+        if not text.strip():
+            self.fail("an empty customer id; give one (see `collectctl account list`)", param, ctx)
+        return text
 
 
 class CurrencyType(click.ParamType):
@@ -98,6 +122,7 @@ class CurrencyType(click.ParamType):
 
 DATE = DateType()
 AMOUNT = AmountType()
+CUSTOMER = CustomerIdType()
 CURRENCY = CurrencyType()
 
 

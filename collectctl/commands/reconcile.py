@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from collectctl.commands.options import as_of_option, emit, output_option
+from collectctl.commands.options import CUSTOMER, as_of_option, emit, output_option
 from collectctl.output import Column, Report
 
 COLUMNS = [
@@ -47,7 +47,7 @@ def to_report(document: dict[str, Any]) -> Report:
 @click.option(
     "--customer",
     "customer_ref",
-    metavar="ID",
+    type=CUSTOMER,
     default=None,
     help="Only this customer (its source id, or SOURCE:ID).",
 )
