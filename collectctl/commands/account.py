@@ -36,6 +36,7 @@ from collectctl.commands.options import (
     DATE,
     as_of_option,
     emit,
+    note_empty_books,
     output_option,
 )
 from collectctl.domain.stages import STAGES
@@ -84,6 +85,7 @@ def list_accounts(
     from collectctl.app import current_app
 
     app = current_app()
+    note_empty_books(app)
     doc = account_report.account_list(
         app.ledger().conn,
         as_of or app.today(),

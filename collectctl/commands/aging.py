@@ -6,7 +6,14 @@ from decimal import Decimal
 
 import click
 
-from collectctl.commands.options import AMOUNT, CURRENCY, as_of_option, emit, output_option
+from collectctl.commands.options import (
+    AMOUNT,
+    CURRENCY,
+    as_of_option,
+    emit,
+    note_empty_books,
+    output_option,
+)
 
 
 class BucketsType(click.ParamType):
@@ -76,6 +83,7 @@ def aging(
     from collectctl.app import current_app
 
     app = current_app()
+    note_empty_books(app)
     day = as_of or app.today()
     conn = app.ledger().conn
     build = aging_report.by_invoice if by == "invoice" else aging_report.by_customer

@@ -8,7 +8,14 @@ from typing import Any
 
 import click
 
-from collectctl.commands.options import CURRENCY, DATE, as_of_option, emit, output_option
+from collectctl.commands.options import (
+    CURRENCY,
+    DATE,
+    as_of_option,
+    emit,
+    note_empty_books,
+    output_option,
+)
 from collectctl.output import Column, ColumnKind, Report
 
 METRIC_COLUMNS = [
@@ -169,6 +176,7 @@ def metrics(
     if start and months:
         raise click.UsageError("give --from or --months, not both")
     app = current_app()
+    note_empty_books(app)
     end = to or as_of or app.today()
     try:
         if start is None:

@@ -156,3 +156,16 @@ def emit(report: Report, fmt: str) -> None:
     from collectctl.plugins.manager import formats
 
     formats()[fmt].render(report, sys.stdout)
+
+
+def note_empty_books(app: Any) -> None:
+    """On stderr: say the books were never synced, so an empty report is not "everyone paid"."""
+    from collectctl.ledger.books import never_synced
+
+    if never_synced(app.ledger().conn):
+        click.echo(
+            f"Note: profile {app.profile_name!r} has never been synced, so there is nothing to "
+            "report yet. Bring the books in with `collectctl sync csv DIR` (or `collectctl sync` "
+            "for the sources in config.toml).",
+            err=True,
+        )

@@ -183,3 +183,8 @@ def invoice_numbers(conn: sqlite3.Connection, source: str, exts: Sequence[str]) 
         ):
             out[ext] = number
     return out
+
+
+def never_synced(conn: sqlite3.Connection) -> bool:
+    """True when no sync ever completed into this ledger (its books are empty, not paid up)."""
+    return conn.execute("SELECT 1 FROM sync_log LIMIT 1").fetchone() is None
