@@ -173,10 +173,12 @@ def timeline(
         else:
             parts = []
             for fld, (old, new) in changes.items():
+                if fld == "on_date":  # follows --at
+                    continue
                 if fld == "amount" and k["record"].startswith("PRM-"):
                     cur = currencies.get(int(k["record"][4:]), "")
                     old, new = from_minor(old, cur), from_minor(new, cur)
-                parts.append(f"{fld} {old} -> {new}")
+                parts.append(f"{_amend_option(k['record'], fld)} {old} -> {new}")
             text = f"{k['record']} amended ({'; '.join(parts)}): {k['reason']}"
         on = date.fromisoformat(k["on_date"])
         add(on, k["action"], k["record"], text, at=k["at"], order="1" + k["at"])
@@ -185,3 +187,14 @@ def timeline(
 
 
 # -- show as reports -----------------------------------------------------------------------------
+
+
+#: The ``account amend`` option that changed each stored field (the timeline names what the
+#: user typed, not the ledger's column).
+_AMEND_FIELDS = {"due_on": "--by", "until_on": "--until", "next_date": "--next", "target": "--to"}
+
+
+def _amend_option(record: str, field: str) -> str:
+    if field == "reason":
+        return "--note" if record.startswith("HLD-") else "--dispute-reason"
+    return _AMEND_FIELDS.get(field, f"--{field}")

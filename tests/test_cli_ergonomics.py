@@ -19,3 +19,80 @@ def test_never_synced_books_say_so_on_stderr(cli, command):
     json.loads(result.stdout)  # stdout stays a clean document
     assert cli("sync", "csv", str(EXAMPLES), "-q").exit_code == 0
     assert "never been synced" not in cli(*command).stderr
+
+
+def _copy(tmp_path: Path) -> Path:
+    import shutil
+
+    books = tmp_path / "books"
+    shutil.copytree(EXAMPLES, books, ignore=shutil.ignore_patterns("*.sh", "*.md"))
+    return books
+
+
+def test_plugin_summaries_in_sync_help_are_cut_between_words(cli):
+    from collectctl.plugins.manager import sources
+
+    out = cli("sync", "--help").stdout
+    for name, source in sources().items():
+        line = next(ln for ln in out.splitlines() if ln.strip().startswith(name + " "))
+        summary = line.strip()[len(name) :].strip()
+        full = " ".join(source.help.split())
+        if summary.endswith("..."):
+            kept = summary[:-3]
+            assert full.startswith(kept), (summary, full)
+            assert full[len(kept)] == " ", f"{name}: cut mid-word: {summary!r}"
+        else:
+            assert full.startswith(summary)
+
+
+def test_sync_counts_the_records_the_tables_add_up_to(cli):
+    doc = json.loads(cli("sync", "csv", str(EXAMPLES), "--format", "json").stdout)[0]
+    assert doc["records"] == sum(c["added"] for c in doc["changes"].values())
+    again = cli("sync", "csv", str(EXAMPLES))
+    assert "no records" in again.stdout
+    assert "1 records" not in again.stdout
+
+
+def test_the_timeline_names_the_option_the_user_typed(cli):
+    assert cli("sync", "csv", str(EXAMPLES), "-q").exit_code == 0
+    made = cli("account", "promise", "northwind", "--amount", "10", "--by", "2099-01-01")
+    assert made.exit_code == 0
+    amended = cli("account", "amend", "PRM-1", "--by", "2099-02-01", "--reason", "moved")
+    assert amended.exit_code == 0, amended.stderr
+    activity = json.loads(cli("account", "show", "northwind", "--format", "json").stdout)
+    texts = [a["text"] for a in activity["activity"] if "amended" in json.dumps(a)]
+    assert any("--by 2099-01-01 -> 2099-02-01" in t for t in texts), texts
+    assert not any("due_on" in t for t in texts)
+
+
+def test_account_log_hint_names_its_own_option(cli):
+    assert cli("sync", "csv", str(EXAMPLES), "-q").exit_code == 0
+    result = cli("account", "log", "northwind", "--channel", "phone", "--outcome", "spoke",
+                 "--note", "x", "--at", "2026-11-30 10:00", "--next", "2026-11-01")  # fmt: skip
+    assert result.exit_code == 1
+    assert "--at" in result.stderr
+    assert "--as-of" not in result.stderr
+
+
+def test_a_non_utf8_byte_is_shown_once_escaped(cli, tmp_path):
+    books = _copy(tmp_path)
+    path = books / "customers.csv"
+    path.write_bytes(path.read_bytes().replace("Müller".encode(), b"M\xfcller", 1))
+    result = cli("sync", "csv", str(books))
+    assert result.exit_code == 1
+    assert "M\\xfcller" in result.stderr
+    assert "M\\\\xfcller" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "setting"),
+    [("2026-01-05", "05/01/2026", "date_format"), ("2500.00", '"2,500.00"', "thousands_separator")],
+)
+def test_csv_format_errors_name_the_setting_that_fixes_them(cli, tmp_path, old, new, setting):
+    books = _copy(tmp_path)
+    path = books / "invoices.csv"
+    path.write_text(path.read_text().replace(old, new, 1))
+    result = cli("sync", "csv", str(books))
+    assert result.exit_code == 1
+    assert setting in result.stderr
+    assert "config.toml" in result.stderr

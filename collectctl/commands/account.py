@@ -156,7 +156,7 @@ def log(
     cust = customer(app, customer_id)
     moment = localize(app, at) if at else local_now(app)
     if next_date is not None:
-        not_before(next_date, moment.date(), "--next", "the contact date")
+        not_before(next_date, moment.date(), "--next", "the contact date", dated_by="--at")
         in_reach(next_date, moment.date(), "--next")
     with app.ledger().write() as conn:
         ref = collection.add_contact(

@@ -224,12 +224,15 @@ def customer(app: App, ref: str) -> CustomerRow:
     return find_customer(app.ledger().conn, ref)
 
 
-def not_before(value: date, floor: date, what: str, floor_name: str) -> None:
-    """Refuse (exit 1) a date before ``floor``."""
+def not_before(
+    value: date, floor: date, what: str, floor_name: str, *, dated_by: str = "--as-of"
+) -> None:
+    """Refuse (exit 1) a date before ``floor``; the hint names ``dated_by``, the option that
+    sets the floor on this command."""
     from collectctl.errors import CollectctlError
 
     if value < floor:
         raise CollectctlError(
             f"{what} {value} is in the past (before {floor_name} {floor})",
-            hint="Give a date on or after it (or set --as-of to the day it was agreed).",
+            hint=f"Give a date on or after it (or set {dated_by} to the day it happened).",
         )

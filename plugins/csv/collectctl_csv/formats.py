@@ -83,12 +83,21 @@ class Settings:
 
     def date_hint(self) -> str:
         """The expected date format, for messages."""
-        return "YYYY-MM-DD" if self.date_format is None else f"date_format {self.date_format!r}"
+        if self.date_format is None:
+            return (
+                'YYYY-MM-DD; for other dates set date_format, e.g. date_format = "%d/%m/%Y", '
+                "in the profile's config.toml or under [sources.csv]"
+            )
+        return f"date_format {self.date_format!r}, set in the profile's config.toml"
 
     def amount_hint(self) -> str:
         """What an amount should look like, for messages."""
         if self.plain_amounts:
-            return "a plain decimal like 1234.56, without thousands separators or currency symbols"
+            return (
+                "a plain decimal like 1234.56, without currency symbols; for exports with "
+                'thousands separators set thousands_separator = "," (and decimal_separator) '
+                "under [sources.csv] in the profile's config.toml"
+            )
         grouped = f"1{self.thousands_separator}234" if self.thousands_separator else "1234"
         return f"a decimal like {grouped}{self.decimal_separator}56, without currency symbols"
 
