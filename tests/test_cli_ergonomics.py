@@ -96,3 +96,41 @@ def test_csv_format_errors_name_the_setting_that_fixes_them(cli, tmp_path, old, 
     assert result.exit_code == 1
     assert setting in result.stderr
     assert "config.toml" in result.stderr
+
+
+WRITES = [
+    (["account", "log", "northwind", "--channel", "phone", "--outcome", "spoke", "--note", "hi"],
+     "ACT-1"),
+    (["account", "promise", "northwind", "--amount", "25.50", "--by", "2099-01-01"], "PRM-1"),
+    (["account", "dispute", "northwind", "--invoice", "inv-001", "--reason", "quality"], "DSP-1"),
+    (["account", "dispute", "northwind", "--resolve", "DSP-1"], "DSP-1"),
+    (["account", "hold", "northwind", "--reason", "travel"], "HLD-1"),
+    (["account", "release", "northwind"], ["HLD-1"]),
+    (["account", "amend", "PRM-1", "--by", "2099-02-01", "--reason", "moved"], "PRM-1"),
+    (["account", "void", "ACT-1", "--reason", "wrong account"], "ACT-1"),
+    (["account", "escalate", "northwind", "--to", "agency"], "ESC-1"),
+    (["plan", "create", "mueller", "--every", "month", "--installments", "3", "--start",
+      "2099-01-15"], "PL-1"),
+    (["plan", "cancel", "PL-1", "--reason", "replaced"], "PL-1"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("via_env", [False, True])
+def test_write_commands_print_the_record_they_made_as_json(cli, via_env):
+    assert cli("sync", "csv", str(EXAMPLES), "-q").exit_code == 0
+    for args, expected in WRITES:
+        if via_env:
+            result = cli(*args, env={"COLLECTCTL_FORMAT": "json"})
+        else:
+            result = cli(*args, "--format", "json")
+        assert result.exit_code == 0, (args, result.stderr)
+        doc = json.loads(result.stdout)
+        if isinstance(expected, list):
+            assert [d["id"] for d in doc] == expected
+        else:
+            assert doc.get("id", doc.get("plan_id")) == expected, (args, doc)
+    promise = json.loads(cli("account", "amend", "PRM-1", "--note", "n", "--reason", "r",
+                             "--format", "json").stdout)  # fmt: skip
+    assert promise["amount"] == "25.50"
+    assert promise["due_on"] == "2099-02-01"
+    assert promise["customer_id"] == "northwind"

@@ -39,6 +39,7 @@ from collectctl.commands.options import (
     note_empty_books,
     output_option,
 )
+from collectctl.commands.written import emit_written
 from collectctl.domain.stages import STAGES
 
 
@@ -137,6 +138,7 @@ def show(customer_id: str, as_of: date | None, fmt: str) -> None:
 @click.option("--next", "next_date", type=DATE, default=None, help="Next action date.")
 @click.option("--at", type=DATETIME, default=None, help="When (default: now).")
 @future_option
+@output_option
 def log(
     customer_id: str,
     channel: str,
@@ -144,6 +146,7 @@ def log(
     note: str,
     next_date: date | None,
     at: datetime | None,
+    fmt: str,
 ) -> None:
     """Log a contact (call, email, letter, text, visit, note) with its outcome."""
     from collectctl.app import current_app
@@ -170,7 +173,8 @@ def log(
             next_date=next_date,
             created_at=stamp(),
         )
-    click.echo(f"{ref}: {channel}, {outcome} logged for {cust['name']} ({cust['id']}).")
+    text = f"{ref}: {channel}, {outcome} logged for {cust['name']} ({cust['id']})."
+    emit_written(app.ledger().conn, ref, text, fmt)
 
 
 @account.command()
@@ -181,6 +185,7 @@ def log(
 @click.option("--invoice", "invoices", multiple=True, help="Invoice(s) it is for (repeat).")
 @click.option("--note", default=None, help="Free text.")
 @happened_on_option
+@output_option
 def promise(
     customer_id: str,
     amount: Decimal,
@@ -189,6 +194,7 @@ def promise(
     invoices: tuple[str, ...],
     note: str | None,
     as_of: date | None,
+    fmt: str,
 ) -> None:
     """Record a promise to pay AMOUNT by a date.
 
@@ -231,7 +237,8 @@ def promise(
             note=note,
             created_at=stamp(),
         )
-    click.echo(f"{ref}: {cust['name']} promised {format_minor(units, code)} {code} by {by}.")
+    text = f"{ref}: {cust['name']} promised {format_minor(units, code)} {code} by {by}."
+    emit_written(app.ledger().conn, ref, text, fmt)
 
 
 @account.command()
@@ -241,6 +248,7 @@ def promise(
 @click.option("--resolve", "resolve", default=None, metavar="DSP-ID", help="Resolve a dispute.")
 @click.option("--note", default=None, help="Free text (details, or how it was resolved).")
 @happened_on_option
+@output_option
 def dispute(
     customer_id: str,
     invoice: str | None,
@@ -248,6 +256,7 @@ def dispute(
     resolve: str | None,
     note: str | None,
     as_of: date | None,
+    fmt: str,
 ) -> None:
     """Open a dispute on an invoice (--invoice, --reason), or --resolve one.
 
@@ -275,7 +284,7 @@ def dispute(
         not_before(day, date.fromisoformat(row["opened_on"]), "--as-of", "the dispute's date")
         with app.ledger().write() as conn:
             collection.resolve_dispute(conn, number, on=day, note=note)
-        click.echo(f"{ref} resolved on {day}.")
+        emit_written(app.ledger().conn, ref, f"{ref} resolved on {day}.", fmt)
         return
     if not invoice or not reason:
         raise click.UsageError("give --invoice and --reason (or --resolve DSP-ID)")
@@ -296,7 +305,8 @@ def dispute(
             opened_on=day,
             created_at=stamp(),
         )
-    click.echo(f"{ref}: invoice {inv['number']} of {cust['name']} disputed ({reason}).")
+    text = f"{ref}: invoice {inv['number']} of {cust['name']} disputed ({reason})."
+    emit_written(app.ledger().conn, ref, text, fmt)
 
 
 for _command in (hold, release, escalate, amend, void):

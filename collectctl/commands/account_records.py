@@ -22,7 +22,8 @@ from collectctl.commands.account_options import (
     on_option,
     stamp,
 )
-from collectctl.commands.options import DATE
+from collectctl.commands.options import DATE, output_option
+from collectctl.commands.written import emit_written
 
 
 @click.command()
@@ -32,7 +33,8 @@ from collectctl.commands.options import DATE
 )
 @click.option("--reason", required=True, help="Why the account is on hold.")
 @on_option
-def hold(customer_id: str, until: date | None, reason: str, as_of: date | None) -> None:
+@output_option
+def hold(customer_id: str, until: date | None, reason: str, as_of: date | None, fmt: str) -> None:
     """Put an account on hold: no chasing until --until (inclusive) or `release`.
 
     Holds expire by themselves: from the day after --until the account is chased again.
@@ -58,13 +60,15 @@ def hold(customer_id: str, until: date | None, reason: str, as_of: date | None) 
             created_at=stamp(),
         )
     end = f" until {until}" if until else " until released"
-    click.echo(f"{ref}: {cust['name']} ({cust['id']}) on hold from {day}{end}.")
+    text = f"{ref}: {cust['name']} ({cust['id']}) on hold from {day}{end}."
+    emit_written(app.ledger().conn, ref, text, fmt)
 
 
 @click.command()
 @click.argument("customer_id", metavar="ID")
 @on_option
-def release(customer_id: str, as_of: date | None) -> None:
+@output_option
+def release(customer_id: str, as_of: date | None, fmt: str) -> None:
     """End every hold in force on an account (chasing resumes that day)."""
     from collectctl.app import current_app
     from collectctl.domain.stages import hold_active
@@ -91,8 +95,8 @@ def release(customer_id: str, as_of: date | None) -> None:
         raise CollectctlError(f"{cust['name']} ({cust['id']}) is not on hold on {day}")
     with app.ledger().write() as conn:
         collection.release_holds(conn, active, day)
-    refs = ", ".join(collection.record_id("HLD", n) for n in active)
-    click.echo(f"{refs} released on {day}.")
+    refs = [collection.record_id("HLD", n) for n in active]
+    emit_written(app.ledger().conn, refs, f"{', '.join(refs)} released on {day}.", fmt)
 
 
 @click.command()
@@ -100,7 +104,8 @@ def release(customer_id: str, as_of: date | None) -> None:
 @click.option("--to", "target", type=click.Choice(ESCALATION_TARGETS), required=True)
 @click.option("--note", default=None, help="Free text for the handover.")
 @on_option
-def escalate(customer_id: str, target: str, note: str | None, as_of: date | None) -> None:
+@output_option
+def escalate(customer_id: str, target: str, note: str | None, as_of: date | None, fmt: str) -> None:
     """Hand an account over to a collection agency or to legal.
 
     Takes it out of dunning and writes a handover pack (statement, payments, full activity
@@ -137,9 +142,12 @@ def escalate(customer_id: str, target: str, note: str | None, as_of: date | None
             app.profile_dir / "handover", doc, ref, target, app.config.get("creditor", {})
         )
         collection.set_escalation_pack(conn, int(ref.split("-")[1]), str(md), str(pdf))
-    click.echo(f"{ref}: {cust['name']} ({cust['id']}) escalated to {target}; out of dunning.")
-    click.echo(f"handover pack: {md}")
-    click.echo(f"               {pdf}")
+    text = (
+        f"{ref}: {cust['name']} ({cust['id']}) escalated to {target}; out of dunning.\n"
+        f"handover pack: {md}\n"
+        f"               {pdf}"
+    )
+    emit_written(app.ledger().conn, ref, text, fmt)
 
 
 #: Which ``amend`` options apply to which record kind.
@@ -168,6 +176,7 @@ _AMEND_OPTIONS: dict[str, tuple[str, ...]] = {
 )
 @click.option("--to", "target", type=click.Choice(ESCALATION_TARGETS), default=None)
 @on_option
+@output_option
 def amend(
     record: str,
     reason: str,
@@ -182,6 +191,7 @@ def amend(
     dispute_reason: str | None,
     target: str | None,
     as_of: date | None,
+    fmt: str,
 ) -> None:
     """Correct a record (ACT-, PRM-, DSP-, HLD-, ESC-n); old and new values stay on record."""
     from collectctl.app import current_app
@@ -236,14 +246,15 @@ def amend(
     ref = collection.record_id(prefix, number)
     options = {column: option for option, (column, _v) in given.items()}
     shown = sorted({f"--{options.get(c, 'at')}" for c in changes})
-    click.echo(f"{ref} amended: {', '.join(shown)}.")
+    emit_written(app.ledger().conn, ref, f"{ref} amended: {', '.join(shown)}.", fmt)
 
 
 @click.command()
 @click.argument("record")
 @click.option("--reason", required=True, help="Why it is void (kept in the trail).")
 @on_option
-def void(record: str, reason: str, as_of: date | None) -> None:
+@output_option
+def void(record: str, reason: str, as_of: date | None, fmt: str) -> None:
     """Void a record recorded in error: kept and shown, but no longer counts."""
     from collectctl.app import current_app
     from collectctl.ledger import collection
@@ -252,4 +263,4 @@ def void(record: str, reason: str, as_of: date | None) -> None:
     day = as_of or app.today()
     with app.ledger().write() as conn:
         ref = collection.void(conn, record, reason=reason, at=stamp(), on_date=day)
-    click.echo(f"{ref} voided.")
+    emit_written(app.ledger().conn, ref, f"{ref} voided.", fmt)

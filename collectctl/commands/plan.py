@@ -150,7 +150,8 @@ def show(plan_id: int, fmt: str) -> None:
 @click.argument("plan_id", type=PLAN_ID)
 @click.option("--reason", required=True, help="Why (kept with the plan).")
 @as_of_option
-def cancel(plan_id: int, reason: str, as_of: date | None) -> None:
+@output_option
+def cancel(plan_id: int, reason: str, as_of: date | None, fmt: str) -> None:
     """Cancel a plan: its invoices go back to the normal dunning stages."""
     from collectctl.app import current_app
     from collectctl.ledger.plans import cancel_plan
@@ -161,4 +162,13 @@ def cancel(plan_id: int, reason: str, as_of: date | None) -> None:
         raise click.BadParameter("give a reason", param_hint="--reason")
     with app.ledger().write() as conn:
         stored = cancel_plan(conn, plan_id, day, reason.strip())
-    click.echo(f"Cancelled plan {stored.id} ({stored.customer_name}) on {day.isoformat()}.")
+    if fmt == "table":
+        click.echo(f"Cancelled plan {stored.id} ({stored.customer_name}) on {day.isoformat()}.")
+        return
+    from collectctl.ledger.plans import get_plan, plan_invoices
+    from collectctl.output import Report
+    from collectctl.plan_report import plan_document
+
+    conn = app.ledger().conn
+    doc = plan_document(get_plan(conn, plan_id), plan_invoices(conn, plan_id))
+    emit(Report(columns=[], rows=[], document=doc), fmt)
