@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -130,18 +130,28 @@ def account_list(
     as_of: date,
     *,
     grace_days: int = 0,
-    currency: str | None = None,
+    currency: str | Collection[str] | None = None,
     overdue_only: bool = False,
-    stage: str | None = None,
+    stage: str | Collection[str] | None = None,
     min_balance: Decimal | None = None,
     sort: str = "balance",
+    customers: Collection[int] | None = None,
 ) -> dict[str, Any]:
     """The JSON document of ``account list``: one row per customer and currency with an open
-    balance or credit (as aging), its stage, flags, last contact and next action."""
+    balance or credit (as aging), its stage, flags, last contact and next action.
+    ``currency``, ``stage`` and ``customers`` (ledger keys) keep rows matching any value given."""
+    from collectctl.aging_report import any_of, single
     from collectctl.ledger.aging import customer_lines
 
-    lines = customer_lines(conn, as_of, (1,), currency=currency)  # current | 1-1 | 2+
-    oldest = books.oldest_open_due(conn, as_of, currency=currency)
+    currencies, stages = any_of(currency), any_of(stage)
+    lines = customer_lines(conn, as_of, (1,), currency=single(currencies))  # current | 1-1 | 2+
+    lines = [
+        ln
+        for ln in lines
+        if (currencies is None or ln.currency in currencies)
+        and (customers is None or ln.customer_key in customers)
+    ]
+    oldest = books.oldest_open_due(conn, as_of, currency=single(currencies))
     refs = books.customer_refs(conn, [ln.customer_key for ln in lines])
     live = collection.live_records(conn, as_of)
     payments = collection.promise_payments(conn, live["promises"], as_of)
@@ -168,7 +178,7 @@ def account_list(
         balance = from_minor(ln.total, ln.currency)
         if overdue_only and overdue <= 0:
             continue
-        if stage and account_stage != stage:
+        if stages and account_stage not in stages:
             continue
         if min_balance is not None and balance < min_balance:
             continue

@@ -134,3 +134,56 @@ def test_write_commands_print_the_record_they_made_as_json(cli, via_env):
     assert promise["amount"] == "25.50"
     assert promise["due_on"] == "2099-02-01"
     assert promise["customer_id"] == "northwind"
+
+
+@pytest.mark.parametrize(
+    ("args", "suggestion"),
+    [(["agin"], "'aging'"), (["account", "lst"], "'list'"), (["plan", "creat"], "'create'")],
+)
+def test_a_mistyped_command_suggests_the_closest(cli, args, suggestion):
+    result = cli(*args)
+    assert result.exit_code == 2
+    assert f"Did you mean {suggestion}" in result.stderr
+
+
+@pytest.mark.parametrize("typed", ["NORTHWIND", "northwnd", "Northwind Traders"])
+def test_an_unknown_customer_suggests_close_ids_and_names(cli, typed):
+    assert cli("sync", "csv", str(EXAMPLES), "-q").exit_code == 0
+    result = cli("account", "show", typed)
+    assert result.exit_code == 1
+    assert "Did you mean 'northwind' (Northwind Traders Inc.)" in result.stderr
+
+
+def _ids(cli, *args):
+    doc = json.loads(cli(*args, "--format", "json").stdout)
+    return sorted({(r["customer_id"], r["currency"]) for r in doc["rows"]})
+
+
+@pytest.mark.parametrize("command", [["aging"], ["aging", "--by", "invoice"], ["account", "list"]])
+def test_customer_and_currency_filters_repeat_as_any_of(cli, command):
+    assert cli("sync", "csv", str(EXAMPLES), "-q").exit_code == 0
+    everyone = _ids(cli, *command)
+    two = _ids(cli, *command, "--customer", "northwind", "--customer", "mueller")
+    assert {c for c, _ in two} == {"northwind", "mueller"}
+    assert two == [r for r in everyone if r[0] in ("northwind", "mueller")]
+    usd = _ids(cli, *command, "--currency", "USD")
+    eur = _ids(cli, *command, "--currency", "EUR")
+    assert usd
+    assert eur
+    assert _ids(cli, *command, "--currency", "usd", "--currency", "EUR") == sorted(usd + eur)
+
+
+def test_aging_totals_sum_the_customers_shown(cli):
+    assert cli("sync", "csv", str(EXAMPLES), "-q").exit_code == 0
+    doc = json.loads(cli("aging", "--customer", "mueller", "--format", "json").stdout)
+    assert [t["total"] for t in doc["totals"]] == [r["total"] for r in doc["rows"]]
+
+
+def test_repeated_stage_means_any_of(cli):
+    assert cli("sync", "csv", str(EXAMPLES), "-q").exit_code == 0
+    assert cli("account", "hold", "northwind", "--reason", "x").exit_code == 0
+    held = _ids(cli, "account", "list", "--stage", "on-hold")
+    overdue = _ids(cli, "account", "list", "--stage", "overdue")
+    assert held == [("northwind", "USD")]
+    both = _ids(cli, "account", "list", "--stage", "on-hold", "--stage", "overdue")
+    assert both == sorted(held + overdue)

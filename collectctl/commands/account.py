@@ -35,6 +35,8 @@ from collectctl.commands.options import (
     CURRENCY,
     DATE,
     as_of_option,
+    customer_keys,
+    customer_option,
     emit,
     note_empty_books,
     output_option,
@@ -55,11 +57,24 @@ def account() -> None:
 @account.command("list")
 @as_of_option
 @click.option("--overdue", "overdue_only", is_flag=True, help="Only rows with something past due.")
-@click.option("--stage", type=click.Choice(STAGES), default=None, help="Only this stage.")
+@click.option(
+    "--stage",
+    "stages",
+    type=click.Choice(STAGES),
+    multiple=True,
+    help="Only this stage (repeat for any of several).",
+)
 @click.option(
     "--min-balance", type=AMOUNT, default=None, metavar="AMOUNT", help="Leave out rows below."
 )
-@click.option("--currency", type=CURRENCY, default=None, help="Only this currency.")
+@click.option(
+    "--currency",
+    "currencies",
+    type=CURRENCY,
+    multiple=True,
+    help="Only this currency (repeat for any of several).",
+)
+@customer_option
 @click.option(
     "--sort",
     type=click.Choice(["balance", "days", "name", "next"]),
@@ -71,9 +86,10 @@ def account() -> None:
 def list_accounts(
     as_of: date | None,
     overdue_only: bool,
-    stage: str | None,
+    stages: tuple[str, ...],
     min_balance: Decimal | None,
-    currency: str | None,
+    currencies: tuple[str, ...],
+    customer_refs: tuple[str, ...],
     sort: str,
     fmt: str,
 ) -> None:
@@ -91,11 +107,12 @@ def list_accounts(
         app.ledger().conn,
         as_of or app.today(),
         grace_days=grace_days(app),
-        currency=currency,
+        currency=currencies,
         overdue_only=overdue_only,
-        stage=stage,
+        stage=stages,
         min_balance=min_balance,
         sort=sort,
+        customers=customer_keys(app.ledger().conn, customer_refs),
     )
     emit(account_report.list_report(doc), fmt)
 

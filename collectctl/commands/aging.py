@@ -10,6 +10,8 @@ from collectctl.commands.options import (
     AMOUNT,
     CURRENCY,
     as_of_option,
+    customer_keys,
+    customer_option,
     emit,
     note_empty_books,
     output_option,
@@ -55,7 +57,14 @@ class BucketsType(click.ParamType):
     show_default=True,
     help="One row per customer and currency, or per open invoice.",
 )
-@click.option("--currency", type=CURRENCY, default=None, help="Only this currency (no conversion).")
+@click.option(
+    "--currency",
+    "currencies",
+    type=CURRENCY,
+    multiple=True,
+    help="Only this currency (repeat for any of several; no conversion).",
+)
+@customer_option
 @click.option(
     "--min-balance",
     type=AMOUNT,
@@ -69,7 +78,8 @@ def aging(
     basis: str,
     buckets: tuple[int, ...],
     by: str,
-    currency: str | None,
+    currencies: tuple[str, ...],
+    customer_refs: tuple[str, ...],
     min_balance: Decimal | None,
     fmt: str,
 ) -> None:  # type: ignore[no-untyped-def]
@@ -87,5 +97,13 @@ def aging(
     day = as_of or app.today()
     conn = app.ledger().conn
     build = aging_report.by_invoice if by == "invoice" else aging_report.by_customer
-    document = build(conn, day, buckets, basis=basis, currency=currency, min_balance=min_balance)
+    document = build(
+        conn,
+        day,
+        buckets,
+        basis=basis,
+        currency=currencies,
+        min_balance=min_balance,
+        customers=customer_keys(conn, customer_refs),
+    )
     emit(aging_report.to_report(document, by), fmt)

@@ -189,6 +189,24 @@ class PassDownGroup(click.Group):
         command = super().get_command(ctx, cmd_name)
         return adopt(command) if command is not None else None
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            name = args[0] if args else ""
+            if not name or name.startswith("-") or self.get_command(ctx, name) is not None:
+                raise
+            import difflib
+
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=3, cutoff=0.6)
+            if not close:
+                raise
+            raise click.UsageError(
+                f"No such command {name!r}. Did you mean {' or '.join(map(repr, close))}?", ctx
+            ) from exc
+
     def invoke(self, ctx: click.Context) -> Any:
         if self.chain or not ctx._protected_args:
             return super().invoke(ctx)

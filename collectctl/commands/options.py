@@ -169,3 +169,24 @@ def note_empty_books(app: Any) -> None:
             "for the sources in config.toml).",
             err=True,
         )
+
+
+def customer_option(func: F) -> F:
+    """``--customer ID`` (repeatable): only these customers (source id, ``SOURCE:ID``)."""
+    return click.option(
+        "--customer",
+        "customer_refs",
+        type=CUSTOMER,
+        multiple=True,
+        help="Only this customer (its source id, or SOURCE:ID); repeat for several.",
+    )(func)
+
+
+def customer_keys(conn: Any, refs: tuple[str, ...]) -> set[int] | None:
+    """The ledger keys of the customers typed with ``--customer`` (None: no filter). An
+    unknown id is an error (exit 1) with the closest ids and names."""
+    if not refs:
+        return None
+    from collectctl.ledger.books import find_customer
+
+    return {find_customer(conn, ref)["key"] for ref in refs}
