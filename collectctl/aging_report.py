@@ -177,7 +177,8 @@ def to_report(document: dict[str, Any], by: str) -> Report:
         ]
         # Human formats show each currency's total under the balance column.
         human_totals = [
-            {"currency": t["currency"], "balance": t["total"]} for t in document["totals"]
+            {"profile": t.get("profile"), "currency": t["currency"], "balance": t["total"]}
+            for t in document["totals"]
         ]
         return Report(
             columns=columns,

@@ -187,3 +187,52 @@ def test_repeated_stage_means_any_of(cli):
     assert held == [("northwind", "USD")]
     both = _ids(cli, "account", "list", "--stage", "on-hold", "--stage", "overdue")
     assert both == sorted(held + overdue)
+
+
+def _two_profiles(cli, tmp_path):
+    assert cli("sync", "csv", str(EXAMPLES), "-q").exit_code == 0
+    assert cli("profile", "create", "acme").exit_code == 0
+    books = _copy(tmp_path)
+    lines = (books / "customers.csv").read_text().splitlines(keepends=True)
+    (books / "customers.csv").write_text("".join(lines))
+    assert cli("sync", "csv", str(books), "-q", "--profile", "acme").exit_code == 0
+    assert cli("account", "hold", "northwind", "--reason", "x", "-p", "acme").exit_code == 0
+
+
+@pytest.mark.parametrize("flag", ["--profile", "-p"])
+def test_the_profile_option_works_after_the_command(cli, tmp_path, flag):
+    _two_profiles(cli, tmp_path)
+    after = cli("account", "list", flag, "acme", "--format", "json")
+    before = cli(flag, "acme", "account", "list", "--format", "json")
+    assert after.stdout == before.stdout
+    stages = {r["customer_id"]: r["stage"] for r in json.loads(after.stdout)["rows"]}
+    assert stages["northwind"] == "on-hold"
+    default = json.loads(cli("account", "list", "--format", "json").stdout)["rows"]
+    assert {r["customer_id"]: r["stage"] for r in default}["northwind"] != "on-hold"
+
+
+@pytest.mark.parametrize(
+    ("command", "rows"),
+    [(["aging"], "rows"), (["account", "list"], "rows"), (["metrics"], "rows")],
+)
+def test_all_profiles_reports_every_profile_with_a_profile_key(cli, tmp_path, command, rows):
+    _two_profiles(cli, tmp_path)
+    doc = json.loads(cli(*command, "--all-profiles", "--format", "json").stdout)
+    assert doc["profiles"] == ["acme", "default"]
+    assert {r["profile"] for r in doc[rows]} == {"acme", "default"}
+    for name in ("acme", "default"):
+        alone = json.loads(cli(*command, "--format", "json", "-p", name).stdout)[rows]
+        mine = [{k: v for k, v in r.items() if k != "profile"} for r in doc[rows]
+                if r["profile"] == name]  # fmt: skip
+        assert mine == alone
+    table = cli(*command, "--all-profiles").stdout
+    assert table.splitlines()[0 if command != ["metrics"] else 2].startswith("profile")
+
+
+def test_status_all_profiles(cli, tmp_path):
+    _two_profiles(cli, tmp_path)
+    docs = json.loads(cli("status", "--all-profiles", "--format", "json").stdout)
+    assert [d["profile"] for d in docs] == ["acme", "default"]
+    assert "profile" in cli("status", "--all-profiles").stdout.splitlines()[0]
+    clash = cli("status", "--all-profiles", "--profile", "acme")
+    assert clash.exit_code == 2

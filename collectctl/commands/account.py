@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import click
 
@@ -30,6 +31,12 @@ from collectctl.commands.account_options import (
     stamp,
 )
 from collectctl.commands.account_records import amend, escalate, hold, release, void
+from collectctl.commands.every_profile import (
+    all_profiles_option,
+    each_profile,
+    merge_documents,
+    with_profile_column,
+)
 from collectctl.commands.options import (
     AMOUNT,
     CURRENCY,
@@ -82,6 +89,7 @@ def account() -> None:
     show_default=True,
     help="balance (largest first), days (oldest overdue first), name, next (next action).",
 )
+@all_profiles_option
 @output_option
 def list_accounts(
     as_of: date | None,
@@ -91,6 +99,7 @@ def list_accounts(
     currencies: tuple[str, ...],
     customer_refs: tuple[str, ...],
     sort: str,
+    all_profiles: bool,
     fmt: str,
 ) -> None:
     """Every account with an open balance: stage, flags, last contact, next action.
@@ -99,22 +108,30 @@ def list_accounts(
     credit). Stages: escalated, on-hold, disputed, plan, promised, overdue, current.
     """
     from collectctl import account_report
-    from collectctl.app import current_app
+    from collectctl.app import App, current_app
+
+    def build(app: App) -> dict[str, Any]:
+        note_empty_books(app)
+        return account_report.account_list(
+            app.ledger().conn,
+            as_of or app.today(),
+            grace_days=grace_days(app),
+            currency=currencies,
+            overdue_only=overdue_only,
+            stage=stages,
+            min_balance=min_balance,
+            sort=sort,
+            customers=customer_keys(app.ledger().conn, customer_refs),
+        )
 
     app = current_app()
-    note_empty_books(app)
-    doc = account_report.account_list(
-        app.ledger().conn,
-        as_of or app.today(),
-        grace_days=grace_days(app),
-        currency=currencies,
-        overdue_only=overdue_only,
-        stage=stages,
-        min_balance=min_balance,
-        sort=sort,
-        customers=customer_keys(app.ledger().conn, customer_refs),
-    )
-    emit(account_report.list_report(doc), fmt)
+    if not all_profiles:
+        emit(account_report.list_report(build(app)), fmt)
+        return
+    if customer_refs:
+        raise click.UsageError("--customer ids belong to one profile; leave out --all-profiles")
+    doc = merge_documents([(name, build(app)) for name in each_profile(app)])
+    emit(with_profile_column(account_report.list_report(doc)), fmt)
 
 
 @account.command()

@@ -3,9 +3,16 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import click
 
+from collectctl.commands.every_profile import (
+    all_profiles_option,
+    each_profile,
+    merge_documents,
+    with_profile_column,
+)
 from collectctl.commands.options import (
     AMOUNT,
     CURRENCY,
@@ -72,6 +79,7 @@ class BucketsType(click.ParamType):
     metavar="AMOUNT",
     help="Leave out rows whose total (or balance, --by invoice) is below AMOUNT.",
 )
+@all_profiles_option
 @output_option
 def aging(
     as_of,
@@ -81,6 +89,7 @@ def aging(
     currencies: tuple[str, ...],
     customer_refs: tuple[str, ...],
     min_balance: Decimal | None,
+    all_profiles: bool,
     fmt: str,
 ) -> None:  # type: ignore[no-untyped-def]
     """Aged receivables: open balances by how many days past due.
@@ -90,20 +99,27 @@ def aging(
     into 'total'. One row per customer and currency; totals per currency; never converted.
     """
     from collectctl import aging_report
-    from collectctl.app import current_app
+    from collectctl.app import App, current_app
+
+    def build(app: App) -> dict[str, Any]:
+        note_empty_books(app)
+        conn = app.ledger().conn
+        make = aging_report.by_invoice if by == "invoice" else aging_report.by_customer
+        return make(
+            conn,
+            as_of or app.today(),
+            buckets,
+            basis=basis,
+            currency=currencies,
+            min_balance=min_balance,
+            customers=customer_keys(conn, customer_refs),
+        )
 
     app = current_app()
-    note_empty_books(app)
-    day = as_of or app.today()
-    conn = app.ledger().conn
-    build = aging_report.by_invoice if by == "invoice" else aging_report.by_customer
-    document = build(
-        conn,
-        day,
-        buckets,
-        basis=basis,
-        currency=currencies,
-        min_balance=min_balance,
-        customers=customer_keys(conn, customer_refs),
-    )
-    emit(aging_report.to_report(document, by), fmt)
+    if not all_profiles:
+        emit(aging_report.to_report(build(app), by), fmt)
+        return
+    if customer_refs:
+        raise click.UsageError("--customer ids belong to one profile; leave out --all-profiles")
+    document = merge_documents([(name, build(app)) for name in each_profile(app)])
+    emit(with_profile_column(aging_report.to_report(document, by)), fmt)

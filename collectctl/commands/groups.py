@@ -50,6 +50,11 @@ def remember_profile(ctx: click.Context, name: str | None) -> None:
         ctx.meta[_META_PROFILE] = name
 
 
+def profile_given(ctx: click.Context) -> bool:
+    """True when ``--profile`` was typed on the command line (before or after the command)."""
+    return ctx.meta.get(_META_PROFILE) is not None
+
+
 def _profile_given(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
     if value is None or ctx.resilient_parsing:
         return

@@ -8,6 +8,12 @@ from typing import Any
 
 import click
 
+from collectctl.commands.every_profile import (
+    all_profiles_option,
+    each_profile,
+    merge_documents,
+    with_profile_column,
+)
 from collectctl.commands.options import (
     CURRENCY,
     DATE,
@@ -152,6 +158,7 @@ def period_start(end: date, months: int) -> date:
     show_default=True,
     help="One row per currency, a month-by-month trend, or days to pay per customer.",
 )
+@all_profiles_option
 @output_option
 def metrics(
     as_of: date | None,
@@ -160,6 +167,7 @@ def metrics(
     months: int | None,
     currency: str | None,
     by: str,
+    all_profiles: bool,
     fmt: str,
 ) -> None:
     """Receivables metrics per currency: DSO, CEI, days delinquent, days to pay.
@@ -168,29 +176,39 @@ def metrics(
     AR figures are reconstructed as of each date exactly like `aging --as-of`. Every metric is
     named with its definition in the JSON output; undefined values (no sales, AR ≤ 0) are null.
     """
-    from collectctl.app import current_app
+    from collectctl.app import App, current_app
     from collectctl.ledger import metrics as ledger_metrics
 
     if as_of and to and as_of != to:
         raise click.UsageError("--to and --as-of name the same date; give one of them")
     if start and months:
         raise click.UsageError("give --from or --months, not both")
+
+    def build(app: App) -> dict[str, Any]:
+        nonlocal start, months
+        note_empty_books(app)
+        end = to or as_of or app.today()
+        try:
+            if start is None:
+                months = months or 3
+                start = period_start(end, months)
+            elif start > end:
+                raise click.UsageError(f"--from {start} is after the period end {end}")
+            else:
+                months = max(1, round((end - start).days / 30.44))
+            conn = app.ledger().conn
+            doc = ledger_metrics.document(conn, start, end, months, by=by, currency=currency)
+        except (OverflowError, ValueError) as exc:  # a period reaching outside years 1-9999
+            raise click.UsageError(
+                f"the period ending {end} reaches outside the calendar ({exc})"
+            ) from None
+        return doc
+
     app = current_app()
-    note_empty_books(app)
-    end = to or as_of or app.today()
-    try:
-        if start is None:
-            months = months or 3
-            start = period_start(end, months)
-        elif start > end:
-            raise click.UsageError(f"--from {start} is after the period end {end}")
-        else:
-            months = max(1, round((end - start).days / 30.44))
-        conn = app.ledger().conn
-        doc = ledger_metrics.document(conn, start, end, months, by=by, currency=currency)
-    except (OverflowError, ValueError) as exc:  # a period reaching outside years 1-9999
-        raise click.UsageError(
-            f"the period ending {end} reaches outside the calendar ({exc})"
-        ) from None
-    chart = fmt == "table" and sys.stdout.isatty()
-    emit(to_report(doc, fmt in ("table", "md"), chart), fmt)
+    if all_profiles:
+        doc = merge_documents([(name, build(app)) for name in each_profile(app)])
+    else:
+        doc = build(app)
+    chart = fmt == "table" and sys.stdout.isatty() and not all_profiles
+    report = to_report(doc, fmt in ("table", "md"), chart)
+    emit(with_profile_column(report) if all_profiles else report, fmt)
