@@ -53,6 +53,19 @@ CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
 }
 
 
+def _plugin_command_help() -> dict[str, str]:
+    """Plugin commands and their one-line help: from the discovery cache when it is valid (no
+    pluggy, no plugin imports), else from the plugin manager."""
+    from collectctl.plugins.discovery_cache import cached_command_help
+
+    cached = cached_command_help()
+    if cached is not None:
+        return cached
+    from collectctl.plugins.manager import cached_commands
+
+    return cached_commands()
+
+
 class UserError(click.ClickException):
     """A :class:`~collectctl.errors.CollectctlError` on its way to the terminal."""
 
@@ -71,10 +84,8 @@ class RootGroup(PassDownGroup):
     _plugin_commands_loaded = False
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        from collectctl.plugins.manager import cached_commands
-
         names = list(CORE_COMMANDS)
-        names += sorted(n for n in cached_commands() if n not in CORE_COMMANDS)
+        names += sorted(n for n in _plugin_command_help() if n not in CORE_COMMANDS)
         return names
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
@@ -96,10 +107,10 @@ class RootGroup(PassDownGroup):
         return adopt(command) if command is not None else None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from collectctl.plugins.manager import cached_commands
-
         rows = [(name, spec[2]) for name, spec in CORE_COMMANDS.items()]
-        plugin_rows = sorted((n, h) for n, h in cached_commands().items() if n not in CORE_COMMANDS)
+        plugin_rows = sorted(
+            (n, h) for n, h in _plugin_command_help().items() if n not in CORE_COMMANDS
+        )
         with formatter.section("Commands"):
             formatter.write_dl(rows)
         if plugin_rows:
