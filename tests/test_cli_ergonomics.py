@@ -236,3 +236,33 @@ def test_status_all_profiles(cli, tmp_path):
     assert "profile" in cli("status", "--all-profiles").stdout.splitlines()[0]
     clash = cli("status", "--all-profiles", "--profile", "acme")
     assert clash.exit_code == 2
+
+
+def test_help_with_a_warm_plugin_cache_imports_only_click_and_small_modules(collectctl_home):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from collectctl.cli import cli\n"
+        "try:\n"
+        "    cli.main(['--help'], prog_name='collectctl')\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print('\\n'.join(sorted(sys.modules)), file=sys.stderr)\n"
+    )
+    env = {"COLLECTCTL_HOME": str(collectctl_home), "PATH": "/usr/bin:/bin"}
+    for _ in range(2):  # the first run writes the discovery cache
+        result = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+        )
+    modules = set(result.stderr.split())
+    assert "Commands:" in result.stdout
+    heavy = {
+        "collectctl.plugins.manager",
+        "collectctl.home",
+        "pluggy",
+        "tomllib",
+        "importlib.metadata",
+    }
+    assert not heavy & modules
