@@ -41,6 +41,7 @@ from collectctl.commands.options import (
     AMOUNT,
     CURRENCY,
     DATE,
+    as_of_label,
     as_of_option,
     customer_keys,
     customer_option,
@@ -49,7 +50,7 @@ from collectctl.commands.options import (
     output_option,
 )
 from collectctl.commands.written import emit_written
-from collectctl.domain.stages import STAGES
+from collectctl.domain.accounts import STAGES
 
 
 @click.group()
@@ -92,7 +93,7 @@ def account() -> None:
 @all_profiles_option
 @output_option
 def list_accounts(
-    as_of: date | None,
+    as_of: date,
     overdue_only: bool,
     stages: tuple[str, ...],
     min_balance: Decimal | None,
@@ -107,14 +108,14 @@ def list_accounts(
     One row per customer and currency, balances as in `collectctl aging` (net of unapplied
     credit). Stages: escalated, on-hold, disputed, plan, promised, overdue, current.
     """
-    from collectctl import account_report
     from collectctl.app import App, current_app
+    from collectctl.reports import accounts as account_report
 
     def build(app: App) -> dict[str, Any]:
         note_empty_books(app)
         return account_report.account_list(
             app.ledger().conn,
-            as_of or app.today(),
+            as_of,
             grace_days=grace_days(app),
             currency=currencies,
             overdue_only=overdue_only,
@@ -138,19 +139,19 @@ def list_accounts(
 @click.argument("customer_id", metavar="ID")
 @as_of_option
 @output_option
-def show(customer_id: str, as_of: date | None, fmt: str) -> None:
+def show(customer_id: str, as_of: date, fmt: str) -> None:
     """One account: details, balances, open invoices, payments, records and the timeline.
 
     --format json gives the whole document; csv gives the activity timeline.
     """
-    from collectctl import account_report
     from collectctl.app import current_app
     from collectctl.output import Report
+    from collectctl.reports import accounts as account_report
 
     app = current_app()
     cust = customer(app, customer_id)
     doc = account_report.account_show(
-        app.ledger().conn, cust, as_of or app.today(), grace_days=grace_days(app)
+        app.ledger().conn, cust["key"], as_of, grace_days=grace_days(app)
     )
     if fmt == "json":
         emit(Report(columns=[], rows=[], document=doc), fmt)
@@ -227,7 +228,7 @@ def promise(
     currency: str | None,
     invoices: tuple[str, ...],
     note: str | None,
-    as_of: date | None,
+    as_of: date,
     fmt: str,
 ) -> None:
     """Record a promise to pay AMOUNT by a date.
@@ -243,8 +244,8 @@ def promise(
 
     app = current_app()
     cust = customer(app, customer_id)
-    made_on = as_of or app.today()
-    not_before(by, made_on, "--by", "--as-of" if as_of else "today")
+    made_on = as_of
+    not_before(by, made_on, "--by", as_of_label())
     in_reach(by, made_on, "--by")
     conn = app.ledger().conn
     found = [find_invoice(conn, cust, ref) for ref in invoices]
@@ -289,7 +290,7 @@ def dispute(
     reason: str | None,
     resolve: str | None,
     note: str | None,
-    as_of: date | None,
+    as_of: date,
     fmt: str,
 ) -> None:
     """Open a dispute on an invoice (--invoice, --reason), or --resolve one.
@@ -303,7 +304,7 @@ def dispute(
 
     app = current_app()
     cust = customer(app, customer_id)
-    day = as_of or app.today()
+    day = as_of
     conn = app.ledger().conn
     if resolve:
         if invoice or reason:

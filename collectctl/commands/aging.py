@@ -103,17 +103,30 @@ def aging(
 
     def build(app: App) -> dict[str, Any]:
         note_empty_books(app)
+        day = as_of
         conn = app.ledger().conn
         make = aging_report.by_invoice if by == "invoice" else aging_report.by_customer
-        return make(
+        document = make(
             conn,
-            as_of or app.today(),
+            day,
             buckets,
             basis=basis,
             currency=currencies,
             min_balance=min_balance,
             customers=customer_keys(conn, customer_refs),
         )
+        if day < app.today():
+            from collectctl.ledger.changes import approximate_payment_sources
+
+            for name in approximate_payment_sources(conn):
+                click.echo(
+                    f"Warning: the payment dates from source {name!r} are approximate (its "
+                    "export says how much was paid, not when; payments are dated on the invoice "
+                    f"date), so aging as of {day.isoformat()} may show invoices paid earlier "
+                    "than they were. See docs/importing.md.",
+                    err=True,
+                )
+        return document
 
     app = current_app()
     if not all_profiles:
