@@ -13,7 +13,13 @@ from typing import Any
 import click
 
 from collectctl import __version__
-from collectctl.commands.groups import PassDownGroup, adopt, enable_debug_logging, remember_profile
+from collectctl.commands.groups import (
+    PassDownGroup,
+    adopt,
+    complete_profile_option,
+    enable_debug_logging,
+    remember_profile,
+)
 
 #: name -> (module, attribute, one-line help). Order is the order in ``--help``.
 CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -148,6 +154,7 @@ class RootGroup(PassDownGroup):
     "-p",
     envvar="COLLECTCTL_PROFILE",
     metavar="NAME",
+    shell_complete=complete_profile_option,
     help="Which set of books to use (default: 'default', or $COLLECTCTL_PROFILE).",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks and log requests on stderr.")

@@ -31,6 +31,7 @@ from collectctl.commands.account_options import (
     stamp,
 )
 from collectctl.commands.account_records import amend, escalate, hold, release, void
+from collectctl.commands.completion import complete_invoices, complete_records
 from collectctl.commands.every_profile import (
     all_profiles_option,
     each_profile,
@@ -40,6 +41,7 @@ from collectctl.commands.every_profile import (
 from collectctl.commands.options import (
     AMOUNT,
     CURRENCY,
+    CUSTOMER,
     DATE,
     as_of_label,
     as_of_option,
@@ -136,7 +138,7 @@ def list_accounts(
 
 
 @account.command()
-@click.argument("customer_id", metavar="ID")
+@click.argument("customer_id", type=CUSTOMER)
 @as_of_option
 @output_option
 def show(customer_id: str, as_of: date, fmt: str) -> None:
@@ -166,7 +168,7 @@ def show(customer_id: str, as_of: date, fmt: str) -> None:
 
 
 @account.command()
-@click.argument("customer_id", metavar="ID")
+@click.argument("customer_id", type=CUSTOMER)
 @click.option("--channel", type=click.Choice(CHANNELS), required=True, help="How.")
 @click.option("--outcome", type=click.Choice(OUTCOMES), required=True, help="What came of it.")
 @click.option("--note", required=True, help="What was said or done.")
@@ -213,11 +215,17 @@ def log(
 
 
 @account.command()
-@click.argument("customer_id", metavar="ID")
+@click.argument("customer_id", type=CUSTOMER)
 @click.option("--amount", type=POSITIVE_AMOUNT, required=True, help="Amount promised.")
 @click.option("--by", "by", type=DATE, required=True, help="Pay by this date (inclusive).")
 @click.option("--currency", type=CURRENCY, default=None, help="Default: the customer's.")
-@click.option("--invoice", "invoices", multiple=True, help="Invoice(s) it is for (repeat).")
+@click.option(
+    "--invoice",
+    "invoices",
+    multiple=True,
+    shell_complete=complete_invoices,
+    help="Invoice(s) it is for (repeat).",
+)
 @click.option("--note", default=None, help="Free text.")
 @happened_on_option
 @output_option
@@ -277,10 +285,22 @@ def promise(
 
 
 @account.command()
-@click.argument("customer_id", metavar="ID")
-@click.option("--invoice", default=None, help="The invoice disputed (id or number).")
+@click.argument("customer_id", type=CUSTOMER)
+@click.option(
+    "--invoice",
+    default=None,
+    shell_complete=complete_invoices,
+    help="The invoice disputed (id or number).",
+)
 @click.option("--reason", type=click.Choice(DISPUTE_REASONS), default=None, help="Why.")
-@click.option("--resolve", "resolve", default=None, metavar="DSP-ID", help="Resolve a dispute.")
+@click.option(
+    "--resolve",
+    "resolve",
+    default=None,
+    metavar="DSP-ID",
+    shell_complete=complete_records,
+    help="Resolve a dispute.",
+)
 @click.option("--note", default=None, help="Free text (details, or how it was resolved).")
 @happened_on_option
 @output_option

@@ -22,12 +22,13 @@ from collectctl.commands.account_options import (
     on_option,
     stamp,
 )
-from collectctl.commands.options import DATE, as_of_label, output_option
+from collectctl.commands.completion import complete_records
+from collectctl.commands.options import CUSTOMER, DATE, as_of_label, output_option
 from collectctl.commands.written import emit_written
 
 
 @click.command()
-@click.argument("customer_id", metavar="ID")
+@click.argument("customer_id", type=CUSTOMER)
 @click.option(
     "--until", type=DATE, default=None, help="Last day on hold (default: until released)."
 )
@@ -65,7 +66,7 @@ def hold(customer_id: str, until: date | None, reason: str, as_of: date, fmt: st
 
 
 @click.command()
-@click.argument("customer_id", metavar="ID")
+@click.argument("customer_id", type=CUSTOMER)
 @on_option
 @output_option
 def release(customer_id: str, as_of: date, fmt: str) -> None:
@@ -90,7 +91,7 @@ def release(customer_id: str, as_of: date, fmt: str) -> None:
 
 
 @click.command()
-@click.argument("customer_id", metavar="ID")
+@click.argument("customer_id", type=CUSTOMER)
 @click.option("--to", "target", type=click.Choice(ESCALATION_TARGETS), required=True)
 @click.option("--note", default=None, help="Free text for the handover.")
 @on_option
@@ -168,7 +169,7 @@ _AMEND_OPTIONS: dict[str, tuple[str, ...]] = {
 
 
 @click.command()
-@click.argument("record")
+@click.argument("record", shell_complete=complete_records)
 @click.option("--reason", required=True, help="Why the record is corrected (kept in the trail).")
 @click.option("--note", default=None, help="New note (a hold's reason).")
 @click.option("--amount", type=POSITIVE_AMOUNT, default=None, help="Promise: new amount.")
@@ -257,7 +258,7 @@ def amend(
 
 
 @click.command()
-@click.argument("record")
+@click.argument("record", shell_complete=complete_records)
 @click.option("--reason", required=True, help="Why it is void (kept in the trail).")
 @on_option
 @output_option

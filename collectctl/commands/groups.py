@@ -56,7 +56,10 @@ def profile_given(ctx: click.Context) -> bool:
 
 
 def _profile_given(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    if value is None or ctx.resilient_parsing:
+    if value is None:
+        return
+    if ctx.resilient_parsing:  # shell completion: remember it for the completion callbacks
+        ctx.meta["collectctl.completing_profile"] = value
         return
     earlier = ctx.meta.get(_META_PROFILE)
     if earlier is not None and earlier != value:
@@ -84,6 +87,15 @@ def _debug_given(ctx: click.Context, param: click.Parameter, value: bool) -> Non
         enable_debug_logging()
 
 
+def complete_profile_option(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[Any]:
+    """Complete ``--profile`` (the completion module is imported only when completing)."""
+    from collectctl.commands.completion import complete_profiles
+
+    return complete_profiles(ctx, param, incomplete)
+
+
 def global_params() -> list[click.Option]:
     """Fresh copies of the global options for one command (eager: applied before the others)."""
     return [
@@ -93,6 +105,7 @@ def global_params() -> list[click.Option]:
             expose_value=False,
             is_eager=True,
             callback=_profile_given,
+            shell_complete=complete_profile_option,
             help="Which set of books to use (global option; also before the command).",
         ),
         click.Option(

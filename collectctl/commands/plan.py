@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from collectctl.commands.options import as_of_option, emit, output_option
+from collectctl.commands.options import CUSTOMER, as_of_option, emit, output_option
 from collectctl.commands.plan_options import PLAN_ID, STATES, build_draft, terms_options
 
 
@@ -62,7 +62,7 @@ def create(account: str, as_of: date, fmt: str, **opts: Any) -> None:
     help="Only plans in this state on --as-of (repeatable).",
 )
 @click.option("--broken", is_flag=True, help="Only broken plans (same as --state broken).")
-@click.option("--account", metavar="ID", help="Only this account's plans.")
+@click.option("--account", type=CUSTOMER, help="Only this account's plans.")
 @as_of_option
 @output_option
 def list_(states: tuple[str, ...], broken: bool, account: str | None, as_of: date,
