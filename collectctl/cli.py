@@ -19,6 +19,7 @@ from collectctl.commands.groups import (
     complete_profile_option,
     enable_debug_logging,
     remember_profile,
+    with_examples,
 )
 
 #: name -> (module, attribute, one-line help). Order is the order in ``--help``.
@@ -96,21 +97,21 @@ class RootGroup(PassDownGroup):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.commands:
-            return adopt(self.commands[name])
+            return with_examples(ctx, name, adopt(self.commands[name]))
         spec = CORE_COMMANDS.get(name)
         if spec is not None:
             import importlib
 
             command = getattr(importlib.import_module(spec[0]), spec[1])
             self.add_command(command, name)
-            return adopt(command)
+            return with_examples(ctx, name, adopt(command))
         if not self._plugin_commands_loaded:
             from collectctl.plugins.manager import add_plugin_commands
 
             RootGroup._plugin_commands_loaded = True
             add_plugin_commands(self, set(CORE_COMMANDS))
         command = self.commands.get(name)
-        return adopt(command) if command is not None else None
+        return with_examples(ctx, name, adopt(command)) if command is not None else None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, spec[2]) for name, spec in CORE_COMMANDS.items()]

@@ -138,6 +138,21 @@ def adopt(command: click.Command) -> click.Command:
     return command
 
 
+def with_examples(ctx: click.Context, name: str, command: click.Command) -> click.Command:
+    """Attach the "Examples:" block of ``command`` (see :mod:`collectctl.commands.examples`)."""
+    if command.epilog:
+        return command
+    names = [name]
+    node: click.Context | None = ctx
+    while node is not None and node.parent is not None:
+        names.append(node.info_name or "")
+        node = node.parent
+    from collectctl.commands.examples import epilog
+
+    command.epilog = epilog(" ".join(reversed(names)))
+    return command
+
+
 _CLASSES: dict[type, type] = {}
 
 
@@ -205,7 +220,7 @@ class PassDownGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
-        return adopt(command) if command is not None else None
+        return with_examples(ctx, cmd_name, adopt(command)) if command is not None else None
 
     def resolve_command(
         self, ctx: click.Context, args: list[str]

@@ -165,11 +165,11 @@ class SyncGroup(PassDownGroup):
         return sorted(sources())
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        from collectctl.commands.groups import adopt
+        from collectctl.commands.groups import adopt, with_examples
         from collectctl.plugins.manager import sources
 
         source = sources().get(name)
-        return adopt(_source_command(source)) if source else None
+        return with_examples(ctx, name, adopt(_source_command(source))) if source else None
 
 
 @click.group(cls=SyncGroup, invoke_without_command=True)
