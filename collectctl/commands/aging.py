@@ -30,7 +30,7 @@ class BucketsType(click.ParamType):
 
     name = "buckets"
 
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         from collectctl.domain.aging import parse_bounds
 
         if isinstance(value, tuple):
@@ -91,15 +91,15 @@ def aging(
     min_balance: Decimal | None,
     all_profiles: bool,
     fmt: str,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Aged receivables: open balances by how many days past due.
 
     Only invoices issued and payments dated on or before --as-of count, so any past date is
     reconstructed exactly. Unapplied credit is shown as a negative 'unapplied' column and netted
     into 'total'. One row per customer and currency; totals per currency; never converted.
     """
-    from collectctl import aging_report
     from collectctl.app import App, current_app
+    from collectctl.reports import aging as aging_report
 
     def build(app: App) -> dict[str, Any]:
         note_empty_books(app)

@@ -55,7 +55,7 @@ def account_list(
     """The JSON document of ``account list``: one row per customer and currency with an open
     balance or credit (as aging), its stage, flags, last contact and next action.
     ``currency``, ``stage`` and ``customers`` (ledger keys) keep rows matching any value given."""
-    from collectctl.aging_report import any_of, single
+    from collectctl.reports.aging import any_of, single
 
     currencies, stages = any_of(currency), any_of(stage)
     rows: list[dict[str, Any]] = []

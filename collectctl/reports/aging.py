@@ -15,24 +15,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from collectctl.domain.aging import bucket_index, bucket_names, totals_by_currency
+from collectctl.domain.aging import bucket_index, bucket_names, cutoffs, totals_by_currency
 from collectctl.ledger.aging import customer_lines, customer_names, open_invoices
 from collectctl.money import format_minor, formatter, from_minor
 from collectctl.output import Column, Report
-
-INVOICE_KEYS = (
-    "invoice_id",
-    "number",
-    "customer_id",
-    "customer",
-    "currency",
-    "issue_date",
-    "due_date",
-    "days",
-    "bucket",
-    "amount",
-    "balance",
-)
 
 
 def _passes(total_minor: int, currency: str, min_balance: Decimal | None) -> bool:
@@ -65,7 +51,9 @@ def by_customer(
     ``customers`` (ledger keys) keep the rows matching any of the values given."""
     names = bucket_names(bounds)
     currencies = any_of(currency)
-    lines = customer_lines(conn, as_of, bounds, basis=basis, currency=single(currencies))
+    lines = customer_lines(
+        conn, as_of, cutoffs(as_of, bounds), basis=basis, currency=single(currencies)
+    )
     lines = [
         ln
         for ln in lines
