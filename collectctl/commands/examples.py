@@ -85,6 +85,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "collectctl plan create vertex --installments 6 --every month --start 2026-12-15 "
         "--format json",
     ),
+    "plan agreement": (
+        "collectctl plan agreement PL-1",
+        "collectctl plan agreement PL-1 > agreement.md",
+    ),
     "plan list": ("collectctl plan list", "collectctl plan list --state broken --format json"),
     "plan show": ("collectctl plan show PL-1", "collectctl plan show PL-1 --format md > plan.md"),
     "plan status": ("collectctl plan status", "collectctl plan status PL-1 --as-of 2027-02-01"),
