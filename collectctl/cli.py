@@ -57,6 +57,11 @@ CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
         "Create, list, show and remove profiles.",
     ),
     "plugins": ("collectctl.commands.plugins", "plugins", "Installed plugins and their hooks."),
+    "home": (
+        "collectctl.commands.home_dir",
+        "home",
+        "Where state lives; move it from the old default.",
+    ),
 }
 
 

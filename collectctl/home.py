@@ -9,7 +9,8 @@ Layout::
         cache/                        plugin discovery cache
 
 ``COLLECTCTL_HOME`` comes from the real environment, else from ``.env`` in the working directory,
-else the platform's user data dir (``click.get_app_dir("collectctl")``).
+else the platform's user data dir (``~/.local/share/collectctl`` on Linux; an existing home at
+the old default, ``~/.config/collectctl``, keeps working: :mod:`collectctl.home_root`).
 """
 
 from __future__ import annotations

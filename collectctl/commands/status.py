@@ -60,8 +60,16 @@ def status(all_profiles: bool, fmt: str) -> None:
     (JSON: a list of the per-profile documents, each with its 'profile').
     """
     from collectctl.app import current_app
+    from collectctl.home_root import data_home, legacy_home
 
     app = current_app()
+    old = legacy_home()
+    if old is not None:
+        click.echo(
+            f"Note: your profiles are in the old default location {old}; "
+            f"`collectctl home migrate` moves them to {data_home()}.",
+            err=True,
+        )
     if not all_profiles:
         document = _document(app)
         report = Report(
