@@ -231,7 +231,7 @@ def next_action(
 ) -> date | None:
     """The earliest of: the ``--next`` date of the latest contact that set one; the day after
     an open promise's deadline (check the money came in); the day after an active hold ends."""
-    dates = [contact_next] if contact_next else []
+    dates: list[date | None] = [contact_next] if contact_next else []
     for p in promises:
         out = outcomes.get(p.id) if p.made_on <= as_of else None
         if out is not None and out.status == "open":
