@@ -93,6 +93,12 @@ def account() -> None:
     help="balance (largest first), days (oldest overdue first), name, next (next action).",
 )
 @all_profiles_option
+@click.option(
+    "--insight",
+    is_flag=True,
+    help="Add how each customer pays: typical days late, trend, promises kept, next payment "
+    "(reads the whole payment history: slower on large books).",
+)
 @output_option
 def list_accounts(
     as_of: date,
@@ -103,6 +109,7 @@ def list_accounts(
     customer_refs: tuple[str, ...],
     sort: str,
     all_profiles: bool,
+    insight: bool,
     fmt: str,
 ) -> None:
     """Every account with an open balance: stage, flags, last contact, next action.
@@ -125,6 +132,7 @@ def list_accounts(
             min_balance=min_balance,
             sort=sort,
             customers=customer_keys(app.ledger().conn, customer_refs),
+            insight=insight,
         )
 
     app = current_app()
