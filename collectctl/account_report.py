@@ -26,6 +26,8 @@ from collectctl.domain.stages import (
     hold_active,
 )
 from collectctl.ledger import books, collection
+from collectctl.ledger.letters import last_stages, letters_for_customer
+from collectctl.letters.history import letter_summary
 from collectctl.money import from_minor
 from collectctl.output import Column, Report
 from collectctl.timeline import timeline
@@ -152,6 +154,7 @@ def account_list(
     contacts = collection.contact_summary(conn, as_of)
     plans = collection.plans_by_customer(conn, as_of)
     overdue_accounts = {refs[ln.customer_key][:2] for ln in lines if sum(ln.buckets[1:]) > 0}
+    letter_stages = last_stages(conn, as_of=as_of)
     rows: list[dict[str, Any]] = []
     for ln in lines:
         source, ext, name, kind = refs[ln.customer_key]
@@ -161,6 +164,8 @@ def account_list(
             records, outcomes, _active(plans.get(key, [])), key in overdue_accounts, as_of
         )
         account_stage = derive_stage(flags)
+        if account_stage == "overdue":
+            account_stage = letter_stages.get((source, ext, ln.currency), account_stage)
         due = oldest.get((ln.customer_key, ln.currency))
         days = (as_of - date.fromisoformat(due)).days if due else None
         overdue = sum(ln.buckets[1:])
@@ -348,6 +353,9 @@ def account_show(
         "plans": [{**p, "balance": from_minor(p["balance"], p["currency"])} for p in plans],
         "contacts": [_contact(c) for c in records["contacts"]],
     }
+    doc["letters"] = [
+        letter_summary(r) for r in letters_for_customer(conn, key) if r.letter_date <= as_of
+    ]
     doc["activity"] = timeline(invoices, allocations, records, outcomes, numbers, as_of)
     return doc
 

@@ -32,8 +32,7 @@ def timeline(
 ) -> list[dict[str, Any]]:
     """Everything that happened on the account up to ``as_of``, oldest first: invoices,
     payments, contacts, promises (and when they were kept or broken), disputes, holds,
-    escalations, and every amendment and void (the audit trail). Letters join once the letters
-    issue records them."""
+    escalations, letters (LTR-n), and every amendment and void (the audit trail)."""
     events: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
 
     def add(
@@ -163,6 +162,15 @@ def timeline(
             f"escalated to {e['target']}{note}",
             order="1" + e["created_at"],
             void=bool(e["voided_on"]),
+        )
+    for lt in records.get("letters", []):
+        total = f" for {money_text(lt['total'], lt['currency'])}" if lt["total"] is not None else ""
+        add(
+            date.fromisoformat(lt["letter_date"]),
+            "letter",
+            f"LTR-{lt['id']}",
+            f"{lt['stage']} letter by {lt['channel']}{total}: {lt['status']}",
+            order="1" + lt["claimed_at"],
         )
     currencies = {p["id"]: p["currency"] for p in records.get("promises", [])}
     for k in records.get("corrections", []):

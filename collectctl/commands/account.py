@@ -35,7 +35,7 @@ from collectctl.commands.options import (
     emit,
     output_option,
 )
-from collectctl.domain.stages import STAGES
+from collectctl.domain.stages import LETTER_STAGES, STAGES
 
 
 @click.group()
@@ -50,7 +50,9 @@ def account() -> None:
 @account.command("list")
 @as_of_option
 @click.option("--overdue", "overdue_only", is_flag=True, help="Only rows with something past due.")
-@click.option("--stage", type=click.Choice(STAGES), default=None, help="Only this stage.")
+@click.option(
+    "--stage", type=click.Choice((*STAGES, *LETTER_STAGES)), default=None, help="Only this stage."
+)
 @click.option(
     "--min-balance", type=AMOUNT, default=None, metavar="AMOUNT", help="Leave out rows below."
 )

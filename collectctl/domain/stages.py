@@ -39,6 +39,10 @@ STAGES: tuple[str, ...] = (
     "current",
 )
 
+#: Letter stages, mildest first. ``account list`` shows the stage of the latest letter sent for an
+#: overdue account and currency in place of ``overdue``.
+LETTER_STAGES: tuple[str, ...] = ("courtesy", "reminder", "firm", "final", "pre-legal")
+
 T = TypeVar("T")
 
 

@@ -302,6 +302,12 @@ def customer_records(conn: sqlite3.Connection, customer: tuple[str, str]) -> dic
             customer,
         )
     _attach_invoices(conn, out["promises"])
+    out["letters"] = _rows(
+        conn,
+        """SELECT id, stage, channel, status, letter_date, currency, total, claimed_at, sent_at
+           FROM letters WHERE source = ? AND customer_ext = ? ORDER BY id""",
+        customer,
+    )
     return out
 
 

@@ -36,7 +36,7 @@ Bulk readers (one indexed query each, for ``dunning run`` over every account)
 Per-letter / per-account readers
     :func:`get_letter`, :func:`list_letters`, :func:`letters_for_customer`, :func:`override_for`.
 
-Changes: none yet (first version).
+Changes: ``last_stages`` takes an optional keyword ``as_of`` (compatible).
 """
 
 from __future__ import annotations
@@ -561,12 +561,17 @@ def last_letters(conn: sqlite3.Connection) -> dict[tuple[str, str, str], LastLet
     return out
 
 
-def last_stages(conn: sqlite3.Connection) -> dict[tuple[str, str, str], str]:
-    """The stage of the latest *sent* letter per (source, customer_ext, currency)."""
+def last_stages(
+    conn: sqlite3.Connection, *, as_of: date | None = None
+) -> dict[tuple[str, str, str], str]:
+    """The stage of the latest *sent* letter per (source, customer_ext, currency), among letters
+    dated on or before ``as_of`` (all when ``None``)."""
     out: dict[tuple[str, str, str], str] = {}
+    day = (as_of or date.max).isoformat()
     for src, ext, currency, stage in conn.execute(
         """SELECT source, customer_ext, currency, stage FROM letters
-           WHERE status = 'sent' ORDER BY id"""
+           WHERE status = 'sent' AND letter_date <= ? ORDER BY id""",
+        (day,),
     ):
         out[(src, ext, currency)] = stage
     return out

@@ -78,6 +78,21 @@ def letter_doc(row: record.LetterRow) -> dict[str, Any]:
     }
 
 
+def letter_summary(row: record.LetterRow) -> dict[str, Any]:
+    """A letter as listed in ``account show``'s ``letters`` key."""
+    return {
+        "id": row.ref,
+        "date": row.letter_date,
+        "stage": row.stage,
+        "currency": row.currency,
+        "channel": row.channel,
+        "status": row.status,
+        "sent_at": row.sent_at,
+        "total": None if row.total is None else from_minor(row.total, row.currency),
+        "invoices": [i.number for i in row.invoices],
+    }
+
+
 def letters_report(
     conn: sqlite3.Connection, customer: str | None, statuses: Sequence[str]
 ) -> Report:
