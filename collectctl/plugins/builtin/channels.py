@@ -211,7 +211,8 @@ def send_email(letter: RenderedLetter, ctx: ChannelContext) -> Delivery:
                     recipients=tuple(results),
                 )
             phase = "data"
-            code, reply = smtp.data(msg.as_bytes())
+            # smtplib sends bytes as they are: the message must already use CRLF line ends.
+            code, reply = smtp.data(msg.as_bytes(policy=msg.policy.clone(linesep="\r\n")))
             if code != 250:
                 raise smtplib.SMTPDataError(code, reply)
             at = _now()
