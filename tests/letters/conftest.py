@@ -24,19 +24,19 @@ class Inbox:
         self.mail_reply: str | None = None
         self.data_delay = 0.0
 
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):
+    async def handle_MAIL(self, server, session, envelope, address, mail_options):  # noqa: N802
         if self.mail_reply:
             return self.mail_reply
         envelope.mail_from = address
         return "250 OK"
 
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
         if address in self.refuse_rcpt:
             return "550 5.1.1 no such mailbox"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
-    async def handle_DATA(self, server, session, envelope):
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802
         import asyncio
         from email import message_from_bytes, policy
 
