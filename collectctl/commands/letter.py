@@ -20,8 +20,17 @@ class LetterGroup(click.Group):
     """``letter ACCOUNT ...`` runs ``write``; ``letter list|show`` are subcommands."""
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
-            args = ["write", *args]
+        i = 0  # skip the global options (--profile NAME, --debug) the root gives every group
+        while i < len(args):
+            if args[i] in ("--profile", "-p"):
+                i += 2
+            elif args[i] == "--debug" or args[i].startswith("--profile="):
+                i += 1
+            else:
+                break
+        rest = args[i:]
+        if rest and rest[0] not in self.commands and rest[0] not in ("-h", "--help"):
+            args = [*args[:i], "write", *rest]
         return super().parse_args(ctx, args)
 
 
