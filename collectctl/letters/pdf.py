@@ -78,7 +78,7 @@ def check_coverage(text: str, who: str, extra: str | None = None) -> None:
     regular = fonts[REGULAR].face.charToGlyph
     bold = fonts[BOLD].face.charToGlyph
     more = fonts[EXTRA].face.charToGlyph if extra and EXTRA in fonts else {}
-    for ch in sorted(set(text)):
+    for ch in dict.fromkeys(text):  # in order of appearance
         if ch in "\n\r\t" or unicodedata.category(ch) in ("Zl", "Zp"):
             continue
         code = ord(ch)
