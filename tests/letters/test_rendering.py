@@ -86,7 +86,9 @@ def test_private_marks_in_data_cannot_forge_structure():
 def test_hostile_ids_make_safe_distinct_file_names():
     a = file_stem(date(2026, 12, 1), "reminder", HOSTILE_ID, "LTR-7")
     assert re.fullmatch(r"2026-12-01-reminder-[a-z0-9-]+-[0-9a-f]{8}-LTR-7", a)
-    assert "/" not in a and ".." not in a and "\\" not in a
+    assert "/" not in a
+    assert ".." not in a
+    assert "\\" not in a
     # case-folding file systems: ids that differ only in case get different names
     assert file_stem(date(2026, 12, 1), "reminder", "acme", None) != file_stem(
         date(2026, 12, 1), "reminder", "ACME", None
