@@ -129,7 +129,7 @@ def test_the_file_channel_never_writes_through_a_symlink_or_over_a_file(tmp_path
     ],
 )
 def test_the_sandbox_refuses_internals(source):
-    with pytest.raises(TemplateError, match="sandbox|unsafe|undefined"):
+    with pytest.raises(TemplateError, match=r"sandbox|unsafe|undefined"):
         render_template(source, {"customer": {"name": "x"}}, name="t")
 
 
@@ -145,7 +145,7 @@ def test_the_sandbox_refuses_to_mutate_the_data():
 
 
 def test_an_undefined_name_is_an_error_naming_the_template():
-    with pytest.raises(TemplateError, match="reminder.en.md.j2.*nmae"):
+    with pytest.raises(TemplateError, match=r"reminder\.en\.md\.j2.*nmae"):
         render_template(
             "{{ customer.nmae }}",
             {"customer": {"name": "a"}},
@@ -155,7 +155,7 @@ def test_an_undefined_name_is_an_error_naming_the_template():
 
 def test_a_template_that_never_ends_is_stopped():
     source = "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}"
-    with pytest.raises(RenderTimeout, match="longer than 0.5 s"):
+    with pytest.raises(RenderTimeout, match=r"longer than 0\.5 s"):
         render_template(source, {}, name="slow", time_limit=0.5)
 
 
