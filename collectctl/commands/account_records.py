@@ -95,8 +95,11 @@ def release(customer_id: str, as_of: date | None) -> None:
 @click.argument("customer_id", metavar="ID")
 @click.option("--to", "target", type=click.Choice(ESCALATION_TARGETS), required=True)
 @click.option("--note", default=None, help="Free text for the handover.")
+@click.option("--draft", is_flag=True, help="Allow an empty [creditor] name; the pack is DRAFT.")
 @on_option
-def escalate(customer_id: str, target: str, note: str | None, as_of: date | None) -> None:
+def escalate(
+    customer_id: str, target: str, note: str | None, draft: bool, as_of: date | None
+) -> None:
     """Hand an account over to a collection agency or to legal.
 
     Takes it out of dunning and writes a handover pack (statement, payments, full activity
@@ -106,8 +109,10 @@ def escalate(customer_id: str, target: str, note: str | None, as_of: date | None
     from collectctl.app import current_app
     from collectctl.errors import CollectctlError
     from collectctl.ledger import collection
+    from collectctl.letters.document import require_creditor
 
     app = current_app()
+    require_creditor(app.config.get("creditor") or {}, draft=draft, what="the handover pack")
     cust = customer(app, customer_id)
     day = as_of or app.today()
     conn = app.ledger().conn
@@ -130,7 +135,13 @@ def escalate(customer_id: str, target: str, note: str | None, as_of: date | None
         )
         doc = account_report.account_show(conn, cust, day, grace_days=grace_days(app))
         md, pdf = handover.write_pack(
-            app.profile_dir / "handover", doc, ref, target, app.config.get("creditor", {})
+            app.profile_dir / "handover",
+            doc,
+            ref,
+            target,
+            app.config.get("creditor", {}),
+            draft=draft,
+            paper=str(dict(app.config.get("letters") or {}).get("paper") or "A4"),
         )
         collection.set_escalation_pack(conn, int(ref.split("-")[1]), str(md), str(pdf))
     click.echo(f"{ref}: {cust['name']} ({cust['id']}) escalated to {target}; out of dunning.")

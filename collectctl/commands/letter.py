@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from collectctl.commands.options import CURRENCY, DATE, output_option
+from collectctl.commands.options import CURRENCY, DATE, emit_document, output_option
 
 STAGE_CHOICES = ("courtesy", "reminder", "firm", "final", "pre-legal")
 DOC_FORMATS = ("md", "txt", "html", "pdf")
@@ -121,7 +121,7 @@ def write(
             fmt=fmt,
             draft=draft,
         )
-        _output(data, fmt, output)
+        emit_document(data, fmt, output)
         return
     outcome = send_letter(
         app,
@@ -150,23 +150,6 @@ def write(
             hint="It is recorded as failed; run the same command to retry.",
         )
     click.echo(f"{outcome.ref or 'dry run'}: {outcome.message}", err=True)
-
-
-def _output(data: bytes, fmt: str, output: str | None) -> None:
-    if output and output != "-":
-        from pathlib import Path
-
-        path = Path(output)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-        click.echo(f"wrote {path}", err=True)
-        return
-    if fmt == "pdf" and sys.stdout.isatty():
-        raise click.UsageError("refusing to write a PDF to a terminal: use --output FILE")
-    sys.stdout.flush()
-    sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
 
 
 @letter.command("list")
@@ -210,4 +193,4 @@ def show(letter_id: str, fmt: str | None, output: str | None) -> None:
         click.echo(letter_record_text(app.ledger().conn, letter_id, as_json=fmt == "json"))
         return
     data: Any = reprint(app, letter_id, fmt)
-    _output(data, fmt, output)
+    emit_document(data, fmt, output)

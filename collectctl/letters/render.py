@@ -25,7 +25,7 @@ from collectctl.letters.blocks import (
 
 FORMATS: tuple[str, ...] = ("md", "txt", "html", "pdf")
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&#])")
-_MD_LINE_START = re.compile(r"^(\s*)([-+=>]|\d+[.)])")
+_MD_LINE_START = re.compile(r"^(\s*)([-+](?=\s|$)|\d{1,9}[.)](?=\s|$)|>|=(?==*\s*$))")
 
 
 def md_escape(text: str, *, at_start: bool = True) -> str:

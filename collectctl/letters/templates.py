@@ -116,6 +116,7 @@ def environment() -> Any:
         lstrip_blocks=True,
     )
     env.filters["oneline"] = one_line
+    env.filters["cell"] = one_line  # the handover template's name for it
     return env
 
 
