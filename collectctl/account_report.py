@@ -26,7 +26,7 @@ from collectctl.domain.stages import (
     hold_active,
 )
 from collectctl.ledger import books, collection
-from collectctl.ledger.letters import last_stages, letters_for_customer
+from collectctl.ledger.letters import last_stages, letters_for_customer, override_for
 from collectctl.letters.history import letter_summary
 from collectctl.money import from_minor
 from collectctl.output import Column, Report
@@ -340,6 +340,7 @@ def account_show(
             "currency": customer["currency"],
             "timezone": customer["timezone"],
             "terms_days": customer["terms_days"],
+            "language": customer.get("language"),
         },
         "stage": derive_stage(flags),
         "flags": flag_names(flags),
@@ -353,6 +354,11 @@ def account_show(
         "plans": [{**p, "balance": from_minor(p["balance"], p["currency"])} for p in plans],
         "contacts": [_contact(c) for c in records["contacts"]],
     }
+    override = override_for(conn, key)
+    for name in ("kind", "language", "timezone", "email"):
+        if getattr(override, name):
+            doc["customer"][name] = getattr(override, name)
+    doc["customer"]["interest"] = override.interest
     doc["letters"] = [
         letter_summary(r) for r in letters_for_customer(conn, key) if r.letter_date <= as_of
     ]

@@ -27,6 +27,7 @@ from collectctl.commands.account_options import (
     stamp,
 )
 from collectctl.commands.account_records import amend, escalate, hold, release, void
+from collectctl.commands.account_set import set_
 from collectctl.commands.options import (
     AMOUNT,
     CURRENCY,
@@ -290,5 +291,5 @@ def dispute(
     click.echo(f"{ref}: invoice {inv['number']} of {cust['name']} disputed ({reason}).")
 
 
-for _command in (hold, release, escalate, amend, void):
+for _command in (hold, release, escalate, amend, void, set_):
     account.add_command(_command)

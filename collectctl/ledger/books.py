@@ -39,6 +39,7 @@ class CustomerRow(dict):  # type: ignore[type-arg]
 
 _CUSTOMER_COLUMNS = (
     "id AS key, source, ext_id AS id, name, email, phone, address, kind, currency, timezone, "
+    "language, "
     "terms_days, active"
 )
 

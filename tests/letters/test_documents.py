@@ -7,8 +7,17 @@ from __future__ import annotations
 import pypdfium2 as pdfium
 from letter_helpers import AS_OF, CREDITOR, set_config
 
-PLAN = ["C1", "--installments", "3", "--every", "month", "--start", "2026-12-01",
-        "--currency", "GBP"]
+PLAN = [
+    "C1",
+    "--installments",
+    "3",
+    "--every",
+    "month",
+    "--start",
+    "2026-12-01",
+    "--currency",
+    "GBP",
+]
 
 
 def pdf_text(path):
@@ -76,8 +85,9 @@ def test_handover_pack_prints_polish_names_and_needs_a_creditor(cli, synced, col
 
 def test_handover_pack_lists_letters_sent(cli, synced, collectctl_home, tmp_path):
     set_config(collectctl_home, CREDITOR)
-    sent = cli("letter", "C1", "--as-of", AS_OF, "--stage", "final", "--send", "file",
-               "-o", str(tmp_path))
+    sent = cli(
+        "letter", "C1", "--as-of", AS_OF, "--stage", "final", "--send", "file", "-o", str(tmp_path)
+    )
     assert sent.exit_code == 0, sent.stderr
     assert cli("account", "escalate", "C1", "--to", "legal", "--as-of", AS_OF).exit_code == 0
     (md,) = (collectctl_home / "profiles" / "default" / "handover").glob("*.md")

@@ -75,3 +75,5 @@ CREATE TABLE account_overrides (             -- `account set`: local values a sy
     updated_at      TEXT NOT NULL,
     PRIMARY KEY (source, customer_ext)
 );
+-- The customer's language (a customers.csv column; QuickBooks gives none), for letter templates.
+ALTER TABLE customers ADD COLUMN language TEXT;
