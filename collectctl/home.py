@@ -37,8 +37,24 @@ DEFAULTS: dict[str, Any] = {
     "default_terms_days": 30,
     "creditor": {"name": "", "address": "", "email": "", "phone": "", "payment_details": ""},
     "sources": {},
-    "smtp": {"host": "", "port": 587, "username": "", "from": "", "starttls": True},
-    "letters": {},
+    "smtp": {
+        "host": "",
+        "port": 587,
+        "security": "starttls",
+        "username": "",
+        "from": "",
+        "reply_to": "",
+        "bcc": "",
+        "timeout": 30,
+    },
+    "letters": {
+        "language": "en",
+        "interest": "none",
+        "contract_rate": "",
+        "paper": "A4",
+        "font": "",
+        "render_time_limit": 5,
+    },
     "plans": {"grace_days": 5, "max_missed": 1},
     "promises": {"grace_days": 0},
     "dunning": {},
@@ -62,14 +78,23 @@ payment_details = ""
 # [sources.csv]
 # dir = "~/books/export"
 
-[smtp]                      # the password comes from the environment or .env, never from here
+[smtp]                      # password: COLLECTCTL_SMTP_PASSWORD (environment or .env), never here
 host = ""
 port = 587
+security = "starttls"       # starttls | tls (implicit TLS, port 465) | none
 username = ""
-from = ""
-starttls = true
+from = ""                   # the From address (default: [creditor] email)
+reply_to = ""               # default: [creditor] email
+bcc = ""                    # e.g. your own address, for an archive copy
+timeout = 30                # seconds
 
 [letters]
+language = "en"             # when the customer has none (customers.csv or `account set`)
+interest = "none"           # uk | eu | contract | none (consumers never get uk/eu interest)
+contract_rate = ""          # percent a year, for interest = "contract"
+paper = "A4"                # A4 | Letter
+font = ""                   # an extra .ttf for characters DejaVu Sans lacks (e.g. CJK)
+render_time_limit = 5       # seconds a template may run
 
 [plans]
 grace_days = 5

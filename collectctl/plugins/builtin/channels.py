@@ -159,11 +159,19 @@ def send_email(letter: RenderedLetter, ctx: ChannelContext) -> Delivery:
             error=f"{letter.customer_name} has no email address "
             "(set one with `collectctl account set ID --email ...`)",
         )
-    security = str(
-        settings.get("security") or ("starttls" if settings.get("starttls", True) else "none")
-    )
-    port = int(settings.get("port") or (465 if security == "tls" else 587))
-    timeout = float(settings.get("timeout") or 30)
+    security = str(settings.get("security") or "starttls")
+    if settings.get("starttls") is False and security == "starttls":
+        security = "none"  # the old `starttls = false` setting
+    if security not in ("starttls", "tls", "none"):
+        return Delivery(
+            status="failed",
+            error=f'[smtp] security = {security!r}: use "starttls", "tls" or "none"',
+        )
+    try:
+        port = int(settings.get("port") or (465 if security == "tls" else 587))
+        timeout = float(settings.get("timeout") or 30)
+    except (TypeError, ValueError):
+        return Delivery(status="failed", error="[smtp] port and timeout must be numbers")
     try:
         msg = build_message(letter, settings)
     except (ValueError, TypeError) as exc:
