@@ -225,6 +225,8 @@ def to_pdf(doc: Document, options: PdfOptions) -> bytes:
 
 
 def _table(b: Table, cell: Any, width: float, extra: bool) -> Any:
+    """A reportlab table. Cells are plain strings (fast) sized to fit the frame; only when the
+    table cannot fit even at 6 pt, or an extra font is needed, are they wrapping Paragraphs."""
     from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.pdfbase.pdfmetrics import stringWidth
@@ -237,22 +239,15 @@ def _table(b: Table, cell: Any, width: float, extra: bool) -> Any:
     unit = [max(stringWidth(r[k], BOLD, 1) for r in rows) for k in range(len(b.header))]
     room = width - 2 * pad * len(unit) - 2
     size = max(6.0, min(cell.fontSize, room / max(sum(unit), 1e-6)))
-    left = ParagraphStyle("cellfit", parent=cell, fontSize=size, leading=size * 1.25)
-    right = ParagraphStyle("cellfitr", parent=left, alignment=2)
     widths = [u * size + 2 * pad + 1 for u in unit]
+    wrap = extra or sum(widths) > width
     if sum(widths) > width:  # only at the minimum size: let the widest text column wrap
         widest = max(range(len(unit)), key=lambda k: widths[k])
         widths[widest] -= sum(widths) - width
-
-    def para(text: str, a: str, bold: bool = False) -> Any:
-        markup = _fallback(text, extra)
-        return RLParagraph(f"<b>{markup}</b>" if bold else markup, right if a == "right" else left)
-
-    data = [[para(c, a, True) for c, a in zip(b.header, b.align, strict=True)]]
-    data += [[para(c, a) for c, a in zip(r, b.align, strict=True)] for r in b.rows]
-    data += [[para(c, a, True) for c, a in zip(r, b.align, strict=True)] for r in b.total_rows]
-    table = RLTable(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
-    style = [
+    first_total = len(b.rows) + 1
+    style: list[Any] = [
+        ("FONT", (0, 0), (-1, -1), REGULAR, size, size * 1.25),
+        ("FONT", (0, 0), (-1, 0), BOLD, size, size * 1.25),
         ("LINEBELOW", (0, 0), (-1, 0), 0.8, colors.black),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("TOPPADDING", (0, 0), (-1, -1), 2),
@@ -260,7 +255,27 @@ def _table(b: Table, cell: Any, width: float, extra: bool) -> Any:
         ("LEFTPADDING", (0, 0), (-1, -1), pad),
         ("RIGHTPADDING", (0, 0), (-1, -1), pad),
     ]
+    for k, a in enumerate(b.align):
+        if a == "right":
+            style.append(("ALIGN", (k, 0), (k, -1), "RIGHT"))
     if b.total_rows:
-        style.append(("LINEABOVE", (0, len(b.rows) + 1), (-1, len(b.rows) + 1), 0.8, colors.black))
+        style.append(("FONT", (0, first_total), (-1, -1), BOLD, size, size * 1.25))
+        style.append(("LINEABOVE", (0, first_total), (-1, first_total), 0.8, colors.black))
+    data: list[list[Any]] = [list(r) for r in rows]
+    if wrap:
+        left = ParagraphStyle("cellfit", parent=cell, fontSize=size, leading=size * 1.25)
+        right = ParagraphStyle("cellfitr", parent=left, alignment=2)
+
+        def para(text: str, a: str, bold: bool) -> Any:
+            markup = _fallback(text, extra)
+            return RLParagraph(
+                f"<b>{markup}</b>" if bold else markup, right if a == "right" else left
+            )
+
+        data = [
+            [para(c, a, n == 0 or n >= first_total) for c, a in zip(r, b.align, strict=True)]
+            for n, r in enumerate(rows)
+        ]
+    table = RLTable(data, colWidths=widths, repeatRows=1, hAlign="LEFT")
     table.setStyle(TableStyle(style))
     return table

@@ -100,8 +100,14 @@ def find_template(
     raise TemplateError(f"no template for {kind!r} in {language!r}")
 
 
+_ENV: list[Any] = []
+_COMPILED: dict[str, Any] = {}
+
+
 def environment() -> Any:
-    """The sandboxed Jinja2 environment every letter template runs in."""
+    """The sandboxed Jinja2 environment every letter template runs in (one per process)."""
+    if _ENV:
+        return _ENV[0]
     from jinja2 import StrictUndefined
     from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -117,6 +123,7 @@ def environment() -> Any:
     )
     env.filters["oneline"] = one_line
     env.filters["cell"] = one_line  # the handover template's name for it
+    _ENV.append(env)
     return env
 
 
@@ -135,7 +142,12 @@ def render_template(
 
     env = environment()
     try:
-        template = env.from_string(source)
+        template = _COMPILED.get(source)
+        if template is None:
+            template = env.from_string(source)
+            if len(_COMPILED) > 64:
+                _COMPILED.clear()
+            _COMPILED[source] = template
     except JinjaError as exc:
         line = getattr(exc, "lineno", None)
         raise TemplateError(f"{name}{f':{line}' if line else ''}: {exc}") from None
