@@ -78,7 +78,10 @@ def write_pack(
     except OSError as exc:
         from collectctl.errors import CollectctlError
 
-        raise CollectctlError(f"cannot create {directory}: {exc.strerror or exc}") from None
+        raise CollectctlError(
+            f"cannot write the handover pack under {directory}: {exc.strerror or exc}",
+            hint="Make that directory writable (or remove a file in its way) and escalate again.",
+        ) from None
     pdf = directory / f"{stem}.pdf"
     try:
         for path, data in ((md, to_markdown(pack).encode("utf-8")), (pdf, pdf_bytes)):

@@ -1,10 +1,10 @@
-"""The thin adapter from the ledger to a letter's typed input (:class:`LetterAccount`).
+"""The thin adapter from the account read model to a letter's typed input.
 
-It reads the account the way ``account show`` does (open invoices with days, disputes, net
-unapplied credit per currency) plus plan coverage and per-invoice allocations for interest, and
-applies the local overrides of ``account set``. The account rules themselves (what is open, what a
-dispute or a plan covers) stay in the account model; when ``domain/accounts.py`` and
-``ledger/accounts.load_account`` land, this module switches to them and nothing else changes.
+:func:`letter_accounts` loads the account with :func:`collectctl.ledger.accounts.load_account`
+and evaluates it with :func:`collectctl.domain.accounts.account_state` — the one place the
+account rules live (what is open, net of unapplied credit, what a dispute or a plan in good
+standing covers, the local overrides of ``account set``) — and only reshapes the result into one
+:class:`~collectctl.letters.content.LetterAccount` per currency.
 """
 
 from __future__ import annotations
@@ -16,21 +16,7 @@ from datetime import date
 from typing import Any
 
 from collectctl.errors import CollectctlError
-from collectctl.ledger.letters import AccountOverride, override_for
 from collectctl.letters.content import AccountInvoice, LetterAccount
-from collectctl.money import to_minor
-
-
-def effective_customer(customer: Mapping[str, Any], override: AccountOverride) -> dict[str, Any]:
-    """The customer row with the local overrides applied (overrides win over the books)."""
-    out = dict(customer)
-    for name in ("kind", "language", "timezone", "email"):
-        value = getattr(override, name)
-        if value:
-            out[name] = value
-    out.setdefault("language", None)
-    out["interest"] = override.interest
-    return out
 
 
 def letter_accounts(
@@ -40,70 +26,50 @@ def letter_accounts(
     *,
     grace_days: int = 0,
 ) -> dict[str, LetterAccount]:
-    """``{currency: LetterAccount}`` for one customer as of ``as_of``."""
-    from collectctl import account_report
-    from collectctl.ledger import books
+    """``{currency: LetterAccount}`` for one customer (a ``find_customer`` row) as of ``as_of``."""
+    from collectctl.domain.accounts import account_state
+    from collectctl.ledger.accounts import load_account
 
-    override = override_for(conn, (customer["source"], customer["id"]))
-    cust = effective_customer(customer, override)
-    doc = account_report.account_show(conn, customer, as_of, grace_days=grace_days)
-    on_plan = _plan_cover(conn, as_of, customer["source"])
+    books = load_account(conn, customer["key"], as_of)
+    state = account_state(books, as_of, grace_days=grace_days)
+    c = state.customer
     allocations: dict[str, list[tuple[date, int]]] = defaultdict(list)
-    for a in books.customer_allocations(conn, customer["key"], as_of):
-        if a["invoice_ext"] and a["kind"] != "refund":
-            allocations[a["invoice_ext"]].append((date.fromisoformat(a["date"]), a["amount"]))
+    for a in books.allocations:
+        if a.invoice_id and a.linked and a.kind != "refund":
+            allocations[a.invoice_id].append((a.date, a.amount))
     per_currency: dict[str, list[AccountInvoice]] = defaultdict(list)
-    for row in doc["invoices"]:
-        cur = row["currency"]
-        per_currency[cur].append(
+    for s in state.invoices:
+        inv = s.invoice
+        per_currency[inv.currency].append(
             AccountInvoice(
-                invoice_id=row["invoice_id"],
-                number=row["number"],
-                issue_date=row["issue_date"],
-                due_date=row["due_date"],
-                amount=to_minor(row["amount"], cur),
-                paid=to_minor(row["paid"], cur),
-                balance=to_minor(row["balance"], cur),
-                days=row["days"],
-                disputed=row["disputed"],
-                plan=on_plan.get(row["invoice_id"]),
-                allocations=tuple(allocations.get(row["invoice_id"], ())),
+                invoice_id=inv.id,
+                number=inv.number,
+                issue_date=inv.issue_date,
+                due_date=inv.due_date,
+                amount=inv.amount,
+                paid=inv.paid,
+                balance=inv.balance,
+                days=s.days,
+                disputed=s.dispute,
+                plan=s.plan,
+                allocations=tuple(allocations.get(inv.id, ())),
             )
         )
-    out: dict[str, LetterAccount] = {}
-    for b in doc["balances"]:
-        cur = b["currency"]
-        out[cur] = LetterAccount(
-            source=customer["source"],
-            customer_id=customer["id"],
-            name=customer["name"],
-            address=customer["address"],
-            email=cust["email"],
-            kind=cust["kind"],
-            language=cust["language"],
-            currency=cur,
-            invoices=tuple(per_currency.get(cur, ())),
-            unapplied=to_minor(b["unapplied"], cur),
-            interest_regime=override.interest,
-        )
-    return out
-
-
-def _plan_cover(conn: sqlite3.Connection, as_of: date, source: str) -> dict[str, str]:
-    """``{invoice id: PL-n}`` of invoices held by a plan in good standing on ``as_of``."""
-    try:
-        from collectctl.ledger.plans import plan_invoice_states
-    except ImportError:  # pragma: no cover
-        return {}
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'plans'"
-    ).fetchone()
-    if not exists:
-        return {}
     return {
-        s.invoice_id: s.plan_id
-        for s in plan_invoice_states(conn, as_of)
-        if s.held and s.source == source
+        b.currency: LetterAccount(
+            source=c.source,
+            customer_id=c.id,
+            name=c.name,
+            address=c.address,
+            email=c.email,
+            kind=c.kind,
+            language=c.language,
+            currency=b.currency,
+            invoices=tuple(per_currency.get(b.currency, ())),
+            unapplied=b.unapplied,
+            interest_regime=c.interest,
+        )
+        for b in state.balances
     }
 
 
