@@ -1,8 +1,9 @@
 """The activity timeline of one account: every event, oldest first, as plain rows.
 
 Invoices, payments, contacts, promises, disputes, holds, escalations, letters and corrections
-merged into one chronological list (``account show``'s ``activity``; the escalation handover pack), read from
-an account's full typed books (:func:`collectctl.ledger.accounts.load_account`).
+merged into one chronological list (``account show``'s ``activity``; the escalation handover
+pack), read from an account's full typed books (:func:`collectctl.ledger.accounts.load_account`)
+and the send record.
 """
 
 from __future__ import annotations
