@@ -237,7 +237,7 @@ def _table(b: Table, cell: Any, width: float, extra: bool) -> Any:
     pad = 3.0
     rows = (b.header, *b.rows, *b.total_rows)
     unit = [max(stringWidth(r[k], BOLD, 1) for r in rows) for k in range(len(b.header))]
-    room = width - 2 * pad * len(unit) - 2
+    room = width - (2 * pad + 1) * len(unit) - 1
     size = max(6.0, min(cell.fontSize, room / max(sum(unit), 1e-6)))
     widths = [u * size + 2 * pad + 1 for u in unit]
     wrap = extra or sum(widths) > width
