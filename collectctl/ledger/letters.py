@@ -431,13 +431,16 @@ _LETTER_COLUMNS = (
 )
 
 
+_LETTER_FIELDS = tuple(name.strip() for name in _LETTER_COLUMNS.split(","))
+
+
 def _letter(
     row: Sequence[Any], invoices: Sequence[LetterInvoice] = (), recipients: Any = ()
 ) -> LetterRow:
-    values = list(row)
-    values[11] = date.fromisoformat(values[11])
-    values[24] = json.loads(values[24] or "{}")
-    return LetterRow(*values, invoices=tuple(invoices), recipients=tuple(recipients))
+    values = dict(zip(_LETTER_FIELDS, row, strict=True))
+    values["letter_date"] = date.fromisoformat(values["letter_date"])
+    values["figures"] = json.loads(values["figures"] or "{}")
+    return LetterRow(**values, invoices=tuple(invoices), recipients=tuple(recipients))
 
 
 def _invoices(conn: sqlite3.Connection, numbers: Sequence[int]) -> dict[int, list[LetterInvoice]]:

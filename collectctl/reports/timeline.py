@@ -165,12 +165,12 @@ def timeline(
             void=e.voided_on is not None,
         )
     for lt in letters:
-        total = f" for {money_text(lt.total, lt.currency)}" if lt.total is not None else ""
+        sum_text = f" for {money_text(lt.total, lt.currency)}" if lt.total is not None else ""
         add(
             lt.letter_date,
             "letter",
             lt.ref,
-            f"{lt.stage} letter by {lt.channel}{total}: {lt.status}",
+            f"{lt.stage} letter by {lt.channel}{sum_text}: {lt.status}",
             order="1" + instant_key(lt.claimed_at),
         )
     currencies = {p.id: p.currency for p in books.promises}

@@ -21,6 +21,7 @@ from collectctl.letters.channel import (
     Channel,
     ChannelContext,
     Delivery,
+    DeliveryStatus,
     RecipientResult,
     RenderedLetter,
 )
@@ -253,7 +254,7 @@ def send_email(letter: RenderedLetter, ctx: ChannelContext) -> Delivery:
     ) as exc:
         if phase == "quit":
             return Delivery(status="sent", at=_now(), recipients=tuple(results))
-        status = "uncertain" if phase == "data" else "failed"
+        status: DeliveryStatus = "uncertain" if phase == "data" else "failed"
         what = "after DATA: the server may have accepted it" if status == "uncertain" else phase
         return Delivery(
             status=status,
