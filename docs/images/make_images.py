@@ -19,8 +19,12 @@ def main() -> None:
     import pypdfium2 as pdfium
 
     from collectctl.domain.interest import RateRow, RateTable
-    from collectctl.letters.content import AccountInvoice, LetterAccount, LetterSettings
-    from collectctl.letters.content import build_letter
+    from collectctl.letters.content import (
+        AccountInvoice,
+        LetterAccount,
+        LetterSettings,
+        build_letter,
+    )
     from collectctl.letters.document import compose
     from collectctl.letters.pdf import PdfOptions
     from collectctl.letters.render import render
