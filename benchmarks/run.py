@@ -848,6 +848,7 @@ def bench_letters(ctx: Context) -> list[Result]:
     return [result]
 
 
+import csv_preset_bench  # noqa: E402, F401  (registers "sync-csv-preset": an invoice list)
 import qbo_bench  # noqa: E402, F401  (registers "qbo-sync": QuickBooks sync, fake server)
 
 # -- data sets -------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -62,6 +62,7 @@ class _State:
     formats: dict[str, Format] | None = None
     channels: dict[str, Channel] | None = None
     template_packs: dict[str, TemplatePack] | None = None
+    csv_presets: dict[str, Any] | None = None
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)
 
@@ -81,6 +82,7 @@ def invalidate_registries() -> None:
     _state.formats = None
     _state.channels = None
     _state.template_packs = None
+    _state.csv_presets = None
 
 
 def warn(message: str) -> None:
@@ -319,6 +321,19 @@ def template_packs() -> dict[str, TemplatePack]:
     if _state.template_packs is None:
         _state.template_packs = _collect("register_letter_templates", lambda p: p.name)
     return _state.template_packs
+
+
+def _preset_name(item: Any) -> str:
+    if isinstance(item, Mapping):
+        return str(item.get("name") or "")
+    return Path(item).stem
+
+
+def csv_presets() -> dict[str, Any]:
+    """Registered CSV presets by name: each a preset file's ``Path`` or a parsed mapping."""
+    if _state.csv_presets is None:
+        _state.csv_presets = _collect("register_csv_presets", _preset_name)
+    return _state.csv_presets
 
 
 def owner(hook_name: str, name: str) -> str | None:
