@@ -180,3 +180,58 @@ def test_check_templates_reports_a_broken_profile_template(cli, synced, collectc
     assert "FAIL firm.de:" in result.stdout
     assert "nmae" in result.stdout
     assert "ok   reminder.de: built-in:reminder.en.md.j2 (falls back to English)" in result.stdout
+
+
+def test_send_stdout_prints_and_records(cli, synced):
+    result = letter(cli, "--stage", "reminder", "--send", "stdout", "--format", "txt")
+    assert result.exit_code == 0, result.stderr
+    assert "Payment reminder" in result.stdout
+    assert "LTR-1: reminder letter sent by stdout" in result.stderr
+    listed = json.loads(cli("letter", "list", "-f", "json").stdout)["letters"]
+    assert [(x["channel"], x["status"]) for x in listed] == [("stdout", "sent")]
+
+
+def test_a_paid_invoice_is_never_demanded_again(cli, synced, books, tmp_path):
+    from core_helpers import pay
+    from letter_helpers import BOOKS
+
+    books.load([*BOOKS, pay("P9", "C1", "2026-11-29", "3000.00", "I1", currency="GBP")])
+    assert cli("sync", "memory", "-q").exit_code == 0
+    result = letter(cli, "--stage", "reminder", "--send", "file", "-o", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    shown = json.loads(cli("letter", "show", "LTR-1", "-f", "json").stdout)
+    assert [i["number"] for i in shown["invoices"]] == ["INV-1002"]
+
+
+def test_paid_between_the_decision_and_the_claim_is_dropped_inside_the_claim(
+    cli, synced, books, collectctl_home
+):
+    from datetime import UTC, date, datetime
+
+    from core_helpers import pay
+    from letter_helpers import BOOKS
+
+    from collectctl.ledger.books import find_customer
+    from collectctl.ledger.connection import Ledger
+    from collectctl.ledger.letters import ClaimInvoice, ClaimRequest
+    from collectctl.letters import send
+    from collectctl.letters.letter import still_demanded
+
+    ledger = Ledger.open(collectctl_home / "profiles" / "default" / "ledger.db")
+    customer = find_customer(ledger.conn, "C1")
+    request = ClaimRequest(
+        customer=("memory", "C1"), currency="GBP", stage="reminder", language="en",
+        channel="file", letter_date=date(2026, 11, 30),
+        invoices=(ClaimInvoice("I1", "INV-1001", 300000, 90, "reminder"),
+                  ClaimInvoice("I2", "INV-1002", 25000, 46, "reminder")),
+    )  # fmt: skip
+    # the decision was made; now a sync brings in the payment of I1
+    books.load([*BOOKS, pay("P9", "C1", "2026-11-29", "3000.00", "I1", currency="GBP")])
+    assert cli("sync", "memory", "-q").exit_code == 0
+    letter_row = send.claim(
+        ledger, request, now=datetime(2026, 11, 30, tzinfo=UTC), message_domain="x",
+        recheck=lambda conn, req: still_demanded(conn, customer, date(2026, 11, 30), req, 0),
+    )  # fmt: skip
+    assert letter_row is not None
+    assert [i.invoice_ext for i in letter_row.invoices] == ["I2"]
+    ledger.close()
