@@ -150,6 +150,11 @@ def send_letter(
             "a DRAFT letter cannot be sent",
             hint="Drop --draft and set [creditor] name in config.toml.",
         )
+    if as_of is not None and (as_of - app.today()).days > 1:
+        raise CollectctlError(
+            f"--as-of {as_of} is in the future: a letter is sent with today's date",
+            hint="Drop --as-of to send today (render a future-dated copy without --send).",
+        )
     known = channels()
     if channel not in known:
         raise NotFoundError(

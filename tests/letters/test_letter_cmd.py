@@ -235,3 +235,11 @@ def test_paid_between_the_decision_and_the_claim_is_dropped_inside_the_claim(
     assert letter_row is not None
     assert [i.invoice_ext for i in letter_row.invoices] == ["I2"]
     ledger.close()
+
+
+def test_a_future_letter_date_is_refused_for_a_send(cli, synced, collectctl_home):
+    result = cli("letter", "C1", "--as-of", "2099-01-01", "--stage", "reminder", "--send", "file")
+    assert result.exit_code == 1
+    assert "--as-of 2099-01-01 is in the future" in result.stderr
+    conn = sqlite3.connect(collectctl_home / "profiles" / "default" / "ledger.db")
+    assert conn.execute("SELECT COUNT(*) FROM letters").fetchone()[0] == 0
