@@ -826,7 +826,7 @@ def bench_letters(ctx: Context) -> list[Result]:
     """Letters: content, template, blocks and a reportlab PDF each (benchmarks/letters_bench.py)."""
     script = Path(__file__).resolve().parent / "letters_bench.py"
     env = ctx.child_env(ctx.scratch / "letters-home")
-    result = Result(benchmark="letters", case="1,000 PDF letters (final, with interest)")
+    result = Result(benchmark="letters", case="1,000 PDF letters (every core)")
     rss = 0
     out, err = ctx.scratch / "letters.out", ctx.scratch / "letters.err"
     for _ in range(ctx.repeat):
