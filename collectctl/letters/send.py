@@ -19,9 +19,9 @@ invoices' balances, disputes and holds and return the request with fewer invoice
 figures), or ``None`` to claim nothing. :func:`recheck_claimed` does the same for a letter already
 claimed (a retry of a ``failed`` letter): dropped invoices are released, ``None`` cancels it.
 
-Rendering for a caller: :func:`collectctl.letters.letter.prepare` (content + template → document)
-and :func:`collectctl.letters.letter.render_formats`, or :func:`collectctl.letters.batch.render_pdfs`
-for many PDFs on every core; :func:`collectctl.letters.letter.rendered` builds the channel's
+Rendering for a caller: :func:`collectctl.letters.letter.prepare` (content + template →
+document) and :func:`collectctl.letters.letter.render_formats`, or
+:func:`collectctl.letters.batch.render_pdfs` for many PDFs on every core; :func:`collectctl.letters.letter.rendered` builds the channel's
 :class:`RenderedLetter` (with the claimed ``ref`` and ``message_id``).
 
 States: claimed → sending → sent | failed | uncertain | cancelled (see
