@@ -21,8 +21,9 @@ claimed (a retry of a ``failed`` letter): dropped invoices are released, ``None`
 
 Rendering for a caller: :func:`collectctl.letters.letter.prepare` (content + template →
 document) and :func:`collectctl.letters.letter.render_formats`, or
-:func:`collectctl.letters.batch.render_pdfs` for many PDFs on every core; :func:`collectctl.letters.letter.rendered` builds the channel's
-:class:`RenderedLetter` (with the claimed ``ref`` and ``message_id``).
+:func:`collectctl.letters.batch.render_pdfs` for many PDFs on every core;
+:func:`collectctl.letters.letter.rendered` builds the channel's :class:`RenderedLetter` (with the
+claimed ``ref`` and ``message_id``).
 
 States: claimed → sending → sent | failed | uncertain | cancelled (see
 :mod:`collectctl.ledger.letters`). A channel exception is ``failed``; a channel that reports
