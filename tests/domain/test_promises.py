@@ -1,20 +1,13 @@
-"""Pure rules behind `collectctl account`: promise evaluation, stages, holds, the text PDF."""
+"""Promises to pay: kept, broken, partly kept, open (domain.promises), with property tests."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from collectctl.domain.accounts import (
-    AccountFlags,
-    chaseable,
-    derive_stage,
-    dispute_open,
-    flag_names,
-    hold_active,
-    skip_reasons,
-)
 from collectctl.domain.promises import evaluate_promise
 
 D = date.fromisoformat
@@ -78,47 +71,27 @@ def test_bad_values_are_refused():
         evaluate_promise(1, MADE, BY, [], MADE, -1)
 
 
-@pytest.mark.parametrize(
-    ("flags", "stage"),
-    [
-        (AccountFlags(), "current"),
-        (AccountFlags(overdue=True), "overdue"),
-        (AccountFlags(overdue=True, promise_open=True), "promised"),
-        (AccountFlags(overdue=True, promise_open=True, active_plans=1), "plan"),
-        (AccountFlags(promise_open=True, open_disputes=2), "disputed"),
-        (AccountFlags(open_disputes=1, on_hold=True), "on-hold"),
-        (AccountFlags(on_hold=True, escalated=True), "escalated"),
-        (AccountFlags(overdue=True, promise_broken=True), "overdue"),
-    ],
+@given(
+    amount=st.integers(1, 10**9),
+    pays=st.lists(st.tuples(st.integers(-5, 20), st.integers(1, 10**9)), max_size=6),
+    as_of=st.integers(-3, 25),
+    grace=st.integers(0, 5),
 )
-def test_stage_is_first_match(flags, stage):
-    assert derive_stage(flags) == stage
-
-
-def test_flags_and_skip_reasons():
-    flags = AccountFlags(overdue=True, on_hold=True, open_disputes=1, promise_broken=True)
-    assert flag_names(flags) == ["hold", "dispute", "promise-broken"]
-    assert skip_reasons(flags) == ["on hold"]
-    assert skip_reasons(AccountFlags(promise_open=True, escalated=True)) == [
-        "escalated",
-        "promise to pay not yet due",
-    ]
-    assert skip_reasons(AccountFlags(overdue=True, promise_broken=True)) == []
-    assert chaseable(["I1", "I2", "I3"], {"I2"}) == ["I1", "I3"]
-
-
-def test_hold_expires_by_itself_and_ends_on_release():
-    start, until = D("2026-12-01"), D("2026-12-15")
-    assert not hold_active(start, until, None, D("2026-11-30"))
-    assert hold_active(start, until, None, D("2026-12-01"))
-    assert hold_active(start, until, None, D("2026-12-15"))
-    assert not hold_active(start, until, None, D("2026-12-16"))
-    assert hold_active(start, None, None, D("2030-01-01"))
-    assert hold_active(start, None, D("2026-12-05"), D("2026-12-04"))
-    assert not hold_active(start, None, D("2026-12-05"), D("2026-12-05"))
-
-
-def test_dispute_open_until_resolved():
-    assert not dispute_open(D("2026-12-01"), None, D("2026-11-30"))
-    assert dispute_open(D("2026-12-01"), D("2026-12-05"), D("2026-12-04"))
-    assert not dispute_open(D("2026-12-01"), D("2026-12-05"), D("2026-12-05"))
+def test_outcome_properties(amount, pays, as_of, grace):
+    payments = [(MADE + timedelta(days=d), a) for d, a in pays]
+    day = MADE + timedelta(days=as_of)
+    out = evaluate_promise(amount, MADE, BY, payments, day, grace)
+    last = BY + timedelta(days=grace)
+    counted = sum(a for d, a in payments if MADE <= d <= min(last, day))
+    assert out.paid == counted
+    assert out.remaining == max(amount - counted, 0)
+    assert out.deadline == last
+    if counted >= amount:
+        assert out.status == "kept"
+        assert out.kept_on is not None
+        assert MADE <= out.kept_on <= min(last, day)
+    elif day <= last:
+        assert out.status == "open"
+    else:
+        assert out.status == ("partial" if counted else "broken")
+        assert out.is_broken
