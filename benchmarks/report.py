@@ -27,6 +27,13 @@ def _load(values: Sequence[float] | None) -> str:
     return ", ".join(f"{x:.1f}" for x in values or [])
 
 
+def _args(args: dict[str, Any]) -> str:
+    parts = [f" Sizes {', '.join(args.get('sizes') or [])}; {args.get('repeat')} run(s) per read"]
+    if args.get("skip"):
+        parts.append(f"; left out: {', '.join(args['skip'])}")
+    return "".join(parts) + "."
+
+
 def render(report: dict[str, Any]) -> str:
     """The machine line and one table row per result."""
     m = report["machine"]
@@ -38,7 +45,8 @@ def render(report: dict[str, Any]) -> str:
         f"{_load(report.get('load_average_at_end'))}. *vs DuckDB* is the median wall time over "
         "DuckDB's median in the same run: its own counterpart where it has one (the `duckdb` "
         "row just below), else DuckDB's end-to-end customer aging of the same size (marked "
-        "†). *load* is the 1-minute load average when the row started.",
+        "†). *load* is the 1-minute load average when the row started."
+        + _args(report.get("args") or {}),
         "",
         "| benchmark | size | command | median wall s | min wall s | CPU s | peak RSS MB "
         "| vs python | vs DuckDB | load | target | |",

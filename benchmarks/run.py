@@ -1128,6 +1128,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--sizes", default=DEFAULT_SIZES, help=f"data set sizes (default {DEFAULT_SIZES})"
     )
     p.add_argument("--only", action="append", default=[], help="benchmark name(s), comma separated")
+    p.add_argument("--skip", action="append", default=[], help="benchmark name(s) to leave out")
     p.add_argument(
         "--repeat", type=int, default=3, help="runs per read command (median; default 3)"
     )
@@ -1154,7 +1155,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     args = p.parse_args(argv)
     args.only = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
-    unknown = [n for n in args.only if n not in REGISTRY]
+    args.skip = [n.strip() for item in args.skip for n in item.split(",") if n.strip()]
+    unknown = [n for n in args.only + args.skip if n not in REGISTRY]
     if unknown:
         p.error(f"unknown benchmark(s) {', '.join(unknown)}; known: {names}")
     if args.repeat < 1 or args.startup_runs < 1:
@@ -1169,7 +1171,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for b in REGISTRY.values():
             print(f"{b.name:18} {'per size' if b.per_size else 'once':8}  {b.description}")
         return 0
-    selected = [b for b in REGISTRY.values() if not args.only or b.name in args.only]
+    selected = [
+        b
+        for b in REGISTRY.values()
+        if (not args.only or b.name in args.only) and b.name not in args.skip
+    ]
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTCTL_")}
     results: list[Result] = []
@@ -1250,7 +1256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average_at_end": list(os.getloadavg()),
         "machine": info,
-        "args": {"sizes": sizes, "only": args.only, "repeat": args.repeat},
+        "args": {"sizes": sizes, "only": args.only, "skip": args.skip, "repeat": args.repeat},
         "results": [r.as_dict() for r in results],
     }
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
