@@ -965,6 +965,7 @@ def bench_resync_changed(ctx: SizeContext) -> list[Result]:
     return [res]
 
 
+import csv_preset_bench  # noqa: E402, F401  (registers "sync-csv-preset": an invoice list)
 import qbo_bench  # noqa: E402, F401  (registers "qbo-sync": QuickBooks sync, fake server)
 
 # -- data sets -------------------------------------------------------------------------------
