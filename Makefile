@@ -12,7 +12,7 @@ SOURCES    := pyproject.toml $(shell find collectctl plugins -type f \( -name '*
 # Every plugin distribution under plugins/ is installed like a third-party plugin would be.
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.toml))
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean docs-images
 
 $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
@@ -21,6 +21,12 @@ $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	@touch $@
 
 install: $(STAMP)
+
+# The benchmarks' DuckDB peer: a benchmark-only dependency (the `bench` extra).
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	@touch $@
 
 $(DEMO_STAMP): $(SOURCES)
 	@echo "Installing collectctl and its plugins into $(DEMO_VENV) (log: $(DEMO_VENV)/install.log) ..."
@@ -44,8 +50,12 @@ lint: install
 test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests $(addsuffix /tests,$(PLUGIN_DIRS)) benchmarks
 
-bench: install
-	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)
+# The example letters in docs/letters.md, rendered through the real pipeline to PNG pages.
+docs-images: install
+	$(BIN)/python docs/images/make_images.py
+
+bench: $(BENCH_STAMP)
+	$(BIN)/python benchmarks/run.py --docs docs/performance.md $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(DEMO_VENV) build *.egg-info plugins/*/*.egg-info

@@ -31,6 +31,7 @@ from collectctl.commands.account_options import (
     stamp,
 )
 from collectctl.commands.account_records import amend, escalate, hold, release, void
+from collectctl.commands.account_set import set_
 from collectctl.commands.completion import complete_invoices, complete_records
 from collectctl.commands.every_profile import (
     all_profiles_option,
@@ -52,7 +53,7 @@ from collectctl.commands.options import (
     output_option,
 )
 from collectctl.commands.written import emit_written
-from collectctl.domain.accounts import STAGES
+from collectctl.domain.accounts import LETTER_STAGES, STAGES
 
 
 @click.group()
@@ -70,7 +71,7 @@ def account() -> None:
 @click.option(
     "--stage",
     "stages",
-    type=click.Choice(STAGES),
+    type=click.Choice((*STAGES, *LETTER_STAGES)),
     multiple=True,
     help="Only this stage (repeat for any of several).",
 )
@@ -372,5 +373,5 @@ def dispute(
     emit_written(app.ledger().conn, ref, text, fmt)
 
 
-for _command in (hold, release, escalate, amend, void):
+for _command in (hold, release, escalate, amend, void, set_):
     account.add_command(_command)
