@@ -108,7 +108,7 @@ WRITES = [
     (["account", "release", "northwind"], ["HLD-1"]),
     (["account", "amend", "PRM-1", "--by", "2099-02-01", "--reason", "moved"], "PRM-1"),
     (["account", "void", "ACT-1", "--reason", "wrong account"], "ACT-1"),
-    (["account", "escalate", "northwind", "--to", "agency"], "ESC-1"),
+    (["account", "escalate", "northwind", "--to", "agency", "--draft"], "ESC-1"),
     (["plan", "create", "mueller", "--every", "month", "--installments", "3", "--start",
       "2099-01-15"], "PL-1"),
     (["plan", "cancel", "PL-1", "--reason", "replaced"], "PL-1"),

@@ -33,6 +33,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "collectctl account list --stage promised --stage plan --format json",
         "collectctl account list --all-profiles --min-balance 500",
     ),
+    "account set": (
+        "collectctl account set mlopez --kind consumer",
+        "collectctl account set mueller --language de --timezone Europe/Berlin",
+    ),
     "account show": (
         "collectctl account show northwind",
         "collectctl account show northwind --as-of 2026-12-08 --format json",
