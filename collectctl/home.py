@@ -41,7 +41,16 @@ DEFAULTS: dict[str, Any] = {
     "letters": {},
     "plans": {"grace_days": 5, "max_missed": 1},
     "promises": {"grace_days": 0},
-    "dunning": {},
+    "dunning": {
+        "max_sync_age_hours": 26,
+        "consumer_guards": True,
+        "consumer_timezones": [],
+        "consumer_sends_per_week": 2,
+        "limitation_years": 3,
+        "collector": False,
+        "max_attempts": 5,
+        "retry_after_minutes": 30,
+    },
 }
 
 CONFIG_TEMPLATE = """\
@@ -78,7 +87,15 @@ max_missed = 1
 [promises]
 grace_days = 0
 
-[dunning]
+[dunning]                   # `collectctl dunning run` (docs/dunning.md; not legal advice)
+max_sync_age_hours = 26     # refuse to send when a source last synced longer ago than this
+consumer_guards = true      # contact hours, send cap, cease/opt-out, time-barred (kind = consumer)
+consumer_timezones = []     # zones a consumer without a timezone might be in (all must allow it)
+consumer_sends_per_week = 2 # letters per debt in any 7 consecutive days (consumers)
+limitation_years = 3        # years after due date or last payment a consumer debt is time-barred
+collector = false           # true: you are a third-party collector (validation notice)
+max_attempts = 5            # a failed send is retried by later runs at most this many times
+retry_after_minutes = 30    # wait before the first retry; doubles after each failure
 """
 
 
