@@ -195,7 +195,11 @@ def _position(section: Section, recorded: str) -> int | None:
 def next_rung(
     section: Section, due_date: date, sent: Sequence[Sent], as_of: date
 ) -> tuple[int, int] | str | None:
-    """The (stage index, seq) an invoice is due today, ``max-repeats-sent``, or None."""
+    """The (stage index, seq) an invoice is due today, ``max-repeats-sent``, or None.
+
+    ``seq`` is 1 for a stage's first letter and counts up for repeats of the last stage
+    (so ``max_repeats = 2`` allows seq 2 and 3), as in the send record's claims.
+    """
     days = (as_of - due_date).days
     last = len(section.stages) - 1
     positions = [p for p in (_position(section, s.stage) for s in sent) if p is not None]
@@ -204,19 +208,19 @@ def next_rung(
         due = [i for i, stage in enumerate(section.stages) if days >= stage.offset_days]
         if section.catch_up == "next":
             following = top + 1
-            return (following, 0) if following in due else None
+            return (following, 1) if following in due else None
         highest = max(due, default=-1)
-        return (highest, 0) if highest > top else None
+        return (highest, 1) if highest > top else None
     if section.repeat_every_days is None:
         return None
     at_last = [s for s in sent if _position(section, s.stage) == last]
-    repeats = max((s.seq for s in at_last), default=0)
-    if repeats >= section.max_repeats:
+    seq = max((s.seq for s in at_last), default=1)
+    if seq - 1 >= section.max_repeats:
         return MAX_REPEATS
     latest = max(s.on for s in at_last)
     if as_of < latest + timedelta(days=section.repeat_every_days):
         return None
-    return (last, repeats + 1)
+    return (last, seq + 1)
 
 
 def _threatens(stage: Stage, guards: Guards) -> bool:

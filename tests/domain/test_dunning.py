@@ -83,13 +83,13 @@ def decide(acct=None, hist=None, pol=None, on=DUE, guards=GUARDS):
 def test_ladder_by_days_from_due_date():
     assert decide(on=DUE - timedelta(days=4)) is None
     assert decide(on=DUE - timedelta(days=3)).stage == "courtesy"
-    reminder_day = {"I1": [d.Sent("courtesy", 0, DUE - timedelta(days=3))]}
+    reminder_day = {"I1": [d.Sent("courtesy", 1, DUE - timedelta(days=3))]}
     assert decide(hist=history(reminder_day), on=DUE + timedelta(days=2)) is None
     letter = decide(hist=history(reminder_day), on=DUE + timedelta(days=3))
     assert letter.sends
     assert (letter.stage, letter.category, letter.channel) == ("reminder", "reminder", "email")
     assert [(line.invoice_id, line.stage, line.seq, line.days) for line in letter.lines] == [
-        ("I1", "reminder", 0, 3)
+        ("I1", "reminder", 1, 3)
     ]
     assert letter.demanded == 10_000
 
@@ -99,11 +99,11 @@ def test_one_letter_at_the_highest_stage_lower_invoices_ride_along():
     new = invoice("I2", due=DUE - timedelta(days=3), balance=5_000)
     sent = {
         "I1": [
-            d.Sent("courtesy", 0, DUE - timedelta(days=33)),
-            d.Sent("reminder", 0, DUE - timedelta(days=27)),
-            d.Sent("firm", 0, DUE - timedelta(days=16)),
+            d.Sent("courtesy", 1, DUE - timedelta(days=33)),
+            d.Sent("reminder", 1, DUE - timedelta(days=27)),
+            d.Sent("firm", 1, DUE - timedelta(days=16)),
         ],
-        "I2": [d.Sent("courtesy", 0, DUE - timedelta(days=6))],
+        "I2": [d.Sent("courtesy", 1, DUE - timedelta(days=6))],
     }
     letter = decide(account(old, new), history(sent))
     assert letter.stage == "final"
@@ -121,7 +121,7 @@ def test_catch_up_next_after_a_missed_week_then_the_gap():
     on = DUE + timedelta(days=40)
     first = decide(on=on, pol=policy(catch_up="next"))
     assert first.stage == "courtesy"
-    sent = {"I1": [d.Sent("courtesy", 0, on)]}
+    sent = {"I1": [d.Sent("courtesy", 1, on)]}
     # ... the next day the reminder is due but the gap holds it back ...
     held = decide(
         hist=history(sent, last=on), on=on + timedelta(days=1), pol=policy(catch_up="next")
@@ -139,8 +139,8 @@ def test_catch_up_latest_after_a_missed_week_honours_the_gap():
     on = DUE + timedelta(days=20)
     sent = {
         "I1": [
-            d.Sent("courtesy", 0, DUE - timedelta(days=3)),
-            d.Sent("reminder", 0, on - timedelta(days=4)),
+            d.Sent("courtesy", 1, DUE - timedelta(days=3)),
+            d.Sent("reminder", 1, on - timedelta(days=4)),
         ]
     }
     pol = policy(catch_up="latest")
@@ -149,31 +149,31 @@ def test_catch_up_latest_after_a_missed_week_honours_the_gap():
     # A missed week later the highest stage due is final: firm is passed over.
     late = on + timedelta(days=10)
     letter = decide(hist=history(sent, last=on - timedelta(days=4)), on=late, pol=pol)
-    assert (letter.stage, letter.lines[0].seq) == ("final", 0)
+    assert (letter.stage, letter.lines[0].seq) == ("final", 1)
 
 
 def test_repeats_of_the_last_stage_and_their_maximum():
     sent = [
-        d.Sent("courtesy", 0, DUE),
-        d.Sent("reminder", 0, DUE),
-        d.Sent("firm", 0, DUE),
-        d.Sent("final", 0, DUE + timedelta(days=30)),
+        d.Sent("courtesy", 1, DUE),
+        d.Sent("reminder", 1, DUE),
+        d.Sent("firm", 1, DUE),
+        d.Sent("final", 1, DUE + timedelta(days=30)),
     ]
     on = DUE + timedelta(days=43)
     assert decide(hist=history({"I1": sent}), on=on) is None  # 13 days after the final
     repeat = decide(hist=history({"I1": sent}), on=on + timedelta(days=1))
-    assert (repeat.stage, repeat.lines[0].seq) == ("final", 1)
-    sent.append(d.Sent("final", 1, on + timedelta(days=1)))
+    assert (repeat.stage, repeat.lines[0].seq) == ("final", 2)
+    sent.append(d.Sent("final", 2, on + timedelta(days=1)))
     second = decide(hist=history({"I1": sent}), on=on + timedelta(days=15))
-    assert second.lines[0].seq == 2
-    sent.append(d.Sent("final", 2, on + timedelta(days=15)))
+    assert second.lines[0].seq == 3
+    sent.append(d.Sent("final", 3, on + timedelta(days=15)))
     done = decide(hist=history({"I1": sent}), on=on + timedelta(days=60))
     assert done.skip_reason == d.MAX_REPEATS
     assert done.skipped[0].reason == d.MAX_REPEATS
 
 
 def test_no_repeat_interval_means_the_ladder_ends():
-    sent = [d.Sent(s, 0, DUE) for s in ("courtesy", "reminder", "firm", "final")]
+    sent = [d.Sent(s, 1, DUE) for s in ("courtesy", "reminder", "firm", "final")]
     pol = policy(repeat_every_days=None, max_repeats=0)
     assert decide(hist=history({"I1": sent}), on=DUE + timedelta(days=400), pol=pol) is None
 
@@ -181,7 +181,7 @@ def test_no_repeat_interval_means_the_ladder_ends():
 def test_a_manual_letter_counts_as_an_automatic_one():
     # `letter --send --stage firm` on day 15 records category "firm": the ladder is at firm
     # and the gap starts from it.
-    manual = {"I1": [d.Sent("firm", 0, DUE + timedelta(days=15))]}
+    manual = {"I1": [d.Sent("firm", 1, DUE + timedelta(days=15))]}
     hist = history(manual, last=DUE + timedelta(days=15))
     assert decide(hist=hist, on=DUE + timedelta(days=16)) is None
     letter = decide(hist=hist, on=DUE + timedelta(days=30))
@@ -198,7 +198,7 @@ def test_a_recorded_stage_unknown_to_the_policy_maps_by_category():
         ),
         "p.toml",
     )
-    hist = history({"I1": [d.Sent("firm", 0, DUE + timedelta(days=10))]})
+    hist = history({"I1": [d.Sent("firm", 1, DUE + timedelta(days=10))]})
     assert d.decide(account(), hist, pol, DUE + timedelta(days=12), GUARDS) is None
     assert d.decide(account(), hist, pol, DUE + timedelta(days=20), GUARDS).stage == "final"
 
@@ -263,7 +263,7 @@ def test_broken_plan_or_promise_comes_back_into_the_ladder():
 def test_covered_by_credit_and_the_minimum_net_of_credit():
     overdue = invoice("I1", due=DUE - timedelta(days=5), balance=10_000)
     courtesy = invoice("I2", due=DUE + timedelta(days=3), balance=2_000)
-    sent = {"I1": [d.Sent("courtesy", 0, DUE - timedelta(days=8))]}
+    sent = {"I1": [d.Sent("courtesy", 1, DUE - timedelta(days=8))]}
     covered = decide(account(overdue, unapplied_credit=10_000), history(sent))
     assert (covered.skip_reason, covered.demanded) == (d.CREDIT, 0)
     under = decide(account(overdue, unapplied_credit=7_600), history(sent))
@@ -311,7 +311,7 @@ def test_consumer_opt_out_uses_the_fallback_or_skips():
 
 
 def test_consumer_send_cap_per_debt():
-    sent = {"I1": [d.Sent("courtesy", 0, DUE - timedelta(days=3))]}
+    sent = {"I1": [d.Sent("courtesy", 1, DUE - timedelta(days=3))]}
     capped = decide(
         consumer(), history(sent), on=DUE + timedelta(days=3), guards=d.Guards(sends_per_week=1)
     )
@@ -322,7 +322,7 @@ def test_consumer_send_cap_per_debt():
     )
     assert ok.sends
     # Baseline positions are not sends.
-    base = {"I1": [d.Sent("courtesy", 0, DUE - timedelta(days=1), baseline=True)]}
+    base = {"I1": [d.Sent("courtesy", 1, DUE - timedelta(days=1), baseline=True)]}
     assert decide(
         consumer(), history(base), on=DUE + timedelta(days=3), guards=d.Guards(sends_per_week=1)
     ).sends
@@ -334,7 +334,7 @@ def test_time_barred_consumer_debt_never_gets_legal_wording():
     barred = consumer(invoice("I1", due=old_due))
     guards = d.Guards(limitation_years=6, threatening_templates=frozenset({"final-demand"}))
     sent = {
-        "I1": [d.Sent(s, 0, old_due + timedelta(days=40)) for s in ("courtesy", "reminder", "firm")]
+        "I1": [d.Sent(s, 1, old_due + timedelta(days=40)) for s in ("courtesy", "reminder", "firm")]
     }
     skip = decide(barred, history(sent), on=on, guards=guards)
     assert skip.skip_reason == d.CONSUMER
@@ -348,7 +348,7 @@ def test_time_barred_consumer_debt_never_gets_legal_wording():
         'template = "final-demand"\n'
         '[[sections.std.stages]]\ncategory = "pre-legal"\noffset_days = 45\n',
     )
-    sent["I1"].append(d.Sent("final", 0, old_due + timedelta(days=40)))
+    sent["I1"].append(d.Sent("final", 1, old_due + timedelta(days=40)))
     blocked = decide(
         barred, history(sent), pol=policy(pre), on=on, guards=d.Guards(limitation_years=6)
     )
@@ -401,8 +401,8 @@ def test_baseline_records_positions_and_the_ladder_continues_from_them():
     ]
     hist = history(
         {
-            "OLD": [d.Sent("final", 0, DUE, baseline=True)],
-            "NEW": [d.Sent("reminder", 0, DUE, baseline=True)],
+            "OLD": [d.Sent("final", 1, DUE, baseline=True)],
+            "NEW": [d.Sent("reminder", 1, DUE, baseline=True)],
         }
     )
     # Next day: nothing (no stage newly due; a baseline is not a letter, so no gap either).
@@ -413,8 +413,8 @@ def test_baseline_records_positions_and_the_ladder_continues_from_them():
     # The young invoice reaches firm at +14; the old one repeats final 14 days after baseline.
     letter = d.decide(account(old, young, future), hist, policy(), DUE + timedelta(days=14), GUARDS)
     assert [(line.invoice_id, line.stage, line.seq) for line in letter.lines] == [
-        ("OLD", "final", 1),
-        ("NEW", "firm", 0),
-        ("FUT", "courtesy", 0),
+        ("OLD", "final", 2),
+        ("NEW", "firm", 1),
+        ("FUT", "courtesy", 1),
     ]
     assert d.baseline_positions([account(old)], hist, policy(), DUE) == []
