@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import click
 
@@ -148,6 +149,8 @@ def log(
     moment = localize(app, at) if at else local_now(app)
     if next_date is not None:
         not_before(next_date, moment.date(), "--next", "the contact date")
+    if channel == "phone":
+        _warn_on_call_attempts(app, (cust["source"], cust["id"]), moment.date())
     with app.ledger().write() as conn:
         ref = collection.add_contact(
             conn,
@@ -161,6 +164,19 @@ def log(
             created_at=stamp(),
         )
     click.echo(f"{ref}: {channel}, {outcome} logged for {cust['name']} ({cust['id']}).")
+
+
+def _warn_on_call_attempts(app: Any, customer: tuple[str, str], day: date) -> None:
+    """Warn (stderr) when this call is the 8th attempt in 7 days (Regulation F 1006.14(b))."""
+    from datetime import timedelta
+
+    from collectctl.domain.consumer import WEEK, call_attempt_warning
+    from collectctl.ledger.consumer_records import phone_attempt_dates
+
+    earlier = phone_attempt_dates(app.ledger().conn, customer, day - timedelta(days=WEEK - 1), day)
+    warning = call_attempt_warning(earlier, day)
+    if warning:
+        click.echo(f"Warning: {warning}.", err=True)
 
 
 @account.command()
