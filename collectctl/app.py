@@ -32,6 +32,15 @@ class App:
         self.debug = debug
         self._ledger: Ledger | None = None
 
+    def select_profile(self, name: str) -> None:
+        """Switch to profile ``name`` (a global ``--profile`` given after the command)."""
+        if name == self.profile_name:
+            return
+        self.close()
+        for cached in ("profile_dir", "config", "env"):
+            self.__dict__.pop(cached, None)
+        self.profile_name = name
+
     @cached_property
     def profile_dir(self) -> Path:
         """The profile's directory (``default`` is created on first use; others must exist)."""

@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from collectctl import __version__
+from collectctl.commands.groups import PassDownGroup, adopt, enable_debug_logging, remember_profile
 
 #: name -> (module, attribute, one-line help). Order is the order in ``--help``.
 CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -60,8 +61,12 @@ class UserError(click.ClickException):
         self.exit_code = exit_code
 
 
-class RootGroup(click.Group):
-    """Loads core commands on demand and plugin commands when first needed."""
+class RootGroup(PassDownGroup):
+    """Loads core commands on demand and plugin commands when first needed.
+
+    Every command it resolves is :func:`~collectctl.commands.groups.adopt`-ed: the global
+    options work after the command too, and group options reach the subcommand.
+    """
 
     _plugin_commands_loaded = False
 
@@ -74,20 +79,21 @@ class RootGroup(click.Group):
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.commands:
-            return self.commands[name]
+            return adopt(self.commands[name])
         spec = CORE_COMMANDS.get(name)
         if spec is not None:
             import importlib
 
             command = getattr(importlib.import_module(spec[0]), spec[1])
             self.add_command(command, name)
-            return command
+            return adopt(command)
         if not self._plugin_commands_loaded:
             from collectctl.plugins.manager import add_plugin_commands
 
             RootGroup._plugin_commands_loaded = True
             add_plugin_commands(self, set(CORE_COMMANDS))
-        return self.commands.get(name)
+        command = self.commands.get(name)
+        return adopt(command) if command is not None else None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         from collectctl.plugins.manager import cached_commands
@@ -111,6 +117,11 @@ class RootGroup(click.Group):
 
                 traceback.print_exc()
             raise UserError(exc.format(), exc.exit_code) from exc
+        except KeyboardInterrupt:
+            # The shell convention for Ctrl-C (128 + SIGINT). Every ledger write is one
+            # transaction, so the interrupted one was rolled back.
+            click.echo("\nInterrupted: the step that was running wrote nothing.", err=True)
+            raise click.exceptions.Exit(130) from None
         finally:
             app = ctx.obj
             if app is not None and hasattr(app, "close"):
@@ -139,15 +150,8 @@ def cli(ctx: click.Context, profile: str | None, debug: bool) -> None:
     from collectctl.app import App
 
     if debug:
-        import logging
-
-        # Only collectctl's own loggers (plugins log under "collectctl.<name>"): libraries such
-        # as urllib3 would log full request URLs.
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-        logger = logging.getLogger("collectctl")
-        logger.setLevel(logging.DEBUG)
-        logger.handlers = [handler]
+        enable_debug_logging()
+    remember_profile(ctx, profile)
     ctx.obj = App(profile=profile, debug=debug)
 
 

@@ -52,6 +52,8 @@ class SyncOutcome:
     diff: Diff
     records: int
     cursor: str | None
+    #: Set when the real run would stop at the deletion guard (only a dry run gets this far).
+    deletion_guard: str | None = None
 
 
 @contextlib.contextmanager
@@ -159,7 +161,13 @@ def run_sync(
                     total=n,
                 )
             changes = diff(conn, source.name, complete=batch.complete)
-            _check_deletions(conn, source.name, changes, allow_deletions)
+            guard = _check_deletions(conn, source.name, changes, allow_deletions)
+            if guard is not None and not dry_run:
+                raise CollectctlError(
+                    f"{guard}; nothing was written",
+                    hint="If the source really dropped them, run again with --allow-deletions; "
+                    "--dry-run lists them.",
+                )
             mode = "full" if batch.complete else "incremental"
             if not dry_run:
                 with ledger.write() as wconn:
@@ -182,6 +190,7 @@ def run_sync(
                 diff=changes,
                 records=staged.records,
                 cursor=staged.cursor,
+                deletion_guard=guard,
             )
         finally:
             progress.done()
@@ -203,15 +212,14 @@ def _guard(name: str, func: Callable[[], Any]) -> Any:
         ) from exc
 
 
-def _check_deletions(conn: Any, source: str, changes: Diff, allow: bool) -> None:
+def _check_deletions(conn: Any, source: str, changes: Diff, allow: bool) -> str | None:
+    """Why the deletion guard stops this sync, or None when it may go ahead."""
     removed = changes.counts["invoices"]["remove"]
     existing = invoice_count(conn, source)
     if allow or not existing or removed <= existing * DELETION_LIMIT:
-        return
+        return None
     share = removed / existing * 100
-    raise CollectctlError(
+    return (
         f"this sync would remove {removed} of the {existing} {source} invoices in the ledger "
-        f"({share:.0f}%, more than {DELETION_LIMIT:.0%}); nothing was written",
-        hint="If the source really dropped them, run again with --allow-deletions; "
-        "--dry-run lists them.",
+        f"({share:.0f}%, more than {DELETION_LIMIT:.0%})"
     )

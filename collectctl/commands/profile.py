@@ -94,6 +94,12 @@ def remove(name: str, yes: bool) -> None:
 
     path = profile_dir(name, create_default=False)
     if not yes:
-        click.confirm(f"Remove profile {name!r} and its ledger at {path}?", abort=True)
+        try:
+            confirmed = click.confirm(f"Remove profile {name!r} and its ledger at {path}?")
+        except click.Abort:  # Ctrl-C or end of input at the prompt
+            confirmed = False
+        if not confirmed:
+            click.echo(f"Nothing removed: profile {name!r} is as it was.", err=True)
+            raise click.exceptions.Exit(1)
     remove_profile(name)
     click.echo(f"Removed profile {name!r}")

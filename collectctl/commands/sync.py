@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from collectctl.commands.groups import PassDownGroup
 from collectctl.commands.options import emit, output_option
 from collectctl.errors import CollectctlError, ConfigError
 from collectctl.output import Column, Report
@@ -55,6 +56,7 @@ def _report(outcomes: list[SyncOutcome]) -> Report:
             "mode": o.mode,
             "dry_run": o.dry_run,
             "records": o.records,
+            "needs_allow_deletions": o.deletion_guard is not None,
             "changes": {
                 entity: {
                     "added": counts["add"],
@@ -80,6 +82,11 @@ def _report(outcomes: list[SyncOutcome]) -> Report:
                         more = o.diff.counts[entity][op] - len(ids)
                         tail = f" ... and {more} more" if more > 0 else ""
                         footer.append(f"  {op} {ENTITY_TITLES[entity]}: {', '.join(ids)}{tail}")
+            if o.deletion_guard is not None:
+                footer.append(
+                    f"  Note: {o.deletion_guard}: the real run stops unless you add "
+                    "--allow-deletions."
+                )
     return Report(
         columns=[
             Column("source"),
@@ -149,8 +156,8 @@ def _source_command(source: Source) -> click.Command:
     return command
 
 
-class SyncGroup(click.Group):
-    """Subcommands come from the registered sources."""
+class SyncGroup(PassDownGroup):
+    """Subcommands come from the registered sources; the group's options reach them."""
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         from collectctl.plugins.manager import sources
@@ -158,10 +165,11 @@ class SyncGroup(click.Group):
         return sorted(sources())
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        from collectctl.commands.groups import adopt
         from collectctl.plugins.manager import sources
 
         source = sources().get(name)
-        return _source_command(source) if source else None
+        return adopt(_source_command(source)) if source else None
 
 
 @click.group(cls=SyncGroup, invoke_without_command=True)

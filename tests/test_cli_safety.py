@@ -1,0 +1,128 @@
+"""CLI safety: the deletion guard's dry run, Ctrl-C, declined confirmations, future dates and
+hostile values on the desk."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from core_helpers import cust, inv, run_json
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+
+def _books(n: int) -> list:
+    return [cust("C1", "Acme"), *(inv(f"I{i}", "C1", "2026-06-01", "10.00") for i in range(n))]
+
+
+def test_a_dry_run_lists_what_the_deletion_guard_would_stop(cli, books):
+    books.load(_books(5))
+    assert cli("sync", "memory").exit_code == 0
+    before = run_json(cli, "aging", "--by", "invoice", "--as-of", "2026-07-01")
+    books.load(_books(2))  # 3 of 5 invoices gone: 60 %
+    result = cli("sync", "memory", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "remove invoices: I2, I3, I4" in result.stdout
+    assert "--allow-deletions" in result.stdout
+    doc = run_json(cli, "sync", "memory", "--dry-run")
+    assert doc[0]["needs_allow_deletions"] is True
+    assert doc[0]["changes"]["invoices"]["removed"] == 3
+    assert run_json(cli, "aging", "--by", "invoice", "--as-of", "2026-07-01") == before
+    refused = cli("sync", "memory")
+    assert refused.exit_code == 1
+    assert "--allow-deletions" in refused.stderr
+    allowed = run_json(cli, "sync", "memory", "--dry-run", "--allow-deletions")
+    assert allowed[0]["needs_allow_deletions"] is False
+
+
+SLOW_SOURCE = """
+import pathlib, sys, time
+from collectctl import hookimpl
+from collectctl.plugins import manager
+from collectctl.records import Customer, Source, SourceBatch
+
+marker = pathlib.Path(sys.argv[1])
+
+
+class Slow:
+    @hookimpl
+    def register_sources(self, register):
+        def read(request):
+            def records():
+                yield Customer(id="Z1", name="Zed")
+                marker.write_text("reading")
+                time.sleep(60)
+            return SourceBatch(True, records(), "slow books")
+        register(Source(name="slow", read=read, help="Never finishes."))
+
+
+manager.get_plugin_manager().register(Slow(), name="slow-books")
+manager.invalidate_registries()
+from collectctl.cli import main
+
+sys.argv = ["collectctl", *sys.argv[2:]]
+main()
+"""
+
+
+def _env(home):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTCTL_")}
+    env["COLLECTCTL_HOME"] = str(home)
+    return env
+
+
+def test_ctrl_c_exits_130_and_leaves_the_ledger_as_it_was(collectctl_home, tmp_path):
+    env = _env(collectctl_home)
+    run = [sys.executable, "-m", "collectctl.cli"]
+    first = subprocess.run([*run, "sync", "csv", str(EXAMPLES), "-q"], env=env, timeout=60)
+    assert first.returncode == 0
+    aging = [*run, "aging", "--format", "json", "--as-of", "2026-11-30"]
+    before = subprocess.run(aging, env=env, capture_output=True, text=True, timeout=60).stdout
+    marker = tmp_path / "reading"
+    script = tmp_path / "slow.py"
+    script.write_text(SLOW_SOURCE)
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(marker), "sync", "slow"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not marker.exists():
+            assert proc.poll() is None, proc.communicate()
+            assert time.monotonic() < deadline, "the slow source never started"
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Interrupted" in err
+    assert "Traceback" not in err
+    after = subprocess.run(aging, env=env, capture_output=True, text=True, timeout=60).stdout
+    assert after == before
+    ledger = collectctl_home / "profiles" / "default" / "ledger.db"
+    with sqlite3.connect(ledger) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        assert conn.execute("SELECT count(*) FROM customers WHERE source = 'slow'").fetchone() == (
+            0,
+        )
+    again = subprocess.run([*run, "sync", "csv", str(EXAMPLES), "-q"], env=env, timeout=60)
+    assert again.returncode == 0  # no stale lock, no stale staging file
+
+
+def test_a_declined_confirmation_exits_1_and_removes_nothing(cli, collectctl_home):
+    assert cli("profile", "create", "acme").exit_code == 0
+    for answer in ("n\n", ""):
+        result = cli("profile", "remove", "acme", input=answer)
+        assert result.exit_code == 1
+        assert "Nothing removed" in result.stderr
+        assert "Aborted" not in result.output
+        assert (collectctl_home / "profiles" / "acme" / "config.toml").exists()
