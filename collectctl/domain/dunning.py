@@ -345,13 +345,8 @@ def _letter(
 ) -> Decision:
     index = max(section.stage_index(line.stage) or 0 for line in lines)
     stage = section.stages[index]
-    claimed = {line.invoice_id for line in lines}
-    overdue = sum(
-        inv.balance
-        for inv in account.invoices
-        if inv.excluded is None and (inv.invoice_id in claimed or inv.due_date < as_of)
-    )
-    demanded = overdue - account.unapplied_credit
+    # The letter demands its own invoices, net of the account's unapplied credit.
+    demanded = sum(line.balance for line in lines) - account.unapplied_credit
     base = _with(
         base,
         stage=stage.name,
