@@ -59,7 +59,7 @@ SKIP_REASONS: Mapping[str, str] = {
 EXCLUSIONS = (DISPUTED, PLAN)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DunningInvoice:
     """One open invoice as the account model sees it on the decision day."""
 
@@ -73,7 +73,7 @@ class DunningInvoice:
     last_payment_on: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DunningAccount:
     """One account and currency, with the model's outcome of every collection rule."""
 
@@ -94,7 +94,7 @@ class DunningAccount:
     opted_out: frozenset[str] = frozenset()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Sent:
     """One rung an invoice already has: a letter line not cancelled, or a baseline position."""
 
@@ -104,7 +104,7 @@ class Sent:
     baseline: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class History:
     """The send record as the decisions need it (bulk-read once per run)."""
 
@@ -114,7 +114,7 @@ class History:
     last_letter: Mapping[tuple[str, str, str], date] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Guards:
     """Consumer-guard settings (profile ``[dunning]``; on by default for consumer accounts)."""
 
@@ -126,7 +126,7 @@ class Guards:
     collector: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Line:
     """An invoice in a letter, claimed at its own stage and repeat (``seq``)."""
 
@@ -141,7 +141,7 @@ class Line:
     time_barred: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Skipped:
     """An invoice left out of the letter, and why."""
 
@@ -151,7 +151,7 @@ class Skipped:
     detail: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Decision:
     """What one account and currency gets today: a letter, or a skip with its reason."""
 
@@ -206,11 +206,15 @@ def next_rung(
     top = max(positions, default=-1)
     if top < last:
         due = [i for i, stage in enumerate(section.stages) if days >= stage.offset_days]
+        following = top + 1
+        # A stage before the due date (a courtesy reminder) is passed over once the invoice
+        # is past due: the ladder goes on from the first stage after the due date.
+        while days > 0 and following < last and section.stages[following].offset_days < 0:
+            following += 1
         if section.catch_up == "next":
-            following = top + 1
             return (following, 1) if following in due else None
         highest = max(due, default=-1)
-        return (highest, 1) if highest > top else None
+        return (highest, 1) if highest >= following else None
     if section.repeat_every_days is None:
         return None
     at_last = [s for s in sent if _position(section, s.stage) == last]

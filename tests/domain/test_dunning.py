@@ -116,23 +116,30 @@ def test_one_letter_at_the_highest_stage_lower_invoices_ride_along():
     assert letter.demanded == 15_000
 
 
+def test_a_courtesy_reminder_is_never_sent_after_the_due_date():
+    assert decide(on=DUE).stage == "courtesy"  # due today: still a courtesy
+    late = decide(on=DUE + timedelta(days=1))
+    assert late is None  # past due, the reminder (+3) not yet due: nothing, never courtesy
+    assert decide(on=DUE + timedelta(days=3)).stage == "reminder"
+
+
 def test_catch_up_next_after_a_missed_week_then_the_gap():
-    # Nothing ran for 40 days after the due date: `next` sends courtesy only ...
+    # Nothing ran for 40 days after the due date: `next` sends the reminder only ...
     on = DUE + timedelta(days=40)
     first = decide(on=on, pol=policy(catch_up="next"))
-    assert first.stage == "courtesy"
-    sent = {"I1": [d.Sent("courtesy", 1, on)]}
+    assert first.stage == "reminder"
+    sent = {"I1": [d.Sent("reminder", 1, on)]}
     # ... the next day the reminder is due but the gap holds it back ...
     held = decide(
         hist=history(sent, last=on), on=on + timedelta(days=1), pol=policy(catch_up="next")
     )
     assert held.skip_reason == d.GAP
     assert "not before 2026-04-17" in held.detail
-    # ... and seven days later only the next stage (reminder) goes.
+    # ... and seven days later only the next stage (firm) goes.
     later = decide(
         hist=history(sent, last=on), on=on + timedelta(days=7), pol=policy(catch_up="next")
     )
-    assert (later.sends, later.stage) == (True, "reminder")
+    assert (later.sends, later.stage) == (True, "firm")
 
 
 def test_catch_up_latest_after_a_missed_week_honours_the_gap():
@@ -410,11 +417,12 @@ def test_baseline_records_positions_and_the_ladder_continues_from_them():
         d.decide(account(old, young, future), hist, policy(), DUE + timedelta(days=1), GUARDS)
         is None
     )
-    # The young invoice reaches firm at +14; the old one repeats final 14 days after baseline.
+    # The young invoice reaches firm at +14; the old one repeats final 14 days after baseline;
+    # the new one, 4 days past due, starts at the reminder (its courtesy date has passed).
     letter = d.decide(account(old, young, future), hist, policy(), DUE + timedelta(days=14), GUARDS)
     assert [(line.invoice_id, line.stage, line.seq) for line in letter.lines] == [
         ("OLD", "final", 2),
         ("NEW", "firm", 1),
-        ("FUT", "courtesy", 1),
+        ("FUT", "reminder", 1),
     ]
     assert d.baseline_positions([account(old)], hist, policy(), DUE) == []
