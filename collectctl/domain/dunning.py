@@ -20,7 +20,7 @@ read model; this module only reads their outcome from :class:`DunningAccount`.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from collectctl.domain import consumer
@@ -231,39 +231,25 @@ def _threatens(stage: Stage, guards: Guards) -> bool:
     return stage.category == "pre-legal" or stage.template in guards.threatening_templates
 
 
-def _skip(base: Decision, reason: str, detail: str = "") -> Decision:
-    return replace(base, skip_reason=reason, detail=detail or SKIP_REASONS[reason])
-
-
-def decide(
-    account: DunningAccount, history: History, policy: Policy, as_of: date, guards: Guards
-) -> Decision | None:
-    """The decision for one account and currency (None: nothing is due, nothing to report)."""
-    section, rule = policy.assign(account.customer_id, account.kind, account.currency)
-    consumer_rules = guards.enabled and account.kind == "consumer"
-    base = Decision(
-        source=account.source,
-        customer_id=account.customer_id,
-        name=account.name,
-        currency=account.currency,
-        section=section.name if section else None,
-        rule=rule,
-        kind=account.kind,
-        timezone=account.timezone,
-        credit=account.unapplied_credit,
-    )
-    if section is None:
-        # Manual only: report it only when an invoice is overdue (no ladder to consult).
-        if any(inv.due_date < as_of for inv in account.invoices):
-            return _skip(base, MANUAL_ONLY)
-        return None
+def _lines(
+    account: DunningAccount,
+    section: Section,
+    history: History,
+    policy: Policy,
+    as_of: date,
+    guards: Guards,
+    consumer_rules: bool,
+) -> tuple[list[Line], list[Skipped], bool]:
+    """The invoices due a rung today (lines), those held out (skipped), and whether any was
+    due at all."""
     lines: list[Line] = []
     skipped: list[Skipped] = []
     would_be_due = False
+    rungs = history.rungs
     for inv in sorted(account.invoices, key=lambda i: (i.due_date, i.number, i.invoice_id)):
         if policy.start_on is not None and inv.due_date < policy.start_on:
             continue
-        sent = history.rungs.get((inv.source, inv.invoice_id), ())
+        sent = rungs.get((inv.source, inv.invoice_id), ())
         rung = next_rung(section, inv.due_date, sent, as_of)
         if rung is None:
             continue
@@ -279,80 +265,93 @@ def decide(
             inv.due_date, inv.last_payment_on, as_of, guards.limitation_years
         )
         if barred and _threatens(stage, guards):
-            skipped.append(
-                Skipped(
-                    inv.invoice_id,
-                    inv.number,
-                    CONSUMER,
-                    f"time-barred: {stage.name} threatens legal action",
-                )
-            )
+            why = f"time-barred: {stage.name} threatens legal action"
+            skipped.append(Skipped(inv.invoice_id, inv.number, CONSUMER, why))
             continue
         if consumer_rules:
             recent = [s.on for s in sent if not s.baseline]
             if not consumer.under_send_cap(recent, as_of, guards.sends_per_week):
-                skipped.append(
-                    Skipped(
-                        inv.invoice_id,
-                        inv.number,
-                        CONSUMER,
-                        f"send cap: {guards.sends_per_week} letters on this debt in 7 days",
-                    )
-                )
+                why = f"send cap: {guards.sends_per_week} letters on this debt in 7 days"
+                skipped.append(Skipped(inv.invoice_id, inv.number, CONSUMER, why))
                 continue
+        days = (as_of - inv.due_date).days
         lines.append(
-            Line(
-                source=inv.source,
-                invoice_id=inv.invoice_id,
-                number=inv.number,
-                due_date=inv.due_date,
-                days=(as_of - inv.due_date).days,
-                balance=inv.balance,
-                stage=stage.name,
-                seq=rung[1],
-                time_barred=barred,
-            )
-        )
-    if not would_be_due:
-        return None
-    base = _with(base, skipped=tuple(skipped))
+            Line(inv.source, inv.invoice_id, inv.number, inv.due_date, days, inv.balance,
+                 stage.name, rung[1], barred)
+        )  # fmt: skip
+    return lines, skipped, would_be_due
+
+
+def _account_skip(
+    account: DunningAccount, consumer_rules: bool, lines: list[Line], skipped: list[Skipped]
+) -> tuple[str, str] | None:
+    """Why the whole account gets no letter although something is due (None: it may)."""
     if account.escalated:
-        return _skip(base, ESCALATED)
+        return ESCALATED, ""
     if account.on_hold:
-        return _skip(base, ON_HOLD)
+        return ON_HOLD, ""
     if account.promise_open:
-        return _skip(base, PROMISE)
+        return PROMISE, ""
     if consumer_rules and account.ceased:
-        return _skip(base, CONSUMER, "cease communication recorded (account cease)")
+        return CONSUMER, "cease communication recorded (account cease)"
     if consumer_rules and any(inv.excluded == DISPUTED for inv in account.invoices):
-        return _skip(base, CONSUMER, "an open dispute stops the whole consumer account")
+        return CONSUMER, "an open dispute stops the whole consumer account"
     if not lines:
         reasons = [s.reason for s in skipped]
         reason = next(r for r in (CONSUMER, DISPUTED, PLAN, MAX_REPEATS) if r in reasons)
-        detail = next(s.detail for s in skipped if s.reason == reason)
-        return _skip(base, reason, detail)
-    return _letter(base, account, section, lines, history, as_of, guards)
+        return reason, next(s.detail for s in skipped if s.reason == reason)
+    return None
 
 
-def _with(base: Decision, **changes: object) -> Decision:
-    return replace(base, **changes)  # type: ignore[arg-type]
+def decide(
+    account: DunningAccount, history: History, policy: Policy, as_of: date, guards: Guards
+) -> Decision | None:
+    """The decision for one account and currency (None: nothing is due, nothing to report)."""
+    section, rule = policy.assign(account.customer_id, account.kind, account.currency)
+    consumer_rules = guards.enabled and account.kind == "consumer"
+    out: dict[str, object] = {
+        "source": account.source,
+        "customer_id": account.customer_id,
+        "name": account.name,
+        "currency": account.currency,
+        "section": section.name if section else None,
+        "rule": rule,
+        "kind": account.kind,
+        "timezone": account.timezone,
+        "credit": account.unapplied_credit,
+    }
+    if section is None:
+        # Manual only: report it only when an invoice is overdue (no ladder to consult).
+        if any(inv.due_date < as_of for inv in account.invoices):
+            return Decision(**out, skip_reason=MANUAL_ONLY, detail=SKIP_REASONS[MANUAL_ONLY])  # type: ignore[arg-type]
+        return None
+    lines, skipped, due = _lines(account, section, history, policy, as_of, guards, consumer_rules)
+    if not due:
+        return None
+    out["skipped"] = tuple(skipped)
+    why = _account_skip(account, consumer_rules, lines, skipped)
+    if why is None:
+        why = _letter(out, account, section, lines, history, as_of, guards)
+    if why is not None:
+        out["skip_reason"], out["detail"] = why[0], why[1] or SKIP_REASONS[why[0]]
+    return Decision(**out)  # type: ignore[arg-type]
 
 
 def _letter(
-    base: Decision,
+    out: dict[str, object],
     account: DunningAccount,
     section: Section,
     lines: list[Line],
     history: History,
     as_of: date,
     guards: Guards,
-) -> Decision:
+) -> tuple[str, str] | None:
+    """Fill the letter's fields into ``out``; the skip reason when it still may not go."""
     index = max(section.stage_index(line.stage) or 0 for line in lines)
     stage = section.stages[index]
     # The letter demands its own invoices, net of the account's unapplied credit.
     demanded = sum(line.balance for line in lines) - account.unapplied_credit
-    base = _with(
-        base,
+    out.update(
         stage=stage.name,
         category=stage.category,
         template=stage.template,
@@ -361,25 +360,26 @@ def _letter(
         demanded=max(demanded, 0),
     )
     if demanded <= 0:
-        return _skip(base, CREDIT)
+        return CREDIT, ""
     minimum = section.min_balance.get(account.currency)
     if minimum is not None and demanded < minimum:
-        return _skip(base, MINIMUM)
+        return MINIMUM, ""
     key = (account.source, account.customer_id, account.currency)
     last = history.last_letter.get(key)
     if last is not None and (as_of - last).days < section.min_gap_days:
         after = last + timedelta(days=section.min_gap_days)
-        return _skip(
-            base,
-            GAP,
+        return GAP, (
             f"last letter {last.isoformat()}; min_gap_days {section.min_gap_days}: "
-            f"not before {after.isoformat()}",
+            f"not before {after.isoformat()}"
         )
     channel = _channel(stage.channel, section.fallback_channel, account)
     if isinstance(channel, tuple):
-        return _skip(base, *channel)
-    first = guards.collector and account.kind == "consumer" and key not in history.last_letter
-    return _with(base, channel=channel, validation_notice=first)
+        return channel
+    out["channel"] = channel
+    out["validation_notice"] = (
+        guards.collector and account.kind == "consumer" and key not in history.last_letter
+    )
+    return None
 
 
 def _channel(wanted: str, fallback: str | None, account: DunningAccount) -> str | tuple[str, str]:
