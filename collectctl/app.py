@@ -5,7 +5,7 @@ Commands (core and plugins) reach it through :func:`current_app`::
     from collectctl.app import current_app
 
     app = current_app()
-    app.profile_dir, app.config, app.env, app.debug, app.today()
+    app.profile_dir, app.config, app.env, app.debug, app.clock.today()
 
 Everything is loaded lazily, on first use, so ``--help`` costs nothing.
 """
@@ -13,12 +13,13 @@ Everything is loaded lazily, on first use, so ``--help`` costs nothing.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import date
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
+    from collectctl.clock import Clock
     from collectctl.ledger.connection import Ledger
 
 
@@ -62,14 +63,18 @@ class App:
 
         return load_env(self.profile_dir)
 
-    def today(self) -> date:
-        """Today's date in the profile's ``timezone`` (the machine's when unset)."""
-        tz = self.config.get("timezone")
-        if tz:
-            from zoneinfo import ZoneInfo
+    @cached_property
+    def clock(self) -> Clock:
+        """The one clock: today and now in the profile's ``timezone`` (the machine's when
+        unset), UTC stamps for the ledger."""
+        from collectctl.clock import Clock
 
-            return datetime.now(ZoneInfo(tz)).date()
-        return datetime.now().astimezone().date()
+        tz = self.config.get("timezone")
+        return Clock(tz if isinstance(tz, str) else None)
+
+    def today(self) -> date:
+        """Today's date in the profile's time zone (``self.clock.today()``)."""
+        return self.clock.today()
 
     @property
     def ledger_path(self) -> Path:

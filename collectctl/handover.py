@@ -77,7 +77,28 @@ def write_pack(
     target: str,
     creditor: Mapping[str, Any],
 ) -> tuple[Path, Path]:
-    """Write the markdown and PDF handover pack; returns their paths."""
+    """Write the markdown and PDF handover pack; returns their paths.
+
+    An unwritable directory raises CollectctlError (exit 1) naming it.
+    """
+    try:
+        return _write(directory, doc, ref, target, creditor)
+    except OSError as exc:
+        from collectctl.errors import CollectctlError
+
+        raise CollectctlError(
+            f"cannot write the handover pack under {directory}: {exc.strerror or exc}",
+            hint="Make that directory writable (or remove a file in its way) and escalate again.",
+        ) from None
+
+
+def _write(
+    directory: Path,
+    doc: Mapping[str, Any],
+    ref: str,
+    target: str,
+    creditor: Mapping[str, Any],
+) -> tuple[Path, Path]:
     from collectctl import textpdf
 
     directory.mkdir(parents=True, exist_ok=True)

@@ -501,3 +501,12 @@ def test_show_balances_equal_aging_with_credits(cli, books):
     assert (bal["unapplied"], bal["total"]) == (row["unapplied"], row["total"])
     listed = next(r for r in listing(cli) if r["customer_id"] == "C1")
     assert listed["balance"] == row["total"]
+
+
+def test_escalate_records_nothing_when_the_pack_cannot_be_written(cli, synced, collectctl_home):
+    (collectctl_home / "profiles" / "default" / "handover").write_text("in the way")
+    result = cli("account", "escalate", "C1", "--to", "agency", "--as-of", AS_OF)
+    assert result.exit_code == 1
+    assert "cannot write the handover pack" in result.stderr
+    assert record_counts(collectctl_home)["escalations"] == 0
+    assert show(cli)["stage"] != "escalated"

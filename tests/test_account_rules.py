@@ -7,8 +7,7 @@ from datetime import date
 
 import pytest
 
-from collectctl.domain.promises import evaluate_promise
-from collectctl.domain.stages import (
+from collectctl.domain.accounts import (
     AccountFlags,
     chaseable,
     derive_stage,
@@ -17,6 +16,7 @@ from collectctl.domain.stages import (
     hold_active,
     skip_reasons,
 )
+from collectctl.domain.promises import evaluate_promise
 
 D = date.fromisoformat
 MADE, BY = D("2026-12-01"), D("2026-12-10")

@@ -32,11 +32,12 @@ from collectctl.commands.options import (
     AMOUNT,
     CURRENCY,
     DATE,
+    as_of_label,
     as_of_option,
     emit,
     output_option,
 )
-from collectctl.domain.stages import STAGES
+from collectctl.domain.accounts import STAGES
 
 
 @click.group()
@@ -65,7 +66,7 @@ def account() -> None:
 )
 @output_option
 def list_accounts(
-    as_of: date | None,
+    as_of: date,
     overdue_only: bool,
     stage: str | None,
     min_balance: Decimal | None,
@@ -78,13 +79,13 @@ def list_accounts(
     One row per customer and currency, balances as in `collectctl aging` (net of unapplied
     credit). Stages: escalated, on-hold, disputed, plan, promised, overdue, current.
     """
-    from collectctl import account_report
     from collectctl.app import current_app
+    from collectctl.reports import accounts as account_report
 
     app = current_app()
     doc = account_report.account_list(
         app.ledger().conn,
-        as_of or app.today(),
+        as_of,
         grace_days=grace_days(app),
         currency=currency,
         overdue_only=overdue_only,
@@ -99,19 +100,19 @@ def list_accounts(
 @click.argument("customer_id", metavar="ID")
 @as_of_option
 @output_option
-def show(customer_id: str, as_of: date | None, fmt: str) -> None:
+def show(customer_id: str, as_of: date, fmt: str) -> None:
     """One account: details, balances, open invoices, payments, records and the timeline.
 
     --format json gives the whole document; csv gives the activity timeline.
     """
-    from collectctl import account_report
     from collectctl.app import current_app
     from collectctl.output import Report
+    from collectctl.reports import accounts as account_report
 
     app = current_app()
     cust = customer(app, customer_id)
     doc = account_report.account_show(
-        app.ledger().conn, cust, as_of or app.today(), grace_days=grace_days(app)
+        app.ledger().conn, cust["key"], as_of, grace_days=grace_days(app)
     )
     if fmt == "json":
         emit(Report(columns=[], rows=[], document=doc), fmt)
@@ -194,7 +195,7 @@ def promise(
     currency: str | None,
     invoices: tuple[str, ...],
     note: str | None,
-    as_of: date | None,
+    as_of: date,
 ) -> None:
     """Record a promise to pay AMOUNT by a date.
 
@@ -209,8 +210,8 @@ def promise(
 
     app = current_app()
     cust = customer(app, customer_id)
-    made_on = as_of or app.today()
-    not_before(by, made_on, "--by", "--as-of" if as_of else "today")
+    made_on = as_of
+    not_before(by, made_on, "--by", as_of_label())
     conn = app.ledger().conn
     found = [find_invoice(conn, cust, ref) for ref in invoices]
     code = currency or (found[0]["currency"] if found else cust["currency"])
@@ -252,7 +253,7 @@ def dispute(
     reason: str | None,
     resolve: str | None,
     note: str | None,
-    as_of: date | None,
+    as_of: date,
 ) -> None:
     """Open a dispute on an invoice (--invoice, --reason), or --resolve one.
 
@@ -265,7 +266,7 @@ def dispute(
 
     app = current_app()
     cust = customer(app, customer_id)
-    day = as_of or app.today()
+    day = as_of
     conn = app.ledger().conn
     if resolve:
         if invoice or reason:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from collectctl.commands.options import DATE, AmountType
+from collectctl.commands.options import DATE, AmountType, default_today
 
 if TYPE_CHECKING:  # pragma: no cover
     from collectctl.app import App
@@ -88,7 +88,7 @@ def on_option(func: F) -> F:
         type=DATE,
         default=None,
         help="The day this happens (default: today in the profile's time zone).",
-    )(func)
+    )(default_today(func))
 
 
 def grace_days(app: App) -> int:
@@ -107,29 +107,19 @@ def grace_days(app: App) -> int:
 
 def local_now(app: App) -> datetime:
     """Now, in the profile's time zone (the machine's when unset)."""
-    tz = app.config.get("timezone")
-    if tz:
-        from zoneinfo import ZoneInfo
-
-        return datetime.now(ZoneInfo(tz)).replace(microsecond=0)
-    return datetime.now().astimezone().replace(microsecond=0)
+    return app.clock.now()
 
 
 def localize(app: App, moment: datetime) -> datetime:
     """Attach the profile's time zone to a naive datetime typed by the user."""
-    if moment.tzinfo is not None:
-        return moment
-    tz = app.config.get("timezone")
-    if tz:
-        from zoneinfo import ZoneInfo
-
-        return moment.replace(tzinfo=ZoneInfo(tz))
-    return moment.astimezone()
+    return app.clock.localize(moment)
 
 
 def stamp() -> str:
-    """When a record is made: local time with microseconds (orders same-day records)."""
-    return datetime.now().astimezone().isoformat(timespec="microseconds")
+    """When a record is made: a UTC instant with microseconds (orders same-day records)."""
+    from collectctl.clock import utc_stamp
+
+    return utc_stamp()
 
 
 def customer(app: App, ref: str) -> CustomerRow:

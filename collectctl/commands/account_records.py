@@ -21,7 +21,7 @@ from collectctl.commands.account_options import (
     on_option,
     stamp,
 )
-from collectctl.commands.options import DATE
+from collectctl.commands.options import DATE, as_of_label
 
 
 @click.command()
@@ -31,7 +31,7 @@ from collectctl.commands.options import DATE
 )
 @click.option("--reason", required=True, help="Why the account is on hold.")
 @on_option
-def hold(customer_id: str, until: date | None, reason: str, as_of: date | None) -> None:
+def hold(customer_id: str, until: date | None, reason: str, as_of: date) -> None:
     """Put an account on hold: no chasing until --until (inclusive) or `release`.
 
     Holds expire by themselves: from the day after --until the account is chased again.
@@ -41,9 +41,9 @@ def hold(customer_id: str, until: date | None, reason: str, as_of: date | None) 
 
     app = current_app()
     cust = customer(app, customer_id)
-    day = as_of or app.today()
+    day = as_of
     if until is not None:
-        not_before(until, day, "--until", "--as-of" if as_of else "today")
+        not_before(until, day, "--until", as_of_label())
     with app.ledger().write() as conn:
         ref = collection.add_hold(
             conn,
@@ -60,29 +60,19 @@ def hold(customer_id: str, until: date | None, reason: str, as_of: date | None) 
 @click.command()
 @click.argument("customer_id", metavar="ID")
 @on_option
-def release(customer_id: str, as_of: date | None) -> None:
+def release(customer_id: str, as_of: date) -> None:
     """End every hold in force on an account (chasing resumes that day)."""
     from collectctl.app import current_app
-    from collectctl.domain.stages import hold_active
+    from collectctl.domain.accounts import account_state
     from collectctl.errors import CollectctlError
     from collectctl.ledger import collection
+    from collectctl.ledger.accounts import load_account
 
     app = current_app()
     cust = customer(app, customer_id)
-    day = as_of or app.today()
-    conn = app.ledger().conn
-    records = collection.customer_records(conn, (cust["source"], cust["id"]))
-    active = [
-        h["id"]
-        for h in records["holds"]
-        if not h["voided_on"]
-        and hold_active(
-            date.fromisoformat(h["start_on"]),
-            date.fromisoformat(h["until_on"]) if h["until_on"] else None,
-            date.fromisoformat(h["released_on"]) if h["released_on"] else None,
-            day,
-        )
-    ]
+    day = as_of
+    books = load_account(app.ledger().conn, cust["key"], day)
+    active = [h.id for h in account_state(books, day).holds_in_force]
     if not active:
         raise CollectctlError(f"{cust['name']} ({cust['id']}) is not on hold on {day}")
     with app.ledger().write() as conn:
@@ -96,29 +86,30 @@ def release(customer_id: str, as_of: date | None) -> None:
 @click.option("--to", "target", type=click.Choice(ESCALATION_TARGETS), required=True)
 @click.option("--note", default=None, help="Free text for the handover.")
 @on_option
-def escalate(customer_id: str, target: str, note: str | None, as_of: date | None) -> None:
+def escalate(customer_id: str, target: str, note: str | None, as_of: date) -> None:
     """Hand an account over to a collection agency or to legal.
 
     Takes it out of dunning and writes a handover pack (statement, payments, full activity
     timeline, letters sent) as markdown and PDF under the profile's handover/ directory.
     """
-    from collectctl import account_report, handover
+    from collectctl import handover
     from collectctl.app import current_app
     from collectctl.errors import CollectctlError
     from collectctl.ledger import collection
+    from collectctl.ledger.accounts import load_account
+    from collectctl.reports import accounts as account_report
 
     app = current_app()
     cust = customer(app, customer_id)
-    day = as_of or app.today()
-    conn = app.ledger().conn
-    records = collection.customer_records(conn, (cust["source"], cust["id"]))
-    for e in records["escalations"]:
-        if not e["voided_on"]:
+    day = as_of
+    for e in load_account(app.ledger().conn, cust["key"], day).escalations:
+        if not e.voided_on:
             raise CollectctlError(
                 f"{cust['name']} ({cust['id']}) is already escalated "
-                f"(ESC-{e['id']}, to {e['target']}, on {e['escalated_on']})",
+                f"(ESC-{e.id}, to {e.target}, on {e.escalated_on})",
                 hint="Void that escalation first if it was recorded in error.",
             )
+    # Claim (short transaction), write the pack with no lock held, then record where it went.
     with app.ledger().write() as conn:
         ref = collection.add_escalation(
             conn,
@@ -126,13 +117,29 @@ def escalate(customer_id: str, target: str, note: str | None, as_of: date | None
             target=target,
             escalated_on=day,
             note=note,
-            created_at=stamp(),
+            created_at=app.clock.stamp(),
         )
-        doc = account_report.account_show(conn, cust, day, grace_days=grace_days(app))
+    number = int(ref.split("-")[1])
+    try:
+        doc = account_report.account_show(
+            app.ledger().conn, cust["key"], day, grace_days=grace_days(app)
+        )
         md, pdf = handover.write_pack(
             app.profile_dir / "handover", doc, ref, target, app.config.get("creditor", {})
         )
-        collection.set_escalation_pack(conn, int(ref.split("-")[1]), str(md), str(pdf))
+    except BaseException:
+        with app.ledger().write() as conn:
+            collection.delete_unfinished_escalation(conn, number)
+        raise
+    try:
+        with app.ledger().write() as conn:
+            collection.set_escalation_pack(conn, number, str(md), str(pdf))
+    except BaseException:
+        md.unlink(missing_ok=True)
+        pdf.unlink(missing_ok=True)
+        with app.ledger().write() as conn:
+            collection.delete_unfinished_escalation(conn, number)
+        raise
     click.echo(f"{ref}: {cust['name']} ({cust['id']}) escalated to {target}; out of dunning.")
     click.echo(f"handover pack: {md}")
     click.echo(f"               {pdf}")
@@ -177,7 +184,7 @@ def amend(
     outcome: str | None,
     dispute_reason: str | None,
     target: str | None,
-    as_of: date | None,
+    as_of: date,
 ) -> None:
     """Correct a record (ACT-, PRM-, DSP-, HLD-, ESC-n); old and new values stay on record."""
     from collectctl.app import current_app
@@ -224,7 +231,7 @@ def amend(
         moment = localize(app, values["at"])
         values["at"] = moment.isoformat(timespec="minutes")
         values["on_date"] = moment.date()
-    day = as_of or app.today()
+    day = as_of
     with app.ledger().write() as conn:
         changes = collection.amend(conn, record, values, reason=reason, at=stamp(), on_date=day)
     ref = collection.record_id(prefix, number)
@@ -237,13 +244,13 @@ def amend(
 @click.argument("record")
 @click.option("--reason", required=True, help="Why it is void (kept in the trail).")
 @on_option
-def void(record: str, reason: str, as_of: date | None) -> None:
+def void(record: str, reason: str, as_of: date) -> None:
     """Void a record recorded in error: kept and shown, but no longer counts."""
     from collectctl.app import current_app
     from collectctl.ledger import collection
 
     app = current_app()
-    day = as_of or app.today()
+    day = as_of
     with app.ledger().write() as conn:
         ref = collection.void(conn, record, reason=reason, at=stamp(), on_date=day)
     click.echo(f"{ref} voided.")

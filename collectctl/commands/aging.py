@@ -76,7 +76,7 @@ def aging(
     from collectctl.app import current_app
 
     app = current_app()
-    day = as_of or app.today()
+    day = as_of
     conn = app.ledger().conn
     build = aging_report.by_invoice if by == "invoice" else aging_report.by_customer
     document = build(conn, day, buckets, basis=basis, currency=currency, min_balance=min_balance)

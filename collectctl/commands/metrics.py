@@ -147,7 +147,7 @@ def period_start(end: date, months: int) -> date:
 )
 @output_option
 def metrics(
-    as_of: date | None,
+    as_of: date,
     to: date | None,
     start: date | None,
     months: int | None,
@@ -162,14 +162,15 @@ def metrics(
     named with its definition in the JSON output; undefined values (no sales, AR ≤ 0) are null.
     """
     from collectctl.app import current_app
+    from collectctl.commands.options import date_given
     from collectctl.ledger import metrics as ledger_metrics
 
-    if as_of and to and as_of != to:
+    if date_given() and to and as_of != to:
         raise click.UsageError("--to and --as-of name the same date; give one of them")
     if start and months:
         raise click.UsageError("give --from or --months, not both")
     app = current_app()
-    end = to or as_of or app.today()
+    end = to or as_of
     try:
         if start is None:
             months = months or 3

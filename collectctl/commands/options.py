@@ -7,11 +7,12 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -55,7 +56,7 @@ class DateType(click.ParamType):
         if text.lower() == "today":
             from collectctl.app import current_app
 
-            return current_app().today()
+            return current_app().clock.today()
         try:
             if len(text) != 10:
                 raise ValueError
@@ -115,15 +116,42 @@ def output_option(func: F) -> F:
     )(func)
 
 
+def default_today(func: F, name: str = "as_of") -> F:
+    """Wrap a command so an omitted date option ``name`` arrives as today on the profile's
+    clock: the default is resolved once, here, when the command runs (not while parsing, so
+    ``--help`` and option routing never open a profile)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if kwargs.get(name) is None:
+            from collectctl.app import current_app
+
+            kwargs[name] = current_app().clock.today()
+        return func(*args, **kwargs)
+
+    return cast(F, wrapper)
+
+
+def date_given(name: str = "as_of") -> bool:
+    """True when the user gave the date option ``name`` (not its default of today)."""
+    source = click.get_current_context().get_parameter_source(name)
+    return source not in (None, click.core.ParameterSource.DEFAULT)
+
+
+def as_of_label() -> str:
+    """``--as-of`` when the user gave it, else ``today`` (for messages about the date)."""
+    return "--as-of" if date_given() else "today"
+
+
 def as_of_option(func: F) -> F:
-    """Add ``--as-of DATE`` (default: today in the profile's time zone)."""
+    """Add ``--as-of DATE`` (default: today in the profile's time zone, resolved here)."""
     return click.option(
         "--as-of",
         "as_of",
         type=DATE,
         default=None,
         help="Report as of this date (default: today in the profile's time zone).",
-    )(func)
+    )(default_today(func))
 
 
 def emit(report: Report, fmt: str) -> None:

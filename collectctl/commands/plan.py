@@ -23,7 +23,7 @@ def plan() -> None:
 
 @plan.command()
 @terms_options
-def propose(account: str, as_of: date | None, fmt: str, **opts: Any) -> None:
+def propose(account: str, as_of: date, fmt: str, **opts: Any) -> None:
     """Print a schedule for ACCOUNT (nothing is stored).
 
     The installments sum exactly to the balance plus interest and fees; month steps keep the
@@ -38,7 +38,7 @@ def propose(account: str, as_of: date | None, fmt: str, **opts: Any) -> None:
 
 @plan.command()
 @terms_options
-def create(account: str, as_of: date | None, fmt: str, **opts: Any) -> None:
+def create(account: str, as_of: date, fmt: str, **opts: Any) -> None:
     """Store a plan for ACCOUNT (same options as propose) and print it.
 
     One plan per account and currency at a time: cancel a broken plan before making a new one.
@@ -65,7 +65,7 @@ def create(account: str, as_of: date | None, fmt: str, **opts: Any) -> None:
 @click.option("--account", metavar="ID", help="Only this account's plans.")
 @as_of_option
 @output_option
-def list_(states: tuple[str, ...], broken: bool, account: str | None, as_of: date | None,
+def list_(states: tuple[str, ...], broken: bool, account: str | None, as_of: date,
           fmt: str) -> None:  # fmt: skip
     """Every plan made on or before --as-of, with its state on that day."""
     from collectctl.app import current_app
@@ -74,7 +74,7 @@ def list_(states: tuple[str, ...], broken: bool, account: str | None, as_of: dat
     from collectctl.plan_report import plan_row, plans_report
 
     app = current_app()
-    day = as_of or app.today()
+    day = as_of
     conn = app.ledger().conn
     who = None
     if account:
@@ -91,7 +91,7 @@ def list_(states: tuple[str, ...], broken: bool, account: str | None, as_of: dat
 @click.argument("plan_id", type=PLAN_ID, required=False)
 @as_of_option
 @output_option
-def status(plan_id: int | None, as_of: date | None, fmt: str) -> None:
+def status(plan_id: int | None, as_of: date, fmt: str) -> None:
     """Each installment paid, partial, due, late or upcoming, and the plan's state.
 
     Without PLAN_ID: every plan made by --as-of and not cancelled, one row each (how many
@@ -108,7 +108,7 @@ def status(plan_id: int | None, as_of: date | None, fmt: str) -> None:
     )
 
     app = current_app()
-    day = as_of or app.today()
+    day = as_of
     conn = app.ledger().conn
     if plan_id is not None:
         get_plan(conn, plan_id)  # NotFoundError for an unknown id
@@ -150,13 +150,13 @@ def show(plan_id: int, fmt: str) -> None:
 @click.argument("plan_id", type=PLAN_ID)
 @click.option("--reason", required=True, help="Why (kept with the plan).")
 @as_of_option
-def cancel(plan_id: int, reason: str, as_of: date | None) -> None:
+def cancel(plan_id: int, reason: str, as_of: date) -> None:
     """Cancel a plan: its invoices go back to the normal dunning stages."""
     from collectctl.app import current_app
     from collectctl.ledger.plans import cancel_plan
 
     app = current_app()
-    day = as_of or app.today()
+    day = as_of
     if not reason.strip():
         raise click.BadParameter("give a reason", param_hint="--reason")
     with app.ledger().write() as conn:

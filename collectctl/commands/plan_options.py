@@ -77,9 +77,7 @@ def terms_options(func: Callable[..., Any]) -> Callable[..., Any]:
     return func
 
 
-def build_draft(
-    conn: Any, account: str, as_of: date | None, opts: dict[str, Any]
-) -> tuple[Any, int, int]:
+def build_draft(conn: Any, account: str, as_of: date, opts: dict[str, Any]) -> tuple[Any, int, int]:
     """Check the option combination and draft the schedule: ``(draft, grace_days, max_missed)``."""
     from collectctl.app import current_app
     from collectctl.plan_report import Terms, draft, plan_settings
@@ -89,7 +87,7 @@ def build_draft(
     if opts["interest"] and opts["rate"] is None:
         raise click.UsageError("--interest needs --rate")
     app = current_app()
-    day = as_of or app.today()
+    day = as_of
     grace, missed = plan_settings(app.config)
     opts["invoices"] = tuple(opts["invoices"])
     return draft(conn, account, Terms(**opts), day), grace, missed

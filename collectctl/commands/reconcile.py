@@ -52,7 +52,7 @@ def to_report(document: dict[str, Any]) -> Report:
     help="Only this customer (its source id, or SOURCE:ID).",
 )
 @output_option
-def reconcile(as_of: date | None, check: bool, customer_ref: str | None, fmt: str) -> None:
+def reconcile(as_of: date, check: bool, customer_ref: str | None, fmt: str) -> None:
     """Discrepancies to fix in the books before chasing anyone.
 
     Reports overpaid invoices, credit on account that could pay open invoices (with the
@@ -68,7 +68,7 @@ def reconcile(as_of: date | None, check: bool, customer_ref: str | None, fmt: st
     from collectctl.ledger.books import find_customer
 
     app = current_app()
-    day = as_of or app.today()
+    day = as_of
     conn = app.ledger().conn
     key = find_customer(conn, customer_ref)["key"] if customer_ref else None
     document = ledger_reconcile.document(conn, day, key)

@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from collectctl.domain.plans import (
     ACTIVE,
@@ -39,6 +40,9 @@ from collectctl.domain.plans import (
     PlanError,
     require_int,
 )
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collectctl.domain.books import StoredPlan
 
 
 @dataclass(frozen=True)
@@ -252,4 +256,19 @@ def _broken(
     return best_day, (
         f"{what} installments past due and unpaid on {best_day.isoformat()} "
         f"(at most {max_missed} allowed)"
+    )
+
+
+def stored_plan_state(
+    plan: StoredPlan, receipts: Iterable[tuple[date, int]], as_of: date
+) -> PlanStatus:
+    """Where a stored plan stands on ``as_of``: :func:`plan_state` with the grace days and
+    missed-installment limit stored with it, ``cancelled`` once cancelled by ``as_of``."""
+    return plan_state(
+        plan.lines,
+        receipts,
+        as_of,
+        grace_days=plan.grace_days,
+        max_missed=plan.max_missed,
+        cancelled=plan.cancelled_by(as_of),
     )

@@ -36,7 +36,7 @@ class OpenInvoice:
 
 
 @dataclass(frozen=True)
-class _AsOf:
+class AsOfSql:
     """SQL pieces for "allocations dated on or before D" of invoice ``i``.
 
     ``applied`` is that sum and ``open`` the invoice's balance as of D. Whichever side of D has
@@ -60,12 +60,12 @@ _LATE_CTE = (
 _LATE_JOIN = "LEFT JOIN late l ON l.invoice = i.id"
 
 
-def _as_of(conn: sqlite3.Connection, as_of: str) -> _AsOf:
+def as_of_sql(conn: sqlite3.Connection, as_of: str) -> AsOfSql:
     late = conn.execute(
         "SELECT COUNT(*) FROM allocations WHERE date > ? AND invoice IS NOT NULL", (as_of,)
     ).fetchone()[0]
     if not late:
-        return _AsOf(
+        return AsOfSql(
             "",
             "",
             "i.allocated",
@@ -74,7 +74,7 @@ def _as_of(conn: sqlite3.Connection, as_of: str) -> _AsOf:
         )
     total = conn.execute("SELECT COUNT(*) FROM allocations WHERE invoice IS NOT NULL").fetchone()[0]
     if late * 2 <= total:
-        return _AsOf(
+        return AsOfSql(
             _LATE_CTE,
             _LATE_JOIN,
             "(i.allocated - COALESCE(l.amt, 0))",
@@ -82,7 +82,7 @@ def _as_of(conn: sqlite3.Connection, as_of: str) -> _AsOf:
             "(i.amount != i.allocated OR i.void != 0 OR i.issue_date > :d "
             "OR l.invoice IS NOT NULL)",
         )
-    return _AsOf(
+    return AsOfSql(
         "WITH early AS MATERIALIZED (SELECT invoice, SUM(amount) AS amt FROM allocations "
         "WHERE date <= :d AND invoice IS NOT NULL GROUP BY invoice) ",
         "LEFT JOIN early e ON e.invoice = i.id",
@@ -126,7 +126,7 @@ def customer_lines(
         case.append(f"WHEN {column} >= :c{k} THEN {k}")
     case.append(f"ELSE {len(cuts)} END")
     n = len(cuts) + 1
-    q = _as_of(conn, d)
+    q = as_of_sql(conn, d)
     live = "(i.void = 0 AND i.issue_date <= :d)"
     where = f"WHERE {q.relevant}"
     if currency:
@@ -182,7 +182,7 @@ def open_invoices(
 ) -> list[OpenInvoice]:
     """Invoices issued on or before ``as_of``, not void, with a balance > 0 as of that date."""
     d = as_of.isoformat()
-    q = _as_of(conn, d)
+    q = as_of_sql(conn, d)
     params: dict[str, object] = {"d": d}
     cur = ""
     if currency:

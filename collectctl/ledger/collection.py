@@ -200,6 +200,12 @@ def set_escalation_pack(conn: sqlite3.Connection, number: int, md: str, pdf: str
     conn.execute("UPDATE escalations SET pack_md = ?, pack_pdf = ? WHERE id = ?", (md, pdf, number))
 
 
+def delete_unfinished_escalation(conn: sqlite3.Connection, number: int) -> None:
+    """Undo the claim of ``ESC-number`` whose handover pack could not be written or recorded
+    (it was never complete, so nothing of it is kept)."""
+    conn.execute("DELETE FROM escalations WHERE id = ? AND pack_md IS NULL", (number,))
+
+
 def get_record(conn: sqlite3.Connection, ref: str) -> tuple[str, int, Row]:
     """The record ``ref`` (``PRM-3``) as ``(prefix, number, row)``; NotFoundError if unknown."""
     prefix, number = parse_record_id(ref)

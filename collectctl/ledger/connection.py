@@ -12,7 +12,6 @@ import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 from collectctl.errors import CollectctlError, LockTimeout
@@ -143,4 +142,6 @@ def _statements(script: str) -> list[str]:
 
 def now_iso() -> str:
     """The current UTC time as ISO text with offset (for logs; never used for domain dates)."""
-    return datetime.now().astimezone().isoformat(timespec="seconds")
+    from collectctl.clock import utc_stamp
+
+    return utc_stamp("seconds")

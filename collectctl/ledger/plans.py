@@ -33,18 +33,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from collectctl.domain.books import PLAN_PREFIX, StoredPlan, format_plan_id
 from collectctl.domain.plan_tracking import PlanStatus, plan_state
 from collectctl.domain.plans import ACTIVE, BROKEN, Installment, Schedule
 from collectctl.errors import CollectctlError, NotFoundError
 
-PLAN_PREFIX = "PL-"
 #: Allocation kinds that count as receipts when applied to a covered invoice.
 APPLIED_RECEIPT_KINDS = ("payment", "credit")
-
-
-def format_plan_id(key: int) -> str:
-    """Ledger key -> the id users see (``7`` -> ``PL-7``)."""
-    return f"{PLAN_PREFIX}{key}"
 
 
 def parse_plan_id(text: str) -> int | None:
@@ -172,42 +167,6 @@ def _pick_invoice(
 
 
 # --- stored plans ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StoredPlan:
-    """A plan as stored: its terms and schedule lines (money in minor units)."""
-
-    key: int
-    customer_source: str
-    customer_id: str
-    customer_name: str
-    currency: str
-    created_on: date
-    created_at: str
-    balance: int
-    down: int
-    every: str
-    start: date
-    installments: int
-    amount_per: int | None
-    rate: Decimal | None
-    interest_method: str
-    fee: int
-    grace_days: int
-    max_missed: int
-    cancelled_on: date | None
-    cancel_reason: str | None
-    lines: tuple[Installment, ...]
-
-    @property
-    def id(self) -> str:
-        """The id users see, ``PL-<key>``."""
-        return format_plan_id(self.key)
-
-    def cancelled_by(self, as_of: date) -> bool:
-        """True when the plan was cancelled on or before ``as_of``."""
-        return self.cancelled_on is not None and self.cancelled_on <= as_of
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,411 @@
+"""The collector's desk: ``account list`` rows and the ``account show`` document.
+
+Both are assembled from :class:`~collectctl.domain.accounts.AccountState` (the account rules)
+over the typed books of :mod:`collectctl.ledger.accounts`. Balances follow aging exactly
+(contracts §3), money leaves as Decimals with the currency's decimals (strings in JSON), and the
+activity timeline (:mod:`collectctl.reports.timeline`) is one chronological list of everything
+that happened on the account as of the report date.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Mapping, Sequence
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from collectctl.domain.accounts import (
+    AccountState,
+    PromiseState,
+    account_state,
+    dispute_status,
+    hold_status,
+)
+from collectctl.domain.aging import DEFAULT_BOUNDS
+from collectctl.domain.books import (
+    Allocation,
+    Contact,
+    Customer,
+    Dispute,
+    Escalation,
+    Hold,
+    record_id,
+)
+from collectctl.ledger.accounts import load_account, load_accounts
+from collectctl.money import from_minor
+from collectctl.output import Column, Report
+from collectctl.reports.timeline import timeline
+
+# -- account list --------------------------------------------------------------------------------
+
+
+def account_list(
+    conn: sqlite3.Connection,
+    as_of: date,
+    *,
+    grace_days: int = 0,
+    currency: str | None = None,
+    overdue_only: bool = False,
+    stage: str | None = None,
+    min_balance: Decimal | None = None,
+    sort: str = "balance",
+) -> dict[str, Any]:
+    """The JSON document of ``account list``: one row per customer and currency with an open
+    balance or credit (as aging), its stage, flags, last contact and next action."""
+    rows: list[dict[str, Any]] = []
+    for books in load_accounts(conn, as_of, currency=currency):
+        state = account_state(books, as_of, grace_days=grace_days)
+        if stage and state.stage != stage:
+            continue
+        c = state.customer
+        for b in state.balances:
+            balance = from_minor(b.total, b.currency)
+            if overdue_only and b.overdue <= 0:
+                continue
+            if min_balance is not None and balance < min_balance:
+                continue
+            rows.append(
+                {
+                    "customer_id": c.id,
+                    "customer": c.name,
+                    "kind": c.kind,
+                    "currency": b.currency,
+                    "balance": balance,
+                    "overdue": from_minor(b.overdue, b.currency),
+                    "oldest_days": (as_of - b.oldest_due).days if b.oldest_due else None,
+                    "stage": state.stage,
+                    "last_contact": state.last_contact,
+                    "next_action": state.next_action,
+                    "flags": list(state.flag_names),
+                    "source": c.source,
+                }
+            )
+    rows.sort(key=_sort_key(sort))
+    return {"as_of": as_of, "sort": sort, "rows": rows}
+
+
+def _sort_key(sort: str) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
+    far = date.max
+
+    def name(r: Mapping[str, Any]) -> tuple[Any, ...]:
+        return (r["customer"].casefold(), r["customer_id"], r["currency"])
+
+    if sort == "name":
+        return name
+    if sort == "days":
+        return lambda r: (
+            -(r["oldest_days"] if r["oldest_days"] is not None else -(10**9)),
+            *name(r),
+        )
+    if sort == "next":
+        return lambda r: (r["next_action"] or far, *name(r))
+    return lambda r: (r["currency"], -r["balance"], *name(r))
+
+
+LIST_COLUMNS = [
+    Column("customer_id"),
+    Column("customer"),
+    Column("currency"),
+    Column("balance", kind="money"),
+    Column("overdue", kind="money"),
+    Column("oldest_days", "days", kind="int"),
+    Column("stage"),
+    Column("last_contact", kind="date"),
+    Column("next_action", kind="date"),
+    Column("flags"),
+]
+
+
+def list_report(document: dict[str, Any]) -> Report:
+    """``account list`` for any format: flags joined with spaces outside JSON."""
+    rows = [{**r, "flags": " ".join(r["flags"])} for r in document["rows"]]
+    return Report(columns=LIST_COLUMNS, rows=rows, document=document)
+
+
+# -- account show --------------------------------------------------------------------------------
+
+
+def account_show(
+    conn: sqlite3.Connection,
+    key: int,
+    as_of: date,
+    *,
+    grace_days: int = 0,
+    bounds: Sequence[int] = DEFAULT_BOUNDS,
+) -> dict[str, Any]:
+    """The JSON document of ``account show`` for customer ``key`` (contract keys: customer,
+    balances, invoices, payments, activity, promises, disputes, plans, stage; plus holds,
+    escalations, contacts)."""
+    books = load_account(conn, key, as_of)
+    return show_document(account_state(books, as_of, grace_days=grace_days, bounds=bounds))
+
+
+def show_document(state: AccountState) -> dict[str, Any]:
+    """The ``account show`` document of an account loaded with its full books."""
+    as_of, books = state.as_of, state.books
+    numbers = books.invoice_numbers
+    outcomes = state.outcomes
+    doc: dict[str, Any] = {
+        "as_of": as_of,
+        "customer": _customer(state.customer),
+        "stage": state.stage,
+        "flags": list(state.flag_names),
+        "balances": [
+            {
+                "currency": b.currency,
+                "open": from_minor(b.open, b.currency),
+                "overdue": from_minor(b.overdue, b.currency),
+                "disputed": from_minor(b.disputed, b.currency),
+                "unapplied": from_minor(b.unapplied, b.currency),
+                "total": from_minor(b.total, b.currency),
+                "oldest_days": max((as_of - b.oldest_due).days, 0) if b.oldest_due else 0,
+            }
+            for b in state.balances
+        ],
+        "invoices": [
+            {
+                "invoice_id": s.invoice.id,
+                "number": s.invoice.number,
+                "currency": s.invoice.currency,
+                "issue_date": s.invoice.issue_date,
+                "due_date": s.invoice.due_date,
+                "days": s.days,
+                "bucket": s.bucket,
+                "amount": from_minor(s.invoice.amount, s.invoice.currency),
+                "paid": from_minor(s.invoice.paid, s.invoice.currency),
+                "balance": from_minor(s.invoice.balance, s.invoice.currency),
+                "disputed": s.dispute,
+            }
+            for s in state.invoices
+        ],
+        "payments": [_payment(a) for a in books.allocations],
+        "promises": [_promise(p, numbers) for p in state.promises],
+        "disputes": [_dispute(x, numbers, as_of) for x in books.disputes],
+        "holds": [_hold(h, as_of) for h in books.holds],
+        "escalations": [_escalation(e) for e in books.escalations],
+        "plans": [
+            {
+                "id": p.plan.id,
+                "status": p.state,
+                "currency": p.plan.currency,
+                "balance": from_minor(p.plan.balance, p.plan.currency),
+                "created_on": p.plan.created_on,
+            }
+            for p in state.plans
+        ],
+        "contacts": [_contact(c) for c in books.contacts],
+    }
+    doc["activity"] = timeline(books, outcomes, as_of)
+    return doc
+
+
+def _customer(c: Customer) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "source": c.source,
+        "name": c.name,
+        "kind": c.kind,
+        "email": c.email,
+        "phone": c.phone,
+        "address": c.address,
+        "currency": c.currency,
+        "timezone": c.timezone,
+        "terms_days": c.terms_days,
+    }
+
+
+def _payment(a: Allocation) -> dict[str, Any]:
+    return {
+        "payment_id": a.payment_id,
+        "date": a.date,
+        "kind": a.kind,
+        "currency": a.currency,
+        "amount": from_minor(a.amount, a.currency),
+        "invoice_id": a.invoice_id,
+        "invoice_number": a.invoice_number,
+        "method": a.method,
+        "reference": a.reference,
+    }
+
+
+def _invoice_refs(exts: Sequence[str], numbers: Mapping[str, str]) -> list[dict[str, Any]]:
+    return [{"invoice_id": e, "number": numbers.get(e), "missing": e not in numbers} for e in exts]
+
+
+def _void(voided_on: date | None, reason: str | None) -> dict[str, Any]:
+    return {"voided_on": voided_on, "void_reason": reason}
+
+
+def _promise(state: PromiseState, numbers: Mapping[str, str]) -> dict[str, Any]:
+    p, out = state.promise, state.outcome
+    cur = p.currency
+    return {
+        "id": record_id("PRM", p.id),
+        "currency": cur,
+        "amount": from_minor(p.amount, cur),
+        "made_on": p.made_on,
+        "by": p.due_on,
+        "deadline": out.deadline if out else None,
+        "invoices": _invoice_refs(p.invoices, numbers),
+        "note": p.note,
+        "status": state.status,
+        "paid": from_minor(out.paid, cur) if out else None,
+        "remaining": from_minor(out.remaining, cur) if out else None,
+        "kept_on": out.kept_on if out else None,
+        **_void(p.voided_on, p.void_reason),
+    }
+
+
+def _dispute(x: Dispute, numbers: Mapping[str, str], as_of: date) -> dict[str, Any]:
+    return {
+        "id": record_id("DSP", x.id),
+        **_invoice_refs([x.invoice_id], numbers)[0],
+        "reason": x.reason,
+        "note": x.note,
+        "opened_on": x.opened_on,
+        "resolved_on": x.resolved_on,
+        "resolution": x.resolution,
+        "status": dispute_status(x, as_of),
+        **_void(x.voided_on, x.void_reason),
+    }
+
+
+def _hold(h: Hold, as_of: date) -> dict[str, Any]:
+    return {
+        "id": record_id("HLD", h.id),
+        "start": h.start_on,
+        "until": h.until_on,
+        "reason": h.reason,
+        "released_on": h.released_on,
+        "status": hold_status(h, as_of),
+        **_void(h.voided_on, h.void_reason),
+    }
+
+
+def _escalation(e: Escalation) -> dict[str, Any]:
+    return {
+        "id": record_id("ESC", e.id),
+        "to": e.target,
+        "on": e.escalated_on,
+        "note": e.note,
+        "pack_md": e.pack_md,
+        "pack_pdf": e.pack_pdf,
+        "status": "void" if e.voided_on else "active",
+        **_void(e.voided_on, e.void_reason),
+    }
+
+
+def _contact(c: Contact) -> dict[str, Any]:
+    return {
+        "id": record_id("ACT", c.id),
+        "at": c.at,
+        "channel": c.channel,
+        "outcome": c.outcome,
+        "note": c.note,
+        "next": c.next_date,
+        **_void(c.voided_on, c.void_reason),
+    }
+
+
+# -- show as reports -----------------------------------------------------------------------------
+
+
+def show_reports(doc: Mapping[str, Any]) -> list[Report]:
+    """``account show`` for the human formats: one section per part of the document."""
+    c = doc["customer"]
+    header = [
+        f"{c['name']} ({c['id']}, {c['source']}) — {c['kind']}, stage {doc['stage']}"
+        + (f" [{' '.join(doc['flags'])}]" if doc["flags"] else ""),
+    ]
+    for label in ("email", "phone", "terms_days", "timezone"):
+        if c[label] not in (None, ""):
+            header.append(f"{label.replace('_', ' ')}: {c[label]}")
+    if c["address"]:
+        header.append("address: " + " / ".join(c["address"].splitlines()))
+    cols = Column
+    sections = [
+        Report(
+            columns=[
+                cols("currency"),
+                cols("open", kind="money"),
+                cols("overdue", kind="money"),
+                cols("disputed", kind="money"),
+                cols("unapplied", kind="money"),
+                cols("total", kind="money"),
+                cols("oldest_days", "oldest days", "int"),
+            ],
+            rows=doc["balances"],
+            title="\n".join(header) + "\n\nBalances",
+        ),
+        Report(
+            columns=[
+                cols("number"),
+                cols("currency"),
+                cols("due_date", "due", "date"),
+                cols("days", kind="int"),
+                cols("bucket"),
+                cols("amount", kind="money"),
+                cols("balance", kind="money"),
+                cols("disputed"),
+            ],
+            rows=doc["invoices"],
+            title="Open invoices",
+        ),
+        Report(
+            columns=[
+                cols("id"),
+                cols("amount", kind="money"),
+                cols("currency"),
+                cols("by", kind="date"),
+                cols("status"),
+                cols("paid", kind="money"),
+                cols("note"),
+            ],
+            rows=doc["promises"],
+            title="Promises",
+        ),
+        Report(
+            columns=[
+                cols("id"),
+                cols("number", "invoice"),
+                cols("reason"),
+                cols("status"),
+                cols("opened_on", "opened", "date"),
+                cols("note"),
+            ],
+            rows=[
+                {**x, "number": x["number"] or f"{x['invoice_id']} (missing)"}
+                for x in doc["disputes"]
+            ],
+            title="Disputes",
+        ),
+        Report(
+            columns=[
+                cols("id"),
+                cols("start", kind="date"),
+                cols("until", kind="date"),
+                cols("status"),
+                cols("reason"),
+            ],
+            rows=doc["holds"],
+            title="Holds",
+        ),
+        Report(columns=ACTIVITY_COLUMNS, rows=activity_rows(doc), title="Activity"),
+    ]
+    return [s for s in sections if s.rows or s.title in ("Activity",) or s is sections[0]]
+
+
+ACTIVITY_COLUMNS = [
+    Column("date", kind="date"),
+    Column("kind"),
+    Column("ref"),
+    Column("text", "what"),
+]
+
+
+def activity_rows(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The timeline rows, void records marked."""
+    return [
+        {**e, "text": e["text"] + (" [void]" if e.get("void") else "")} for e in doc["activity"]
+    ]

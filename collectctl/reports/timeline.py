@@ -1,0 +1,173 @@
+"""The activity timeline of one account: every event, oldest first, as plain rows.
+
+Invoices, payments, contacts, promises, disputes, holds, escalations and corrections merged into
+one chronological list (``account show``'s ``activity``; the escalation handover pack), read from
+an account's full typed books (:func:`collectctl.ledger.accounts.load_account`).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping
+from datetime import date, timedelta
+from typing import Any
+
+from collectctl.domain.books import AccountBooks, Allocation, instant_key, record_id
+from collectctl.domain.promises import PromiseOutcome
+from collectctl.money import from_minor
+
+
+def money_text(units: int, currency: str) -> str:
+    """``"120.00 USD"``: an amount with its currency, for timeline text."""
+    return f"{from_minor(units, currency)} {currency}"
+
+
+def timeline(
+    books: AccountBooks, outcomes: Mapping[int, PromiseOutcome], as_of: date
+) -> list[dict[str, Any]]:
+    """Everything that happened on the account up to ``as_of``, oldest first: invoices,
+    payments, contacts, promises (and when they were kept or broken), disputes, holds,
+    escalations, and every amendment and void (the audit trail). Same-day records are ordered
+    by when they were made (as instants: old local-offset and new UTC stamps compare right).
+    Letters join once the letters issue records them."""
+    numbers = books.invoice_numbers
+    events: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+    def add(
+        on: date,
+        kind: str,
+        ref: str,
+        text: str,
+        at: str | None = None,
+        order: str = "",
+        void: bool = False,
+    ) -> None:
+        # Same day: the books first, then records in the order they were made, then outcomes.
+        if on <= as_of:
+            item = {"date": on, "at": at, "kind": kind, "ref": ref, "text": text, "void": void}
+            events.append(((on, order, len(events)), item))
+
+    for i in books.invoices:
+        if i.issue_date > as_of:
+            continue
+        void = " (void)" if i.void else ""
+        add(
+            i.issue_date,
+            "invoice",
+            i.number,
+            f"invoice {i.number} issued{void}: {money_text(i.amount, i.currency)}, "
+            f"due {i.due_date}",
+        )
+    grouped: dict[tuple[date, str, str, str], list[Allocation]] = defaultdict(list)
+    for a in books.allocations:
+        grouped[(a.date, a.payment_id, a.kind, a.currency)].append(a)
+    for (on, pid, kind, cur), parts in grouped.items():
+        total = sum(p.amount for p in parts)
+        targets = sorted({p.invoice_number or p.invoice_id or "on account" for p in parts})
+        add(
+            on,
+            kind.replace("_", "-"),
+            pid,
+            f"{kind.replace('_', ' ')} {pid}: {money_text(total, cur)} to {', '.join(targets)}",
+        )
+    for c in books.contacts:
+        nxt = f"; next {c.next_date}" if c.next_date else ""
+        note = f": {c.note}" if c.note else ""
+        add(
+            c.on_date,
+            "contact",
+            record_id("ACT", c.id),
+            f"{c.channel}, {c.outcome}{note}{nxt}",
+            at=c.at,
+            order="1" + instant_key(c.created_at),
+            void=c.voided_on is not None,
+        )
+    for p in books.promises:
+        ref = record_id("PRM", p.id)
+        on = [numbers.get(e, f"{e} (missing)") for e in p.invoices]
+        about = f" for {', '.join(on)}" if on else ""
+        add(
+            p.made_on,
+            "promise",
+            ref,
+            f"promised {money_text(p.amount, p.currency)} by {p.due_on}{about}",
+            order="1" + instant_key(p.created_at),
+            void=p.voided_on is not None,
+        )
+        out = outcomes.get(p.id)
+        if out is None or out.status == "open":
+            continue
+        if out.status == "kept" and out.kept_on is not None:
+            add(out.kept_on, "promise-kept", ref, f"promise {ref} kept", order="2")
+        else:
+            add(
+                out.deadline + timedelta(days=1),
+                f"promise-{out.status}",
+                ref,
+                f"promise {ref} {'partly kept' if out.status == 'partial' else 'broken'}: "
+                f"{money_text(out.paid, p.currency)} of {money_text(p.amount, p.currency)} "
+                f"paid by {out.deadline}",
+                order="2",
+            )
+    for x in books.disputes:
+        ref = record_id("DSP", x.id)
+        number = numbers.get(x.invoice_id, f"{x.invoice_id} (missing)")
+        note = f": {x.note}" if x.note else ""
+        add(
+            x.opened_on,
+            "dispute",
+            ref,
+            f"dispute on {number} ({x.reason}){note}",
+            order="1" + instant_key(x.created_at),
+            void=x.voided_on is not None,
+        )
+        if x.resolved_on:
+            res = f": {x.resolution}" if x.resolution else ""
+            add(
+                x.resolved_on,
+                "dispute-resolved",
+                ref,
+                f"dispute {ref} on {number} resolved{res}",
+                order="2",
+            )
+    for h in books.holds:
+        ref = record_id("HLD", h.id)
+        until = f" until {h.until_on}" if h.until_on else ""
+        add(
+            h.start_on,
+            "hold",
+            ref,
+            f"on hold{until}: {h.reason}",
+            order="1" + instant_key(h.created_at),
+            void=h.voided_on is not None,
+        )
+        if h.released_on:
+            add(h.released_on, "hold-released", ref, f"hold {ref} released", order="2")
+        elif h.until_on and h.voided_on is None:
+            end = h.until_on + timedelta(days=1)
+            add(end, "hold-expired", ref, f"hold {ref} expired", order="2")
+    for e in books.escalations:
+        note = f": {e.note}" if e.note else ""
+        add(
+            e.escalated_on,
+            "escalation",
+            record_id("ESC", e.id),
+            f"escalated to {e.target}{note}",
+            order="1" + instant_key(e.created_at),
+            void=e.voided_on is not None,
+        )
+    currencies = {p.id: p.currency for p in books.promises}
+    for k in books.corrections:
+        if k.action == "void":
+            text = f"{k.record} voided: {k.reason}"
+        else:
+            parts = []
+            for fld, (old, new) in k.changes.items():
+                if fld == "amount" and k.record.startswith("PRM-"):
+                    cur = currencies.get(int(k.record[4:]), "")
+                    old, new = from_minor(old, cur), from_minor(new, cur)
+                parts.append(f"{fld} {old} -> {new}")
+            text = f"{k.record} amended ({'; '.join(parts)}): {k.reason}"
+        add(k.on_date, k.action, k.record, text, at=k.at, order="1" + instant_key(k.at))
+    events.sort(key=lambda e: e[0])
+    return [item for _key, item in events]
