@@ -173,11 +173,18 @@ class SourceBatch:
         In an incremental batch a payment that appears replaces all of that payment's allocations.
     :param records: an iterable (ideally a generator: sources stream) of :data:`Record`.
     :param description: shown in messages, e.g. ``"CSV directory ./books"``.
+    :param approximate_payment_dates: ``True`` when the allocations' dates are stand-ins (an
+        export that says how much was paid but not when): aging today stays exact, aging as of a
+        past date is approximate and ``collectctl aging --as-of`` warns. ``False`` when they are
+        real; ``None`` (the default) keeps what the last sync stored. A source may set it while
+        its records are consumed; the core reads it after the last record, and stores it with
+        the sync state in the same transaction as the data.
     """
 
     complete: bool
     records: Iterable[Record]
     description: str = ""
+    approximate_payment_dates: bool | None = None
 
 
 @dataclass(frozen=True)

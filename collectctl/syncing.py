@@ -28,6 +28,7 @@ from collectctl.ledger.changes import (
     load_cursor,
     log_sync,
     store_cursor,
+    store_payment_dates,
 )
 from collectctl.ledger.connection import lock_timeout, now_iso
 from collectctl.ledger.staging import Staging
@@ -173,6 +174,9 @@ def run_sync(
                 with ledger.write() as wconn:
                     apply(wconn, source.name, complete=batch.complete, changes=changes)
                     store_cursor(wconn, source.name, staged.cursor or cursor, now_iso())
+                    store_payment_dates(
+                        wconn, source.name, batch.approximate_payment_dates, now_iso()
+                    )
                     log_sync(
                         wconn,
                         source=source.name,

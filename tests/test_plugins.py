@@ -188,3 +188,25 @@ def test_discovery_cache_follows_installs(tmp_path):
     make_dist(site, "late-plugin", "")  # "installing" changes the directory's mtime
     second = run_subprocess(["plugins", "-f", "json"], env, home)
     assert "late-plugin" in {p["name"] for p in json.loads(second.stdout)}
+
+
+def test_hook_register_csv_presets(register_plugin, tmp_path, capsys):
+    """The manager collects presets (paths or mappings) by name; the first registration wins."""
+    from collectctl.plugins import manager
+
+    preset = tmp_path / "harvest.toml"
+    preset.write_text('layout = "invoice-list"\n')
+
+    class Presets:
+        @hookimpl
+        def register_csv_presets(self, register):
+            register(preset)
+            register({"name": "books-app", "layout": "invoice-list"})
+            register({"name": "harvest"})  # the same name again: a conflict
+
+    register_plugin(Presets(), name="presets")
+    found = manager.csv_presets()
+    assert found["harvest"] == preset
+    assert found["books-app"] == {"name": "books-app", "layout": "invoice-list"}
+    assert manager.owner("register_csv_presets", "harvest") == "presets"
+    assert "'harvest' from plugin 'presets' conflicts" in capsys.readouterr().err

@@ -80,4 +80,15 @@ def aging(
     conn = app.ledger().conn
     build = aging_report.by_invoice if by == "invoice" else aging_report.by_customer
     document = build(conn, day, buckets, basis=basis, currency=currency, min_balance=min_balance)
+    if day < app.today():
+        from collectctl.ledger.changes import approximate_payment_sources
+
+        for name in approximate_payment_sources(conn):
+            click.echo(
+                f"Warning: the payment dates from source {name!r} are approximate (its export "
+                "says how much was paid, not when; payments are dated on the invoice date), so "
+                f"aging as of {day.isoformat()} may show invoices paid earlier than they were. "
+                "See docs/importing.md.",
+                err=True,
+            )
     emit(aging_report.to_report(document, by), fmt)

@@ -483,6 +483,36 @@ def store_cursor(conn: sqlite3.Connection, source: str, cursor: str | None, when
     )
 
 
+#: The sync_cursors key under which a source's "payment dates are approximate" note is kept.
+_APPROXIMATE = "{}:approximate-payment-dates"
+
+
+def store_payment_dates(
+    conn: sqlite3.Connection, source: str, approximate: bool | None, when: str
+) -> None:
+    """Remember whether ``source``'s payment dates are approximate (``None``: leave as is).
+
+    Kept beside the source's cursor in ``sync_cursors`` (no schema change), in the same
+    transaction as the data it describes.
+    """
+    if approximate is None:
+        return
+    key = _APPROXIMATE.format(source)
+    if approximate:
+        store_cursor(conn, key, "approximate", when)
+    else:
+        conn.execute("DELETE FROM sync_cursors WHERE source = ?", (key,))
+
+
+def approximate_payment_sources(conn: sqlite3.Connection) -> list[str]:
+    """The sources whose last sync said their payment dates are approximate, by name."""
+    suffix = _APPROXIMATE.format("")
+    rows = conn.execute(
+        "SELECT source FROM sync_cursors WHERE source LIKE ? ORDER BY source", (f"%{suffix}",)
+    ).fetchall()
+    return [r[0][: -len(suffix)] for r in rows]
+
+
 def load_cursor(conn: sqlite3.Connection, source: str) -> str | None:
     """The cursor the last successful sync of ``source`` stored, if any."""
     row = conn.execute("SELECT cursor FROM sync_cursors WHERE source = ?", (source,)).fetchone()

@@ -17,8 +17,9 @@ Every hook below is documented, with an example, in docs/plugins.md; a test fail
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pluggy
 
@@ -79,4 +80,27 @@ def register_commands(cli: click.Group) -> None:
     :param cli: the root ``collectctl`` command group.
 
     Not ``firstresult``: every plugin may add commands.
+    """
+
+
+@hookspec
+def register_csv_presets(register: Callable[[Path | Mapping[str, Any]], None]) -> None:
+    """Register CSV presets: column mappings for other tools' exports (``--preset NAME``).
+
+    Call ``register`` once per preset with either the :class:`pathlib.Path` of a preset TOML
+    file (its name is the file name without ``.toml``) or the preset's parsed TOML as a mapping
+    with a ``name`` key. The format is the one ``collectctl sync csv --map FILE`` reads and
+    docs/importing.md describes: ``layout`` (``three-files`` or ``invoice-list``), ``sources``
+    (where the column names come from), ``cannot_know``, ``[settings]`` (``date_order``,
+    ``decimal_separator``, ``thousands_separator``, ``strip_currency``, ``encoding``, ...),
+    ``[columns.<file>]`` (collectctl column = header or list of headers) and ``[status]``
+    (the tool's status = ``open``, ``paid``, ``draft``, ``void``, ``write_off`` or ``ignore``).
+    The file is read only when the preset is used or listed, so registering costs nothing at
+    start-up.
+
+    :param register: callback taking one preset (a path or a mapping). A name registered twice
+        is a conflict: the first registration wins and the conflict is reported.
+
+    Not ``firstresult``: every plugin's presets are collected (the csv plugin registers its
+    built-in presets through this hook too).
     """

@@ -22,7 +22,7 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +58,7 @@ class _State:
     infos: list[PluginInfo] = field(default_factory=list)
     sources: dict[str, Source] | None = None
     formats: dict[str, Format] | None = None
+    csv_presets: dict[str, Any] | None = None
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)
 
@@ -75,6 +76,7 @@ def invalidate_registries() -> None:
     """Recompute sources and formats on next use (after registering a plugin by hand)."""
     _state.sources = None
     _state.formats = None
+    _state.csv_presets = None
 
 
 def warn(message: str) -> None:
@@ -299,6 +301,19 @@ def formats() -> dict[str, Format]:
     if _state.formats is None:
         _state.formats = _collect("register_formats", lambda f: f.name)
     return _state.formats
+
+
+def _preset_name(item: Any) -> str:
+    if isinstance(item, Mapping):
+        return str(item.get("name") or "")
+    return Path(item).stem
+
+
+def csv_presets() -> dict[str, Any]:
+    """Registered CSV presets by name: each a preset file's ``Path`` or a parsed mapping."""
+    if _state.csv_presets is None:
+        _state.csv_presets = _collect("register_csv_presets", _preset_name)
+    return _state.csv_presets
 
 
 def owner(hook_name: str, name: str) -> str | None:

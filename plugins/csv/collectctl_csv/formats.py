@@ -34,11 +34,18 @@ class Settings:
     :param decimal_separator: the character between whole units and decimals (``.`` or ``,``).
     :param thousands_separator: the digit-group separator allowed in amounts, or ``None`` (the
         default) for plain decimals only.
+    :param date_order: ``"dmy"``, ``"mdy"`` or ``None``: how to read ``03/04/2026``.
+    :param flexible_dates: read the date shapes other tools write (see
+        :mod:`collectctl_csv.dates`) instead of strict ISO; on for presets and mappings.
+    :param strip_currency: drop currency symbols and codes around amounts (``€1,234.56``).
     """
 
     date_format: str | None = None
     decimal_separator: str = "."
     thousands_separator: str | None = None
+    date_order: str | None = None
+    flexible_dates: bool = False
+    strip_currency: bool = False
 
     @classmethod
     def from_config(cls, options: Mapping[str, Any], config: Mapping[str, Any]) -> Settings:
@@ -54,7 +61,7 @@ class Settings:
             raise ConfigError(f"date_format must be a text such as '%d/%m/%Y', not {fmt!r}")
         if fmt is None or fmt in _ISO_ALIASES:
             fmt = None
-        elif "%" not in fmt:
+        elif fmt != "auto" and "%" not in fmt:
             raise ConfigError(
                 f"date_format {fmt!r} is not a strftime pattern",
                 hint="Use codes such as %Y-%m-%d (ISO), %d/%m/%Y or %m/%d/%Y in config.toml.",
@@ -74,15 +81,42 @@ class Settings:
                 "[sources.csv] thousands_separator must be one character other than the "
                 f"decimal separator, a digit or a sign (e.g. ',', '.', ' ' or \"'\"), not {thou!r}"
             )
-        return cls(date_format=fmt, decimal_separator=dec, thousands_separator=thou)
+        order = options.get("date_order")
+        if order is not None and order not in ("dmy", "mdy"):
+            raise ConfigError(
+                f"[sources.csv] date_order must be 'dmy' (31/12/2026) or 'mdy' (12/31/2026), "
+                f"not {order!r}"
+            )
+        strip = options.get("strip_currency", False)
+        if not isinstance(strip, bool):
+            raise ConfigError(f"[sources.csv] strip_currency must be true or false, not {strip!r}")
+        flexible = bool(options.get("flexible_dates")) or order is not None
+        if fmt == "auto":
+            fmt, flexible = None, True
+        return cls(
+            date_format=fmt,
+            decimal_separator=dec,
+            thousands_separator=thou,
+            date_order=order,
+            flexible_dates=flexible,
+            strip_currency=strip,
+        )
 
     @property
     def plain_amounts(self) -> bool:
         """True for the default: amounts are plain decimals with a ``.``."""
-        return self.decimal_separator == "." and self.thousands_separator is None
+        return (
+            self.decimal_separator == "."
+            and self.thousands_separator is None
+            and not self.strip_currency
+        )
 
     def date_hint(self) -> str:
         """The expected date format, for messages."""
+        if self.flexible_dates and self.date_format is None:
+            order = {"dmy": "31/12/2026", "mdy": "12/31/2026"}.get(self.date_order or "", "")
+            shown = f"{order}, " if order else "31/12/2026 or 12/31/2026, "
+            return f"a date such as 2026-12-31, {shown}31 Dec 2026 or an Excel serial"
         return "YYYY-MM-DD" if self.date_format is None else f"date_format {self.date_format!r}"
 
     def amount_hint(self) -> str:
@@ -90,7 +124,12 @@ class Settings:
         if self.plain_amounts:
             return "a plain decimal like 1234.56, without thousands separators or currency symbols"
         grouped = f"1{self.thousands_separator}234" if self.thousands_separator else "1234"
-        return f"a decimal like {grouped}{self.decimal_separator}56, without currency symbols"
+        tail = (
+            " (currency symbols and codes are dropped)"
+            if self.strip_currency
+            else ", without currency symbols"
+        )
+        return f"a decimal like {grouped}{self.decimal_separator}56{tail}"
 
 
 class Values:
@@ -114,7 +153,14 @@ class Values:
             return d
         fmt = self.settings.date_format
         try:
-            d = _iso_date(text) if fmt is None else datetime.strptime(text, fmt).date()
+            if fmt is not None:
+                d = datetime.strptime(text, fmt).date()
+            elif self.settings.flexible_dates:
+                from collectctl_csv.dates import parse_date
+
+                d = parse_date(text, self.settings.date_order)
+            else:
+                d = _iso_date(text)
         except ValueError:
             return None
         if d is None:
@@ -124,14 +170,21 @@ class Values:
         self.dates[text] = d
         return d
 
+    def date_error(self, text: str) -> str:
+        """Why ``text`` is not a date, for a problem message."""
+        if self.settings.flexible_dates and self.settings.date_format is None:
+            from collectctl_csv.dates import ambiguity
+
+            why = ambiguity(text)
+            if why is not None:
+                return why
+        return f"{text!r} is not a date (expected {self.date_hint})"
+
     def amount(self, text: str) -> Decimal | None:
         """The exact amount written as ``text`` (never via float), or ``None``."""
-        if self.plain_amounts:
-            plain: str | None = text
-        else:
-            plain = self._to_plain(text)
-            if plain is None:
-                return None
+        plain = text if self.plain_amounts else self._to_plain(text)
+        if plain is None:
+            return None
         try:
             return parse_decimal(plain)
         except MoneyError:
@@ -140,11 +193,19 @@ class Values:
     def _to_plain(self, text: str) -> str | None:
         """``1.234,56`` -> ``1234.56`` for the configured separators; ``None`` if malformed."""
         s = self.settings
+        if s.strip_currency:
+            from collectctl_csv.dates import strip_currency
+
+            text = strip_currency(text)
         sign, body = ("", text)
+        if text[:1] == "(" and text[-1:] == ")":  # accounting negatives: (12.00)
+            sign, body = "-", text[1:-1]
         if text[:1] in ("+", "-"):
             sign, body = text[0], text[1:]
         whole, sep, frac = body.partition(s.decimal_separator)
         thou = s.thousands_separator
+        if thou == " ":
+            whole = whole.replace("\u00a0", " ").replace("\u202f", " ")
         if thou is not None and thou in whole:
             groups = whole.split(thou)
             if not 1 <= len(groups[0]) <= 3 or any(len(g) != 3 for g in groups[1:]):

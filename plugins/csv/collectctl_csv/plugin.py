@@ -17,13 +17,18 @@ from collectctl.errors import ConfigError, SourceError
 from collectctl.plugins.hookspecs import hookimpl
 from collectctl.records import Cursor, Record, Source, SourceBatch, SyncRequest
 
-HELP = """Sync the books from a directory of CSV files.
+HELP = """Sync the books from a directory of CSV files, or another tool's export.
 
 DIR holds customers.csv, invoices.csv and payments.csv (UTF-8, header row, comma separated);
 without DIR, `dir` under [sources.csv] in the profile's config.toml is used (relative to the
 profile directory). All three files must exist: create one with just its header row if it has no
 rows. The books from CSV become exactly what the directory holds now: rows are added, changed and
-removed. See docs/csv-format.md for the columns."""
+removed. See docs/csv-format.md for the columns.
+
+With --preset NAME (Stripe, Xero, FreshBooks, ... see --preset-list) or --map FILE, DIR may be
+another tool's export: one invoice list file (or a directory holding it), in its own headers,
+delimiter, encoding, date and number formats. --explain shows what was detected and mapped,
+and writes nothing. See docs/importing.md."""
 
 
 def resolve_directory(request: SyncRequest) -> pathlib.Path:
@@ -69,11 +74,26 @@ def read(request: SyncRequest) -> SourceBatch:
     can have changed: an empty incremental batch is returned without reading the rows (unless
     ``--full``), so a nightly re-sync of an unchanged export costs a hash of the files.
     """
-    from collectctl_csv.formats import Settings
+    from collectctl_csv.options import parse
     from collectctl_csv.reader import check_directory, read_directory
 
     directory = resolve_directory(request)
-    settings = Settings.from_config(request.options, request.config)
+    opts = parse(request)
+    if opts.layout is not None and opts.layout.one_file:
+        from collectctl_csv.imports import read_invoice_list
+
+        return read_invoice_list(directory, opts, request)
+    if opts.custom or opts.explain:
+        from collectctl_csv.imports import read_mapped_directory
+
+        return read_mapped_directory(directory, opts, request)
+    settings = opts.settings
+    if directory.is_file():
+        raise SourceError(
+            f"{directory} is not a directory: collectctl's own CSV format is a directory holding "
+            "customers.csv, invoices.csv and payments.csv",
+            hint="For another tool's export, add --preset NAME (see --preset-list) or --map FILE.",
+        )
     check_directory(directory)
     stamp = fingerprint(directory, request)
     if request.cursor == stamp and not request.options.get("full"):
@@ -87,13 +107,24 @@ def read(request: SyncRequest) -> SourceBatch:
         yield from read_directory(directory, settings, request.progress)
         yield Cursor(stamp)
 
-    return SourceBatch(complete=True, records=records(), description=f"CSV directory {directory}")
+    return SourceBatch(
+        complete=True,
+        records=records(),
+        description=f"CSV directory {directory}",
+        approximate_payment_dates=False,  # payments.csv dates every payment
+    )
 
 
-def fingerprint(directory: pathlib.Path, request: SyncRequest) -> str:
+def fingerprint(
+    directory: pathlib.Path,
+    request: SyncRequest,
+    files: list[pathlib.Path] | None = None,
+    extra: object = None,
+) -> str:
     """A digest of everything a sync of ``directory`` depends on: its resolved path, the bytes
-    of the three files, the profile settings that shape parsing and defaults, and the versions
-    of collectctl and this plugin (their validation rules)."""
+    of the three files (or ``files``), the profile settings that shape parsing and defaults,
+    ``extra`` (a preset's content) and the versions of collectctl and this plugin (their
+    validation rules)."""
     import hashlib
     import json
 
@@ -109,14 +140,40 @@ def fingerprint(directory: pathlib.Path, request: SyncRequest) -> str:
         __version__,
         settings,
         dict(request.config),
+        repr(extra) if extra is not None else None,
     ]
     digest.update(json.dumps(head, sort_keys=True, default=str).encode())
-    for name in FILES:
-        digest.update(name.encode() + b"\0")
-        with (directory / name).open("rb") as fh:
+    paths = files if files is not None else [directory / name for name in FILES]
+    for path in paths:
+        digest.update(path.name.encode() + b"\0")
+        with path.open("rb") as fh:
             while chunk := fh.read(1 << 20):
                 digest.update(chunk)
     return "csv-v1:" + digest.hexdigest()
+
+
+def _preset_list(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--preset-list``: print the registered presets and stop."""
+    if not value or ctx.resilient_parsing:
+        return
+    from collectctl_csv.presets import available
+
+    presets = available()
+    width = max((len(n) for n in presets), default=4)
+    for name, layout in sorted(presets.items()):
+        click.echo(f"{name:<{width}}  {layout.title}")
+    if not presets:
+        click.echo("no CSV presets are installed")
+    ctx.exit(0)
+
+
+@hookimpl
+def register_csv_presets(register: Callable[[pathlib.Path], None]) -> None:
+    """Register the presets shipped in ``collectctl_csv/presets/*.toml``."""
+    from collectctl_csv.presets import builtin_files
+
+    for path in builtin_files():
+        register(path)
 
 
 @hookimpl
@@ -131,12 +188,38 @@ def register_sources(register: Callable[[Source], None]) -> None:
                 click.Argument(
                     ["dir"],
                     required=False,
-                    type=click.Path(file_okay=False, path_type=pathlib.Path),
+                    type=click.Path(path_type=pathlib.Path),
                 ),
                 click.Option(
                     ["--full"],
                     is_flag=True,
                     help="Read every row even if the files are unchanged since the last sync.",
+                ),
+                click.Option(
+                    ["--preset"],
+                    metavar="NAME",
+                    help="Read another tool's export (stripe, xero-invoices, ...; see "
+                    "--preset-list). Default: [sources.csv] preset.",
+                ),
+                click.Option(
+                    ["--map", "map"],
+                    metavar="FILE",
+                    type=click.Path(dir_okay=False, path_type=pathlib.Path),
+                    help="A mapping file (TOML, the format of a preset) naming the columns.",
+                ),
+                click.Option(
+                    ["--explain"],
+                    is_flag=True,
+                    help="Show the detected encoding, delimiter, header mapping and formats, "
+                    "and the first records, then stop: nothing is written.",
+                ),
+                click.Option(
+                    ["--preset-list"],
+                    is_flag=True,
+                    is_eager=True,
+                    expose_value=False,
+                    callback=_preset_list,
+                    help="List the CSV presets and exit.",
                 ),
             ],
         )

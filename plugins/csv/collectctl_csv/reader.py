@@ -82,6 +82,7 @@ def read_directory(
     directory: Path,
     settings: Settings | None = None,
     progress: Callable[[int], None] | None = None,
+    open_table: Callable[[str, Progress], Table] | None = None,
 ) -> Iterator[Record]:
     """Yield every customer, then invoice, then allocation of ``directory``, problems inline.
 
@@ -89,9 +90,16 @@ def read_directory(
     :param settings: how dates and amounts are written (default: ISO dates, plain decimals).
     :param progress: called with the number of rows read so far, every
         :data:`~collectctl_csv.table.PROGRESS_EVERY` rows and after each file.
+    :param open_table: ``(file name, counter) -> Table`` for a mapping or another dialect
+        (default: collectctl's own format).
     """
     values = Values(settings or Settings())
     counter = Progress(progress)
+    if open_table is None:
+
+        def open_table(name: str, counter: Progress) -> Table:
+            return Table(directory / name, COLUMNS[name], REQUIRED[name], counter)
+
     for name, convert in (
         ("customers.csv", _customers),
         ("invoices.csv", _invoices),
@@ -99,7 +107,7 @@ def read_directory(
     ):
         if not (directory / name).is_file():  # removed since check_directory looked
             raise SourceError(f"{name} disappeared from {directory} while it was being read")
-        with Table(directory / name, COLUMNS[name], REQUIRED[name], counter) as table:
+        with open_table(name, counter) as table:
             if table.problems:  # no usable header: the rows cannot be read
                 yield from table.problems
                 continue
@@ -143,7 +151,7 @@ class _Row:
             return None
         d = values.date(text)
         if d is None:
-            self.bad(column, text, f"{text!r} is not a date (expected {values.date_hint})")
+            self.bad(column, text, values.date_error(text))
         return d
 
     def parse_amount(self, values: Values, column: str, text: str) -> Decimal | None:

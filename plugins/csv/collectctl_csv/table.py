@@ -11,17 +11,31 @@ only knows where it ends).
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from collectctl.errors import SourceError
 from collectctl.records import Problem
 
+if TYPE_CHECKING:  # pragma: no cover
+    from collectctl_csv.dialect import Dialect
+
 #: How often ``progress`` is called, in rows.
 PROGRESS_EVERY = 10_000
 _BOM = b"\xef\xbb\xbf"
+#: Rows searched for the header of a report export (title lines above it).
+HEADER_SEARCH_ROWS = 30
+
+
+def normalize(header: str) -> str:
+    """A header as matched: case, spaces, ``_``, ``-`` and a leading ``*`` ignored.
+
+    ``"Issue Date"``, ``"issue_date"`` and ``" *ISSUE-DATE"`` all give ``"issue date"``.
+    """
+    cleaned = header.strip().lstrip("*").replace("_", " ").replace("-", " ").lower()
+    return " ".join(cleaned.split())
 
 
 class Progress:
@@ -51,16 +65,38 @@ class Table:
     :param columns: every column name the reader knows (lower case); others are ignored.
     :param required: the columns the header must have.
     :param progress: the shared row counter.
+    :param aliases: header (as :func:`normalize` gives it) -> column, from a preset or mapping.
+    :param dialect: how the file is written (default: UTF-8, comma, double quote).
+    :param find_header: the header is the first of the first rows that names every required
+        column (report exports put a title above it).
+    :param mapping_hint: where a user maps a header, for the missing-column message.
+
+    A required column may be ``"id|number"``: either one will do.
     """
 
     def __init__(
-        self, path: Path, columns: tuple[str, ...], required: tuple[str, ...], progress: Progress
+        self,
+        path: Path,
+        columns: tuple[str, ...],
+        required: tuple[str, ...],
+        progress: Progress,
+        aliases: Mapping[str, str] | None = None,
+        dialect: Dialect | None = None,
+        find_header: bool = False,
+        mapping_hint: str | None = None,
     ) -> None:
         self.name = path.name
         self.path = path
         self.columns = columns
         self.required = required
         self.progress = progress
+        self.aliases = aliases or {}
+        self._rank = {h: i for i, h in enumerate(self.aliases)}
+        self.dialect = dialect
+        self.find_header = find_header
+        self.mapping_hint = mapping_hint
+        self.header_line = 1
+        self.mapped: dict[str, str] = {}
         self.problems: list[Problem] = []
         self._index: dict[str, int] = {}
         self._header: list[str] = []
@@ -81,17 +117,21 @@ class Table:
         return self._index.get(name, self._width)
 
     def __enter__(self) -> Table:
+        dialect = self.dialect
         try:
             self._fh = self.path.open("rb")
-            if self._fh.read(3) != _BOM:
+            if (dialect is None or dialect.encoding == "utf-8") and self._fh.read(3) != _BOM:
                 self._fh.seek(0)
         except OSError as exc:
             raise SourceError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
-        self._reader = csv.reader(map(self._decode, self._fh), strict=True)
+        if dialect is None or dialect.native:
+            self._reader = csv.reader(map(self._decode, self._fh), strict=True)
+        else:
+            self._reader = self._dialect_reader(dialect)
         try:
-            header = next(self._reader, None)
+            header = self._first_header()
         except csv.Error as exc:
-            self._problem(1, f"the header row is not valid CSV ({exc})")
+            self._problem(self.header_line, f"the header row is not valid CSV ({exc})")
             return self
         if header is None or not "".join(header).strip():
             self._problem(
@@ -108,6 +148,66 @@ class Table:
         else:
             self._read_header(header)
         return self
+
+    def _dialect_reader(self, dialect: Dialect) -> Any:  # a csv reader (``_csv.Reader``)
+        import io
+
+        assert self._fh is not None
+        if dialect.encoding == "utf-8":
+            lines: Iterator[str] = map(self._decode, self._fh)
+        else:
+            text = io.TextIOWrapper(self._fh, encoding=dialect.encoding, newline="")
+            lines = self._checked(text)
+        if dialect.skip_sep_line:
+            next(lines, None)
+        return csv.reader(
+            lines, delimiter=dialect.delimiter, quotechar=dialect.quotechar, strict=True
+        )
+
+    def _checked(self, text: Iterator[str]) -> Iterator[str]:
+        try:
+            yield from text
+        except UnicodeDecodeError as exc:
+            enc = self.dialect.encoding if self.dialect else "utf-8"
+            raise SourceError(
+                f"{self.path} is not {enc} text ({exc.reason} at byte {exc.start})",
+                hint='Set encoding = "utf-8", "utf-16" or "windows-1252" under '
+                "[sources.csv] to match how the file was saved.",
+            ) from exc
+
+    def _first_header(self) -> list[str] | None:
+        """The header row; with ``find_header``, the first row naming the required columns."""
+        reader = self._reader
+        if self.dialect is not None and self.dialect.skip_sep_line:
+            self.header_line = 2
+        header = next(reader, None)
+        if not self.find_header or header is None:
+            return header
+        best = header
+        best_score = -1
+        for _ in range(HEADER_SEARCH_ROWS):
+            if header is None:
+                break
+            score = self._header_score(header)
+            if score == len(self.required):
+                self.header_line = reader.line_num
+                return header
+            if score > best_score:
+                best, best_score = header, score
+            header = next(reader, None)
+        return best
+
+    def _header_score(self, header: list[str]) -> int:
+        names = {self._canonical(h) for h in header}
+        return sum(1 for req in self.required if any(r in names for r in req.split("|")))
+
+    def _canonical(self, raw: str) -> str | None:
+        key = normalize(raw)
+        found = self.aliases.get(key)
+        if found is not None:
+            return found
+        found = key.replace(" ", "_")
+        return found if found in self.columns else None
 
     def __exit__(
         self,
@@ -130,30 +230,66 @@ class Table:
 
     def _read_header(self, header: list[str]) -> None:
         index: dict[str, int] = {}
+        line = self.header_line
         for i, raw in enumerate(header):
-            key = raw.strip().lower()
-            if key not in self.columns:
+            key = self._canonical(raw)
+            if key is None:
                 continue
             if key in index:
+                if self.aliases:  # a preset lists several names: the most preferred wins
+                    rank = self._rank
+                    if rank.get(normalize(raw), 1 << 30) < rank.get(
+                        normalize(header[index[key]]), 1 << 30
+                    ):
+                        index[key] = i
+                        self.mapped[key] = raw.strip()
+                    continue
                 self._problem(
-                    1,
+                    line,
                     f"the header names column {key!r} twice (columns {index[key] + 1} and "
                     f"{i + 1}); keep one",
                     column=key,
                 )
             else:
                 index[key] = i
-        for key in self.required:
-            if key not in index:
-                self._problem(
-                    1,
-                    f"required column {key!r} is missing from the header row; add it "
-                    f"(required columns: {', '.join(self.required)})",
-                    column=key,
-                )
+                self.mapped[key] = raw.strip()
+        for req in self.required:
+            options = req.split("|")
+            if not any(key in index for key in options):
+                self._problem(line, self._missing(req, header), column=options[0])
         self._index = index
         self._header = header
         self._width = len(header)
+
+    def _missing(self, required: str, header: list[str]) -> str:
+        """``required column 'issue_date' is missing ... (did you mean 'Invoice Date'?)``."""
+        import difflib
+
+        options = required.split("|")
+        wanted = " or ".join(repr(o) for o in options)
+        present = {normalize(h): h.strip() for h in header if h.strip()}
+        candidates = [normalize(o) for o in options]
+        candidates += [a for a, c in self.aliases.items() if c in options]
+        guess = None
+        for cand in candidates:
+            close = difflib.get_close_matches(cand, list(present), n=1, cutoff=0.6)
+            if close:
+                guess = present[close[0]]
+                break
+        if guess is None:  # "Invoice Date" for issue_date: share a word
+            words = {w for o in options for w in o.split("_") if w not in ("id",)}
+            for norm, raw in present.items():
+                if words & set(norm.split()):
+                    guess = raw
+                    break
+        mean = f" (did you mean {guess!r}?)" if guess else ""
+        how = self.mapping_hint or "add it"
+        if guess and self.mapping_hint:
+            how = f"{how}, e.g. {options[0]} = {guess!r}"
+        return (
+            f"required column {wanted} is missing from the header row{mean}; {how} "
+            f"(required columns: {', '.join(r.replace('|', ' or ') for r in self.required)})"
+        )
 
     def rows(self) -> Iterator[tuple[int, list[str]] | Problem]:
         """Yield ``(start line, fields)`` per record, or a :class:`Problem` for a record that

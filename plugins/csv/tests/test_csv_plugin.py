@@ -20,7 +20,8 @@ def test_register_sources_registers_csv_with_an_optional_dir_argument():
     assert source.name == "csv"
     assert source.read is read
     assert "customers.csv" in source.help
-    argument, full = source.params
+    argument, full, *more = source.params
+    assert [p.name for p in more] == ["preset", "map", "explain", "preset_list"]
     assert isinstance(argument, click.Argument)
     assert argument.name == "dir"
     assert argument.required is False
