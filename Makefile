@@ -22,6 +22,7 @@ demo: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests $(addsuffix /tests,$(PLUGIN_DIRS)) benchmarks

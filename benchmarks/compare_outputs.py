@@ -5,7 +5,8 @@ promises, a dispute, a hold, a payment plan and an escalation recorded with fixe
 by the code of a base commit and by the working tree, each in its own throw-away
 ``COLLECTCTL_HOME``, and the ``--format json`` output of ``aging``, ``account list``,
 ``account show``, ``plan list/status/show``, ``reconcile`` and ``metrics`` is compared byte for
-byte (the two homes' paths, which show up in escalation pack paths, are normalised first).
+byte (the two homes' paths, which show up in escalation pack paths, and the wall-clock
+``created_at`` of a stored plan are normalised first).
 
 The base code is checked out with ``git worktree add --detach`` into a temp directory and run
 with this interpreter and ``PYTHONPATH`` pointing at it (core and both plugins), so nothing is
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -126,10 +128,14 @@ def _reports(ids: Sequence[str]) -> list[list[str]]:
             ["metrics", "--as-of", day, "--by", "customer"],
             ["plan", "list", "--as-of", day],
             ["plan", "status", "--as-of", day],
-            ["plan", "show", "PL-1", "--as-of", day],
         ]
         out += [["account", "show", cid, "--as-of", day] for cid in ids]
+    out.append(["plan", "show", "PL-1"])
     return [[*cmd, "--format", "json"] for cmd in out]
+
+
+ERRORS: dict[tuple[str, str], str] = {}
+STAMP = re.compile(rb'"created_at": "[^"]*"')
 
 
 def _run(code: Path, home: Path, argv: Sequence[str]) -> tuple[int, bytes]:
@@ -149,7 +155,12 @@ def _run(code: Path, home: Path, argv: Sequence[str]) -> tuple[int, bytes]:
         capture_output=True,
         check=False,
     )
-    return proc.returncode, proc.stdout.replace(str(home).encode(), b"$HOME")
+    if proc.returncode:
+        tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or [""]
+        ERRORS[(str(code), " ".join(argv))] = tail[0]
+    out = proc.stdout.replace(str(home).encode(), b"$HOME")
+    # When a record was made is the wall clock of the run: the one value that must differ.
+    return proc.returncode, STAMP.sub(rb'"created_at": "<stamp>"', out)
 
 
 def _scenario(code: Path, home: Path, data: Path, ids: Sequence[str], inv: dict[str, str]):
@@ -219,6 +230,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"note: exit {new[k][0]} from {k[7:]}")
     for k in differ:
         print(f"DIFFERENT: {k} (exit {old[k][0]} vs {new[k][0]})")
+    for (code, command), message in ERRORS.items():
+        side = "new" if Path(code) == new_code else "base"
+        print(f"  {side} stderr of {command}: {message}")
     if not differ:
         print("all identical (exit statuses and stdout bytes)")
     return 1 if differ else 0

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from collectctl.clock import Clock
     from collectctl.ledger.connection import Ledger
+    from collectctl.settings import Settings
 
 
 class App:
@@ -57,6 +58,13 @@ class App:
         return load_config(self.profile_dir)
 
     @cached_property
+    def settings(self) -> Settings:
+        """The config as typed sections (``settings.promises.grace_days``, ...)."""
+        from collectctl.settings import validate
+
+        return validate(self.config, self.profile_dir / "config.toml")
+
+    @cached_property
     def env(self) -> Mapping[str, str]:
         """Environment variables with ``.env`` secrets merged in (contract precedence)."""
         from collectctl.home import load_env
@@ -69,8 +77,7 @@ class App:
         unset), UTC stamps for the ledger."""
         from collectctl.clock import Clock
 
-        tz = self.config.get("timezone")
-        return Clock(tz if isinstance(tz, str) else None)
+        return Clock(self.settings.core.timezone or None)
 
     def today(self) -> date:
         """Today's date in the profile's time zone (``self.clock.today()``)."""

@@ -58,7 +58,7 @@ class UserError(click.ClickException):
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)
-        self.exit_code = exit_code
+        self.exit_code = exit_code  # type: ignore[misc]  # click declares it on the class
 
 
 class RootGroup(PassDownGroup):
@@ -67,8 +67,6 @@ class RootGroup(PassDownGroup):
     Every command it resolves is :func:`~collectctl.commands.groups.adopt`-ed: the global
     options work after the command too, and group options reach the subcommand.
     """
-
-    _plugin_commands_loaded = False
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         from collectctl.plugins.manager import cached_commands
@@ -87,12 +85,9 @@ class RootGroup(PassDownGroup):
             command = getattr(importlib.import_module(spec[0]), spec[1])
             self.add_command(command, name)
             return adopt(command)
-        if not self._plugin_commands_loaded:
-            from collectctl.plugins.manager import add_plugin_commands
+        from collectctl.plugins.manager import plugin_commands
 
-            RootGroup._plugin_commands_loaded = True
-            add_plugin_commands(self, set(CORE_COMMANDS))
-        command = self.commands.get(name)
+        command = plugin_commands(CORE_COMMANDS).get(name)
         return adopt(command) if command is not None else None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

@@ -68,8 +68,12 @@ def read_settings(config: Mapping[str, Any], file: Path | str) -> DunningSetting
     if not isinstance(age, int | float) or isinstance(age, bool) or age <= 0:
         raise bad("max_sync_age_hours", f"must be a number of hours > 0, not {age!r}")
     zones = values["consumer_timezones"]
+    if isinstance(zones, str):
+        zones = [z.strip() for z in zones.split(",") if z.strip()]
     if not isinstance(zones, list) or not all(isinstance(z, str) for z in zones):
-        raise bad("consumer_timezones", 'must be a list of IANA names, like ["America/New_York"]')
+        raise bad(
+            "consumer_timezones", 'must be IANA names, like "America/New_York,America/Chicago"'
+        )
     for zone in zones:
         check_timezone(zone, lambda why: bad("consumer_timezones", why))
     return DunningSettings(

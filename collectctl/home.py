@@ -20,83 +20,19 @@ import shutil
 import tempfile
 import tomllib
 from collections.abc import Mapping
-from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from collectctl import settings as _settings
 from collectctl.errors import ConfigError, NotFoundError
 
 DEFAULT_PROFILE = "default"
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
-#: The settings every profile has, with their defaults (docs/configuration.md lists each key).
-DEFAULTS: dict[str, Any] = {
-    "currency": "USD",
-    "timezone": "",
-    "date_format": "%Y-%m-%d",
-    "default_terms_days": 30,
-    "creditor": {"name": "", "address": "", "email": "", "phone": "", "payment_details": ""},
-    "sources": {},
-    "smtp": {"host": "", "port": 587, "username": "", "from": "", "starttls": True},
-    "letters": {},
-    "plans": {"grace_days": 5, "max_missed": 1},
-    "promises": {"grace_days": 0},
-    "dunning": {
-        "max_sync_age_hours": 26,
-        "consumer_guards": True,
-        "consumer_timezones": [],
-        "consumer_sends_per_week": 2,
-        "limitation_years": 3,
-        "collector": False,
-        "max_attempts": 5,
-        "retry_after_minutes": 30,
-    },
-}
-
-CONFIG_TEMPLATE = """\
-# collectctl profile settings. Every key and its default: docs/configuration.md
-currency = "USD"            # ISO 4217 code used when a customer has none
-timezone = ""               # IANA zone for "today" (e.g. "Europe/London"); empty = this machine's
-date_format = "%Y-%m-%d"    # how dates are written in CSV sources
-default_terms_days = 30     # due date = issue date + this, when neither invoice nor customer says
-
-[creditor]                  # you: printed on letters
-name = ""
-address = ""
-email = ""
-phone = ""
-payment_details = ""
-
-[sources]                   # `collectctl sync` (no argument) syncs every source listed here
-# [sources.csv]
-# dir = "~/books/export"
-
-[smtp]                      # the password comes from the environment or .env, never from here
-host = ""
-port = 587
-username = ""
-from = ""
-starttls = true
-
-[letters]
-
-[plans]
-grace_days = 5
-max_missed = 1
-
-[promises]
-grace_days = 0
-
-[dunning]                   # `collectctl dunning run` (docs/dunning.md; not legal advice)
-max_sync_age_hours = 26     # refuse to send when a source last synced longer ago than this
-consumer_guards = true      # contact hours, send cap, cease/opt-out, time-barred (kind = consumer)
-consumer_timezones = []     # zones a consumer without a timezone might be in (all must allow it)
-consumer_sends_per_week = 2 # letters per debt in any 7 consecutive days (consumers)
-limitation_years = 3        # years after due date or last payment a consumer debt is time-barred
-collector = false           # true: you are a third-party collector (validation notice)
-max_attempts = 5            # a failed send is retried by later runs at most this many times
-retry_after_minutes = 30    # wait before the first retry; doubles after each failure
-"""
+#: Every setting with its default (declared once, in :mod:`collectctl.settings`).
+DEFAULTS: dict[str, Any] = _settings.DEFAULTS
+#: The commented config.toml of a new profile, generated from the same declarations.
+CONFIG_TEMPLATE = _settings.template()
 
 
 def _dotenv_value(path: Path, key: str) -> str | None:
@@ -212,7 +148,8 @@ def _merge(defaults: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, 
 
 
 def load_config(path: Path) -> dict[str, Any]:
-    """Read a profile's config.toml merged over :data:`DEFAULTS`, validating core keys."""
+    """Read a profile's config.toml merged over :data:`DEFAULTS` and validate it
+    (:func:`collectctl.settings.validate`: types, values, unknown keys and sections)."""
     file = path / "config.toml"
     values: dict[str, Any] = {}
     if file.is_file():
@@ -224,42 +161,8 @@ def load_config(path: Path) -> dict[str, Any]:
                 f"{file}: {exc}", hint="Fix the TOML syntax (see docs/configuration.md)."
             ) from None
     config = _merge(DEFAULTS, values)
-    _validate(config, file)
+    _settings.validate(config, file)
     return config
-
-
-def _validate(config: Mapping[str, Any], file: Path) -> None:
-    from collectctl.money import MoneyError, exponent
-
-    def bad(key: str, why: str) -> ConfigError:
-        return ConfigError(f"{file}: {key}: {why}", hint="See docs/configuration.md.")
-
-    currency = config["currency"]
-    if not isinstance(currency, str):
-        raise bad("currency", 'must be a string such as "USD"')
-    try:
-        exponent(currency)
-    except MoneyError as exc:
-        raise bad("currency", str(exc)) from None
-    terms = config["default_terms_days"]
-    if not isinstance(terms, int) or isinstance(terms, bool) or terms < 0:
-        raise bad("default_terms_days", f"must be a whole number of days >= 0, not {terms!r}")
-    tz = config["timezone"]
-    if not isinstance(tz, str):
-        raise bad("timezone", 'must be an IANA name such as "Europe/London"')
-    if tz:
-        check_timezone(tz, lambda why: bad("timezone", why))
-    fmt = config["date_format"]
-    if not isinstance(fmt, str) or not fmt:
-        raise bad("date_format", 'must be a strftime pattern such as "%Y-%m-%d"')
-    try:
-        sample = date(2026, 11, 30)
-        if datetime.strptime(sample.strftime(fmt), fmt).date() != sample:
-            raise ValueError
-    except ValueError:
-        raise bad("date_format", f"{fmt!r} does not round-trip a date") from None
-    if not isinstance(config["sources"], Mapping):
-        raise bad("sources", "must be a table of [sources.<name>] tables")
 
 
 def check_timezone(name: str, error: Any = None) -> None:

@@ -239,11 +239,6 @@ def exponent(currency: str) -> int:
     raise MoneyError(f"{currency!r} is not an ISO 4217 currency code")
 
 
-def is_currency(code: str) -> bool:
-    """True when ``code`` is an active ISO 4217 code usable for invoices."""
-    return code in ISO_CODES
-
-
 def parse_decimal(text: str) -> Decimal:
     """Parse a plain decimal string (``1234.56``; no separators, symbols or exponents).
 

@@ -198,9 +198,13 @@ class Source:
     :param params: extra click parameters for ``collectctl sync <name>`` (``DIR``, ``--full``);
         their values reach ``read`` through :attr:`SyncRequest.options`. The core adds the
         common options itself (``--dry-run``, ``--allow-deletions``, ``--format``).
+    :param settings: the keys the source's ``[sources.<name>]`` table may hold (key -> one-line
+        help). Any other key there is refused before the sync starts, with the closest declared
+        key ("did you mean ``date_format``?"). ``None``: the source checks its table itself.
     """
 
     name: str
     read: Callable[[SyncRequest], SourceBatch]
     help: str = ""
     params: Sequence[click.Parameter] = ()
+    settings: Mapping[str, str] | None = None

@@ -124,7 +124,12 @@ def run_sync(
     """Sync ``source`` into the profile's ledger. See the module docstring for the steps."""
     ledger = app.ledger()
     conn = ledger.conn
-    settings = dict(app.config.get("sources", {}).get(source.name, {}) or {})
+    table = app.settings.sources.get(source.name) or {}
+    if source.settings is not None:
+        from collectctl.settings import check_table
+
+        check_table(app.profile_dir / "config.toml", source.name, table, source.settings)
+    settings = dict(table)
     settings.update({k: v for k, v in options.items() if v is not None and v is not False})
     with sync_lock(app.profile_dir):
         for stale in app.profile_dir.glob(f".staging-{source.name}-*.db"):

@@ -35,7 +35,7 @@ _CLEARED_ENV = (
 
 
 @pytest.fixture
-def collectctl_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+def collectctl_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A temporary COLLECTCTL_HOME for one test (working directory moved there too, so a
     developer's own ``.env`` never leaks into a test)."""
     home = tmp_path / "collectctl-home"

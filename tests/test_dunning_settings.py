@@ -30,13 +30,13 @@ def test_values_are_validated_with_file_and_key():
         "c.toml: dunning.max_sync_ages: unknown key (did you mean 'max_sync_age_hours'?)"
     )
     assert "dunning.max_sync_age_hours: must be a number" in problem({"max_sync_age_hours": 0})
-    zones = problem({"consumer_timezones": ["America/Nowhere"]})
+    zones = problem({"consumer_timezones": "America/Nowhere"})
     assert "dunning.consumer_timezones: unknown time zone" in zones
     assert "dunning.collector: must be true or false" in problem({"collector": "yes"})
     cap = problem({"consumer_sends_per_week": 0})
     assert "dunning.consumer_sends_per_week: must be a whole number >= 1" in cap
     ok = read_settings(
-        {"dunning": {"consumer_timezones": ["America/New_York"], "limitation_years": 0}}, "c"
+        {"dunning": {"consumer_timezones": "America/New_York", "limitation_years": 0}}, "c"
     )
     assert ok.consumer_timezones == ("America/New_York",)
     assert ok.limitation_years == 0

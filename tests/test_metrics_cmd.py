@@ -161,7 +161,7 @@ def test_by_month_table_chart_only_on_a_terminal(synced):
 
 
 def test_sparkline():
-    from collectctl.commands.metrics import sparkline
+    from collectctl.reports.metrics import sparkline
 
     assert sparkline([1, 2, 3, None, 8]) == "▁▂▃ █"
     assert sparkline([None, None]) == "  "

@@ -230,7 +230,7 @@ def test_agreement_letter_markdown(cli, base, collectctl_home):
         encoding="utf-8",
     )
     create(cli, *PLAN, "--down", "100")
-    result = cli("plan", "show", "PL-1", "--format", "md")
+    result = cli("plan", "agreement", "PL-1")
     assert result.exit_code == 0, result.stderr
     text = result.stdout
     assert text.startswith("# Payment plan agreement PL-1")
@@ -245,6 +245,16 @@ def test_agreement_letter_markdown(cli, base, collectctl_home):
     assert "billing@lumen.example" in text
     for threat in ("legal action", "court", "bailiff", "credit rating"):
         assert threat not in text.lower()
+
+
+def test_plan_show_md_is_the_schedule_table_like_every_md(cli, base):
+    create(cli, *PLAN)
+    result = cli("plan", "show", "PL-1", "--format", "md")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    header = next(line for line in lines if line.startswith("|"))
+    assert [c.strip() for c in header.strip("|").split("|")][:3] == ["#", "due", "principal"]
+    assert "Payment plan agreement" not in result.stdout
 
 
 def test_table_output_for_people(cli, base):

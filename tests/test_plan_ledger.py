@@ -7,12 +7,8 @@ from datetime import date
 from core_helpers import cust, inv, pay, run_json
 
 from collectctl.ledger.connection import Ledger
-from collectctl.ledger.plans import (
-    format_plan_id,
-    parse_plan_id,
-    plan_invoice_states,
-    plans_in_good_standing,
-)
+from collectctl.ledger.plans import format_plan_id, parse_plan_id
+from collectctl.reports.plan_states import plan_invoice_states, plans_in_good_standing
 
 AS_OF = "2026-11-30"
 BOOKS = [

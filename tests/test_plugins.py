@@ -141,9 +141,7 @@ def test_plugin_commands_are_added_but_never_replace_core_ones(cli, register_plu
                 click.echo("hijacked")
 
     register_plugin(Commands(), name="commands")
-    from collectctl.cli import RootGroup
 
-    RootGroup._plugin_commands_loaded = False
     assert cli("hello").stdout == "hello from a plugin\n"
     result = cli("aging", "--format", "json")
     assert "hijacked" not in result.stdout
@@ -188,6 +186,64 @@ def test_discovery_cache_follows_installs(tmp_path):
     make_dist(site, "late-plugin", "")  # "installing" changes the directory's mtime
     second = run_subprocess(["plugins", "-f", "json"], env, home)
     assert "late-plugin" in {p["name"] for p in json.loads(second.stdout)}
+
+
+# -- one test per hook (tests/test_docs.py requires a test_hook_<name> for every hook) ----------
+
+
+@pytest.fixture
+def traced(monkeypatch):
+    """Load plugins afresh with COLLECTCTL_TRACE_PLUGINS=1."""
+    from collectctl.plugins import manager
+
+    monkeypatch.setenv("COLLECTCTL_TRACE_PLUGINS", "1")
+    manager.reset()
+    yield
+    manager.reset()
+
+
+def test_hook_register_sources(traced, cli, books, capsys):
+    from collectctl.plugins import manager
+
+    assert "memory" in manager.sources()  # the conftest's MemoryBooks registered it
+    assert manager.owner("register_sources", "memory") is not None
+    assert "register_sources" in capsys.readouterr().err
+    result = cli("sync", "memory", "-q")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_hook_register_formats(cli, traced):
+    result = cli("aging", "--format", "json")
+    assert result.exit_code == 0
+    assert json.loads(result.stdout)["rows"] == []
+    # Every hook call goes through pluggy, so the trace shows it with its plugin.
+    assert "register_formats" in result.stderr
+    assert "finish register_formats" in result.stderr
+
+
+def test_hook_register_commands(cli, register_plugin, monkeypatch):
+    import click
+
+    class Greeter:
+        @hookimpl
+        def register_commands(self, cli):
+            @cli.command()
+            def greet():
+                """Say hi."""
+                click.echo("hi")
+
+    register_plugin(Greeter(), name="greeter")
+    monkeypatch.setenv("COLLECTCTL_TRACE_PLUGINS", "1")
+    from collectctl.plugins import manager
+
+    pm = manager.get_plugin_manager()
+    pm.trace.root.setwriter(lambda text: sys.stderr.write(text))
+    pm.enable_tracing()
+    result = cli("greet")
+    assert result.stdout == "hi\n"
+    assert "register_commands" in result.stderr
+    manager.reset()  # a reset forgets the plugin's commands too: no private flag to poke
+    assert cli("greet").exit_code == 2
 
 
 def test_hook_register_csv_presets(register_plugin, tmp_path, capsys):

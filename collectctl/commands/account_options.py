@@ -93,16 +93,7 @@ def on_option(func: F) -> F:
 
 def grace_days(app: App) -> int:
     """``[promises] grace_days`` from the profile config (default 0)."""
-    from collectctl.errors import ConfigError
-
-    section = app.config.get("promises", {})
-    value = section.get("grace_days", 0) if isinstance(section, dict) else None
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise ConfigError(
-            f"[promises] grace_days must be a whole number of days >= 0, not {value!r}",
-            hint="Fix config.toml in the profile directory (see docs/account.md).",
-        )
-    return value
+    return app.settings.promises.grace_days
 
 
 def local_now(app: App) -> datetime:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import click
 
@@ -92,12 +93,12 @@ def escalate(customer_id: str, target: str, note: str | None, as_of: date) -> No
     Takes it out of dunning and writes a handover pack (statement, payments, full activity
     timeline, letters sent) as markdown and PDF under the profile's handover/ directory.
     """
-    from collectctl import handover
     from collectctl.app import current_app
     from collectctl.errors import CollectctlError
     from collectctl.ledger import collection
     from collectctl.ledger.accounts import load_account
     from collectctl.reports import accounts as account_report
+    from collectctl.reports import handover
 
     app = current_app()
     cust = customer(app, customer_id)
@@ -207,7 +208,7 @@ def amend(
         "dispute-reason": ("reason", dispute_reason),
         "to": ("target", target),
     }
-    values = {}
+    values: dict[str, Any] = {}
     for option, (column, value) in given.items():
         if value is None:
             continue

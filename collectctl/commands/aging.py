@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import click
 
@@ -14,7 +15,7 @@ class BucketsType(click.ParamType):
 
     name = "buckets"
 
-    def convert(self, value, param, ctx):  # type: ignore[no-untyped-def]
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         from collectctl.domain.aging import parse_bounds
 
         if isinstance(value, tuple):
@@ -65,15 +66,15 @@ def aging(
     currency: str | None,
     min_balance: Decimal | None,
     fmt: str,
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     """Aged receivables: open balances by how many days past due.
 
     Only invoices issued and payments dated on or before --as-of count, so any past date is
     reconstructed exactly. Unapplied credit is shown as a negative 'unapplied' column and netted
     into 'total'. One row per customer and currency; totals per currency; never converted.
     """
-    from collectctl import aging_report
     from collectctl.app import current_app
+    from collectctl.reports import aging as aging_report
 
     app = current_app()
     day = as_of

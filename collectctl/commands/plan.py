@@ -30,7 +30,7 @@ def propose(account: str, as_of: date, fmt: str, **opts: Any) -> None:
     day of the month and clamp at month end (Jan 31, Feb 28, Mar 31).
     """
     from collectctl.app import current_app
-    from collectctl.plan_report import draft_report
+    from collectctl.reports.plans import draft_report
 
     d, grace, missed = build_draft(current_app().ledger().conn, account, as_of, opts)
     emit(draft_report(d, grace, missed, None), fmt)
@@ -44,7 +44,7 @@ def create(account: str, as_of: date, fmt: str, **opts: Any) -> None:
     One plan per account and currency at a time: cancel a broken plan before making a new one.
     """
     from collectctl.app import current_app
-    from collectctl.plan_report import draft_report, store
+    from collectctl.reports.plans import draft_report, store
 
     with current_app().ledger().write() as conn:
         d, grace, missed = build_draft(conn, account, as_of, opts)
@@ -70,8 +70,7 @@ def list_(states: tuple[str, ...], broken: bool, account: str | None, as_of: dat
     """Every plan made on or before --as-of, with its state on that day."""
     from collectctl.app import current_app
     from collectctl.ledger.books import find_customer
-    from collectctl.ledger.plans import evaluate
-    from collectctl.plan_report import plan_row, plans_report
+    from collectctl.reports.plan_states import evaluate, plan_row, plans_report
 
     app = current_app()
     day = as_of
@@ -98,14 +97,15 @@ def status(plan_id: int | None, as_of: date, fmt: str) -> None:
     installments are late, what is past due, when it broke and why).
     """
     from collectctl.app import current_app
-    from collectctl.ledger.plans import evaluate, get_plan, plan_invoices
-    from collectctl.plan_report import (
-        invoice_docs,
+    from collectctl.ledger.plans import get_plan, plan_invoices
+    from collectctl.reports.plan_states import (
+        evaluate,
         plan_row,
         plan_status_report,
         plans_report,
         status_document,
     )
+    from collectctl.reports.plans import invoice_docs
 
     app = current_app()
     day = as_of
@@ -125,25 +125,35 @@ def status(plan_id: int | None, as_of: date, fmt: str) -> None:
 @click.argument("plan_id", type=PLAN_ID)
 @output_option
 def show(plan_id: int, fmt: str) -> None:
-    """The plan's terms, schedule and covered invoices; --format md gives the agreement letter."""
+    """The plan's terms, schedule and covered invoices (`plan agreement` gives the letter)."""
     from collectctl.app import current_app
     from collectctl.ledger.plans import get_plan, plan_invoices
-    from collectctl.plan_report import (
-        agreement_markdown,
-        plan_document,
-        schedule_report,
-        stored_schedule,
-    )
+    from collectctl.reports.plans import plan_document, schedule_report, stored_schedule
 
     app = current_app()
     conn = app.ledger().conn
     stored = get_plan(conn, plan_id)
     doc = plan_document(stored, plan_invoices(conn, plan_id))
-    if fmt == "md":
-        click.echo(agreement_markdown(doc, app.config.get("creditor") or {}), nl=False)
-        return
     title = f"Plan {stored.id} for {stored.customer_name} ({stored.customer_id}), {stored.currency}"
     emit(schedule_report(doc, stored_schedule(stored), title), fmt)
+
+
+@plan.command()
+@click.argument("plan_id", type=PLAN_ID)
+def agreement(plan_id: int) -> None:
+    """The plan agreement letter for PLAN_ID (markdown): creditor, debtor, what is covered,
+    the schedule and the terms, from the profile's [creditor] settings."""
+    from dataclasses import asdict
+
+    from collectctl.app import current_app
+    from collectctl.ledger.plans import get_plan, plan_invoices
+    from collectctl.reports.agreement import agreement_markdown
+    from collectctl.reports.plans import plan_document
+
+    app = current_app()
+    conn = app.ledger().conn
+    doc = plan_document(get_plan(conn, plan_id), plan_invoices(conn, plan_id))
+    click.echo(agreement_markdown(doc, asdict(app.settings.creditor)), nl=False)
 
 
 @plan.command()

@@ -80,7 +80,7 @@ def terms_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def build_draft(conn: Any, account: str, as_of: date, opts: dict[str, Any]) -> tuple[Any, int, int]:
     """Check the option combination and draft the schedule: ``(draft, grace_days, max_missed)``."""
     from collectctl.app import current_app
-    from collectctl.plan_report import Terms, draft, plan_settings
+    from collectctl.reports.plans import Terms, draft, plan_settings
 
     if (opts["installments"] is None) == (opts["amount"] is None):
         raise click.UsageError("give exactly one of --installments N or --amount PER")
@@ -88,6 +88,6 @@ def build_draft(conn: Any, account: str, as_of: date, opts: dict[str, Any]) -> t
         raise click.UsageError("--interest needs --rate")
     app = current_app()
     day = as_of
-    grace, missed = plan_settings(app.config)
+    grace, missed = plan_settings(app.settings.plans)
     opts["invoices"] = tuple(opts["invoices"])
     return draft(conn, account, Terms(**opts), day), grace, missed

@@ -19,6 +19,7 @@ def plugins(show_all: bool, fmt: str) -> None:
     """
     from collectctl.plugins.manager import plugin_infos
 
+    shown = [info for info in plugin_infos() if show_all or not info.builtin]
     rows = [
         {
             "name": info.name,
@@ -28,10 +29,11 @@ def plugins(show_all: bool, fmt: str) -> None:
             "hooks": info.hooks,
             "error": info.error,
         }
-        for info in plugin_infos()
-        if show_all or not info.builtin
+        for info in shown
     ]
-    table_rows = [{**row, "hooks": ", ".join(row["hooks"])} for row in rows]
+    table_rows = [
+        {**row, "hooks": ", ".join(info.hooks)} for row, info in zip(rows, shown, strict=True)
+    ]
     report = Report(
         columns=[
             Column("name"),

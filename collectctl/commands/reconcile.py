@@ -3,38 +3,10 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 import click
 
 from collectctl.commands.options import as_of_option, emit, output_option
-from collectctl.output import Column, Report
-
-COLUMNS = [
-    Column("kind"),
-    Column("customer_id"),
-    Column("customer"),
-    Column("currency"),
-    Column("amount", kind="money"),
-    Column("invoice_ids"),
-    Column("payment_ids"),
-    Column("suggestion"),
-]
-
-
-def to_report(document: dict[str, Any]) -> Report:
-    """Rows for table/csv/md: id lists joined with spaces; JSON keeps the whole document."""
-    rows = [
-        {
-            **finding,
-            "invoice_ids": " ".join(finding["invoice_ids"]),
-            "payment_ids": " ".join(finding["payment_ids"]),
-        }
-        for finding in document["findings"]
-    ]
-    counts = ", ".join(f"{n} {kind}" for kind, n in document["counts"].items() if n)
-    footer = [f"\n{len(rows)} finding{'s' if len(rows) != 1 else ''}: {counts}"] if rows else []
-    return Report(columns=COLUMNS, rows=rows, document=document, footer=footer)
 
 
 @click.command()
@@ -64,16 +36,16 @@ def reconcile(as_of: date, check: bool, customer_ref: str | None, fmt: str) -> N
     """
     from collectctl.app import current_app
     from collectctl.errors import Findings
-    from collectctl.ledger import reconcile as ledger_reconcile
     from collectctl.ledger.books import find_customer
+    from collectctl.reports import reconcile as report
 
     app = current_app()
     day = as_of
     conn = app.ledger().conn
     key = find_customer(conn, customer_ref)["key"] if customer_ref else None
-    document = ledger_reconcile.document(conn, day, key)
+    document = report.document(conn, day, key)
     document["customer_id"] = customer_ref
-    emit(to_report(document), fmt)
+    emit(report.to_report(document), fmt)
     found = len(document["findings"])
     if check and found:
         raise Findings(

@@ -1,7 +1,7 @@
-"""Business days: weekends and US federal holidays (pure, no clock).
-
-Used by the consumer guards (Regulation F 1006.34: receipt of a validation notice may be assumed
-five days after sending, excluding legal public holidays, Saturdays and Sundays).
+"""Calendar arithmetic (pure, no clock): report periods ("N months ending at"), and business
+days — weekends and US federal holidays — for the consumer guards (Regulation F 1006.34: receipt
+of a validation notice may be assumed five days after sending, excluding legal public holidays,
+Saturdays and Sundays).
 
 Holidays are the eleven legal public holidays of 5 U.S.C. 6103(a): New Year's Day, Birthday of
 Martin Luther King Jr. (3rd Monday of January), Washington's Birthday (3rd Monday of February),
@@ -16,6 +16,33 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from functools import lru_cache
+
+
+def month_periods(start: date, end: date) -> list[tuple[date, date]]:
+    """The calendar months touching start..end, clipped to it."""
+    periods = []
+    first = start
+    while first <= end:
+        nxt = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        periods.append((first, min(end, nxt - timedelta(days=1))))
+        first = nxt
+    return periods
+
+
+def period_start(end: date, months: int) -> date:
+    """First day of the ``months`` months ending at ``end``: whole calendar months when ``end``
+    is a month's last day (2026-10-31, 3 → 2026-08-01), else from the day after the same day
+    ``months`` months earlier (2026-11-15, 3 → 2026-08-16)."""
+    import calendar
+
+    whole = (end + timedelta(days=1)).day == 1
+    back = months - 1 if whole else months
+    year, month0 = divmod(end.year * 12 + end.month - 1 - back, 12)
+    if whole:
+        return date(year, month0 + 1, 1)
+    day = min(end.day, calendar.monthrange(year, month0 + 1)[1])
+    return date(year, month0 + 1, day) + timedelta(days=1)
+
 
 _SATURDAY = 5
 _SUNDAY = 6

@@ -1,7 +1,8 @@
 """Reconciliation rules (``collectctl reconcile``): discrepancies to fix before chasing.
 
 Pure functions over plain values in integer minor units of ONE currency; the ledger module
-(:mod:`collectctl.ledger.reconcile`) finds the candidates with set queries and hands them here.
+(:mod:`collectctl.ledger.reconcile`) finds the candidates with set queries;
+:mod:`collectctl.reports.reconcile` hands them here.
 
 Finding kinds, in the order a report lists them for one customer and currency:
 
@@ -149,6 +150,26 @@ def overpayment(
     )
 
 
+def overpayment_credit(
+    invoice_id: str,
+    amount: int,
+    paid: int,
+    allocations: Sequence[tuple[str, date, int]],
+    as_of: date,
+) -> Credit:
+    """The excess of an overpaid invoice as credit, attributed to the allocation that first
+    took the running total over the amount (the last one when none did; dated ``as_of`` when
+    the invoice has none)."""
+    running = 0
+    culprit = allocations[-1] if allocations else ("", as_of, 0)
+    for alloc in allocations:
+        running += alloc[2]
+        if running > amount:
+            culprit = alloc
+            break
+    return Credit(culprit[0], culprit[1], paid - amount, invoice_id, "payment")
+
+
 @dataclass
 class CreditPlan:
     """What :func:`plan_credit` decided for one account (customer and currency)."""
@@ -158,6 +179,14 @@ class CreditPlan:
     applications: list[Application]  # the rest, oldest credit to oldest invoice
     left_credit: int  # credit still unapplied after every suggestion
     left_open: int  # open balance still unpaid after every suggestion
+
+
+@dataclass
+class _Left:
+    """A piece of credit and how much of it is still unapplied."""
+
+    credit: Credit
+    left: int
 
 
 def plan_credit(
@@ -171,11 +200,13 @@ def plan_credit(
     3. The rest: oldest credit (by date, then payment id) to oldest invoice (by due date, issue
        date, number), as far as it goes.
     """
-    pool = [[c, c.amount] for c in sorted(credits, key=lambda c: (c.date, c.payment_id))]
+    pool: list[_Left] = [
+        _Left(c, c.amount) for c in sorted(credits, key=lambda c: (c.date, c.payment_id))
+    ]
     left = refunds
     for entry in pool:
-        used = min(left, entry[1])
-        entry[1] -= used
+        used = min(left, entry.left)
+        entry.left -= used
         left -= used
     items = sorted(open_items, key=lambda i: (i.due_date, i.issue_date, i.number, i.invoice_id))
     open_left = {item.invoice_id: item.balance for item in items}
@@ -184,38 +215,38 @@ def plan_credit(
         if item.due_date >= as_of:
             continue
         for entry in pool:
-            c = entry[0]
+            c = entry.credit
             if (
                 c.invoice_id is None
                 and c.kind == "payment"
-                and entry[1] == c.amount == item.balance
+                and entry.left == c.amount == item.balance
             ):
                 app = Application(c.payment_id, None, item.invoice_id, item.number, c.amount)
                 exact.append(app)
-                entry[1] = 0
+                entry.left = 0
                 open_left[item.invoice_id] = 0
                 break
     applications: list[Application] = []
     credit_iter = iter(pool)
-    entry = next(credit_iter, None)
+    current: _Left | None = next(credit_iter, None)
     for item in items:
-        while open_left[item.invoice_id] > 0 and entry is not None:
-            if entry[1] <= 0:
-                entry = next(credit_iter, None)
+        while open_left[item.invoice_id] > 0 and current is not None:
+            if current.left <= 0:
+                current = next(credit_iter, None)
                 continue
-            take = min(entry[1], open_left[item.invoice_id])
-            c = entry[0]
+            take = min(current.left, open_left[item.invoice_id])
+            c = current.credit
             applications.append(
                 Application(c.payment_id, c.invoice_id, item.invoice_id, item.number, take)
             )
-            entry[1] -= take
+            current.left -= take
             open_left[item.invoice_id] -= take
-    credit = sum(c.amount for c, _ in pool) - refunds
+    credit = sum(e.credit.amount for e in pool) - refunds
     return CreditPlan(
         credit=credit,
         exact=exact,
         applications=applications,
-        left_credit=sum(remaining for _, remaining in pool),
+        left_credit=sum(e.left for e in pool),
         left_open=sum(open_left.values()),
     )
 

@@ -14,7 +14,6 @@ same numbers as ``aging``), summed per (customer, currency) in one pass over the
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
@@ -25,18 +24,11 @@ from collectctl.domain.books import (
     AccountBooks,
     Allocation,
     BalanceLine,
-    Contact,
-    Correction,
     Customer,
-    Dispute,
-    Escalation,
-    Hold,
     Invoice,
-    Promise,
-    StoredPlan,
 )
+from collectctl.ledger import account_records as rec
 from collectctl.ledger.aging import as_of_sql
-from collectctl.ledger.plans import load_plans, receipts
 
 Ref = tuple[str, str]  # (source, customer id)
 
@@ -160,191 +152,6 @@ def open_invoices(
     return out
 
 
-# -- collection records -------------------------------------------------------------------------
-
-
-def _record_filter(column: str, as_of: date, ref: Ref | None, params: dict[str, object]) -> str:
-    """Listings read live records started by D; one account reads all of its records."""
-    if ref is not None:
-        params.update(src=ref[0], ext=ref[1])
-        return "WHERE source = :src AND customer_ext = :ext"
-    params["d"] = as_of.isoformat()
-    return f"WHERE voided_on IS NULL AND {column} <= :d"
-
-
-def _promises(conn: sqlite3.Connection, as_of: date, ref: Ref | None) -> dict[Ref, list[Promise]]:
-    params: dict[str, object] = {}
-    where = _record_filter("made_on", as_of, ref, params)
-    covered: dict[int, list[str]] = defaultdict(list)
-    for number, ext in conn.execute(
-        f"""SELECT x.promise, x.invoice_ext FROM promise_invoices x
-            WHERE x.promise IN (SELECT id FROM promises {where})
-            ORDER BY x.promise, x.invoice_ext""",
-        params,
-    ):
-        covered[number].append(ext)
-    out: dict[Ref, list[Promise]] = defaultdict(list)
-    for r in conn.execute(
-        f"""SELECT source, customer_ext, id, currency, amount, made_on, due_on, note,
-                   created_at, voided_on, void_reason FROM promises {where} ORDER BY id""",
-        params,
-    ):
-        out[(r[0], r[1])].append(
-            Promise(
-                r[2],
-                r[3],
-                r[4],
-                date.fromisoformat(r[5]),
-                date.fromisoformat(r[6]),
-                tuple(covered.get(r[2], ())),
-                r[7],
-                r[8],
-                _d(r[9]),
-                r[10],
-            )
-        )
-    return out
-
-
-def _promise_payments(
-    conn: sqlite3.Connection, as_of: date, ref: Ref | None
-) -> dict[int, list[tuple[date, int]]]:
-    """Payments that may count for each promise: ``kind = 'payment'`` allocations of the
-    promise's customer and currency dated from ``made_on`` to D (only those applied to the
-    promise's invoices when it names some). The promise rule picks the dated window."""
-    params: dict[str, object] = {"d": as_of.isoformat()}
-    if ref is not None:
-        params.update(src=ref[0], ext=ref[1])
-        where = "p.source = :src AND p.customer_ext = :ext"
-    else:
-        where = "p.voided_on IS NULL AND p.made_on <= :d"
-    out: dict[int, list[tuple[date, int]]] = defaultdict(list)
-    for number, day, amount in conn.execute(
-        f"""SELECT p.id, a.date, a.amount FROM promises p
-            JOIN customers c ON c.source = p.source AND c.ext_id = p.customer_ext
-            JOIN allocations a ON a.customer = c.id AND a.currency = p.currency
-             AND a.date >= p.made_on AND a.date <= :d AND a.kind = 'payment'
-            WHERE {where}
-              AND (NOT EXISTS (SELECT 1 FROM promise_invoices x WHERE x.promise = p.id)
-                   OR a.invoice_ext IN (SELECT x.invoice_ext FROM promise_invoices x
-                                        WHERE x.promise = p.id))""",
-        params,
-    ):
-        out[number].append((date.fromisoformat(day), amount))
-    return out
-
-
-def _disputes(conn: sqlite3.Connection, as_of: date, ref: Ref | None) -> dict[Ref, list[Dispute]]:
-    params: dict[str, object] = {}
-    where = _record_filter("opened_on", as_of, ref, params)
-    out: dict[Ref, list[Dispute]] = defaultdict(list)
-    for r in conn.execute(
-        f"""SELECT source, customer_ext, id, invoice_ext, reason, note, opened_on, resolved_on,
-                   resolution, created_at, voided_on, void_reason FROM disputes {where}
-            ORDER BY id""",
-        params,
-    ):
-        out[(r[0], r[1])].append(
-            Dispute(
-                r[2],
-                r[3],
-                r[4],
-                r[5],
-                date.fromisoformat(r[6]),
-                _d(r[7]),
-                r[8],
-                r[9],
-                _d(r[10]),
-                r[11],
-            )
-        )
-    return out
-
-
-def _holds(conn: sqlite3.Connection, as_of: date, ref: Ref | None) -> dict[Ref, list[Hold]]:
-    params: dict[str, object] = {}
-    where = _record_filter("start_on", as_of, ref, params)
-    out: dict[Ref, list[Hold]] = defaultdict(list)
-    for r in conn.execute(
-        f"""SELECT source, customer_ext, id, start_on, until_on, reason, released_on, created_at,
-                   voided_on, void_reason FROM holds {where} ORDER BY id""",
-        params,
-    ):
-        out[(r[0], r[1])].append(
-            Hold(r[2], date.fromisoformat(r[3]), _d(r[4]), r[5], _d(r[6]), r[7], _d(r[8]), r[9])
-        )
-    return out
-
-
-def _escalations(
-    conn: sqlite3.Connection, as_of: date, ref: Ref | None
-) -> dict[Ref, list[Escalation]]:
-    params: dict[str, object] = {}
-    where = _record_filter("escalated_on", as_of, ref, params)
-    out: dict[Ref, list[Escalation]] = defaultdict(list)
-    for r in conn.execute(
-        f"""SELECT source, customer_ext, id, target, escalated_on, note, pack_md, pack_pdf,
-                   created_at, voided_on, void_reason FROM escalations {where} ORDER BY id""",
-        params,
-    ):
-        out[(r[0], r[1])].append(
-            Escalation(
-                r[2], r[3], date.fromisoformat(r[4]), r[5], r[6], r[7], r[8], _d(r[9]), r[10]
-            )
-        )
-    return out
-
-
-def _contact_summary(
-    conn: sqlite3.Connection, as_of: date, ref: Ref | None
-) -> dict[Ref, tuple[date | None, date | None]]:
-    """``{(source, customer): (last contact date, next action date)}`` from contacts logged on
-    or before D (not void); the next action date is the ``--next`` of the latest contact that
-    set one."""
-    params: dict[str, object] = {"d": as_of.isoformat()}
-    only = ""
-    if ref is not None:
-        params.update(src=ref[0], ext=ref[1])
-        only = "AND source = :src AND customer_ext = :ext"
-    out: dict[Ref, tuple[date | None, date | None]] = {}
-    for source, ext, last, nxt in conn.execute(
-        f"""SELECT source, customer_ext, MAX(on_date),
-                  (SELECT c2.next_date FROM contacts c2
-                    WHERE c2.source = c.source AND c2.customer_ext = c.customer_ext
-                      AND c2.voided_on IS NULL AND c2.on_date <= :d AND c2.next_date IS NOT NULL
-                    ORDER BY c2.at DESC, c2.id DESC LIMIT 1)
-           FROM contacts c WHERE voided_on IS NULL AND on_date <= :d {only}
-           GROUP BY source, customer_ext""",
-        params,
-    ):
-        out[(source, ext)] = (_d(last), _d(nxt))
-    return out
-
-
-def _plans(
-    conn: sqlite3.Connection, as_of: date, ref: Ref | None
-) -> tuple[
-    dict[Ref, list[StoredPlan]], dict[int, list[tuple[date, int]]], dict[int, tuple[str, ...]]
-]:
-    """Plans made by D per account, their receipts by D and the invoices each covers."""
-    plans = load_plans(conn, customer=ref, created_by=as_of)
-    by_ref: dict[Ref, list[StoredPlan]] = defaultdict(list)
-    for p in plans:
-        by_ref[(p.customer_source, p.customer_id)].append(p)
-    if not plans:
-        return by_ref, {}, {}
-    paid = receipts(conn, as_of, [p.key for p in plans] if ref is not None else None)
-    covered: dict[int, list[str]] = defaultdict(list)
-    for plan, ext in conn.execute(
-        """SELECT pi.plan, pi.invoice_ext FROM plan_invoices pi
-           JOIN plans p ON p.id = pi.plan AND p.created_on <= ?
-           ORDER BY pi.plan, pi.invoice_ext""",
-        (as_of.isoformat(),),
-    ):
-        covered[plan].append(ext)
-    return by_ref, paid, {k: tuple(v) for k, v in covered.items()}
-
-
 def _books(
     customer: Customer,
     lines: Iterable[BalanceLine],
@@ -376,13 +183,13 @@ class _Records:
     """Every collection record of the accounts being loaded, by account."""
 
     def __init__(self, conn: sqlite3.Connection, as_of: date, ref: Ref | None) -> None:
-        self.promises = _promises(conn, as_of, ref)
-        self.payments = _promise_payments(conn, as_of, ref)
-        self.disputes = _disputes(conn, as_of, ref)
-        self.holds = _holds(conn, as_of, ref)
-        self.escalations = _escalations(conn, as_of, ref)
-        self.contacts = _contact_summary(conn, as_of, ref)
-        self.plans, self.receipts, self.covered = _plans(conn, as_of, ref)
+        self.promises = rec.promises(conn, as_of, ref)
+        self.payments = rec.promise_payments(conn, as_of, ref)
+        self.disputes = rec.disputes(conn, as_of, ref)
+        self.holds = rec.holds(conn, as_of, ref)
+        self.escalations = rec.escalations(conn, as_of, ref)
+        self.contacts = rec.contact_summary(conn, as_of, ref)
+        self.plans, self.receipts, self.covered = rec.plans(conn, as_of, ref)
 
 
 def load_accounts(
@@ -429,8 +236,8 @@ def load_account(conn: sqlite3.Connection, key: int, as_of: date) -> AccountBook
         history=True,
         invoices=tuple(all_invoices),
         allocations=tuple(_allocations(conn, key, as_of)),
-        contacts=tuple(_contacts(conn, customer.ref)),
-        corrections=tuple(_corrections(conn, customer.ref)),
+        contacts=tuple(rec.contacts(conn, customer.ref)),
+        corrections=tuple(rec.corrections(conn, customer.ref)),
         invoice_numbers=numbers,
     )
 
@@ -479,31 +286,6 @@ def _allocations(conn: sqlite3.Connection, key: int, as_of: date) -> list[Alloca
                FROM allocations a LEFT JOIN invoices i ON i.id = a.invoice
                WHERE a.customer = ? AND a.date <= ? ORDER BY a.date, a.payment_id, a.id""",
             (key, as_of.isoformat()),
-        )
-    ]
-
-
-def _contacts(conn: sqlite3.Connection, ref: Ref) -> list[Contact]:
-    return [
-        Contact(
-            r[0], r[1], date.fromisoformat(r[2]), r[3], r[4], r[5], _d(r[6]), r[7], _d(r[8]), r[9]
-        )
-        for r in conn.execute(
-            """SELECT id, at, on_date, channel, outcome, note, next_date, created_at, voided_on,
-                      void_reason FROM contacts WHERE source = ? AND customer_ext = ?
-               ORDER BY id""",
-            ref,
-        )
-    ]
-
-
-def _corrections(conn: sqlite3.Connection, ref: Ref) -> list[Correction]:
-    return [
-        Correction(r[0], r[1], r[2], date.fromisoformat(r[3]), r[4], json.loads(r[5]))
-        for r in conn.execute(
-            """SELECT record, action, at, on_date, reason, changes FROM corrections
-               WHERE source = ? AND customer_ext = ? ORDER BY id""",
-            ref,
         )
     ]
 

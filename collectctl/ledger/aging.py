@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from collectctl.domain.aging import AgingLine, cutoffs
+from collectctl.domain.aging import AgingLine
 
 
 @dataclass(frozen=True)
@@ -92,32 +92,22 @@ def as_of_sql(conn: sqlite3.Connection, as_of: str) -> AsOfSql:
     )
 
 
-def late_allocations_sql(conn: sqlite3.Connection, as_of: str) -> tuple[str, str, str]:
-    """``(cte, join, expr)``: SQL for the allocations of invoice ``i`` dated after ``as_of``.
-
-    ``expr`` is that sum (``"0"`` with an empty CTE and join when there are none), so an
-    invoice's balance as of the date is ``i.amount - i.allocated + expr``. For other queries over
-    invoices as of a date (account list, reconcile).
-    """
-    has_late = conn.execute(
-        "SELECT 1 FROM allocations WHERE date > ? AND invoice IS NOT NULL LIMIT 1", (as_of,)
-    ).fetchone()
-    if not has_late:
-        return "", "", "0"
-    return _LATE_CTE, _LATE_JOIN, "COALESCE(l.amt, 0)"
-
-
 def customer_lines(
     conn: sqlite3.Connection,
     as_of: date,
-    bounds: Sequence[int],
+    cutoffs: Sequence[date],
     *,
     basis: str = "due",
     currency: str | None = None,
 ) -> list[AgingLine]:
-    """One :class:`AgingLine` per (customer, currency) with anything open or unapplied."""
+    """One :class:`AgingLine` per (customer, currency) with anything open or unapplied.
+
+    ``cutoffs`` are the bucket boundaries as dates (basis date ≥ ``cutoffs[k]`` means bucket
+    ≤ k: :func:`collectctl.domain.aging.cutoffs`), so SQL compares dates and does no date
+    arithmetic.
+    """
     d = as_of.isoformat()
-    cuts = [c.isoformat() for c in cutoffs(as_of, bounds)]
+    cuts = [c.isoformat() for c in cutoffs]
     column = "i.due_date" if basis == "due" else "i.issue_date"
     params: dict[str, object] = {"d": d}
     case = ["CASE"]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -297,106 +296,6 @@ def void(conn: sqlite3.Connection, ref: str, *, reason: str, at: str, on_date: d
 # -- reading -----------------------------------------------------------------------------------
 
 
-def customer_records(conn: sqlite3.Connection, customer: tuple[str, str]) -> dict[str, list[Row]]:
-    """Every record of one customer, void ones included, keyed by table name (plus
-    ``promise_invoices`` folded into each promise as ``invoices``, and ``corrections``)."""
-    out: dict[str, list[Row]] = {}
-    for table in (*RECORD_TABLES.values(), "corrections"):
-        out[table] = _rows(
-            conn,
-            f"SELECT * FROM {table} WHERE source = ? AND customer_ext = ? ORDER BY id",
-            customer,
-        )
-    _attach_invoices(conn, out["promises"])
-    return out
-
-
-def _attach_invoices(conn: sqlite3.Connection, promises: list[Row]) -> None:
-    by_promise: dict[int, list[str]] = defaultdict(list)
-    ids = [p["id"] for p in promises]
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        marks = ",".join("?" * len(chunk))
-        for promise, ext in conn.execute(
-            f"SELECT promise, invoice_ext FROM promise_invoices WHERE promise IN ({marks}) "
-            "ORDER BY promise, invoice_ext",
-            chunk,
-        ):
-            by_promise[promise].append(ext)
-    for p in promises:
-        p["invoices"] = by_promise.get(p["id"], [])
-
-
-def live_records(conn: sqlite3.Connection, as_of: date) -> dict[str, list[Row]]:
-    """Every record not void and started on or before ``as_of`` (all customers), for listings:
-    ``promises``, ``disputes``, ``holds``, ``escalations``."""
-    d = as_of.isoformat()
-    out = {
-        "promises": _rows(
-            conn, "SELECT * FROM promises WHERE voided_on IS NULL AND made_on <= ?", (d,)
-        ),
-        "disputes": _rows(
-            conn, "SELECT * FROM disputes WHERE voided_on IS NULL AND opened_on <= ?", (d,)
-        ),
-        "holds": _rows(conn, "SELECT * FROM holds WHERE voided_on IS NULL AND start_on <= ?", (d,)),
-        "escalations": _rows(
-            conn,
-            "SELECT * FROM escalations WHERE voided_on IS NULL AND escalated_on <= ?",
-            (d,),
-        ),
-    }
-    _attach_invoices(conn, out["promises"])
-    return out
-
-
-def contact_summary(
-    conn: sqlite3.Connection, as_of: date
-) -> dict[tuple[str, str], tuple[str | None, str | None]]:
-    """``{(source, customer): (last contact date, next action date)}`` from contacts logged on
-    or before ``as_of`` (not void). The next action date is the ``--next`` of the latest contact
-    that set one."""
-    d = as_of.isoformat()
-    out: dict[tuple[str, str], tuple[str | None, str | None]] = {}
-    for source, ext, last, nxt in conn.execute(
-        """SELECT source, customer_ext, MAX(on_date),
-                  (SELECT c2.next_date FROM contacts c2
-                    WHERE c2.source = c.source AND c2.customer_ext = c.customer_ext
-                      AND c2.voided_on IS NULL AND c2.on_date <= :d AND c2.next_date IS NOT NULL
-                    ORDER BY c2.at DESC, c2.id DESC LIMIT 1)
-           FROM contacts c WHERE voided_on IS NULL AND on_date <= :d
-           GROUP BY source, customer_ext""",
-        {"d": d},
-    ):
-        out[(source, ext)] = (last, nxt)
-    return out
-
-
-def promise_payments(
-    conn: sqlite3.Connection, promises: Sequence[Row], as_of: date
-) -> dict[int, list[tuple[date, int]]]:
-    """Payments that may count for each promise: ``kind = 'payment'`` allocations of the
-    promise's customer and currency dated from ``made_on`` to ``as_of`` (only those applied to
-    the promise's invoices when it names some). The promise rule picks the dated window."""
-    wanted = [p["id"] for p in promises]
-    out: dict[int, list[tuple[date, int]]] = {n: [] for n in wanted}
-    for start in range(0, len(wanted), 900):
-        chunk = wanted[start : start + 900]
-        marks = ",".join("?" * len(chunk))
-        for number, day, amount in conn.execute(
-            f"""SELECT p.id, a.date, a.amount FROM promises p
-                JOIN customers c ON c.source = p.source AND c.ext_id = p.customer_ext
-                JOIN allocations a ON a.customer = c.id AND a.currency = p.currency
-                 AND a.date >= p.made_on AND a.date <= ? AND a.kind = 'payment'
-                WHERE p.id IN ({marks})
-                  AND (NOT EXISTS (SELECT 1 FROM promise_invoices x WHERE x.promise = p.id)
-                       OR a.invoice_ext IN (SELECT x.invoice_ext FROM promise_invoices x
-                                            WHERE x.promise = p.id))""",
-            [as_of.isoformat(), *chunk],
-        ):
-            out[number].append((date.fromisoformat(day), amount))
-    return out
-
-
 def open_disputes(conn: sqlite3.Connection, as_of: date) -> dict[tuple[str, str], str]:
     """``{(source, invoice_ext): "DSP-n"}`` of every dispute open as of ``as_of``: the invoices
     chasing must skip (they stay in aging, flagged)."""
@@ -410,31 +309,3 @@ def open_disputes(conn: sqlite3.Connection, as_of: date) -> dict[tuple[str, str]
             {"d": d},
         )
     }
-
-
-def plans_by_customer(conn: sqlite3.Connection, as_of: date) -> dict[tuple[str, str], list[Row]]:
-    """Payment plans made on or before ``as_of`` per ``(source, customer)``, each as
-    ``{"id", "status", "currency", "balance", "created_on"}`` (balance in minor units), from the
-    plans issue's :mod:`collectctl.ledger.plans`; ``{}`` while its ``plans`` table is absent."""
-    exists = conn.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'plans'"
-    ).fetchone()
-    if not exists or not conn.execute("SELECT 1 FROM plans LIMIT 1").fetchone():
-        return {}
-    try:
-        from collectctl.ledger import plans
-    except ImportError:  # pragma: no cover - the table comes with the module
-        return {}
-    out: dict[tuple[str, str], list[Row]] = defaultdict(list)
-    for e in plans.evaluate(conn, as_of):
-        p = e.plan
-        out[(p.customer_source, p.customer_id)].append(
-            {
-                "id": p.id,
-                "status": e.state,
-                "currency": p.currency,
-                "balance": p.balance,
-                "created_on": p.created_on,
-            }
-        )
-    return dict(out)

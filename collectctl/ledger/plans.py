@@ -16,12 +16,9 @@ Rules (docs/plans.md):
   ``payment`` and ``credit`` allocations dated ≥ D to an invoice P covers, plus ``payment``
   allocations of K in C dated ≥ D that are unapplied (on account, no invoice). Payments to
   invoices the plan does not cover, write-offs and refunds are not receipts.
-* **State** comes from :func:`collectctl.domain.plan_tracking.plan_state` with the grace days and
-  missed-installment limit stored with the plan (the profile's ``[plans]`` settings when it was
-  made); a plan cancelled on or before the as-of date is ``cancelled``.
-
-For the dunning issue: :func:`plans_in_good_standing` and :func:`plan_invoice_states` say which
-invoices are held out of dunning on a date (those covered by an ``active`` plan).
+* **State** is not computed here: :mod:`collectctl.reports.plan_states` applies
+  :func:`collectctl.domain.plan_tracking.stored_plan_state` to :func:`load_plans` and
+  :func:`receipts` (this module calls no domain rule).
 """
 
 from __future__ import annotations
@@ -32,10 +29,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from collectctl.domain.books import PLAN_PREFIX, StoredPlan, format_plan_id
-from collectctl.domain.plan_tracking import PlanStatus, plan_state
-from collectctl.domain.plans import ACTIVE, BROKEN, Installment, Schedule
+from collectctl.domain.plans import Installment, Schedule
 from collectctl.errors import CollectctlError, NotFoundError
 
 #: Allocation kinds that count as receipts when applied to a covered invoice.
@@ -93,7 +90,7 @@ def covered_invoices(
     ).fetchall()
     d = as_of.isoformat()
 
-    def covered(r: tuple) -> CoveredInvoice:  # type: ignore[type-arg]
+    def covered(r: tuple[Any, ...]) -> CoveredInvoice:
         return CoveredInvoice(r[0], r[1], r[2], r[3], date.fromisoformat(r[4]), r[5], r[8])
 
     if invoices:
@@ -132,8 +129,8 @@ def covered_invoices(
 
 
 def _pick_invoice(
-    conn: sqlite3.Connection, rows: list, ref: str, customer_id: str, d: str
-) -> tuple:  # type: ignore[type-arg]
+    conn: sqlite3.Connection, rows: list[Any], ref: str, customer_id: str, d: str
+) -> tuple[Any, ...]:
     match = [r for r in rows if r[2] == ref] or [r for r in rows if r[3] == ref]
     if not match:
         other = conn.execute(
@@ -169,18 +166,6 @@ def _pick_invoice(
 # --- stored plans ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class PlanEvaluation:
-    """A stored plan and where it stands on a date."""
-
-    plan: StoredPlan
-    status: PlanStatus
-
-    @property
-    def state(self) -> str:
-        return self.status.state
-
-
 _PLAN_COLUMNS = (
     "id, customer_source, customer_ext, customer_name, currency, created_on, created_at, "
     "balance, down, every, start, installments, amount_per, rate, interest_method, fee, "
@@ -203,24 +188,8 @@ def insert_plan(
     max_missed: int,
     invoices: Sequence[CoveredInvoice],
 ) -> int:
-    """Store a plan (call inside :meth:`Ledger.write`); returns its key.
-
-    Refuses (:class:`CollectctlError`) when the customer already has a plan in this currency
-    that is neither completed nor cancelled on ``created_on`` (one plan at a time).
-    """
-    for other in evaluate(
-        conn,
-        created_on,
-        customer=(customer_source, customer_id),
-        currency=schedule.currency,
-        include_future=True,
-    ):
-        if other.plan.cancelled_on is None and other.state in (ACTIVE, BROKEN):
-            raise CollectctlError(
-                f"customer {customer_id!r} already has plan {other.plan.id} in "
-                f"{schedule.currency} ({other.state}); one plan per account and currency",
-                hint=f"Cancel it first: collectctl plan cancel {other.plan.id} --reason ...",
-            )
+    """Store a plan (call inside :meth:`Ledger.write`); returns its key. The caller checks
+    first that the account may have a new plan (:func:`collectctl.reports.plans.store`)."""
     cur = conn.execute(
         f"""INSERT INTO plans ({_PLAN_COLUMNS.split(", ", 1)[1]})
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)""",
@@ -397,46 +366,6 @@ def receipts(
     return out
 
 
-def evaluate(
-    conn: sqlite3.Connection,
-    as_of: date,
-    *,
-    keys: Sequence[int] | None = None,
-    customer: tuple[str, str] | None = None,
-    currency: str | None = None,
-    include_future: bool = False,
-) -> list[PlanEvaluation]:
-    """Every matching plan with its state on ``as_of`` (plans made after ``as_of`` are left
-    out unless ``include_future``). Three queries in all, then the pure domain per plan."""
-    plans = load_plans(
-        conn,
-        keys=keys,
-        customer=customer,
-        currency=currency,
-        created_by=None if include_future else as_of,
-    )
-    paid = receipts(
-        conn, as_of, None if keys is None and customer is None else [p.key for p in plans]
-    )
-    return [
-        PlanEvaluation(
-            plan,
-            plan_state(
-                plan.lines,
-                paid.get(plan.key, ()),
-                as_of,
-                grace_days=plan.grace_days,
-                max_missed=plan.max_missed,
-                cancelled=plan.cancelled_by(as_of),
-            ),
-        )
-        for plan in plans
-    ]
-
-
-# --- covered invoices now ----------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class PlanInvoice:
     """An invoice a plan covers, as stored and as the books hold it now.
@@ -478,53 +407,13 @@ def plan_invoices(conn: sqlite3.Connection, key: int) -> list[PlanInvoice]:
     return out
 
 
-# --- for dunning -------------------------------------------------------------------------------
-
-
-def plans_in_good_standing(conn: sqlite3.Connection, as_of: date) -> list[PlanEvaluation]:
-    """Plans ``active`` on ``as_of``: made by then, not cancelled, not broken, not completed.
-
-    Their covered invoices are held out of dunning on that date.
-    """
-    return [e for e in evaluate(conn, as_of) if e.state == ACTIVE]
-
-
-@dataclass(frozen=True)
-class PlanInvoiceState:
-    """One covered invoice of a plan and the plan's state on a date (for dunning).
-
-    ``invoice_key`` is the ledger key of the invoice (``None`` when it left the books);
-    ``held`` is True when the plan is in good standing, i.e. dunning must skip the invoice.
-    """
-
-    plan_id: str
-    state: str
-    source: str
-    invoice_id: str
-    invoice_key: int | None
-    held: bool
-
-
-def plan_invoice_states(conn: sqlite3.Connection, as_of: date) -> list[PlanInvoiceState]:
-    """Every invoice covered by a plan made on or before ``as_of``, with that plan's state.
-
-    Dunning should skip the invoices whose ``held`` is True (plan ``active``); invoices of
-    broken, completed or cancelled plans go back to the normal stages. Two plans may cover the
-    same invoice (an old completed or cancelled one and a new one): skip it if any holds it.
-    """
-    states = {e.plan.key: e.state for e in evaluate(conn, as_of)}
-    if not states:
-        return []
-    out = []
-    for plan, source, ext, inv_key in conn.execute(
+def covering_plans(conn: sqlite3.Connection, as_of: date) -> list[tuple[int, str, str, int | None]]:
+    """``(plan key, source, invoice id, invoice ledger key or None)`` of every invoice covered
+    by a plan made on or before ``as_of``."""
+    return conn.execute(
         """SELECT pi.plan, pi.source, pi.invoice_ext, i.id FROM plan_invoices pi
            JOIN plans p ON p.id = pi.plan AND p.created_on <= ?
            LEFT JOIN invoices i ON i.source = pi.source AND i.ext_id = pi.invoice_ext
            ORDER BY pi.plan, pi.invoice_ext""",
         (as_of.isoformat(),),
-    ):
-        state = states[plan]
-        out.append(
-            PlanInvoiceState(format_plan_id(plan), state, source, ext, inv_key, state == ACTIVE)
-        )
-    return out
+    ).fetchall()

@@ -1,11 +1,12 @@
 """Reconciliation candidates straight from the ledger (``collectctl reconcile``).
 
 Every check is one set query over the whole ledger (or one customer), never a loop over
-customers; the rules that turn candidates into findings are pure
-(:mod:`collectctl.domain.reconcile`). As of date D only invoices issued on or before D and
-allocations dated on or before D count, exactly as in aging (allocations dated after D are taken
-back out through the same ``late`` CTE); the source-balance check compares the source's figure
-with the ledger's *current* balance, because that is what the source reports.
+customers. This module returns typed candidates only; the pure rules of
+:mod:`collectctl.domain.reconcile` turn them into findings (applied by
+:mod:`collectctl.reports.reconcile`). As of date D only invoices issued on or before D and
+allocations dated on or before D count, exactly as in aging (through the same as-of SQL,
+:func:`collectctl.ledger.aging.as_of_sql`); the source-balance check compares the source's
+figure with the ledger's *current* balance, because that is what the source reports.
 """
 
 from __future__ import annotations
@@ -13,21 +14,12 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from collectctl.domain.reconcile import (
-    KINDS,
-    Credit,
-    Finding,
-    OpenItem,
-    balance_mismatch,
-    credit_findings,
-    duplicate_payment,
-    overpayment,
-)
-from collectctl.ledger.aging import customer_names, late_allocations_sql
-from collectctl.money import from_minor
+from collectctl.domain.reconcile import Credit, OpenItem
+from collectctl.ledger.aging import as_of_sql
 
 Account = tuple[int, str]  # (customer key, currency)
 
@@ -49,22 +41,33 @@ def _in_chunks(
     return rows
 
 
-def overpaid(
-    conn: sqlite3.Connection, d: str, customer: int | None
-) -> tuple[list[Finding], dict[Account, list[Credit]]]:
-    """Invoices whose allocations dated ≤ D exceed their amount: findings and excess credit."""
-    cte, join, late = late_allocations_sql(conn, d)
+@dataclass(frozen=True)
+class Overpaid:
+    """An invoice whose allocations dated ≤ D exceed its amount; ``allocations`` are its
+    ``(payment id, date, amount)`` by then, oldest first."""
+
+    customer_key: int
+    currency: str
+    invoice_id: str
+    number: str
+    amount: int
+    paid: int
+    allocations: tuple[tuple[str, date, int], ...]
+
+
+def overpaid(conn: sqlite3.Connection, d: str, customer: int | None) -> list[Overpaid]:
+    """Invoices whose allocations dated ≤ D exceed their amount, with those allocations."""
+    q = as_of_sql(conn, d)
     params: dict[str, Any] = {"d": d, "cust": customer}
     who = "AND i.customer = :cust" if customer is not None else ""
     rows = conn.execute(
-        f"""{cte}
-        SELECT i.id, i.ext_id, i.number, i.customer, i.currency, i.amount,
-               i.allocated - {late} AS paid
-        FROM invoices i {join}
-        WHERE i.void = 0 AND i.issue_date <= :d AND i.allocated - {late} > i.amount {who}""",
+        f"""{q.cte}
+        SELECT i.id, i.ext_id, i.number, i.customer, i.currency, i.amount, {q.applied} AS paid
+        FROM invoices i {q.join}
+        WHERE i.void = 0 AND i.issue_date <= :d AND {q.applied} > i.amount {who}""",
         params,
     ).fetchall()
-    allocations: dict[int, list[tuple[str, str, int]]] = defaultdict(list)
+    allocations: dict[int, list[tuple[str, date, int]]] = defaultdict(list)
     for invoice, payment_id, day, amount in _in_chunks(
         conn,
         """SELECT invoice, payment_id, date, amount FROM allocations
@@ -72,24 +75,11 @@ def overpaid(
         [r[0] for r in rows],
         params,
     ):
-        allocations[invoice].append((payment_id, day, amount))
-    findings: list[Finding] = []
-    credits: dict[Account, list[Credit]] = defaultdict(list)
-    for key, ext, number, cust, currency, amount, paid in rows:
-        allocs = allocations[key]
-        findings.append(
-            overpayment(cust, currency, ext, number, amount, paid, [a[0] for a in allocs])
-        )
-        running, culprit = 0, allocs[-1] if allocs else ("", d, 0)
-        for alloc in allocs:
-            running += alloc[2]
-            if running > amount:
-                culprit = alloc
-                break
-        credits[(cust, currency)].append(
-            Credit(culprit[0], _day(culprit[1]), paid - amount, ext, "payment")
-        )
-    return findings, credits
+        allocations[invoice].append((payment_id, _day(day), amount))
+    return [
+        Overpaid(cust, currency, ext, number, amount, paid, tuple(allocations[key]))
+        for key, ext, number, cust, currency, amount, paid in rows
+    ]
 
 
 def account_credit(
@@ -128,26 +118,38 @@ def open_items(
     """Open invoices as of D of the given accounts (one query; accounts passed as JSON)."""
     if not accounts:
         return {}
-    cte, join, late = late_allocations_sql(conn, d)
+    q = as_of_sql(conn, d)
     with_accounts = "acc(customer, currency) AS (SELECT json_extract(value, '$[0]'), " + (
         "json_extract(value, '$[1]') FROM json_each(:accounts))"
     )
-    cte = f"{cte}, {with_accounts}" if cte else f"WITH {with_accounts}"
+    cte = f"{q.cte}, {with_accounts}" if q.cte else f"WITH {with_accounts}"
     out: dict[Account, list[OpenItem]] = defaultdict(list)
     for cust, currency, ext, number, issue, due, balance in conn.execute(
         f"""{cte}
         SELECT i.customer, i.currency, i.ext_id, i.number, i.issue_date, i.due_date,
-               i.amount - i.allocated + {late} AS bal
+               {q.open} AS bal
         FROM acc JOIN invoices i ON i.customer = acc.customer AND i.currency = acc.currency
-        {join}
-        WHERE i.void = 0 AND i.issue_date <= :d AND i.amount - i.allocated + {late} > 0""",
+        {q.join}
+        WHERE i.void = 0 AND i.issue_date <= :d AND {q.open} > 0""",
         {"d": d, "accounts": json.dumps(accounts)},
     ):
         out[(cust, currency)].append(OpenItem(ext, number, _day(issue), _day(due), balance))
     return out
 
 
-def duplicates(conn: sqlite3.Connection, d: str, customer: int | None) -> list[Finding]:
+@dataclass(frozen=True)
+class Duplicate:
+    """Payments with different ids sharing customer, currency, date, amount and reference."""
+
+    customer_key: int
+    currency: str
+    date: date
+    amount: int
+    reference: str
+    payment_ids: tuple[str, ...]
+
+
+def duplicates(conn: sqlite3.Connection, d: str, customer: int | None) -> list[Duplicate]:
     """Payments (kind ``payment``, with a reference) that share customer, currency, date,
     amount and reference under different ids. A payment's amount is the sum of its rows."""
     who = "AND customer = :cust" if customer is not None else ""
@@ -168,12 +170,24 @@ def duplicates(conn: sqlite3.Connection, d: str, customer: int | None) -> list[F
         {"d": d, "cust": customer},
     ).fetchall()
     return [
-        duplicate_payment(cust, currency, _day(day), amount, ref, json.loads(ids))
+        Duplicate(cust, currency, _day(day), amount, ref, tuple(json.loads(ids)))
         for cust, currency, day, ref, amount, ids in rows
     ]
 
 
-def mismatches(conn: sqlite3.Connection, d: str, customer: int | None) -> list[Finding]:
+@dataclass(frozen=True)
+class Mismatch:
+    """An invoice whose source-reported balance differs from the ledger's (minor units)."""
+
+    customer_key: int
+    currency: str
+    invoice_id: str
+    number: str
+    source_balance: int
+    ledger_balance: int
+
+
+def mismatches(conn: sqlite3.Connection, d: str, customer: int | None) -> list[Mismatch]:
     """Invoices whose source-reported balance differs from ``max(amount − allocated, 0)``."""
     who = "AND customer = :cust" if customer is not None else ""
     rows = conn.execute(
@@ -184,75 +198,4 @@ def mismatches(conn: sqlite3.Connection, d: str, customer: int | None) -> list[F
               AND source_balance != MAX(amount - allocated, 0) {who}""",
         {"d": d, "cust": customer},
     ).fetchall()
-    return [balance_mismatch(*row) for row in rows]
-
-
-def find(conn: sqlite3.Connection, as_of: date, customer: int | None = None) -> list[Finding]:
-    """Every finding as of ``as_of`` (for one customer key, or all), unsorted."""
-    d = as_of.isoformat()
-    found, excess = overpaid(conn, d, customer)
-    credits, refunds = account_credit(conn, d, customer)
-    for account, items in excess.items():
-        credits[account].extend(items)
-    accounts = sorted(set(credits) | set(refunds))
-    needs_open = [
-        a for a in accounts if sum(c.amount for c in credits.get(a, [])) > refunds.get(a, (0,))[0]
-    ]
-    items = open_items(conn, d, needs_open)
-    for account in accounts:
-        refunded, refund_ids = refunds.get(account, (0, []))
-        found += credit_findings(
-            account[0],
-            account[1],
-            credits.get(account, []),
-            refunded,
-            refund_ids,
-            items.get(account, []),
-            as_of,
-        )
-    found += duplicates(conn, d, customer)
-    found += mismatches(conn, d, customer)
-    return found
-
-
-def document(conn: sqlite3.Connection, as_of: date, customer: int | None = None) -> dict[str, Any]:
-    """The JSON document of ``collectctl reconcile`` (shape in docs/reconcile.md)."""
-    findings = find(conn, as_of, customer)
-    who = customer_names(conn, [f.customer_key for f in findings])
-    findings.sort(
-        key=lambda f: (
-            who[f.customer_key][1].casefold(),
-            f.currency,
-            who[f.customer_key][0],
-            *f.sort_key(),
-        )
-    )
-    rows = []
-    counts = dict.fromkeys(KINDS, 0)
-    for f in findings:
-        ext, name = who[f.customer_key]
-        counts[f.kind] += 1
-        rows.append(
-            {
-                "kind": f.kind,
-                "customer_id": ext,
-                "customer": name,
-                "currency": f.currency,
-                "amount": from_minor(f.amount, f.currency),
-                "invoice_ids": f.invoice_ids,
-                "payment_ids": f.payment_ids,
-                "amounts": {k: from_minor(v, f.currency) for k, v in f.amounts.items()},
-                "applications": [
-                    {
-                        "payment_id": a.payment_id,
-                        "from_invoice_id": a.from_invoice_id,
-                        "invoice_id": a.invoice_id,
-                        "number": a.number,
-                        "amount": from_minor(a.amount, f.currency),
-                    }
-                    for a in f.applications
-                ],
-                "suggestion": f.suggestion,
-            }
-        )
-    return {"as_of": as_of, "findings": rows, "counts": counts}
+    return [Mismatch(*row) for row in rows]

@@ -4,7 +4,8 @@
 - ``COLLECTCTL_LOAD_PLUGINS``: ``""`` loads no third-party plugin, ``"csv,quickbooks"`` only those.
 - ``COLLECTCTL_BLOCK_PLUGINS``: a comma list of plugin names never to load.
 - ``COLLECTCTL_STRICT_PLUGINS=1``: a plugin that fails to load raises (for plugin developers).
-- ``COLLECTCTL_TRACE_PLUGINS=1``: print every hook call on stderr.
+- ``COLLECTCTL_TRACE_PLUGINS=1``: print every hook call on stderr (every hook is called through
+  pluggy, one implementation at a time, so the trace shows each plugin's call).
 
 A plugin that fails to import or register is reported on stderr (with an uninstall hint) and by
 ``collectctl plugins``; the rest of the CLI carries on.
@@ -22,7 +23,7 @@ import importlib
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -58,6 +59,7 @@ class _State:
     infos: list[PluginInfo] = field(default_factory=list)
     sources: dict[str, Source] | None = None
     formats: dict[str, Format] | None = None
+    commands: dict[str, tuple[click.Command, str]] | None = None
     csv_presets: dict[str, Any] | None = None
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
     conflicts: list[str] = field(default_factory=list)
@@ -67,15 +69,17 @@ _state = _State()
 
 
 def reset() -> None:
-    """Forget loaded plugins (tests call this between runs)."""
+    """Forget loaded plugins and everything they registered (tests call this between runs)."""
     global _state
     _state = _State()
 
 
 def invalidate_registries() -> None:
-    """Recompute sources and formats on next use (after registering a plugin by hand)."""
+    """Recompute sources, formats and plugin commands on next use (after registering a plugin
+    by hand)."""
     _state.sources = None
     _state.formats = None
+    _state.commands = None
     _state.csv_presets = None
 
 
@@ -173,7 +177,8 @@ def discovered() -> tuple[list[dict[str, str]], dict[str, str] | None]:
 
 
 def cached_commands() -> dict[str, str]:
-    """``{command name: one-line help}`` of plugin commands, for ``--help`` (loads on a miss)."""
+    """``{command name: one-line help}`` of every plugin command, for ``--help`` (loads on a
+    miss); the caller leaves out names its own commands take."""
     cache = read_cache()
     if cache is not None:
         return dict(cache["commands"])
@@ -238,7 +243,7 @@ def get_plugin_manager() -> pluggy.PluginManager:
             )
             pm.unregister(name=ep["name"])
     if os.environ.get("COLLECTCTL_TRACE_PLUGINS"):
-        pm.trace.root.setwriter(sys.stderr.write)
+        pm.trace.root.setwriter(lambda text: sys.stderr.write(text))
         pm.enable_tracing()
     _state.pm = pm
     _state.infos = infos
@@ -257,20 +262,34 @@ def plugin_infos() -> list[PluginInfo]:
     return _state.infos
 
 
-def _collect(hook_name: str, key: Callable[[Any], str]) -> dict[str, Any]:
+def call_each(hook_name: str, args_for: Callable[[str], Mapping[str, Any]]) -> None:
+    """Call every implementation of ``hook_name`` through pluggy (so ``COLLECTCTL_TRACE_PLUGINS``
+    traces it), one plugin at a time in registration order, with the arguments
+    ``args_for(plugin name)``: each plugin gets its own ``register``, a failing plugin is
+    reported alone (strict mode re-raises) and the others still run."""
     pm = get_plugin_manager()
-    hook = getattr(pm.hook, hook_name)
-    found: dict[str, Any] = {}
-    # Call each implementation ourselves so we know which plugin registered what.
-    for impl in hook.get_hookimpls():  # registration order: the first one wins
-        plugin_name = impl.plugin_name
+    impls = getattr(pm.hook, hook_name).get_hookimpls()
+    for impl in impls:  # registration order: the first one wins
+        others = [other.plugin for other in impls if other is not impl]
+        caller = pm.subset_hook_caller(hook_name, remove_plugins=others)
+        try:
+            caller(**args_for(impl.plugin_name))
+        except Exception as exc:
+            if os.environ.get("COLLECTCTL_STRICT_PLUGINS"):
+                raise
+            warn(f"plugin {impl.plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}")
 
-        def register(item: Any, _plugin: str = plugin_name) -> None:
+
+def _collect(hook_name: str, key: Callable[[Any], str]) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+
+    def make_register(plugin: str) -> Callable[[Any], None]:
+        def register(item: Any) -> None:
             name = key(item)
             if name in found:
                 owner = _state.owners[(hook_name, name)]
                 msg = (
-                    f"{hook_name}: {name!r} from plugin {_plugin!r} conflicts with the one "
+                    f"{hook_name}: {name!r} from plugin {plugin!r} conflicts with the one "
                     f"from {owner!r}; using {owner!r}'s"
                 )
                 if msg not in _state.conflicts:
@@ -278,14 +297,11 @@ def _collect(hook_name: str, key: Callable[[Any], str]) -> dict[str, Any]:
                     warn(msg)
                 return
             found[name] = item
-            _state.owners[(hook_name, name)] = _plugin
+            _state.owners[(hook_name, name)] = plugin
 
-        try:
-            impl.function(**{arg: register for arg in impl.argnames})
-        except Exception as exc:
-            if os.environ.get("COLLECTCTL_STRICT_PLUGINS"):
-                raise
-            warn(f"plugin {plugin_name!r} failed in {hook_name}: {type(exc).__name__}: {exc}")
+        return register
+
+    call_each(hook_name, lambda plugin: {"register": make_register(plugin)})
     return found
 
 
@@ -321,41 +337,48 @@ def owner(hook_name: str, name: str) -> str | None:
     return _state.owners.get((hook_name, name))
 
 
-def add_plugin_commands(cli: click.Group, reserved: set[str]) -> dict[str, str]:
-    """Let plugins add commands to ``cli``; returns ``{name: plugin}`` of what was added."""
-    import click
+def _all_commands() -> dict[str, tuple[click.Command, str]]:
+    """``{name: (command, plugin)}`` of every plugin command (the first plugin wins a name)."""
+    if _state.commands is None:
+        import click
 
-    pm = get_plugin_manager()
-    added: dict[str, str] = {}
-    for impl in pm.hook.register_commands.get_hookimpls():
-        scratch = click.Group()
-        try:
-            impl.function(**{arg: scratch for arg in impl.argnames})
-        except Exception as exc:
-            if os.environ.get("COLLECTCTL_STRICT_PLUGINS"):
-                raise
-            warn(
-                f"plugin {impl.plugin_name!r} failed in register_commands: "
-                f"{type(exc).__name__}: {exc}"
-            )
+        found: dict[str, tuple[click.Command, str]] = {}
+
+        def make_cli(plugin: str) -> click.Group:
+            class PluginCommands(click.Group):
+                """The ``cli`` a plugin's ``register_commands`` adds its commands to."""
+
+                def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+                    name = name or cmd.name or ""
+                    if name in found:
+                        warn(
+                            f"plugin {plugin!r} tried to add command {name!r}, which already "
+                            "exists; ignored"
+                        )
+                        return
+                    found[name] = (cmd, plugin)
+
+            return PluginCommands()
+
+        call_each("register_commands", lambda plugin: {"cli": make_cli(plugin)})
+        _state.commands = found
+    return _state.commands
+
+
+def plugin_commands(reserved: Collection[str]) -> dict[str, click.Command]:
+    """Commands plugins add, by name, leaving out (with a warning, once) any name in
+    ``reserved`` (the core's own commands): a plugin never replaces a core command."""
+    out: dict[str, click.Command] = {}
+    for name, (command, plugin) in _all_commands().items():
+        if name in reserved:
+            msg = f"plugin {plugin!r} tried to add command {name!r}, which already exists; ignored"
+            if msg not in _state.conflicts:
+                _state.conflicts.append(msg)
+                warn(msg)
             continue
-        for name, command in scratch.commands.items():
-            if name in reserved or name in added:
-                warn(
-                    f"plugin {impl.plugin_name!r} tried to add command {name!r}, which "
-                    "already exists; ignored"
-                )
-                continue
-            cli.add_command(command, name)
-            added[name] = impl.plugin_name
-    return added
+        out[name] = command
+    return out
 
 
 def _plugin_command_help() -> dict[str, str]:
-    import click
-
-    from collectctl.cli import CORE_COMMANDS
-
-    group = click.Group()
-    add_plugin_commands(group, set(CORE_COMMANDS))
-    return {name: cmd.get_short_help_str(limit=70) for name, cmd in group.commands.items()}
+    return {name: cmd.get_short_help_str(limit=70) for name, (cmd, _p) in _all_commands().items()}

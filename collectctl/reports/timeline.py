@@ -61,9 +61,9 @@ def timeline(
     grouped: dict[tuple[date, str, str, str], list[Allocation]] = defaultdict(list)
     for a in books.allocations:
         grouped[(a.date, a.payment_id, a.kind, a.currency)].append(a)
-    for (on, pid, kind, cur), parts in grouped.items():
-        total = sum(p.amount for p in parts)
-        targets = sorted({p.invoice_number or p.invoice_id or "on account" for p in parts})
+    for (on, pid, kind, cur), lines in grouped.items():
+        total = sum(p.amount for p in lines)
+        targets = sorted({p.invoice_number or p.invoice_id or "on account" for p in lines})
         add(
             on,
             kind.replace("_", "-"),
@@ -84,8 +84,8 @@ def timeline(
         )
     for p in books.promises:
         ref = record_id("PRM", p.id)
-        on = [numbers.get(e, f"{e} (missing)") for e in p.invoices]
-        about = f" for {', '.join(on)}" if on else ""
+        named = [numbers.get(e, f"{e} (missing)") for e in p.invoices]
+        about = f" for {', '.join(named)}" if named else ""
         add(
             p.made_on,
             "promise",
@@ -161,7 +161,7 @@ def timeline(
         if k.action == "void":
             text = f"{k.record} voided: {k.reason}"
         else:
-            parts = []
+            parts: list[str] = []
             for fld, (old, new) in k.changes.items():
                 if fld == "amount" and k.record.startswith("PRM-"):
                     cur = currencies.get(int(k.record[4:]), "")

@@ -14,7 +14,8 @@ past date is approximate; :attr:`InvoiceList.approximate` tells the sync so, and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import date
 from decimal import Decimal
 
 from collectctl.records import Customer, Problem, Record
@@ -23,6 +24,9 @@ from collectctl_csv.formats import Values, fast_amount
 from collectctl_csv.layout import LIST_COLUMNS, Layout
 from collectctl_csv.reader import _Row
 from collectctl_csv.table import Table, normalize
+
+#: Reports one bad cell: ``bad(column, text, message)``.
+Bad = Callable[[str, str, str], None]
 
 ZERO = Decimal(0)
 
@@ -62,6 +66,8 @@ class InvoiceList:
         seen: set[str] = set()
         previous = None
         report_rows = bool(self.layout.settings.get("report_rows"))
+        line_items = bool(self.layout.settings.get("line_items"))
+        previous_total = ""
         for item in table.rows():
             if type(item) is Problem:
                 yield item
@@ -82,9 +88,19 @@ class InvoiceList:
                 or sum(1 for v in f if v.strip()) <= 1  # a group heading ("Acme Ltd")
             ):
                 continue
-            if iid and iid == previous:
-                continue  # the next line item of the same invoice (one row per line)
-            previous = iid
+            if line_items and iid and iid == previous:
+                # the next line of the same invoice (an export with one row per invoice line)
+                if f[i_amount].strip() != previous_total:
+                    yield Problem(
+                        origin=origin,
+                        column="amount",
+                        value=f[i_amount].strip(),
+                        message=f"this line of invoice {iid!r} gives a total of "
+                        f"{f[i_amount].strip()!r}, the invoice's first line {previous_total!r}; "
+                        "a one-row-per-line export repeats the invoice total on every line",
+                    )
+                continue
+            previous, previous_total = iid, f[i_amount].strip()
             raw_status = f[i_status].strip()
             if raw_status:
                 kind = statuses.get(normalize(raw_status))
@@ -224,7 +240,7 @@ class InvoiceList:
         return {"payment": paid, "credit": credited, "write_off": written}
 
 
-def _date(values: Values, column: str, text: str, bad, required: bool = False):  # type: ignore[no-untyped-def]
+def _date(values: Values, column: str, text: str, bad: Bad, required: bool = False) -> date | None:
     if not text:
         if required:
             bad(column, text, f"{column} is required but blank")
@@ -235,7 +251,9 @@ def _date(values: Values, column: str, text: str, bad, required: bool = False): 
     return d
 
 
-def _amount(values: Values, column: str, text: str, bad, required: bool = False):  # type: ignore[no-untyped-def]
+def _amount(
+    values: Values, column: str, text: str, bad: Bad, required: bool = False
+) -> Decimal | None:
     if not text:
         if required:
             bad(column, text, f"{column} is required but blank")

@@ -22,6 +22,7 @@ docs/quickbooks.md has the full table and the known limits.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -267,6 +268,15 @@ def credit_memo_ids(
     return {txn for _, kind, txn in links if kind == "CreditMemo"}
 
 
+@dataclass
+class _MemoCredit:
+    """What is left of one CreditMemo line while a payment's links consume it."""
+
+    left: Decimal
+    on: date
+    text: str
+
+
 def payment_allocations(
     obj: Mapping[str, Any],
     home: str | None,
@@ -299,7 +309,7 @@ def payment_allocations(
         links = payment_links(obj)
     # [amount left, date, reference] per CreditMemo line, consumed in line order.
     credits = [
-        [amt, (credit_dates or {}).get(txn, when), f"CreditMemo {txn}"]
+        _MemoCredit(amt, (credit_dates or {}).get(txn, when), f"CreditMemo {txn}")
         for amt, kind, txn in links
         if kind == "CreditMemo" and amt > 0
     ]
@@ -321,17 +331,17 @@ def payment_allocations(
         for credit in credits:
             if rest <= 0:
                 break
-            used = min(rest, credit[0])
+            used = min(rest, credit.left)
             if used > 0:
-                credit[0] -= used
+                credit.left -= used
                 rest -= used
-                add(txn, "credit", credit[1], used, credit[2])
+                add(txn, "credit", credit.on, used, credit.text)
         cash_left -= min(rest, max(cash_left, ZERO))
         # More applied than funded (e.g. JournalEntry credits): keep QuickBooks' figure.
         add(txn, "payment", when, rest, reference)
     add(None, "payment", when, cash_left, reference)
-    for left, on, text in credits:
-        add(None, "credit", on, left, text)
+    for credit in credits:
+        add(None, "credit", credit.on, credit.left, credit.text)
     for amount, kind, txn in links:
         if kind in REFUND_TYPES and amount > 0:
             purchase = (purchases or {}).get(txn)

@@ -37,12 +37,14 @@ def read(request: SyncRequest) -> SourceBatch:
 def register_sources(register: Callable[[Source], None]) -> None:
     """Register the ``quickbooks`` source (``collectctl sync quickbooks [--full]``)."""
     from collectctl.records import Source
+    from collectctl_quickbooks.settings import CONFIG_KEYS
 
     register(
         Source(
             name="quickbooks",
             read=read,
             help=SOURCE_HELP,
+            settings=CONFIG_KEYS,
             params=[
                 click.Option(
                     ["--full"],

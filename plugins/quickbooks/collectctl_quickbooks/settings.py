@@ -91,6 +91,26 @@ def _number(name: str, raw: Any, kind: type, minimum: float = 0) -> Any:
     return value
 
 
+#: The keys ``[sources.quickbooks]`` may hold (secrets never: they come from the environment).
+CONFIG_KEYS = {
+    "client_id": "the app's OAuth client id",
+    "realm_id": "the company id",
+    "environment": "'production' (default) or 'sandbox'",
+    "base_url": "API host (default: the environment's)",
+    "token_url": "OAuth token endpoint",
+    "authorize_url": "OAuth authorization endpoint",
+    "redirect_uri": "OAuth redirect URI",
+    "timeout": "READ or CONNECT,READ seconds",
+    "retry_attempts": "attempts per request",
+    "retry_base": "first back-off, seconds",
+    "retry_cap": "longest back-off, seconds",
+    "retry_deadline": "give up on a request after this many seconds",
+    "throttle_wait": "wait after a 429 without Retry-After, seconds",
+    "rate_per_minute": "requests per minute at most",
+    "page_size": "records per query page (at most 1000)",
+}
+
+
 def load_settings(
     env: Mapping[str, str], config: Mapping[str, Any] | None, profile_dir: Path
 ) -> Settings:

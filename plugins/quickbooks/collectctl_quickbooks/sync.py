@@ -278,8 +278,8 @@ def _full(
         if fresh("CreditMemo", obj):
             credit_dates.update(_memo_dates([obj]))
             try:
-                for record in mapping.credit_memo_allocations(obj, home):
-                    yield count(record)
+                for memo_line in mapping.credit_memo_allocations(obj, home):
+                    yield count(memo_line)
             except mapping.MappingError as exc:
                 yield _problem("CreditMemo", obj, exc)
     with_refunds: list[dict[str, Any]] = []
@@ -379,9 +379,9 @@ def _incremental(
             else:
                 live[entity].append(obj)
     # Payments first lose what they allocated, then invoices and customers may go.
-    for record in deleted:
-        if record.kind == "payment":
-            yield count(record)
+    for gone in deleted:
+        if gone.kind == "payment":
+            yield count(gone)
     for obj in live["Customer"]:
         try:
             yield count(mapping.customer(obj, home))
@@ -406,9 +406,9 @@ def _incremental(
     payments = live["Payment"] + _linking_payments(client, live, {p["Id"] for p in live["Payment"]})
     for record in _payments(client, payments, home, credit_dates):
         yield count(record)
-    for record in deleted:
-        if record.kind != "payment":
-            yield count(record)
+    for gone in deleted:
+        if gone.kind != "payment":
+            yield count(gone)
     if live["Purchase"] or live["RefundReceipt"]:
         log.debug(
             "CDC: %d Purchase and %d RefundReceipt changes (Purchases date refunds through "

@@ -390,3 +390,13 @@ def test_account_show_and_reconcile_after_a_sync(qbo, cli, env):
     # Every invoice's ledger balance equals QuickBooks' own Balance: nothing to reconcile.
     check = cli("reconcile", "--check", env=env)
     assert check.exit_code == 0, check.output
+
+
+def test_a_misspelled_config_key_stops_the_sync(qbo, cli, env, profile):
+    assert cli("aging", env=env).exit_code == 0  # creates the profile
+    (profile / "config.toml").write_text('[sources.quickbooks]\nrealmid = "1"\n', encoding="utf-8")
+    result = cli("sync", "quickbooks", env=env)
+    assert result.exit_code == 1
+    assert "unknown key sources.quickbooks.realmid" in result.stderr
+    assert "`realm_id`" in result.stderr
+    assert customer_rows(cli, env) == []  # nothing was synced

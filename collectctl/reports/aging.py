@@ -15,24 +15,10 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from collectctl.domain.aging import bucket_index, bucket_names, totals_by_currency
+from collectctl.domain.aging import bucket_index, bucket_names, cutoffs, totals_by_currency
 from collectctl.ledger.aging import customer_lines, customer_names, open_invoices
 from collectctl.money import format_minor, formatter, from_minor
 from collectctl.output import Column, Report
-
-INVOICE_KEYS = (
-    "invoice_id",
-    "number",
-    "customer_id",
-    "customer",
-    "currency",
-    "issue_date",
-    "due_date",
-    "days",
-    "bucket",
-    "amount",
-    "balance",
-)
 
 
 def _passes(total_minor: int, currency: str, min_balance: Decimal | None) -> bool:
@@ -50,7 +36,7 @@ def by_customer(
 ) -> dict[str, Any]:
     """The JSON document of ``collectctl aging`` (``--by customer``)."""
     names = bucket_names(bounds)
-    lines = customer_lines(conn, as_of, bounds, basis=basis, currency=currency)
+    lines = customer_lines(conn, as_of, cutoffs(as_of, bounds), basis=basis, currency=currency)
     lines = [ln for ln in lines if _passes(ln.total, ln.currency, min_balance)]
     who = customer_names(conn, [ln.customer_key for ln in lines])
     lines.sort(

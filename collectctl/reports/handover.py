@@ -2,7 +2,7 @@
 
 ``write_pack`` renders ``templates/handover.md.j2`` from an ``account show`` document and writes
 ``<dir>/<customer>-<ESC-n>-<date>.md`` and ``.pdf``. The PDF is the markdown laid out as plain
-text (tables aligned) by :mod:`collectctl.textpdf`, so no PDF library is needed.
+text (tables aligned) by :mod:`collectctl.reports.textpdf`, so no PDF library is needed.
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def _write(
     target: str,
     creditor: Mapping[str, Any],
 ) -> tuple[Path, Path]:
-    from collectctl import textpdf
+    from collectctl.reports import textpdf
 
     directory.mkdir(parents=True, exist_ok=True)
     stem = f"{_UNSAFE.sub('_', doc['customer']['id'])}-{ref}-{doc['as_of']}"

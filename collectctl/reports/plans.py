@@ -15,17 +15,19 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from collectctl.domain.plans import CANCELLED, LATE, PlanError, Schedule, propose
-from collectctl.errors import CollectctlError, ConfigError
-from collectctl.ledger.plans import (
-    CoveredInvoice,
-    PlanEvaluation,
-    PlanInvoice,
-    StoredPlan,
-    covered_invoices,
+from collectctl.domain.books import StoredPlan
+from collectctl.domain.plans import (
+    ACTIVE,
+    BROKEN,
+    PlanError,
+    Schedule,
+    propose,
 )
+from collectctl.errors import CollectctlError
+from collectctl.ledger.plans import CoveredInvoice, PlanInvoice, covered_invoices
 from collectctl.money import MoneyError, from_minor, to_minor
 from collectctl.output import Column, Report
+from collectctl.settings import PlanSettings
 
 EVERY_WORDS = {"week": "weekly", "2weeks": "two-weekly", "month": "monthly"}
 
@@ -58,19 +60,9 @@ class Draft:
     fee: int
 
 
-def plan_settings(config: Mapping[str, Any]) -> tuple[int, int]:
-    """``(grace_days, max_missed)`` from the profile's ``[plans]`` table (defaults 5 and 1)."""
-    plans = config.get("plans") or {}
-    out = []
-    for key, default in (("grace_days", 5), ("max_missed", 1)):
-        value = plans.get(key, default)
-        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            raise ConfigError(
-                f"config.toml: plans.{key} must be a whole number >= 0, not {value!r}",
-                hint="See docs/plans.md.",
-            )
-        out.append(value)
-    return out[0], out[1]
+def plan_settings(settings: PlanSettings) -> tuple[int, int]:
+    """``(grace_days, max_missed)`` from the profile's ``[plans]`` section."""
+    return settings.grace_days, settings.max_missed
 
 
 def draft(conn: sqlite3.Connection, account: str, terms: Terms, as_of: date) -> Draft:
@@ -134,10 +126,28 @@ def draft(conn: sqlite3.Connection, account: str, terms: Terms, as_of: date) -> 
 
 
 def store(conn: sqlite3.Connection, d: Draft, grace_days: int, max_missed: int) -> str:
-    """Store draft ``d`` as a plan (inside a write transaction); returns its id (``PL-7``)."""
+    """Store draft ``d`` as a plan (inside a write transaction); returns its id (``PL-7``).
+
+    Refuses (:class:`CollectctlError`) when the customer already has a plan in this currency
+    that is neither completed nor cancelled on the plan's day (one plan at a time).
+    """
     from collectctl.ledger.connection import now_iso
     from collectctl.ledger.plans import format_plan_id, insert_plan
+    from collectctl.reports.plan_states import evaluate
 
+    for other in evaluate(
+        conn,
+        d.as_of,
+        customer=(d.customer["source"], d.customer["id"]),
+        currency=d.schedule.currency,
+        include_future=True,
+    ):
+        if other.plan.cancelled_on is None and other.state in (ACTIVE, BROKEN):
+            raise CollectctlError(
+                f"customer {d.customer['id']!r} already has plan {other.plan.id} in "
+                f"{d.schedule.currency} ({other.state}); one plan per account and currency",
+                hint=f"Cancel it first: collectctl plan cancel {other.plan.id} --reason ...",
+            )
     key = insert_plan(
         conn,
         customer_source=d.customer["source"],
@@ -325,232 +335,3 @@ def schedule_report(doc: Mapping[str, Any], schedule: Schedule, title: str) -> R
         title=title,
         footer=footer,
     )
-
-
-# --- status and list ---------------------------------------------------------------------------
-
-
-def status_document(e: PlanEvaluation) -> dict[str, Any]:
-    """One plan's standing on a date, every installment with its status."""
-    cur, s = e.plan.currency, e.status
-    return {
-        "plan_id": e.plan.id,
-        "customer_id": e.plan.customer_id,
-        "customer": e.plan.customer_name,
-        "currency": cur,
-        "created_on": e.plan.created_on.isoformat(),
-        "state": s.state,
-        "broken_on": _iso(s.broken_on),
-        "reason": s.reason,
-        "cancelled_on": _iso(e.plan.cancelled_on) if s.state == CANCELLED else None,
-        "total": str(_m(s.total, cur)),
-        "paid": str(_m(s.paid, cur)),
-        "outstanding": str(_m(s.outstanding, cur)),
-        "past_due": str(_m(s.past_due, cur)),
-        "excess": str(_m(s.excess, cur)),
-        "next_due": _iso(s.next_due),
-        "installments": [
-            {
-                "number": i.number,
-                "due": i.due.isoformat(),
-                "total": str(_m(i.total, cur)),
-                "paid": str(_m(i.paid, cur)),
-                "outstanding": str(_m(i.outstanding, cur)),
-                "status": i.status,
-                "paid_on": _iso(i.paid_on),
-                "days_past_due": i.days_past_due,
-            }
-            for i in s.installments
-        ],
-    }
-
-
-INSTALLMENT_COLUMNS = [
-    Column("number", "#", "int"),
-    Column("due", kind="date"),
-    Column("total", kind="money"),
-    Column("paid", kind="money"),
-    Column("outstanding", kind="money"),
-    Column("status"),
-    Column("paid_on", kind="date"),
-    Column("days_past_due", "days late", "int"),
-]
-
-
-def plan_status_report(doc: Mapping[str, Any], as_of: date) -> Report:
-    """``plan status ID``: one row per installment; the JSON is ``{"as_of", "plans": [doc]}``."""
-    footer = [
-        "",
-        f"State on {as_of.isoformat()}: {doc['state']}"
-        + (f" since {doc['broken_on']} ({doc['reason']})" if doc["state"] == "broken" else "")
-        + f". Paid {doc['paid']} of {doc['total']} {doc['currency']}, outstanding "
-        f"{doc['outstanding']}, past due {doc['past_due']}"
-        + (f", received beyond the plan {doc['excess']}" if Decimal(doc["excess"]) else "")
-        + ".",
-    ]
-    missing = [i["invoice_id"] for i in doc.get("invoices", []) if i["status"] == "missing"]
-    if missing:
-        footer.append(f"No longer in the books (removed by the source): {', '.join(missing)}.")
-    return Report(
-        columns=INSTALLMENT_COLUMNS,
-        rows=doc["installments"],
-        document={"as_of": as_of.isoformat(), "plans": [doc]},
-        title=f"Plan {doc['plan_id']}: {doc['customer']} ({doc['customer_id']}), {doc['currency']}",
-        footer=footer,
-    )
-
-
-PLAN_ROW_COLUMNS = [
-    Column("plan_id"),
-    Column("customer_id"),
-    Column("customer"),
-    Column("currency"),
-    Column("created_on", kind="date"),
-    Column("state"),
-    Column("installments", kind="int"),
-    Column("late", kind="int"),
-    Column("total", kind="money"),
-    Column("paid", kind="money"),
-    Column("outstanding", kind="money"),
-    Column("past_due", kind="money"),
-    Column("next_due", kind="date"),
-    Column("broken_on", kind="date"),
-    Column("reason"),
-    Column("cancelled_on", kind="date"),
-]
-
-
-def plan_row(e: PlanEvaluation) -> dict[str, Any]:
-    """One plan as a row of ``plan list`` / ``plan status``."""
-    cur, s = e.plan.currency, e.status
-    return {
-        "plan_id": e.plan.id,
-        "customer_id": e.plan.customer_id,
-        "customer": e.plan.customer_name,
-        "currency": cur,
-        "created_on": e.plan.created_on,
-        "state": s.state,
-        "installments": e.plan.installments,
-        "late": sum(1 for i in s.installments if i.status == LATE),
-        "total": _m(s.total, cur),
-        "paid": _m(s.paid, cur),
-        "outstanding": _m(s.outstanding, cur),
-        "past_due": _m(s.past_due, cur),
-        "next_due": s.next_due,
-        "broken_on": s.broken_on,
-        "reason": s.reason,
-        "cancelled_on": e.plan.cancelled_on if s.state == CANCELLED else None,
-    }
-
-
-def plans_report(rows: list[dict[str, Any]], as_of: date, document: Any = None) -> Report:
-    """Plans one per row (``plan list``, ``plan status`` without an id)."""
-    return Report(
-        columns=PLAN_ROW_COLUMNS,
-        rows=rows,
-        document=document if document is not None else {"as_of": as_of, "plans": rows},
-    )
-
-
-# --- the agreement letter ----------------------------------------------------------------------
-
-
-def _amount(text: str | None, currency: str) -> str:
-    """``'1234.50'`` -> ``'USD 1,234.50'`` for letters."""
-    return f"{currency} {Decimal(text or '0'):,}"
-
-
-def agreement_markdown(doc: Mapping[str, Any], creditor: Mapping[str, Any]) -> str:
-    """The body of a payment plan agreement letter (markdown) from a ``plan show`` document.
-
-    States who owes whom, what the plan covers, the schedule, and the terms, including what
-    happens when an installment is missed, plainly and without threats.
-    """
-    cur = doc["currency"]
-    totals = doc["totals"]
-    name = creditor.get("name") or "(creditor name: set [creditor] name in config.toml)"
-    out = [f"# Payment plan agreement {doc['plan_id']}", ""]
-    who = [f"**Creditor:** {name}"]
-    for key in ("address", "email", "phone"):
-        if creditor.get(key):
-            value = str(creditor[key]).strip().replace("\n", ", ")
-            who.append(f"{key.capitalize()}: {value}")
-    out += ["  \n".join(who), ""]  # markdown hard line breaks
-    out += [f"**Debtor:** {doc['customer']} (account {doc['customer_id']})", ""]
-    out += [f"**Date of the agreement:** {doc['created_on']}", ""]
-    out += [
-        "## What this plan covers",
-        "",
-        "| Invoice | Number | Due | Balance |",
-        "|---|---|---|--:|",
-    ]
-    for i in doc["invoices"]:
-        out.append(
-            f"| {i['invoice_id']} | {i['number']} | {i['due_date']} | "
-            f"{_amount(i['balance'], cur)} |"
-        )
-    out += [
-        "",
-        f"Together {_amount(doc['balance'], cur)}, the balance of these invoices at the start "
-        f"of {doc['created_on']}.",
-        "",
-        "## Schedule",
-        "",
-        "| # | Due on or before | Principal | Interest | Fee | Amount to pay |",
-        "|--:|---|--:|--:|--:|--:|",
-    ]
-    for ln in doc["lines"]:
-        label = "down payment" if ln["number"] == 0 else str(ln["number"])
-        out.append(
-            f"| {label} | {ln['due']} | {_amount(ln['principal'], cur)} | "
-            f"{_amount(ln['interest'], cur)} | {_amount(ln['fee'], cur)} | "
-            f"{_amount(ln['total'], cur)} |"
-        )
-    out += ["", f"Total to pay: {_amount(totals['total'], cur)}."]
-    if Decimal(totals["interest"]) or Decimal(totals["fees"]):
-        out.append(
-            f"That is the balance of {_amount(totals['principal'], cur)}, interest of "
-            f"{_amount(totals['interest'], cur)} and fees of {_amount(totals['fees'], cur)}."
-        )
-    out += ["", "## Terms", ""]
-    if doc["interest_method"] == "none":
-        out.append("- No interest is charged on this plan.")
-    else:
-        how = (
-            "on the balance still owed each period (amortized)"
-            if doc["interest_method"] == "amortized"
-            else "as a flat amount on the original balance (simple interest), spread over the "
-            "installments"
-        )
-        out.append(f"- Interest of {doc['rate']} % a year is charged {how}.")
-    if Decimal(doc["fee"]):
-        out.append(
-            f"- A set-up fee of {_amount(doc['fee'], cur)} is part of the first installment."
-        )
-    out += [
-        "- Payments are applied to the oldest unpaid installment first (to its fee, then "
-        "interest, then principal). Paying more than an installment reduces the next one; "
-        "you may pay off the balance early at any time.",
-        f"- An installment counts as paid on time when it is paid in full within "
-        f"{doc['grace_days']} days after its due date.",
-        "- The plan ends if an installment is still not paid in full after those "
-        f"{doc['grace_days']} days, or if more than {doc['max_missed']} installment"
-        f"{'s are' if doc['max_missed'] != 1 else ' is'} past due and unpaid at the same time.",
-        "- If the plan ends, whatever is still unpaid on the invoices above is due again under "
-        "their original terms, and we will go back to our usual reminders for them.",
-        "- While the plan is kept, we will not send reminders about the invoices it covers.",
-    ]
-    if creditor.get("payment_details"):
-        details = str(creditor["payment_details"]).strip().replace("\n", ", ")
-        out += ["", f"**How to pay:** {details}. Please quote {doc['plan_id']}."]
-    contact = " or ".join(str(creditor[k]) for k in ("email", "phone") if creditor.get(k))
-    out += [
-        "",
-        "If a payment date becomes difficult, please tell us before it falls due"
-        + (f" ({contact})" if contact else "")
-        + ": we would rather agree a change than see the plan end.",
-        "",
-        "Please confirm that you agree to this plan by replying to this letter.",
-        "",
-    ]
-    return "\n".join(out)
