@@ -71,7 +71,7 @@ def run(
     import sys
 
     from collectctl.app import current_app
-    from collectctl.errors import CollectctlError
+    from collectctl.errors import CollectctlError, Findings
     from collectctl.letters.dunning_report import to_report
     from collectctl.letters.dunning_run import RunOptions, run_dunning
 
@@ -84,6 +84,5 @@ def run(
     if code:
         failed, uncertain = report.count("failed"), report.count("uncertain")
         message = f"dunning: {failed} failed (retried by a later run), {uncertain} uncertain"
-        error = CollectctlError(message, hint="`collectctl letter list` shows them.")
-        error.exit_code = code
-        raise error
+        hint = "`collectctl letter list` shows them."
+        raise (Findings if code == 3 else CollectctlError)(message, hint=hint)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from collectctl.letters.dunning_run import Outcome, RunReport
+from collectctl.letters.dunning_outcomes import Outcome, RunReport
 from collectctl.money import from_minor
 from collectctl.output import Column, Report
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from collectctl.domain import dunning as rules
 from collectctl.errors import CollectctlError
-from collectctl.letters.dunning_run import Outcome, RunOptions, RunReport
+from collectctl.letters.dunning_outcomes import Outcome, RunOptions, RunReport
 
 if TYPE_CHECKING:  # pragma: no cover
     from collectctl.app import App
