@@ -33,6 +33,11 @@ CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
         "One account: timeline, contact log, promises, disputes, holds.",
     ),
     "plan": ("collectctl.commands.plan", "plan", "Payment plans: propose, create, track, cancel."),
+    "letter": (
+        "collectctl.commands.letter",
+        "letter",
+        "Letters to debtors: write, send through a channel, list what was sent.",
+    ),
     "reconcile": (
         "collectctl.commands.reconcile",
         "reconcile",
@@ -42,6 +47,11 @@ CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
         "collectctl.commands.metrics",
         "metrics",
         "DSO, CEI, days delinquent and days to pay, per currency.",
+    ),
+    "forecast": (
+        "collectctl.commands.forecast",
+        "forecast",
+        "When each invoice will be paid; expected cash-in per week.",
     ),
     "status": ("collectctl.commands.status", "status", "Sources, last syncs and ledger size."),
     "profile": (

@@ -28,6 +28,7 @@ from collectctl.commands.account_options import (
     stamp,
 )
 from collectctl.commands.account_records import amend, escalate, hold, release, void
+from collectctl.commands.account_set import set_
 from collectctl.commands.options import (
     AMOUNT,
     CURRENCY,
@@ -37,7 +38,7 @@ from collectctl.commands.options import (
     emit,
     output_option,
 )
-from collectctl.domain.accounts import STAGES
+from collectctl.domain.accounts import LETTER_STAGES, STAGES
 
 
 @click.group()
@@ -52,7 +53,9 @@ def account() -> None:
 @account.command("list")
 @as_of_option
 @click.option("--overdue", "overdue_only", is_flag=True, help="Only rows with something past due.")
-@click.option("--stage", type=click.Choice(STAGES), default=None, help="Only this stage.")
+@click.option(
+    "--stage", type=click.Choice((*STAGES, *LETTER_STAGES)), default=None, help="Only this stage."
+)
 @click.option(
     "--min-balance", type=AMOUNT, default=None, metavar="AMOUNT", help="Leave out rows below."
 )
@@ -64,6 +67,12 @@ def account() -> None:
     show_default=True,
     help="balance (largest first), days (oldest overdue first), name, next (next action).",
 )
+@click.option(
+    "--insight",
+    is_flag=True,
+    help="Add how each customer pays: typical days late, trend, promises kept, next payment "
+    "(reads the whole payment history: slower on large books).",
+)
 @output_option
 def list_accounts(
     as_of: date,
@@ -72,6 +81,7 @@ def list_accounts(
     min_balance: Decimal | None,
     currency: str | None,
     sort: str,
+    insight: bool,
     fmt: str,
 ) -> None:
     """Every account with an open balance: stage, flags, last contact, next action.
@@ -92,6 +102,7 @@ def list_accounts(
         stage=stage,
         min_balance=min_balance,
         sort=sort,
+        insight=insight,
     )
     emit(account_report.list_report(doc), fmt)
 
@@ -305,5 +316,5 @@ def dispute(
     click.echo(f"{ref}: invoice {inv['number']} of {cust['name']} disputed ({reason}).")
 
 
-for _command in (hold, release, escalate, amend, void):
+for _command in (hold, release, escalate, amend, void, set_):
     account.add_command(_command)

@@ -33,6 +33,8 @@ from collectctl.domain.books import (
     record_id,
 )
 from collectctl.ledger.accounts import load_account, load_accounts
+from collectctl.ledger.letters import LetterRow, last_stages, letters_for_customer
+from collectctl.letters.history import letter_summary
 from collectctl.money import from_minor
 from collectctl.output import Column, Report
 from collectctl.reports.timeline import timeline
@@ -50,16 +52,23 @@ def account_list(
     stage: str | None = None,
     min_balance: Decimal | None = None,
     sort: str = "balance",
+    insight: bool = False,
 ) -> dict[str, Any]:
     """The JSON document of ``account list``: one row per customer and currency with an open
-    balance or credit (as aging), its stage, flags, last contact and next action."""
+    balance or credit (as aging), its stage, flags, last contact and next action; with
+    ``insight`` also how the customer pays (:mod:`collectctl.reports.forecast_insight`)."""
     rows: list[dict[str, Any]] = []
+    keys: list[int] = []
+    letter_stages = last_stages(conn, as_of=as_of)
     for books in load_accounts(conn, as_of, currency=currency):
         state = account_state(books, as_of, grace_days=grace_days)
-        if stage and state.stage != stage:
-            continue
         c = state.customer
         for b in state.balances:
+            row_stage = state.stage
+            if row_stage == "overdue":  # refined by the latest letter sent for this currency
+                row_stage = letter_stages.get((c.source, c.id, b.currency), row_stage)
+            if stage and row_stage != stage:
+                continue
             balance = from_minor(b.total, b.currency)
             if overdue_only and b.overdue <= 0:
                 continue
@@ -74,13 +83,21 @@ def account_list(
                     "balance": balance,
                     "overdue": from_minor(b.overdue, b.currency),
                     "oldest_days": (as_of - b.oldest_due).days if b.oldest_due else None,
-                    "stage": state.stage,
+                    "stage": row_stage,
                     "last_contact": state.last_contact,
                     "next_action": state.next_action,
                     "flags": list(state.flag_names),
                     "source": c.source,
                 }
             )
+            keys.append(c.key)
+    if insight:
+        from collectctl.reports.forecast_insight import Insight, insights
+
+        found = insights(conn, as_of, grace_days=grace_days, customers=set(keys))
+        none = Insight(None, None, 0.0, 0)
+        for row, key in zip(rows, keys, strict=True):
+            row.update(found.get(key, none).as_dict(row["currency"]))
     rows.sort(key=_sort_key(sort))
     return {"as_of": as_of, "sort": sort, "rows": rows}
 
@@ -117,10 +134,21 @@ LIST_COLUMNS = [
 ]
 
 
+INSIGHT_COLUMNS = [
+    Column("typical_days_late", "days late", kind="int"),
+    Column("trend"),
+    Column("promise_keeping", "promises kept", kind="number"),
+    Column("next_payment", kind="date"),
+]
+
+
 def list_report(document: dict[str, Any]) -> Report:
     """``account list`` for any format: flags joined with spaces outside JSON."""
     rows = [{**r, "flags": " ".join(r["flags"])} for r in document["rows"]]
-    return Report(columns=LIST_COLUMNS, rows=rows, document=document)
+    columns = LIST_COLUMNS
+    if rows and "trend" in rows[0]:
+        columns = [*LIST_COLUMNS, *INSIGHT_COLUMNS]
+    return Report(columns=columns, rows=rows, document=document)
 
 
 # -- account show --------------------------------------------------------------------------------
@@ -137,12 +165,20 @@ def account_show(
     """The JSON document of ``account show`` for customer ``key`` (contract keys: customer,
     balances, invoices, payments, activity, promises, disputes, plans, stage; plus holds,
     escalations, contacts)."""
+    from collectctl.reports.forecast_insight import Insight, insights
+
     books = load_account(conn, key, as_of)
-    return show_document(account_state(books, as_of, grace_days=grace_days, bounds=bounds))
+    letters = [r for r in letters_for_customer(conn, books.customer.ref) if r.letter_date <= as_of]
+    state = account_state(books, as_of, grace_days=grace_days, bounds=bounds)
+    doc = show_document(state, letters=letters)
+    found = insights(conn, as_of, grace_days=grace_days, customers={key})
+    doc["insight"] = found.get(key, Insight(None, None, 0.0, 0)).as_dict()
+    return doc
 
 
-def show_document(state: AccountState) -> dict[str, Any]:
-    """The ``account show`` document of an account loaded with its full books."""
+def show_document(state: AccountState, letters: Sequence[LetterRow] = ()) -> dict[str, Any]:
+    """The ``account show`` document of an account loaded with its full books (and the
+    letters recorded for it, dated by then)."""
     as_of, books = state.as_of, state.books
     numbers = books.invoice_numbers
     outcomes = state.outcomes
@@ -195,8 +231,9 @@ def show_document(state: AccountState) -> dict[str, Any]:
             for p in state.plans
         ],
         "contacts": [_contact(c) for c in books.contacts],
+        "letters": [letter_summary(r) for r in letters],
     }
-    doc["activity"] = timeline(books, outcomes, as_of)
+    doc["activity"] = timeline(books, outcomes, as_of, letters=letters)
     return doc
 
 
@@ -212,6 +249,8 @@ def _customer(c: Customer) -> dict[str, Any]:
         "currency": c.currency,
         "timezone": c.timezone,
         "terms_days": c.terms_days,
+        "language": c.language,
+        "interest": c.interest,
     }
 
 
@@ -308,6 +347,21 @@ def _contact(c: Contact) -> dict[str, Any]:
     }
 
 
+def insight_line(ins: Mapping[str, Any]) -> str:
+    """How the customer pays, in one line for people."""
+    late = ins["typical_days_late"]
+    parts = [
+        "pays: " + ("no payment history yet" if late is None else f"typically {late} days late")
+    ]
+    if ins["trend"]:
+        parts.append(f"trend {ins['trend']}")
+    if ins["promises_resolved"]:
+        parts.append(f"promises kept {ins['promise_keeping']:.0%} of {ins['promises_resolved']}")
+    for cur, day in (ins["next_payment"] or {}).items():
+        parts.append(f"next payment expected {day} ({cur})")
+    return "; ".join(parts)
+
+
 # -- show as reports -----------------------------------------------------------------------------
 
 
@@ -323,6 +377,8 @@ def show_reports(doc: Mapping[str, Any]) -> list[Report]:
             header.append(f"{label.replace('_', ' ')}: {c[label]}")
     if c["address"]:
         header.append("address: " + " / ".join(c["address"].splitlines()))
+    if doc.get("insight"):
+        header.append(insight_line(doc["insight"]))
     cols = Column
     sections = [
         Report(
