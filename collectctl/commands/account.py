@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from collectctl.commands.account_consumer import cease, optout
 from collectctl.commands.account_options import (
     CHANNELS,
     DATETIME,
@@ -316,5 +317,5 @@ def dispute(
     click.echo(f"{ref}: invoice {inv['number']} of {cust['name']} disputed ({reason}).")
 
 
-for _command in (hold, release, escalate, amend, void, set_):
+for _command in (hold, release, escalate, amend, void, set_, cease, optout):
     account.add_command(_command)
