@@ -999,6 +999,7 @@ def bench_letters(ctx: Context) -> list[Result]:
 
 
 import csv_preset_bench  # noqa: E402, F401  (registers "sync-csv-preset": an invoice list)
+import dunning_bench  # noqa: E402, F401  (registers "dunning": dunning run --dry-run)
 import forecast_bench  # noqa: E402, F401  (registers "forecast": forecast and its back-test)
 
 

@@ -60,6 +60,11 @@ CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
         "forecast",
         "When each invoice will be paid; expected cash-in per week.",
     ),
+    "dunning": (
+        "collectctl.commands.dunning",
+        "dunning",
+        "The morning job: send each account the letter due today, once.",
+    ),
     "status": ("collectctl.commands.status", "status", "Sources, last syncs and ledger size."),
     "profile": (
         "collectctl.commands.profile",

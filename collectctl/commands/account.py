@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from collectctl.commands.account_consumer import cease, optout
 from collectctl.commands.account_options import (
     CHANNELS,
     DATETIME,
@@ -207,6 +208,8 @@ def log(
     if next_date is not None:
         not_before(next_date, moment.date(), "--next", "the contact date", dated_by="--at")
         in_reach(next_date, moment.date(), "--next")
+    if channel == "phone":
+        _warn_on_call_attempts(app, (cust["source"], cust["id"]), moment.date())
     with app.ledger().write() as conn:
         ref = collection.add_contact(
             conn,
@@ -221,6 +224,19 @@ def log(
         )
     text = f"{ref}: {channel}, {outcome} logged for {cust['name']} ({cust['id']})."
     emit_written(app.ledger().conn, ref, text, fmt)
+
+
+def _warn_on_call_attempts(app: Any, customer: tuple[str, str], day: date) -> None:
+    """Warn (stderr) when this call is the 8th attempt in 7 days (Regulation F 1006.14(b))."""
+    from datetime import timedelta
+
+    from collectctl.domain.consumer import WEEK, call_attempt_warning
+    from collectctl.ledger.consumer_records import phone_attempt_dates
+
+    earlier = phone_attempt_dates(app.ledger().conn, customer, day - timedelta(days=WEEK - 1), day)
+    warning = call_attempt_warning(earlier, day)
+    if warning:
+        click.echo(f"Warning: {warning}.", err=True)
 
 
 @account.command()
@@ -373,5 +389,5 @@ def dispute(
     emit_written(app.ledger().conn, ref, text, fmt)
 
 
-for _command in (hold, release, escalate, amend, void, set_):
+for _command in (hold, release, escalate, amend, void, set_, cease, optout):
     account.add_command(_command)
