@@ -7,13 +7,14 @@ from datetime import date
 import click
 
 from collectctl.commands.account_options import customer, on_option, stamp
+from collectctl.commands.options import CUSTOMER
 
 #: Channels a consumer can opt out of (letter channels; ``account log`` channels are not sent).
 OPTOUT_CHANNELS = ("email", "file", "stdout", "sms", "post")
 
 
 @click.command()
-@click.argument("customer_id", metavar="ID")
+@click.argument("customer_id", type=CUSTOMER)
 @click.option(
     "--written/--not-written",
     default=True,
@@ -51,7 +52,7 @@ def cease(
 
 
 @click.command()
-@click.argument("customer_id", metavar="ID")
+@click.argument("customer_id", type=CUSTOMER)
 @click.option("--channel", type=click.Choice(OPTOUT_CHANNELS), required=True, help="Which channel.")
 @click.option("--note", default=None, help="How the opt-out arrived.")
 @click.option("--lift", "lift_reason", default=None, metavar="REASON",

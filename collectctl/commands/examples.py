@@ -33,6 +33,15 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "collectctl account list --stage promised --stage plan --format json",
         "collectctl account list --all-profiles --min-balance 500",
     ),
+    "account cease": (
+        "collectctl account cease mlopez --note 'letter of 2026-11-28: stop contacting me'",
+        "collectctl account cease mlopez --not-written --note 'asked by phone'",
+        "collectctl account cease mlopez --lift 'consented in writing to resume'",
+    ),
+    "account optout": (
+        "collectctl account optout mlopez --channel email --note 'reply: unsubscribe'",
+        "collectctl account optout mlopez --channel email --lift 'opted back in'",
+    ),
     "account set": (
         "collectctl account set mlopez --kind consumer",
         "collectctl account set mueller --language de --timezone Europe/Berlin",
