@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -287,18 +287,18 @@ class _Sender:
             return Outcome(decision, "not-claimed", message=why)
         return self.deliver(decision, letter, customer)
 
-    def retry(self, old: LetterRow) -> Outcome:
-        """Re-check and resend a failed (or crashed, never-sent) letter of an earlier run."""
-        from collectctl.ledger.letters import ClaimInvoice, ClaimRequest, override_for
-        from collectctl.letters import send
+    def decision_of(
+        self, old: LetterRow, customer: Mapping[str, Any], rule: str = "retry of"
+    ) -> rules.Decision:
+        """The decision an earlier run's letter stands for (to retry or report it)."""
+        from collectctl.ledger.letters import override_for
 
-        customer = _customer(self.app, old.source, old.customer_ext)
         override = override_for(self.app.ledger().conn, old.customer)
         kind = override.kind or customer["kind"]
         timezone = override.timezone or customer.get("timezone")
-        decision = rules.Decision(
+        return rules.Decision(
             source=old.source, customer_id=old.customer_ext, name=customer["name"],
-            currency=old.currency, section=None, rule=f"retry of {old.ref}", stage=old.stage,
+            currency=old.currency, section=None, rule=f"{rule} {old.ref}", stage=old.stage,
             category=old.stage, template=old.template, channel=old.channel, kind=kind,
             timezone=timezone,
             lines=tuple(
@@ -307,6 +307,32 @@ class _Sender:
                 for i in old.invoices
             ),
         )  # fmt: skip
+
+    def report_stuck(self, old: LetterRow) -> Outcome:
+        """A letter left ``sending`` by a process that stopped: its outcome is unknown, so it
+        becomes ``uncertain`` (reported, exit 3) and is never sent again by itself."""
+        from collectctl.ledger.letters import mark_uncertain
+        from collectctl.letters.send import utc_iso
+
+        customer = _customer(self.app, old.source, old.customer_ext)
+        decision = self.decision_of(old, customer, rule="unfinished send of")
+        why = (
+            f"the process sending it (since {old.sending_at}) stopped before recording the "
+            "outcome; check whether it arrived, then see `collectctl letter show "
+            f"{old.ref}`"
+        )
+        with self.app.ledger().write() as conn:
+            mark_uncertain(conn, old.id, at=utc_iso(self.clock()), error=why)
+        return Outcome(decision, "uncertain", old.ref, why)
+
+    def retry(self, old: LetterRow) -> Outcome:
+        """Re-check and resend a failed (or crashed, never-sent) letter of an earlier run."""
+        from collectctl.ledger.letters import ClaimInvoice, ClaimRequest
+        from collectctl.letters import send
+
+        customer = _customer(self.app, old.source, old.customer_ext)
+        decision = self.decision_of(old, customer)
+        kind, timezone = decision.kind, decision.timezone
         late = self.hours(kind, timezone)
         if late:
             return Outcome(decision, "deferred", old.ref, late)
@@ -325,6 +351,18 @@ class _Sender:
         if letter is None:
             return Outcome(decision, "cancelled", old.ref, refused[0] if refused else "")
         return self.deliver(replace(decision, template=None), letter, customer)
+
+
+#: A letter still ``sending`` this long after its send began was abandoned by its process (the
+#: SMTP timeout is far shorter): reported as uncertain.
+STUCK_AFTER = timedelta(minutes=30)
+
+
+def _stuck(sender: _Sender) -> list[LetterRow]:
+    from collectctl.ledger.letters import stuck_sending
+    from collectctl.letters.send import utc_iso
+
+    return stuck_sending(sender.app.ledger().conn, before=utc_iso(sender.clock() - STUCK_AFTER))
 
 
 def _retries(sender: _Sender) -> list[LetterRow]:
@@ -368,6 +406,8 @@ def send_all(
         )  # fmt: skip
     report.run = f"RUN-{number}"
     sender = _Sender(app, as_of, report.run, settings, cfg, clock)
+    for old in _stuck(sender):
+        report.outcomes.append(sender.report_stuck(old))
     for old in _retries(sender):
         report.outcomes.append(sender.retry(old))
     for decision in decisions:

@@ -158,3 +158,35 @@ def test_timeout_after_data_is_uncertain_and_never_retried(smtp, tmp_path):
     assert ledger_rows(home, "SELECT status FROM letters WHERE channel = 'email'") == [
         ("uncertain",)
     ]
+
+
+def test_a_letter_left_sending_by_a_stopped_process_is_reported_never_resent(smtp, tmp_path):
+    inbox, port, start = smtp
+    start()
+    home = tmp_path / "home"
+    policy = setup_profile(home, tmp_path, port)
+    first = collectctl(home, "dunning", "run", "--policy", str(policy), "-f", "json")
+    assert first.returncode == 0, first.stderr
+    assert len(inbox.messages) == 1
+    # As if the process had been killed between starting the SMTP transaction and recording
+    # its outcome an hour ago: the letter is still "sending".
+    import sqlite3
+
+    from dunning_helpers import profile_dir
+
+    conn = sqlite3.connect(profile_dir(home) / "ledger.db")
+    with conn:
+        conn.execute(
+            "UPDATE letters SET status = 'sending', sent_at = NULL, "
+            "sending_at = '2000-01-01T00:00:00+00:00' WHERE channel = 'email'"
+        )
+    conn.close()
+    second = collectctl(home, "dunning", "run", "--policy", str(policy), "-f", "json")
+    assert second.returncode == 3, second.stderr
+    assert "1 uncertain" in second.stderr
+    assert ledger_rows(home, "SELECT status FROM letters WHERE channel = 'email'") == [
+        ("uncertain",)
+    ]
+    third = collectctl(home, "dunning", "run", "--policy", str(policy), "-f", "json")
+    assert third.returncode == 0, third.stderr
+    assert len(inbox.messages) == 1  # never sent again
