@@ -6,7 +6,7 @@ rule is one function here, used by ``account list``, ``account show``, the escal
 dunning alike:
 
 * holds, disputes and escalations in force on D, and their statuses, are the rules of
-  :mod:`collectctl.domain.collection` (re-exported here);
+  :mod:`collectctl.domain.collection`;
 * a promise's outcome comes from :mod:`collectctl.domain.promises` (:func:`promise_outcomes`);
   the account's promise is *broken* when its latest promise made by D was broken or partly kept;
 * a plan's state comes from :mod:`collectctl.domain.plan_tracking` (:func:`plan_states`);
@@ -52,32 +52,13 @@ from collectctl.domain.books import (
     StoredPlan,
     record_id,
 )
-from collectctl.domain.collection import (
-    dispute_in_force,
-    dispute_open,
-    dispute_status,
-    escalation_active,
-    escalation_in_force,
-    hold_active,
-    hold_in_force,
-    hold_status,
-)
+from collectctl.domain.collection import dispute_in_force, escalation_in_force, hold_in_force
 from collectctl.domain.plan_tracking import PlanStatus, stored_plan_state
 from collectctl.domain.plans import ACTIVE
 from collectctl.domain.promises import PromiseOutcome, evaluate_promise
 
 T = TypeVar("T")
 
-__all__ = [  # the record rules live in domain/collection.py; importable from here too
-    "dispute_in_force",
-    "dispute_open",
-    "dispute_status",
-    "escalation_active",
-    "escalation_in_force",
-    "hold_active",
-    "hold_in_force",
-    "hold_status",
-]
 
 #: Every stage, in the order the derivation tries them.
 STAGES: tuple[str, ...] = (
