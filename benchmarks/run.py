@@ -822,6 +822,7 @@ def bench_reconcile(ctx: SizeContext) -> list[Result]:
 
 
 import csv_preset_bench  # noqa: E402, F401  (registers "sync-csv-preset": an invoice list)
+import forecast_bench  # noqa: E402, F401  (registers "forecast": forecast and its back-test)
 import qbo_bench  # noqa: E402, F401  (registers "qbo-sync": QuickBooks sync, fake server)
 
 # -- data sets -------------------------------------------------------------------------------

@@ -43,6 +43,11 @@ CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
         "metrics",
         "DSO, CEI, days delinquent and days to pay, per currency.",
     ),
+    "forecast": (
+        "collectctl.commands.forecast",
+        "forecast",
+        "When each invoice will be paid; expected cash-in per week.",
+    ),
     "status": ("collectctl.commands.status", "status", "Sources, last syncs and ledger size."),
     "profile": (
         "collectctl.commands.profile",

@@ -63,6 +63,12 @@ def account() -> None:
     show_default=True,
     help="balance (largest first), days (oldest overdue first), name, next (next action).",
 )
+@click.option(
+    "--insight",
+    is_flag=True,
+    help="Add how each customer pays: typical days late, trend, promises kept, next payment "
+    "(reads the whole payment history: slower on large books).",
+)
 @output_option
 def list_accounts(
     as_of: date,
@@ -71,6 +77,7 @@ def list_accounts(
     min_balance: Decimal | None,
     currency: str | None,
     sort: str,
+    insight: bool,
     fmt: str,
 ) -> None:
     """Every account with an open balance: stage, flags, last contact, next action.
@@ -91,6 +98,7 @@ def list_accounts(
         stage=stage,
         min_balance=min_balance,
         sort=sort,
+        insight=insight,
     )
     emit(account_report.list_report(doc), fmt)
 

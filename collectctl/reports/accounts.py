@@ -45,10 +45,13 @@ def account_list(
     stage: str | None = None,
     min_balance: Decimal | None = None,
     sort: str = "balance",
+    insight: bool = False,
 ) -> dict[str, Any]:
     """The JSON document of ``account list``: one row per customer and currency with an open
-    balance or credit (as aging), its stage, flags, last contact and next action."""
+    balance or credit (as aging), its stage, flags, last contact and next action; with
+    ``insight`` also how the customer pays (:mod:`collectctl.reports.forecast_insight`)."""
     rows: list[dict[str, Any]] = []
+    keys: list[int] = []
     for books in load_accounts(conn, as_of, currency=currency):
         state = account_state(books, as_of, grace_days=grace_days)
         if stage and state.stage != stage:
@@ -76,6 +79,14 @@ def account_list(
                     "source": c.source,
                 }
             )
+            keys.append(c.key)
+    if insight:
+        from collectctl.reports.forecast_insight import Insight, insights
+
+        found = insights(conn, as_of, grace_days=grace_days, customers=set(keys))
+        none = Insight(None, None, 0.0, 0)
+        for row, key in zip(rows, keys, strict=True):
+            row.update(found.get(key, none).as_dict(row["currency"]))
     rows.sort(key=_sort_key(sort))
     return {"as_of": as_of, "sort": sort, "rows": rows}
 
@@ -112,10 +123,21 @@ LIST_COLUMNS = [
 ]
 
 
+INSIGHT_COLUMNS = [
+    Column("typical_days_late", "days late", kind="int"),
+    Column("trend"),
+    Column("promise_keeping", "promises kept", kind="number"),
+    Column("next_payment", kind="date"),
+]
+
+
 def list_report(document: dict[str, Any]) -> Report:
     """``account list`` for any format: flags joined with spaces outside JSON."""
     rows = [{**r, "flags": " ".join(r["flags"])} for r in document["rows"]]
-    return Report(columns=LIST_COLUMNS, rows=rows, document=document)
+    columns = LIST_COLUMNS
+    if rows and "trend" in rows[0]:
+        columns = [*LIST_COLUMNS, *INSIGHT_COLUMNS]
+    return Report(columns=columns, rows=rows, document=document)
 
 
 # -- account show --------------------------------------------------------------------------------
@@ -139,8 +161,13 @@ def account_show(
     """The JSON document of ``account show`` for customer ``key`` (contract keys: customer,
     balances, invoices, payments, activity, promises, disputes, plans, stage; plus holds,
     escalations, contacts)."""
+    from collectctl.reports.forecast_insight import Insight, insights
+
     books = load_account(conn, key, as_of)
-    return show_document(account_state(books, as_of, grace_days=grace_days, bounds=bounds))
+    doc = show_document(account_state(books, as_of, grace_days=grace_days, bounds=bounds))
+    found = insights(conn, as_of, grace_days=grace_days, customers={key})
+    doc["insight"] = found.get(key, Insight(None, None, 0.0, 0)).as_dict()
+    return doc
 
 
 def show_document(state: AccountState) -> dict[str, Any]:
@@ -310,6 +337,21 @@ def _contact(c: Contact) -> dict[str, Any]:
     }
 
 
+def insight_line(ins: Mapping[str, Any]) -> str:
+    """How the customer pays, in one line for people."""
+    late = ins["typical_days_late"]
+    parts = [
+        "pays: " + ("no payment history yet" if late is None else f"typically {late} days late")
+    ]
+    if ins["trend"]:
+        parts.append(f"trend {ins['trend']}")
+    if ins["promises_resolved"]:
+        parts.append(f"promises kept {ins['promise_keeping']:.0%} of {ins['promises_resolved']}")
+    for cur, day in (ins["next_payment"] or {}).items():
+        parts.append(f"next payment expected {day} ({cur})")
+    return "; ".join(parts)
+
+
 # -- show as reports -----------------------------------------------------------------------------
 
 
@@ -325,6 +367,8 @@ def show_reports(doc: Mapping[str, Any]) -> list[Report]:
             header.append(f"{label.replace('_', ' ')}: {c[label]}")
     if c["address"]:
         header.append("address: " + " / ".join(c["address"].splitlines()))
+    if doc.get("insight"):
+        header.append(insight_line(doc["insight"]))
     cols = Column
     sections = [
         Report(

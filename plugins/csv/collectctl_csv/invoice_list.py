@@ -66,6 +66,8 @@ class InvoiceList:
         seen: set[str] = set()
         previous = None
         report_rows = bool(self.layout.settings.get("report_rows"))
+        line_items = bool(self.layout.settings.get("line_items"))
+        previous_total = ""
         for item in table.rows():
             if type(item) is Problem:
                 yield item
@@ -86,9 +88,19 @@ class InvoiceList:
                 or sum(1 for v in f if v.strip()) <= 1  # a group heading ("Acme Ltd")
             ):
                 continue
-            if iid and iid == previous:
-                continue  # the next line item of the same invoice (one row per line)
-            previous = iid
+            if line_items and iid and iid == previous:
+                # the next line of the same invoice (an export with one row per invoice line)
+                if f[i_amount].strip() != previous_total:
+                    yield Problem(
+                        origin=origin,
+                        column="amount",
+                        value=f[i_amount].strip(),
+                        message=f"this line of invoice {iid!r} gives a total of "
+                        f"{f[i_amount].strip()!r}, the invoice's first line {previous_total!r}; "
+                        "a one-row-per-line export repeats the invoice total on every line",
+                    )
+                continue
+            previous, previous_total = iid, f[i_amount].strip()
             raw_status = f[i_status].strip()
             if raw_status:
                 kind = statuses.get(normalize(raw_status))

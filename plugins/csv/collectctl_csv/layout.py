@@ -42,7 +42,7 @@ LIST_REQUIRED: tuple[str, ...] = ("id|number", "customer_id|customer", "issue_da
 #: Keys a preset's ``[settings]`` may hold (the value options of ``[sources.csv]``).
 SETTING_KEYS = (
     *("date_format", "date_order", "decimal_separator", "thousands_separator"),
-    *("strip_currency", "encoding", "delimiter", "quote", "report_rows"),
+    *("strip_currency", "encoding", "delimiter", "quote", "report_rows", "line_items"),
 )
 _TOP_KEYS = {"name", "title", "layout", "sources", "cannot_know", "settings", "columns", "status"}
 _FILES = ("customers", "invoices", "payments")

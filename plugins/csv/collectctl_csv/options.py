@@ -41,11 +41,18 @@ class CsvOptions:
     quote: str
     explain: bool
     full: bool
+    detect: bool = False
 
     @property
     def custom(self) -> bool:
-        """True when anything differs from collectctl's own format (mapping or dialect)."""
-        return self.layout is not None or self.encoding is not None or self.delimiter is not None
+        """True when anything may differ from collectctl's own format (mapping or dialect)."""
+        return (
+            self.layout is not None
+            or self.encoding is not None
+            or self.delimiter is not None
+            or self.detect
+            or self.quote != '"'
+        )
 
 
 def check_keys(table: Mapping[str, Any]) -> None:
@@ -100,4 +107,5 @@ def parse(request: SyncRequest) -> CsvOptions:
         quote=quote,
         explain=bool(options.get("explain")),
         full=bool(options.get("full")),
+        detect="auto" in (merged.get("encoding"), merged.get("delimiter")),
     )

@@ -142,8 +142,8 @@ class Table:
         elif self._bad:
             self._problem(
                 1,
-                "the header row is not UTF-8 text; save the file as CSV UTF-8 "
-                "(UTF-16 and ANSI exports cannot be read)",
+                "the header row is not UTF-8 text; save the file as CSV UTF-8, or set "
+                'encoding = "windows-1252" under [sources.csv] for an ANSI export',
             )
         else:
             self._read_header(header)
@@ -283,6 +283,14 @@ class Table:
                     guess = raw
                     break
         mean = f" (did you mean {guess!r}?)" if guess else ""
+        delim = self.dialect.delimiter if self.dialect else ","
+        for other, name in ((";", '";"'), ("\t", '"tab"')):
+            if other != delim and len(header) <= 2 and other in "".join(header):
+                mean += (
+                    f'; the header looks {name}-separated: set delimiter = {name} (or "auto") '
+                    "under [sources.csv]"
+                )
+                break
         how = self.mapping_hint or "add it"
         if guess and self.mapping_hint:
             how = f"{how}, e.g. {options[0]} = {guess!r}"
@@ -377,7 +385,8 @@ class Table:
                     origin=self.origin(line),
                     column=names.get(i, f"#{i + 1}"),
                     value=shown,
-                    message=f"{shown!r} is not UTF-8 text; save the file as CSV UTF-8",
+                    message=f"{shown!r} is not UTF-8 text; save the file as CSV UTF-8 "
+                    '(or set encoding = "windows-1252" under [sources.csv])',
                 )
         return Problem(  # pragma: no cover - a bad byte always lands in some value
             origin=self.origin(line), message="the row is not UTF-8 text; save it as CSV UTF-8"

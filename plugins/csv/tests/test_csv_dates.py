@@ -9,7 +9,7 @@ import pytest
 from collectctl_csv.dates import ambiguity, parse_date, strip_currency
 from collectctl_csv.dialect import detect
 from collectctl_csv.formats import Settings, Values
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 
@@ -118,3 +118,47 @@ def test_days_in_the_fixtures_docstring_are_right():
         153,
     ]
     assert date(1899, 12, 30) + timedelta(days=46266) == date(2026, 9, 1)
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    total=st.integers(min_value=1, max_value=10**9),
+    paid_pct=st.integers(min_value=0, max_value=100),
+    status=st.sampled_from(["open", "paid", "uncollectible"]),
+    columns=st.sampled_from(["paid", "balance", "both"]),
+)
+def test_invoice_list_allocations_explain_the_balance(
+    tmp_path_factory, total, paid_pct, status, columns
+):
+    """Whatever the export gives, allocations + what stays open == the invoice total."""
+    from collectctl_csv.plugin import read
+
+    from collectctl.records import Allocation, Invoice, SyncRequest
+
+    paid = total * paid_pct // 100
+    cents = lambda units: f"{units // 100}.{units % 100:02d}"  # noqa: E731
+    header = {
+        "paid": "Amount Paid",
+        "balance": "Amount Remaining",
+        "both": "Amount Paid,Amount Remaining",
+    }
+    values = {
+        "paid": cents(paid),
+        "balance": cents(total - paid),
+        "both": f"{cents(paid)},{cents(total - paid)}",
+    }
+    path = tmp_path_factory.mktemp("list") / "invoices.csv"
+    path.write_text(
+        f"id,Customer,Date (UTC),Total,{header[columns]},Status\n"
+        f"in_1,cus_1,2026-11-01 10:00,{cents(total)},{values[columns]},{status}\n"
+    )
+    records = list(read(SyncRequest(options={"dir": path, "preset": "stripe"})).records)
+    (invoice,) = [r for r in records if isinstance(r, Invoice)]
+    allocations = [r for r in records if isinstance(r, Allocation)]
+    settled = sum((a.amount for a in allocations), Decimal(0))
+    open_after = Decimal(total - paid) / 100 if status != "uncollectible" else Decimal(0)
+    assert invoice.amount == Decimal(total) / 100
+    assert settled + open_after == invoice.amount
+    assert (
+        all(a.kind == "payment" for a in allocations if status != "uncollectible") or paid == total
+    )

@@ -306,3 +306,87 @@ def test_explain_on_collectctl_s_own_files_writes_nothing(cli, books):
     status = cli("status", "--format", "json")
     assert status.exit_code == 0
     assert aged(cli) == {}
+
+
+def test_collectctl_s_own_format_never_loads_the_import_machinery(books):
+    """The mapping, dialect, date and invoice-list code costs nothing when it is not used."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; from collectctl_csv.plugin import read; "
+        "from collectctl.records import SyncRequest; "
+        f"list(read(SyncRequest(options={{'dir': Path({str(books())!r})}})).records); "
+        "print(sorted(m for m in sys.modules if m.startswith('collectctl_csv')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    ).stdout
+    for module in ("imports", "invoice_list", "dates", "presets"):
+        assert f"collectctl_csv.{module}'" not in out, out
+    assert "collectctl_csv.reader'" in out
+
+
+def test_a_repeated_invoice_is_a_duplicate_unless_the_export_has_line_items(
+    cli, collectctl_home, tmp_path
+):
+    configure(collectctl_home, cli)
+    path = tmp_path / "in.csv"
+    path.write_text(
+        "Invoice Number,Customer,Issue Date,Amount\n"
+        "A-1,Acme,2026-11-01,10.00\n"
+        "A-1,Acme,2026-11-01,12.00\n"
+    )
+    result = cli("sync", "csv", path, "--preset", "spreadsheet")
+    assert result.exit_code == 1
+    assert "in.csv:3" in result.stderr
+    assert "A-1" in result.stderr
+    # Xero's export repeats the invoice per line: the total must agree on every line.
+    from preset_fixtures import XERO
+
+    bad = XERO.replace(
+        '1200.00,0.00,200.00,1000.00,,"Design, phase 2"',
+        '1300.00,0.00,200.00,1000.00,,"Design, phase 2"',
+    )
+    assert bad != XERO
+    path = tmp_path / "xero.csv"
+    path.write_text(bad)
+    result = cli("sync", "csv", path, "--preset", "xero-invoices")
+    assert result.exit_code == 1
+    assert (
+        "xero.csv:3: column 'amount': this line of invoice 'INV-0001' gives a total of '1300.00'"
+        in result.stderr
+    )
+
+
+def test_a_customers_file_beside_the_list_is_used_instead_of_deriving(
+    cli, collectctl_home, tmp_path
+):
+    from preset_fixtures import STRIPE
+
+    configure(collectctl_home, cli)
+    export = tmp_path / "stripe"
+    export.mkdir()
+    (export / "invoices.csv").write_text(STRIPE)
+    (export / "customers.csv").write_text(
+        "id,name,email,kind\n"
+        "cus_A,Acme Limited,billing@acme.example,business\n"
+        "cus_B,Beta Inc,,consumer\n"
+    )
+    result = cli("sync", "csv", export, "--preset", "stripe")
+    assert result.exit_code == 0, result.stderr
+    assert aged(cli) == {
+        "Acme Limited": {"31-60": "700.00", "total": "700.00"},
+        "Beta Inc": {"current": "80.00", "total": "80.00"},
+    }
+
+
+def test_a_semicolon_file_in_the_native_format_gets_a_hint_then_reads(cli, collectctl_home, books):
+    semi = {k: v.replace(",", ";") for k, v in GOOD.items()}
+    directory = books(**{k[:-4]: v for k, v in semi.items()})
+    result = cli("sync", "csv", directory)
+    assert result.exit_code == 1
+    assert 'the header looks ";"-separated: set delimiter = ";"' in result.stderr
+    configure(collectctl_home, cli, 'delimiter = "auto"\n')
+    result = cli("sync", "csv", directory)
+    assert result.exit_code == 0, result.stderr

@@ -1,0 +1,191 @@
+"""Expected cash per period from invoice outlooks: periods, tallies and the band (pure).
+
+Each invoice's :class:`~collectctl.domain.forecast.Outlook` says when its balance is expected;
+here those are summed per currency into periods (weeks or calendar months after the as-of date)
+with a variance, assuming invoices arrive independently: each piece of an invoice arrives whole
+in one period or not, so its variance there is ``amount² × p × (1 − p)``. The band is expected ±
+:data:`BAND_Z` standard deviations (about 8 periods in 10).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from collectctl.domain.forecast import BIN_DAYS, LOW, NBINS, NEVER_AFTER, Outlook, Piece
+
+#: z for a two-sided 80 % band (10th to 90th percentile of a normal).
+BAND_Z = 1.2816
+
+
+@dataclass(frozen=True)
+class Period:
+    """A forecast period: days ``start``..``end`` inclusive (offsets ``first``..``last``)."""
+
+    number: int
+    start: date
+    end: date
+    first: int
+    last: int
+
+
+def periods(as_of: date, unit: str, count: int) -> list[Period]:
+    """``count`` weeks (7-day steps from the day after ``as_of``) or calendar months (the first
+    from the day after ``as_of`` to the end of that month)."""
+    out = []
+    start = as_of + timedelta(days=1)
+    for n in range(1, count + 1):
+        if unit == "week":
+            end = start + timedelta(days=6)
+        else:
+            nxt = date(start.year + start.month // 12, start.month % 12 + 1, 1)
+            end = nxt - timedelta(days=1)
+        out.append(Period(n, start, end, (start - as_of).days, (end - as_of).days))
+        start = end + timedelta(days=1)
+    return out
+
+
+@dataclass
+class Tally:
+    """Expected cash per period (float minor units) with its variance, for one currency."""
+
+    expected: list[float]
+    variance: list[float]
+    later: float = 0.0
+    never: float = 0.0
+    balance: int = 0
+
+    @classmethod
+    def empty(cls, n: int) -> Tally:
+        return cls([0.0] * n, [0.0] * n)
+
+
+def piece_shares(outlook: Outlook, bounds: Sequence[int]) -> list[list[float]]:
+    """Per piece, the probability of arriving in each period (``bounds`` = the periods' last
+    offsets)."""
+    out = []
+    for piece in outlook.pieces:
+        prev = 0.0
+        row = []
+        for now in piece.cdfs(bounds):
+            row.append(max(now - prev, 0.0))
+            prev = now
+        out.append(row)
+    return out
+
+
+def period_shares(outlook: Outlook, bounds: Sequence[int]) -> list[float]:
+    """Share of the balance expected in each period."""
+    per_piece = piece_shares(outlook, bounds)
+    if len(per_piece) == 1:
+        return per_piece[0]
+    return [
+        sum(p.share * row[k] for p, row in zip(outlook.pieces, per_piece, strict=True))
+        for k in range(len(bounds))
+    ]
+
+
+def add_to_tally(tally: Tally, outlook: Outlook, bounds: Sequence[int]) -> list[float]:
+    """Add one invoice's expected cash to ``tally``; returns its share in each period.
+
+    Each piece arrives whole or not at all in a period, independently of other invoices: its
+    variance there is ``amount² × p × (1 − p)`` (zero for a plan installment, p = 1).
+    """
+    bal = outlook.balance
+    if len(outlook.pieces) == 1 and outlook.pieces[0].point is None:
+        return _add_curve(tally, bal, outlook.pieces[0], bounds)
+    total = [0.0] * len(bounds)
+    for piece, row in zip(outlook.pieces, piece_shares(outlook, bounds), strict=True):
+        amount = bal * piece.share
+        for k, p in enumerate(row):
+            tally.expected[k] += amount * p
+            tally.variance[k] += amount * amount * p * (1.0 - p)
+            total[k] += piece.share * p
+    never = outlook.never()
+    tally.never += bal * never
+    tally.later += bal * max(1.0 - never - sum(total), 0.0)
+    tally.balance += bal
+    return total
+
+
+def _add_curve(tally: Tally, bal: int, piece: Piece, bounds: Sequence[int]) -> list[float]:
+    """:func:`add_to_tally` for the usual invoice: one curve piece, in one tight loop."""
+    beh, x = piece.behaviour, piece.overdue
+    cum, mass, top = beh.cum, beh.mass, beh.cum[NBINS]
+    base = beh.cdf(x)
+    left = 1.0 - base
+    if left <= 1e-12:
+        tally.never += bal
+        tally.balance += bal
+        return [0.0] * len(bounds)
+    expected, variance = tally.expected, tally.variance
+    sq = float(bal) * bal
+    fs = _curve_at(cum, mass, top, base, left, x, bounds)
+    shares = []
+    prev = 0.0
+    for k, f in enumerate(fs):
+        p = f - prev if f > prev else 0.0
+        if f > prev:
+            prev = f
+        if p:
+            expected[k] += bal * p
+            variance[k] += sq * p * (1.0 - p)
+        shares.append(p)
+    never = beh.never / left
+    tally.never += bal * never
+    tally.later += bal * max(1.0 - never - prev, 0.0)
+    tally.balance += bal
+    return shares
+
+
+def _curve_at(
+    cum: Sequence[float],
+    mass: Sequence[float],
+    top: float,
+    base: float,
+    left: float,
+    x: int,
+    bounds: Sequence[int],
+) -> list[float]:
+    """The conditional CDF beyond ``x`` at each offset of ``bounds``."""
+    first, step = bounds[0], bounds[1] - bounds[0] if len(bounds) > 1 else 0
+    lo, hi = x + first, x + bounds[-1]
+    n = len(bounds)
+    weekly = step == BIN_DAYS and bounds[-1] - first == step * (n - 1)  # as periods() makes them
+    if weekly and lo >= LOW and hi < NEVER_AFTER:
+        # Weekly periods: one bin per period, the same day inside each bin.
+        b0, r = divmod(lo - LOW, BIN_DAYS)
+        t = (r + 1) / BIN_DAYS
+        return [
+            (c + m * t - base) / left
+            for c, m in zip(cum[b0 : b0 + n], mass[b0 : b0 + n], strict=True)
+        ]
+    out = []
+    for o in bounds:
+        d = x + o
+        if d < LOW:
+            f = 0.0
+        elif d >= NEVER_AFTER:
+            f = (top - base) / left
+        else:
+            b, r = divmod(d - LOW, BIN_DAYS)
+            f = (cum[b] + mass[b] * (r + 1) / BIN_DAYS - base) / left
+        out.append(f)
+    return out
+
+
+def band(expected: float, variance: float) -> tuple[int, int, int]:
+    """``(low, expected, high)`` in whole minor units: expected ± :data:`BAND_Z` σ, low ≥ 0."""
+    sd = math.sqrt(max(variance, 0.0))
+    return (
+        max(0, round_units(expected - BAND_Z * sd)),
+        round_units(expected),
+        round_units(expected + BAND_Z * sd),
+    )
+
+
+def round_units(value: float) -> int:
+    """An expected amount in whole minor units (half up)."""
+    return math.floor(value + 0.5)

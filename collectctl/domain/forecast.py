@@ -1,0 +1,304 @@
+"""When will each open invoice be paid? A transparent payment-behaviour model (pure).
+
+How it works (docs/forecast.md says the same in plain words):
+
+* **Delays.** A payment's delay is ``payment date − due date`` in days (negative = early).
+  Delays are counted in bins of :data:`BIN_DAYS` days from :data:`LOW` to :data:`NEVER_AFTER`;
+  money still unpaid :data:`NEVER_AFTER` days after the due date counts in the last bin,
+  "never". Within a bin every day is equally likely.
+* **History** (what the ledger loader sums): every ``payment`` allocation dated on or before
+  the as-of date D adds ``amount ÷ invoice amount`` (partial payments count by amount) to its
+  customer's bin, and every invoice due more than :data:`NEVER_AFTER` days before D adds the
+  share of it that was neither paid nor credited by then to the "never" bin. Each entry is
+  weighted by recency: ``0.5 ** (age in days ÷ half_life_days)``, the age measured from the day
+  the payment (or the "never") happened to D. Dating by the event, not by the invoice, keeps the
+  distribution fair to slow payers: a payment 60 days late made last week is recent evidence.
+* **Shrinkage.** A customer's distribution is ``(own history + K × profile distribution) ÷
+  (own weight + K)``, K = ``prior_invoices``: K invoices' worth of the profile-wide pattern are
+  added to every customer's own record, so one invoice says little and forty say nearly
+  everything (the customer's own share is ``n ÷ (n + K)``).
+* **An open invoice** ``x = D − due`` days past due (negative when not yet due) has not been paid
+  at delay ``x``: its pay date follows the customer's distribution *beyond* ``x`` (renormalised),
+  and what remains of "never" is what is unlikely to be collected.
+* **Plans in good standing** replace that with the plan's schedule; **promises** put the promised
+  amount on the promised date with the probability that this customer keeps promises (shrunk
+  toward the profile's rate like the delays), the rest following the distribution.
+
+Everything here is plain values: dates, integer minor units, floats for probabilities. No SQL,
+no clock. Summing outlooks into periods is :mod:`collectctl.domain.cashflow`.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left
+from collections.abc import Container, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+#: Width of a delay bin in days.
+BIN_DAYS = 7
+#: The earliest delay counted (payments earlier still are counted in the first bin).
+LOW = -56
+#: Delays above this many days are "never": money still open then is unlikely to come in.
+NEVER_AFTER = 181
+#: Number of delay bins (LOW .. NEVER_AFTER), not counting "never".
+NBINS = (NEVER_AFTER - LOW + 1) // BIN_DAYS
+#: Index of the "never" bin in history rows.
+NEVER = NBINS
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """The model's knobs (defaults tuned once on the benchmark books, documented)."""
+
+    half_life_days: float = 180.0
+    prior_invoices: float = 2.0
+    promise_prior: float = 2.0
+    #: promise-keeping rate assumed when the profile has no kept or broken promise yet
+    promise_default_rate: float = 0.5
+
+
+def delay_bin(delay: int) -> int:
+    """The bin of a payment made ``delay`` days after its due date (clamped to the range)."""
+    return (min(max(delay, LOW), NEVER_AFTER) - LOW) // BIN_DAYS
+
+
+class Behaviour:
+    """A distribution of delays: ``mass[b]`` per bin (days uniform inside) plus ``never``."""
+
+    __slots__ = ("cum", "mass", "never")
+
+    def __init__(self, mass: Sequence[float], never: float) -> None:
+        total = sum(mass) + never
+        if total <= 0:
+            raise ValueError("a behaviour needs some weight")
+        self.mass = [m / total for m in mass]
+        self.never = never / total
+        cum = [0.0]
+        for m in self.mass:
+            cum.append(cum[-1] + m)
+        self.cum = cum
+
+    @classmethod
+    def on_time(cls) -> Behaviour:
+        """Everyone pays in the week starting on the due date (the fallback prior)."""
+        mass = [0.0] * NBINS
+        mass[delay_bin(0)] = 1.0
+        return cls(mass, 0.0)
+
+    def cdf(self, delay: int) -> float:
+        """P(paid on or before ``delay`` days after due)."""
+        if delay < LOW:
+            return 0.0
+        if delay >= NEVER_AFTER:
+            return self.cum[NBINS]
+        b, k = divmod(delay - LOW, BIN_DAYS)
+        return self.cum[b] + self.mass[b] * (k + 1) / BIN_DAYS
+
+    def delay_at(self, target: float) -> int:
+        """The smallest delay whose :meth:`cdf` reaches ``target`` (≤ the paid mass)."""
+        b = min(max(bisect_left(self.cum, target) - 1, 0), NBINS - 1)
+        while b < NBINS - 1 and self.mass[b] <= 0:
+            b += 1
+        m = self.mass[b]
+        k = 0 if m <= 0 else math.ceil((target - self.cum[b]) / m * BIN_DAYS - 1e-9) - 1
+        return LOW + b * BIN_DAYS + min(max(k, 0), BIN_DAYS - 1)
+
+    def median_delay(self) -> int | None:
+        """The typical delay of paid money (``None`` when nothing is ever paid)."""
+        paid = self.cum[NBINS]
+        return self.delay_at(paid / 2) if paid > 0 else None
+
+
+@dataclass(frozen=True)
+class Behaviours:
+    """Every customer's (shrunk) behaviour, the profile's, and how much evidence each had."""
+
+    profile: Behaviour
+    customers: Mapping[int, Behaviour]
+    evidence: Mapping[int, float]
+
+    def of(self, customer: int) -> Behaviour:
+        """The customer's behaviour, or the profile's when it has no history."""
+        return self.customers.get(customer, self.profile)
+
+
+def build_behaviours(
+    rows: Iterable[tuple[int, int, float]],
+    settings: ModelSettings = ModelSettings(),
+    only: Container[int] | None = None,
+) -> Behaviours:
+    """Behaviours from history rows ``(customer, bin, weight)`` (bin :data:`NEVER` = never).
+
+    Shrinkage: customer = (own weights + K × profile distribution) ÷ (own total + K). Every row
+    counts toward the profile; ``only`` limits which customers get a behaviour of their own
+    built (the others' is never asked for).
+    """
+    own: dict[int, list[float]] = {}
+    profile = [0.0] * (NBINS + 1)
+    for customer, b, w in rows:
+        if w <= 0:
+            continue
+        hist = own.get(customer)
+        if hist is None:
+            hist = own[customer] = [0.0] * (NBINS + 1)
+        hist[b] += w
+        profile[b] += w
+    prior = Behaviour(profile[:NBINS], profile[NBINS]) if sum(profile) > 0 else Behaviour.on_time()
+    k = settings.prior_invoices
+    pm = [*prior.mass, prior.never]
+    customers: dict[int, Behaviour] = {}
+    evidence: dict[int, float] = {}
+    for customer, hist in own.items():
+        if only is not None and customer not in only:
+            continue
+        n = sum(hist)
+        evidence[customer] = n
+        mixed = [h + k * p for h, p in zip(hist, pm, strict=True)]
+        customers[customer] = Behaviour(mixed[:NBINS], mixed[NBINS])
+    return Behaviours(prior, customers, evidence)
+
+
+def shrink_rate(kept: float, resolved: float, prior_rate: float, strength: float) -> float:
+    """A promise-keeping rate shrunk toward ``prior_rate``: (kept + s·p) ÷ (resolved + s)."""
+    return (kept + strength * prior_rate) / (resolved + strength)
+
+
+# -- one open invoice ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Piece:
+    """A share of an invoice's balance and how it is expected to arrive.
+
+    ``point`` is a day offset from the as-of date (≥ 1) reached with probability ``prob``;
+    the rest (and everything when ``point`` is None) follows ``behaviour`` beyond ``overdue``
+    days past due.
+    """
+
+    share: float
+    behaviour: Behaviour
+    overdue: int
+    point: int | None = None
+    prob: float = 0.0
+
+    def _curve(self, offset: int) -> float:
+        beh, x = self.behaviour, self.overdue
+        base = beh.cdf(x)
+        left = 1.0 - base
+        if left <= 1e-12:
+            return 0.0
+        return (beh.cdf(x + offset) - base) / left
+
+    def cdf(self, offset: int) -> float:
+        """P(this share is paid by the as-of date + ``offset`` days)."""
+        if self.point is None:
+            return self._curve(offset)
+        hit = self.prob if offset >= self.point else 0.0
+        return hit + (1.0 - self.prob) * self._curve(offset)
+
+    def cdfs(self, offsets: Sequence[int]) -> list[float]:
+        """:meth:`cdf` at each offset, in one tight loop."""
+        beh, x = self.behaviour, self.overdue
+        cum, mass, top = beh.cum, beh.mass, beh.cum[NBINS]
+        base = beh.cdf(x)
+        left = 1.0 - base
+        out = []
+        for o in offsets:
+            d = x + o
+            if left <= 1e-12 or d < LOW:
+                f = 0.0
+            elif d >= NEVER_AFTER:
+                f = (top - base) / left
+            else:
+                b, k = divmod(d - LOW, BIN_DAYS)
+                f = (cum[b] + mass[b] * (k + 1) / BIN_DAYS - base) / left
+            if self.point is not None:
+                f = (self.prob if o >= self.point else 0.0) + (1.0 - self.prob) * f
+            out.append(f)
+        return out
+
+    def never(self) -> float:
+        """P(this share is never paid)."""
+        beh = self.behaviour
+        left = 1.0 - beh.cdf(self.overdue)
+        curve_never = 1.0 if left <= 1e-12 else beh.never / left
+        return (1.0 - self.prob) * curve_never if self.point is not None else curve_never
+
+
+#: Day offsets searched for the quantiles of mixed pieces (promise/plan invoices).
+_MAX_OFFSET = NEVER_AFTER - LOW + 800
+
+
+@dataclass(slots=True)
+class Outlook:
+    """One invoice's forecast: how its balance is expected to arrive after the as-of date."""
+
+    balance: int
+    pieces: tuple[Piece, ...]
+
+    def cdf(self, offset: int) -> float:
+        """Share of the balance expected by the as-of date + ``offset`` days."""
+        return sum(p.share * p.cdf(offset) for p in self.pieces)
+
+    def never(self) -> float:
+        """Share of the balance unlikely to be collected."""
+        return sum(p.share * p.never() for p in self.pieces)
+
+    def quantile(self, q: float) -> int | None:
+        """Day offset (≥ 1) by which a share ``q`` of the money that will be paid has come in."""
+        paid = 1.0 - self.never()
+        if paid <= 1e-9:
+            return None
+        if len(self.pieces) == 1 and self.pieces[0].point is None:
+            piece = self.pieces[0]
+            beh, x = piece.behaviour, piece.overdue
+            base = beh.cdf(x)
+            target = base + q * (beh.cum[NBINS] - base)
+            return max(1, beh.delay_at(target) - x)
+        want = q * paid - 1e-12
+        lo, hi = 1, _MAX_OFFSET
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.cdf(mid) >= want:
+                hi = mid
+            else:
+                lo = mid + 1
+        return lo
+
+
+def curve_outlook(balance: int, behaviour: Behaviour, overdue: int) -> Outlook:
+    """An invoice following its customer's behaviour only."""
+    return Outlook(balance, (Piece(1.0, behaviour, overdue),))
+
+
+def scheduled_outlook(
+    balance: int,
+    behaviour: Behaviour,
+    overdue: int,
+    parts: Sequence[tuple[int, int, float]],
+) -> Outlook:
+    """An invoice with ``parts`` ``(amount, day offset, probability)`` scheduled (a plan's
+    installments, probability 1; a promise, the keeping rate); the rest of the balance, and
+    each part's missing probability, follow the behaviour."""
+    pieces = []
+    scheduled = 0
+    for amount, offset, prob in parts:
+        amount = min(amount, balance - scheduled)
+        if amount <= 0:
+            continue
+        scheduled += amount
+        pieces.append(Piece(amount / balance, behaviour, overdue, max(offset, 1), prob))
+    if scheduled < balance:
+        pieces.append(Piece((balance - scheduled) / balance, behaviour, overdue))
+    return Outlook(balance, tuple(pieces))
+
+
+def allocate(amount: int, balances: Sequence[int]) -> list[int]:
+    """Spread ``amount`` over ``balances`` in order (oldest first), never more than each holds."""
+    out = []
+    for bal in balances:
+        take = min(max(amount, 0), bal)
+        out.append(take)
+        amount -= take
+    return out

@@ -1,0 +1,399 @@
+"""What the cash-in forecast reads from the ledger: SQL and typed rows only.
+
+A fixed number of set-based queries per as-of date D, whatever the size of the books:
+
+* :func:`payment_history` — two aggregate scans: ``payment`` allocations dated ≤ D summed per
+  (customer, delay bin) as shares of their invoice, recency-weighted in SQL; and, for invoices
+  due long enough before D, the share neither paid nor credited in time (the "never" bin).
+* :func:`open_invoices` — invoices open as of D (balance = amount − allocations dated ≤ D).
+* :func:`promises`, :func:`promise_payments`, :func:`escalations` — collection records as of D.
+* :func:`receipts_after` — payments dated in (D, end] per invoice and week (back-test actuals).
+* :func:`written_off_after` — invoices with a write-off dated after D (back-test).
+
+Nothing here decides anything: the bins' geometry and the half-life come in as parameters.
+Allocations dated after D never enter the history or the balances.
+"""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Delay bins: ``low`` (first delay), ``width`` days each, ``never_after`` the last delay."""
+
+    low: int
+    width: int
+    never_after: int
+
+    @property
+    def never_bin(self) -> int:
+        return (self.never_after - self.low + 1) // self.width
+
+
+@dataclass(frozen=True)
+class ForecastInvoice:
+    """An invoice open as of D (money in minor units)."""
+
+    key: int
+    source: str
+    invoice_id: str
+    number: str
+    customer_key: int
+    customer_id: str
+    customer: str
+    currency: str
+    issue_date: date
+    due_date: date
+    amount: int
+    balance: int
+    paid_on: date | None  # when the books (all dates) first covered it: back-test actuals only
+
+
+def _ensure_exp(conn: sqlite3.Connection) -> None:
+    """SQLite without its math functions gets ``exp`` from Python (slower, same result)."""
+    try:
+        conn.execute("SELECT exp(0)").fetchone()
+    except sqlite3.OperationalError:
+        conn.create_function("exp", 1, math.exp, deterministic=True)
+
+
+def payment_history(
+    conn: sqlite3.Connection,
+    as_of: date,
+    geometry: Geometry,
+    half_life_days: float,
+    recent: dict[tuple[int, int], float] | None = None,
+    recent_days: int = 180,
+) -> list[tuple[int, int, float]]:
+    """``(customer key, bin, weight)`` rows of the delay history as of ``as_of``.
+
+    Paid bins: each ``payment`` allocation dated ≤ D to a live invoice issued ≤ D and made at most
+    ``never_after`` days after the due date adds ``min(amount, invoice amount) ÷ invoice
+    amount × 0.5 ** ((D − payment date) ÷ half_life)``. Never bin: each live invoice due at least
+    ``never_after + 1`` days before D adds ``0.5 ** ((D − (due + never_after + 1)) ÷ half_life)``
+    times the share of it not paid or credited within ``never_after`` days of its due date.
+
+    ``recent``, when given, is filled with ``{(customer, bin): share}`` of the payments dated in
+    the last ``recent_days`` days and ``{(customer, -1 - bin): share}`` of the older ones, not
+    recency-weighted (the trend of ``account show``), from the same scan.
+    """
+    _ensure_exp(conn)
+    d = as_of.isoformat()
+    g = geometry
+    k = -math.log(2) / half_life_days
+    mature = date.fromordinal(as_of.toordinal() - g.never_after - 1).isoformat()
+    jd = as_of.toordinal() + 1721424.5  # the Julian day number SQLite's julianday() gives D
+    params = {
+        "d": d, "jd": jd, "k": k, "low": g.low, "w": g.width, "na": g.never_after, "m": mature
+    }  # fmt: skip
+    delay = "CAST(julianday(a.date) - julianday(i.due_date) AS INTEGER)"
+    share = "MIN(a.amount, i.amount) * 1.0 / i.amount"
+    top = g.never_bin  # bins from here on are payments made more than never_after days late
+    rows: list[tuple[int, int, float]] = []
+    settled: dict[int, float] = {}
+    split = "NULL, NULL"
+    if recent is not None:
+        params["r"] = date.fromordinal(as_of.toordinal() - recent_days).isoformat()
+        split = (
+            f"SUM(CASE WHEN a.kind = 'payment' AND a.date > :r THEN {share} END), "
+            f"SUM(CASE WHEN a.kind = 'payment' AND a.date <= :r THEN {share} END)"
+        )
+    # A plain scan of the allocations (NOT INDEXED): nearly all of them qualify, and reading
+    # them through the date index costs a random table lookup each (5x slower at 1M).
+    sql = f"""
+        SELECT i.customer, (MAX({delay}, :low) - :low) / :w AS bin,
+            SUM(CASE WHEN a.kind = 'payment'
+                     THEN {share} * exp(:k * (:jd - julianday(a.date))) END),
+            SUM(CASE WHEN i.due_date <= :m
+                     THEN {share} * exp(:k * (:jd - julianday(i.due_date) - :na - 1)) END),
+            {split}
+        FROM allocations a NOT INDEXED JOIN invoices i ON i.id = a.invoice
+        WHERE a.date <= :d AND a.kind IN ('payment', 'credit') AND i.void = 0
+          AND i.issue_date <= :d
+        GROUP BY i.customer, bin
+    """
+    for customer, b, paid, mature_share, new, old in conn.execute(sql, params):
+        if b >= top:
+            continue
+        if recent is not None:
+            if new:
+                recent[(customer, b)] = new
+            if old:
+                recent[(customer, -1 - b)] = old
+        if paid:
+            rows.append((customer, b, paid))
+        if mature_share:
+            settled[customer] = settled.get(customer, 0.0) + mature_share
+    never_sql = """
+        SELECT customer, SUM(exp(:k * (:jd - julianday(due_date) - :na - 1)))
+        FROM invoices INDEXED BY invoices_aging
+        WHERE void = 0 AND issue_date <= :d AND due_date <= :m
+        GROUP BY customer
+    """
+    nb = g.never_bin
+    for customer, weight in conn.execute(never_sql, params):
+        left = weight - settled.get(customer, 0.0)
+        if left > 1e-9:
+            rows.append((customer, nb, left))
+    return rows
+
+
+def payment_history_at(
+    conn: sqlite3.Connection, dates: Sequence[date], geometry: Geometry, half_life_days: float
+) -> Iterator[tuple[date, list[tuple[int, int, float]]]]:
+    """:func:`payment_history` as of each of ``dates``, from three scans in all (the back-test).
+
+    A weight ``0.5 ** ((D − t) ÷ h)`` is ``0.5 ** ((R − t) ÷ h)`` times ``0.5 ** ((D − R) ÷ h)``
+    for a reference day R: each payment (and each invoice's "never" share) is summed once at R,
+    per the first of the dates it is visible on, and every date's rows are running totals of
+    those sums scaled to that date. Gives the same rows as one :func:`payment_history` per date,
+    yielded date by date in ascending order (one date's rows in memory at a time).
+    """
+    _ensure_exp(conn)
+    days = sorted(set(dates))
+    if not days:
+        return
+    g = geometry
+    k = -math.log(2) / half_life_days
+    ref = days[-1]
+    params: dict[str, object] = {
+        "jd": ref.toordinal() + 1721424.5, "k": k, "low": g.low, "w": g.width,
+        "na": g.never_after, "last": ref.isoformat(),
+        "mlast": date.fromordinal(ref.toordinal() - g.never_after - 1).isoformat(),
+    }  # fmt: skip
+    when_p, when_q = [], []
+    for j, day in enumerate(days):
+        params[f"d{j}"] = day.isoformat()
+        params[f"m{j}"] = date.fromordinal(day.toordinal() - g.never_after - 1).isoformat()
+        when_p.append(f"WHEN MAX(a.date, i.issue_date) <= :d{j} THEN {j}")
+        when_q.append(f"WHEN {{due}} <= :m{j} THEN {j}")
+    period = "CASE " + " ".join(when_p) + " END"
+    mature = "CASE " + " ".join(when_q) + " END"
+    delay = "CAST(julianday(a.date) - julianday(i.due_date) AS INTEGER)"
+    share = "MIN(a.amount, i.amount) * 1.0 / i.amount"
+    top = g.never_bin
+    paid: list[list[tuple[int, int, float]]] = [[] for _ in days]
+    for customer, b, p, w in conn.execute(
+        f"""SELECT i.customer, (MAX({delay}, :low) - :low) / :w AS bin, {period} AS p,
+                   SUM({share} * exp(:k * (:jd - julianday(a.date))))
+            FROM allocations a NOT INDEXED JOIN invoices i ON i.id = a.invoice
+            WHERE a.date <= :last AND a.kind = 'payment' AND i.void = 0
+              AND i.issue_date <= :last
+            GROUP BY i.customer, bin, p""",
+        params,
+    ):
+        if b < top and w:
+            paid[p].append((customer, b, w))
+    settled: list[list[tuple[int, float]]] = [[] for _ in days]
+    for customer, q, w in conn.execute(
+        f"""SELECT i.customer, {mature.format(due="i.due_date")} AS q,
+                   SUM({share} * exp(:k * (:jd - julianday(i.due_date) - :na - 1)))
+            FROM allocations a NOT INDEXED JOIN invoices i ON i.id = a.invoice
+            WHERE a.kind IN ('payment', 'credit') AND i.void = 0 AND i.due_date <= :mlast
+              AND {delay} <= :na
+            GROUP BY i.customer, q""",
+        params,
+    ):
+        settled[q].append((customer, -w))
+    for customer, q, w in conn.execute(
+        f"""SELECT customer, {mature.format(due="due_date")} AS q,
+                   SUM(exp(:k * (:jd - julianday(due_date) - :na - 1)))
+            FROM invoices INDEXED BY invoices_aging
+            WHERE void = 0 AND due_date <= :mlast GROUP BY customer, q""",
+        params,
+    ):
+        settled[q].append((customer, w))
+    acc: dict[tuple[int, int], float] = {}
+    never: dict[int, float] = {}
+    for j, day in enumerate(days):
+        for customer, b, w in paid[j]:
+            acc[(customer, b)] = acc.get((customer, b), 0.0) + w
+        for customer, w in settled[j]:
+            never[customer] = never.get(customer, 0.0) + w
+        scale = math.exp(k * (day.toordinal() - ref.toordinal()))
+        rows = [(c, b, w * scale) for (c, b), w in acc.items()]
+        rows += [(c, top, w * scale) for c, w in never.items() if w * scale > 1e-9]
+        yield day, rows
+
+
+def open_invoices(
+    conn: sqlite3.Connection,
+    as_of: date,
+    *,
+    currency: str | None = None,
+    with_paid_on: bool = False,
+) -> list[ForecastInvoice]:
+    """Live invoices issued on or before ``as_of`` with a balance > 0 as of that date."""
+    d = as_of.isoformat()
+    cte, join, late = "", "", "0"
+    if conn.execute(
+        "SELECT 1 FROM allocations WHERE date > ? AND invoice IS NOT NULL LIMIT 1", (d,)
+    ).fetchone():
+        cte = (
+            "WITH late AS MATERIALIZED (SELECT invoice, SUM(amount) AS amt FROM allocations "
+            "WHERE date > :d AND invoice IS NOT NULL GROUP BY invoice) "
+        )
+        join, late = "LEFT JOIN late l ON l.invoice = i.id", "COALESCE(l.amt, 0)"
+    bal = f"(i.amount - i.allocated + {late})"
+    params: dict[str, object] = {"d": d}
+    cur = ""
+    if currency:
+        cur = "AND i.currency = :cur"
+        params["cur"] = currency
+    paid_on = "i.paid_on" if with_paid_on else "NULL"
+    sql = f"""
+        {cte}
+        SELECT i.id, i.source, i.ext_id, i.number, c.id, c.ext_id, c.name, i.currency,
+               i.issue_date, i.due_date, i.amount, {bal}, {paid_on}
+        FROM invoices i {join} JOIN customers c ON c.id = i.customer
+        WHERE i.void = 0 AND i.issue_date <= :d {cur} AND {bal} > 0
+    """
+    days: dict[str, date] = {}  # a few thousand distinct dates: parse each once
+
+    def day(text: str) -> date:
+        got = days.get(text)
+        if got is None:
+            got = days[text] = date.fromisoformat(text)
+        return got
+
+    return [
+        ForecastInvoice(
+            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], day(r[8]), day(r[9]), r[10],
+            r[11], day(r[12]) if r[12] else None,
+        )
+        for r in conn.execute(sql, params)
+    ]  # fmt: skip
+
+
+def receipts_after(conn: sqlite3.Connection, as_of: date, end: date) -> list[tuple[int, int, int]]:
+    """``(invoice key, day offset from as_of, amount)``: ``payment`` allocations to invoices
+    dated in ``(as_of, end]``, summed per invoice and day."""
+    return conn.execute(
+        """SELECT invoice, CAST(julianday(date) - julianday(:d) AS INTEGER), SUM(amount)
+           FROM allocations INDEXED BY allocations_by_date
+           WHERE date > :d AND date <= :e AND invoice IS NOT NULL AND kind = 'payment'
+           GROUP BY invoice, date""",
+        {"d": as_of.isoformat(), "e": end.isoformat()},
+    ).fetchall()
+
+
+def written_off_after(conn: sqlite3.Connection, as_of: date) -> set[int]:
+    """Keys of invoices with a write-off dated after ``as_of`` (their pay date is not a payment)."""
+    return {
+        r[0]
+        for r in conn.execute(
+            "SELECT DISTINCT invoice FROM allocations WHERE date > ? AND kind = 'write_off' "
+            "AND invoice IS NOT NULL",
+            (as_of.isoformat(),),
+        )
+    }
+
+
+def plan_coverage(conn: sqlite3.Connection, as_of: date) -> list[tuple[int, str, str]]:
+    """``(plan key, invoice source, invoice id)`` of every plan made on or before ``as_of``."""
+    return conn.execute(
+        "SELECT pi.plan, pi.source, pi.invoice_ext FROM plan_invoices pi "
+        "JOIN plans p ON p.id = pi.plan WHERE p.created_on <= ?",
+        (as_of.isoformat(),),
+    ).fetchall()
+
+
+def books_end(conn: sqlite3.Connection) -> date | None:
+    """The date of the latest allocation in the books (how far actuals are known)."""
+    row = conn.execute("SELECT MAX(date) FROM allocations").fetchone()
+    return date.fromisoformat(row[0]) if row and row[0] else None
+
+
+@dataclass(frozen=True)
+class PromiseRow:
+    """A promise to pay made on or before D and not void (money in minor units)."""
+
+    id: int
+    source: str
+    customer_id: str
+    currency: str
+    amount: int
+    made_on: date
+    due_on: date
+    invoices: tuple[str, ...]  # the invoices it names (none: the account's)
+
+
+def promises(conn: sqlite3.Connection, as_of: date) -> list[PromiseRow]:
+    """Every promise made on or before ``as_of`` that is not void, with the invoices it names."""
+    named: dict[int, list[str]] = {}
+    for promise, ext in conn.execute(
+        "SELECT x.promise, x.invoice_ext FROM promise_invoices x JOIN promises p "
+        "ON p.id = x.promise WHERE p.voided_on IS NULL AND p.made_on <= ? "
+        "ORDER BY x.promise, x.invoice_ext",
+        (as_of.isoformat(),),
+    ):
+        named.setdefault(promise, []).append(ext)
+    fromiso = date.fromisoformat
+    return [
+        PromiseRow(r[0], r[1], r[2], r[3], r[4], fromiso(r[5]), fromiso(r[6]),
+                   tuple(named.get(r[0], ())))
+        for r in conn.execute(
+            "SELECT id, source, customer_ext, currency, amount, made_on, due_on FROM promises "
+            "WHERE voided_on IS NULL AND made_on <= ? ORDER BY id",
+            (as_of.isoformat(),),
+        )
+    ]  # fmt: skip
+
+
+def promise_payments(conn: sqlite3.Connection, as_of: date) -> dict[int, list[tuple[date, int]]]:
+    """``{promise id: [(date, amount)]}``: ``payment`` allocations of each promise's customer and
+    currency dated from its ``made_on`` to ``as_of`` (only those to the invoices it names, when
+    it names some). One query for every promise."""
+    out: dict[int, list[tuple[date, int]]] = {}
+    for number, day, amount in conn.execute(
+        """SELECT p.id, a.date, a.amount FROM promises p
+           JOIN customers c ON c.source = p.source AND c.ext_id = p.customer_ext
+           JOIN allocations a ON a.customer = c.id AND a.currency = p.currency
+            AND a.date >= p.made_on AND a.date <= :d AND a.kind = 'payment'
+           WHERE p.voided_on IS NULL AND p.made_on <= :d
+             AND (NOT EXISTS (SELECT 1 FROM promise_invoices x WHERE x.promise = p.id)
+                  OR a.invoice_ext IN (SELECT x.invoice_ext FROM promise_invoices x
+                                       WHERE x.promise = p.id))""",
+        {"d": as_of.isoformat()},
+    ):
+        out.setdefault(number, []).append((date.fromisoformat(day), amount))
+    return out
+
+
+def escalations(conn: sqlite3.Connection, as_of: date) -> dict[tuple[str, str], int]:
+    """``{(source, customer id): escalation id}`` of accounts escalated on or before ``as_of``
+    (not void; the first escalation when there are several)."""
+    out: dict[tuple[str, str], int] = {}
+    for number, source, ext in conn.execute(
+        "SELECT id, source, customer_ext FROM escalations WHERE voided_on IS NULL "
+        "AND escalated_on <= ? ORDER BY id",
+        (as_of.isoformat(),),
+    ):
+        out.setdefault((source, ext), number)
+    return out
+
+
+def customer_refs(
+    conn: sqlite3.Connection, keys: Sequence[int] | None = None
+) -> dict[int, tuple[str, str]]:
+    """``{customer key: (source, customer id)}`` (every customer, or ``keys``)."""
+    if keys is None:
+        return {
+            r[0]: (r[1], r[2]) for r in conn.execute("SELECT id, source, ext_id FROM customers")
+        }
+    out: dict[int, tuple[str, str]] = {}
+    wanted = sorted(set(keys))
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start : start + 900]
+        marks = ",".join("?" * len(chunk))
+        for key, source, ext in conn.execute(
+            f"SELECT id, source, ext_id FROM customers WHERE id IN ({marks})", chunk
+        ):
+            out[key] = (source, ext)
+    return out

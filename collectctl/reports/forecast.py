@@ -1,0 +1,405 @@
+"""The cash-in forecast: ledger rows + the pure model -> per invoice, customer and period.
+
+:func:`outlooks` is the one place that decides how each open invoice is expected to arrive:
+disputed invoices and escalated accounts are set aside as *at risk*; invoices covered by a plan in
+good standing follow its outstanding installments; an open promise puts its remaining amount on
+its date with the customer's promise-keeping rate; everything else follows the customer's delay
+distribution (:mod:`collectctl.domain.forecast`). :func:`forecast_document` turns that into the
+JSON document of ``collectctl forecast``; the back-test lives in
+:mod:`collectctl.reports.forecast_backtest`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Container, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from collectctl.domain import cashflow
+from collectctl.domain import forecast as model
+from collectctl.domain.plan_tracking import plan_state
+from collectctl.domain.plans import ACTIVE
+from collectctl.domain.promises import PromiseOutcome, evaluate_promise
+from collectctl.ledger import collection
+from collectctl.ledger import forecast as loader
+from collectctl.ledger import plans as plan_ledger
+from collectctl.money import formatter
+
+GEOMETRY = loader.Geometry(model.LOW, model.BIN_DAYS, model.NEVER_AFTER)
+Key = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class InvoiceOutlook:
+    """One open invoice and its forecast (``outlook`` is None for at-risk invoices)."""
+
+    invoice: loader.ForecastInvoice
+    status: str  # forecast | plan | promise | disputed | escalated
+    ref: str | None  # PL-n, PRM-n, DSP-n or ESC-n
+    outlook: model.Outlook | None
+    behaviour: model.Behaviour
+
+
+def behaviours(
+    conn: sqlite3.Connection,
+    as_of: date,
+    settings: model.ModelSettings,
+    only: Container[int] | None = None,
+) -> model.Behaviours:
+    """Customers' delay distributions as of ``as_of`` (only what was known then); ``only``
+    the customers whose behaviour will be asked for (the profile's always uses everyone)."""
+    rows = loader.payment_history(conn, as_of, GEOMETRY, settings.half_life_days)
+    return model.build_behaviours(rows, settings, only)
+
+
+def _promise_rates(
+    promises: Sequence[loader.PromiseRow],
+    outcomes: Mapping[int, PromiseOutcome],
+    settings: model.ModelSettings,
+) -> tuple[dict[Key, float], float, dict[Key, tuple[float, int]]]:
+    """Promise-keeping rate per customer (shrunk), the profile's rate, and each record."""
+    record: dict[Key, list[float]] = defaultdict(lambda: [0.0, 0.0])
+    for p in promises:
+        out = outcomes[p.id]
+        if out.status == "open":
+            continue
+        score = 1.0 if out.status == "kept" else out.paid / p.amount
+        r = record[(p.source, p.customer_id)]
+        r[0] += min(score, 1.0)
+        r[1] += 1
+    kept = sum(r[0] for r in record.values())
+    made = sum(r[1] for r in record.values())
+    prior = kept / made if made else settings.promise_default_rate
+    rates = {
+        k: model.shrink_rate(r[0], r[1], prior, settings.promise_prior) for k, r in record.items()
+    }
+    return rates, prior, {k: (r[0], int(r[1])) for k, r in record.items()}
+
+
+def outlooks(
+    conn: sqlite3.Connection,
+    as_of: date,
+    beh: model.Behaviours,
+    settings: model.ModelSettings,
+    *,
+    currency: str | None = None,
+    grace_days: int = 0,
+    with_paid_on: bool = False,
+    invoices: Sequence[loader.ForecastInvoice] | None = None,
+) -> list[InvoiceOutlook]:
+    """How each invoice open as of ``as_of`` is expected to arrive (see the module docstring);
+    ``invoices``: :func:`collectctl.ledger.forecast.open_invoices`, when already loaded."""
+    if invoices is None:
+        invoices = loader.open_invoices(conn, as_of, currency=currency, with_paid_on=with_paid_on)
+    disputed = collection.open_disputes(conn, as_of)
+    escalated = {
+        ref: collection.record_id("ESC", n) for ref, n in loader.escalations(conn, as_of).items()
+    }
+    by_ref = {(i.source, i.invoice_id): i for i in invoices}
+    scheduled: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
+    refs: dict[int, tuple[str, str]] = {}
+    at_risk: dict[int, tuple[str, str]] = {}
+    for i in invoices:
+        if (i.source, i.invoice_id) in disputed:
+            at_risk[i.key] = ("disputed", disputed[(i.source, i.invoice_id)])
+        elif (i.source, i.customer_id) in escalated:
+            at_risk[i.key] = ("escalated", escalated[(i.source, i.customer_id)])
+    _plans(conn, as_of, by_ref, at_risk, scheduled, refs)
+    _promises(conn, as_of, invoices, at_risk, scheduled, refs, grace_days, settings)
+    out = []
+    ref: str | None
+    for i in invoices:
+        b = beh.of(i.customer_key)
+        if i.key in at_risk:
+            status, ref = at_risk[i.key]
+            out.append(InvoiceOutlook(i, status, ref, None, b))
+            continue
+        overdue = (as_of - i.due_date).days
+        parts = scheduled.get(i.key)
+        if parts:
+            status, ref = refs[i.key]
+            look = model.scheduled_outlook(i.balance, b, overdue, parts)
+        else:
+            status, ref = "forecast", None
+            look = model.curve_outlook(i.balance, b, overdue)
+        out.append(InvoiceOutlook(i, status, ref, look, b))
+    return out
+
+
+def _plans(
+    conn: sqlite3.Connection,
+    as_of: date,
+    by_ref: Mapping[tuple[str, str], loader.ForecastInvoice],
+    at_risk: Mapping[int, tuple[str, str]],
+    scheduled: dict[int, list[tuple[int, int, float]]],
+    refs: dict[int, tuple[str, str]],
+) -> None:
+    """Invoices of plans in good standing: the outstanding installments, oldest invoice first."""
+    stored = plan_ledger.load_plans(conn, created_by=as_of)
+    if not stored:
+        return
+    paid = plan_ledger.receipts(conn, as_of)
+    covers: dict[int, list[loader.ForecastInvoice]] = defaultdict(list)
+    for plan, source, ext in loader.plan_coverage(conn, as_of):
+        inv = by_ref.get((source, ext))
+        if inv is not None and inv.key not in at_risk:
+            covers[plan].append(inv)
+    for p in stored:
+        status = plan_state(
+            p.lines, paid.get(p.key, ()), as_of, p.grace_days, p.max_missed, p.cancelled_by(as_of)
+        )
+        if status.state != ACTIVE or not covers.get(p.key):
+            continue
+        invs = sorted(covers[p.key], key=lambda i: (i.due_date, i.number))
+        left = [i.balance for i in invs]
+        for inst in status.installments:
+            if inst.outstanding <= 0:
+                continue
+            offset = max((inst.due - as_of).days, 1)
+            for n, take in enumerate(model.allocate(inst.outstanding, left)):
+                if take:
+                    scheduled[invs[n].key].append((take, offset, 1.0))
+                    refs[invs[n].key] = ("plan", p.id)
+                    left[n] -= take
+
+
+def _outcomes(
+    conn: sqlite3.Connection, as_of: date, grace_days: int
+) -> tuple[list[loader.PromiseRow], dict[int, PromiseOutcome]]:
+    """Every promise made by ``as_of`` and its outcome then."""
+    rows = loader.promises(conn, as_of)
+    if not rows:
+        return rows, {}
+    payments = loader.promise_payments(conn, as_of)
+    return rows, {
+        p.id: evaluate_promise(
+            p.amount, p.made_on, p.due_on, payments.get(p.id, []), as_of, grace_days
+        )
+        for p in rows
+    }
+
+
+def _promises(
+    conn: sqlite3.Connection,
+    as_of: date,
+    invoices: Sequence[loader.ForecastInvoice],
+    at_risk: Mapping[int, tuple[str, str]],
+    scheduled: dict[int, list[tuple[int, int, float]]],
+    refs: dict[int, tuple[str, str]],
+    grace_days: int,
+    settings: model.ModelSettings,
+) -> None:
+    """Open promises: their remaining amount on their date, with the keeping rate."""
+    promises, outcomes = _outcomes(conn, as_of, grace_days)
+    if not promises:
+        return
+    rates, prior, _record = _promise_rates(promises, outcomes, settings)
+    by_customer: dict[tuple[str, str, str], list[loader.ForecastInvoice]] = defaultdict(list)
+    for i in invoices:
+        if i.key not in at_risk and i.key not in scheduled:
+            by_customer[(i.source, i.customer_id, i.currency)].append(i)
+    for p in sorted(promises, key=lambda p: (p.due_on, p.id)):
+        out = outcomes[p.id]
+        if out.status != "open" or out.remaining <= 0:
+            continue
+        mine = by_customer.get((p.source, p.customer_id, p.currency), [])
+        if p.invoices:
+            mine = [i for i in mine if i.invoice_id in set(p.invoices)]
+        mine = sorted(mine, key=lambda i: (i.due_date, i.number))
+        rate = rates.get((p.source, p.customer_id), prior)
+        offset = max((p.due_on - as_of).days, 1)
+        already = {i.key: sum(a for a, _o, _p in scheduled.get(i.key, [])) for i in mine}
+        left = [i.balance - already[i.key] for i in mine]
+        for n, take in enumerate(model.allocate(out.remaining, left)):
+            if take:
+                scheduled[mine[n].key].append((take, offset, rate))
+                refs[mine[n].key] = ("promise", collection.record_id("PRM", p.id))
+
+
+def promise_record(
+    conn: sqlite3.Connection, as_of: date, grace_days: int, settings: model.ModelSettings
+) -> tuple[dict[Key, float], float, dict[Key, tuple[float, int]]]:
+    """Promise-keeping rate per customer as of ``as_of``, the profile's, and kept/resolved."""
+    promises, outcomes = _outcomes(conn, as_of, grace_days)
+    return _promise_rates(promises, outcomes, settings)
+
+
+# -- the document -------------------------------------------------------------------------------
+
+
+def _day(as_of: date, offset: int | None) -> date | None:
+    return None if offset is None else as_of + timedelta(days=offset)
+
+
+def forecast_document(
+    conn: sqlite3.Connection,
+    as_of: date,
+    *,
+    unit: str = "week",
+    count: int = 13,
+    by: str = "week",
+    currency: str | None = None,
+    grace_days: int = 0,
+    settings: model.ModelSettings = model.ModelSettings(),
+) -> dict[str, Any]:
+    """The JSON document of ``collectctl forecast`` (see docs/forecast.md for every key)."""
+    invoices = loader.open_invoices(conn, as_of, currency=currency)
+    beh = behaviours(conn, as_of, settings, {i.customer_key for i in invoices})
+    looks = outlooks(
+        conn, as_of, beh, settings, currency=currency, grace_days=grace_days, invoices=invoices
+    )
+    spans = cashflow.periods(as_of, unit, count)
+    bounds = [p.last for p in spans]
+    horizon = bounds[-1]
+    tallies: dict[str, cashflow.Tally] = {}
+    risk: dict[str, int] = defaultdict(int)
+    invoice_rows: list[dict[str, Any]] = []
+    customers: dict[tuple[int, str], dict[str, Any]] = {}
+    want_invoices = by == "invoice"
+    for item in looks:
+        inv = item.invoice
+        cur = inv.currency
+        tally = tallies.get(cur) or tallies.setdefault(cur, cashflow.Tally.empty(len(spans)))
+        cust = None
+        if by == "customer":
+            cust = customers.get((inv.customer_key, cur))
+            if cust is None:
+                cust = customers[(inv.customer_key, cur)] = _customer_row(item, cur)
+            cust["_balance"] += inv.balance
+        if item.outlook is None:
+            risk[cur] += inv.balance
+            if cust is not None:
+                cust["_risk"] += inv.balance
+            if want_invoices:
+                invoice_rows.append(_invoice_row(item, as_of, None, None))
+            continue
+        shares = cashflow.add_to_tally(tally, item.outlook, bounds)
+        if cust is not None:
+            never = item.outlook.never()
+            cust["_in"] += inv.balance * sum(shares)
+            cust["_never"] += inv.balance * never
+            cust["_later"] += inv.balance * max(1 - never - sum(shares), 0.0)
+            median = item.outlook.quantile(0.5)
+            if median is not None and (cust["_next"] is None or median < cust["_next"]):
+                cust["_next"] = median
+        if want_invoices:
+            invoice_rows.append(_invoice_row(item, as_of, shares, horizon))
+    totals = []
+    period_rows = []
+    for cur in sorted(tallies):
+        t = tallies[cur]
+        fmt = formatter(cur)
+        for k, span in enumerate(spans):
+            low, mid, high = cashflow.band(t.expected[k], t.variance[k])
+            period_rows.append(
+                {
+                    "period": span.number,
+                    "start": span.start,
+                    "end": span.end,
+                    "currency": cur,
+                    "expected": fmt(mid),
+                    "low": fmt(low),
+                    "high": fmt(high),
+                }
+            )
+        expected_in = sum(cashflow.round_units(e) for e in t.expected)
+        totals.append(
+            {
+                "currency": cur,
+                "open": fmt(t.balance + risk[cur]),
+                "expected_in_horizon": fmt(expected_in),
+                "expected_later": fmt(cashflow.round_units(t.later)),
+                "unlikely": fmt(cashflow.round_units(t.never)),
+                "at_risk": fmt(risk[cur]),
+            }
+        )
+    if by == "invoice":
+        invoice_rows.sort(key=lambda r: (r["customer"].casefold(), r["customer_id"], r["due_date"]))
+        rows = invoice_rows
+    elif by == "customer":
+        rows = [_finish_customer(c, as_of) for c in customers.values()]
+        rows.sort(key=lambda r: (r["customer"].casefold(), r["customer_id"], r["currency"]))
+    else:
+        rows = period_rows
+    return {
+        "as_of": as_of,
+        "unit": unit,
+        "periods": count,
+        "horizon_end": spans[-1].end,
+        "by": by,
+        "rows": rows,
+        "cash": period_rows,
+        "totals": totals,
+        "model": {
+            "half_life_days": settings.half_life_days,
+            "prior_invoices": settings.prior_invoices,
+            "never_after_days": model.NEVER_AFTER,
+            "band": "80% (expected ± 1.28 standard deviations, invoices independent)",
+        },
+    }
+
+
+def _customer_row(item: InvoiceOutlook, cur: str) -> dict[str, Any]:
+    inv = item.invoice
+    return {
+        "customer_id": inv.customer_id,
+        "customer": inv.customer,
+        "currency": cur,
+        "typical_days_late": item.behaviour.median_delay(),
+        "_balance": 0,
+        "_risk": 0,
+        "_in": 0.0,
+        "_later": 0.0,
+        "_never": 0.0,
+        "_next": None,
+    }
+
+
+def _finish_customer(c: dict[str, Any], as_of: date) -> dict[str, Any]:
+    fmt = formatter(c["currency"])
+    return {
+        "customer_id": c["customer_id"],
+        "customer": c["customer"],
+        "currency": c["currency"],
+        "balance": fmt(c["_balance"]),
+        "expected_in_horizon": fmt(cashflow.round_units(c["_in"])),
+        "expected_later": fmt(cashflow.round_units(c["_later"])),
+        "unlikely": fmt(cashflow.round_units(c["_never"])),
+        "at_risk": fmt(c["_risk"]),
+        "typical_days_late": c["typical_days_late"],
+        "next_payment": _day(as_of, c["_next"]),
+    }
+
+
+def _invoice_row(
+    item: InvoiceOutlook, as_of: date, shares: Sequence[float] | None, horizon: int | None
+) -> dict[str, Any]:
+    inv = item.invoice
+    fmt = formatter(inv.currency)
+    look = item.outlook
+    row: dict[str, Any] = {
+        "invoice_id": inv.invoice_id,
+        "number": inv.number,
+        "customer_id": inv.customer_id,
+        "customer": inv.customer,
+        "currency": inv.currency,
+        "due_date": inv.due_date,
+        "balance": fmt(inv.balance),
+        "status": item.status,
+        "ref": item.ref,
+        "expected_date": None,
+        "early_date": None,
+        "late_date": None,
+        "p_horizon": None,
+        "p_never": None,
+    }
+    if look is not None and shares is not None:
+        row["expected_date"] = _day(as_of, look.quantile(0.5))
+        row["early_date"] = _day(as_of, look.quantile(0.25))
+        row["late_date"] = _day(as_of, look.quantile(0.75))
+        row["p_horizon"] = round(sum(shares), 3)
+        row["p_never"] = round(look.never(), 3)
+    return row

@@ -1,0 +1,171 @@
+"""``forecast backtest``: replay month-ends, forecast with only what was known, score it.
+
+At each month-end M the model is rebuilt from the ledger as of M (allocations dated after M are
+invisible to it, exactly as in an as-of aging) and forecasts the next N weeks for the invoices
+open at M that are not at risk. It is then compared with what really came in on those invoices
+(``payment`` allocations dated in each week) and with the naive forecast "every invoice is paid
+on its due date" (an overdue invoice: on the day after M). Scores, pooled over the month-ends:
+
+* weekly cash-in MAE per currency: the mean over (month-end, week) of |forecast − actual|;
+* pay-date MAE: the mean over invoices open at M that were later paid in full (no write-off) of
+  |forecast pay date − real pay date| in days; the model's date is its median.
+
+Weeks that end after the books' last allocation are left out (nothing is known about them yet).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date, timedelta
+from typing import Any
+
+from collectctl.domain import cashflow
+from collectctl.domain import forecast as model
+from collectctl.ledger import forecast as loader
+from collectctl.money import formatter
+from collectctl.reports.forecast import GEOMETRY, outlooks
+
+
+def month_ends(start: date, end: date) -> list[date]:
+    """Every last day of a month in ``[start, end]``."""
+    out: list[date] = []
+    year, month = start.year, start.month
+    while True:
+        nxt = date(year + month // 12, month % 12 + 1, 1)
+        last = nxt - timedelta(days=1)
+        if last > end:
+            return out
+        if last >= start:
+            out.append(last)
+        year, month = nxt.year, nxt.month
+
+
+def _mae(errors: Sequence[float]) -> float | None:
+    return sum(errors) / len(errors) if errors else None
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return None if a is None or not b else round(a / b, 3)
+
+
+def backtest_document(
+    conn: sqlite3.Connection,
+    days: Sequence[date],
+    *,
+    weeks: int = 13,
+    currency: str | None = None,
+    grace_days: int = 0,
+    settings: model.ModelSettings = model.ModelSettings(),
+) -> dict[str, Any]:
+    """The JSON document of ``forecast backtest`` over the month-ends ``days``."""
+    known = loader.books_end(conn)
+    replay = [m for m in days if known is not None and m + timedelta(days=7) <= known]
+    history = loader.payment_history_at(conn, replay, GEOMETRY, settings.half_life_days)
+    pending: tuple[date, list[tuple[int, int, float]]] | None = next(history, None)
+    cash: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"model": [], "naive": []})
+    dates: dict[str, list[float]] = {"model": [], "naive": []}
+    replayed = []
+    for m in days:
+        spans = cashflow.periods(m, "week", weeks)
+        usable = [s for s in spans if known is not None and s.end <= known]
+        if not usable:
+            continue
+        hist_rows: list[tuple[int, int, float]] = []
+        while pending is not None and pending[0] <= m:
+            if pending[0] == m:
+                hist_rows = pending[1]
+            pending = next(history, None)
+        invoices = loader.open_invoices(conn, m, currency=currency, with_paid_on=True)
+        only = {i.customer_key for i in invoices}
+        beh = model.build_behaviours(hist_rows, settings, only)
+        del hist_rows
+        looks = outlooks(
+            conn, m, beh, settings, currency=currency, grace_days=grace_days, invoices=invoices
+        )
+        bounds = [s.last for s in usable]
+        horizon = bounds[-1]
+        n = len(usable)
+        expected: dict[str, list[float]] = defaultdict(lambda n=n: [0.0] * n)  # type: ignore[misc]
+        naive: dict[str, list[float]] = defaultdict(lambda n=n: [0.0] * n)  # type: ignore[misc]
+        actual: dict[str, list[float]] = {}
+        written_off = loader.written_off_after(conn, m)
+        wanted: dict[int, str] = {}
+        for item in looks:
+            inv, look = item.invoice, item.outlook
+            if look is None:
+                continue
+            cur = inv.currency
+            wanted[inv.key] = cur
+            shares = cashflow.period_shares(look, bounds)
+            row = expected[cur]
+            for k, s in enumerate(shares):
+                row[k] += inv.balance * s
+            naive_offset = max((inv.due_date - m).days, 1)
+            if naive_offset <= horizon:
+                naive[cur][(naive_offset - 1) // 7] += inv.balance
+            actual.setdefault(cur, [0.0] * n)
+            if inv.paid_on is not None and inv.paid_on > m and inv.key not in written_off:
+                real = (inv.paid_on - m).days
+                median = look.quantile(0.5)
+                if median is not None:
+                    dates["model"].append(abs(median - real))
+                    dates["naive"].append(abs(naive_offset - real))
+        for key, offset, amount in loader.receipts_after(conn, m, m + timedelta(days=horizon)):
+            cur_of = wanted.get(key)
+            if cur_of is not None:
+                actual[cur_of][(offset - 1) // 7] += amount
+        for cur, got in actual.items():
+            for k, a in enumerate(got):
+                cash[cur]["model"].append(abs(expected[cur][k] - a))
+                cash[cur]["naive"].append(abs(naive[cur][k] - a))
+        replayed.append(
+            {
+                "as_of": m,
+                "weeks": len(usable),
+                "invoices": len(wanted),
+                "currencies": [
+                    {
+                        "currency": cur,
+                        "expected": formatter(cur)(cashflow.round_units(sum(expected[cur]))),
+                        "naive": formatter(cur)(cashflow.round_units(sum(naive[cur]))),
+                        "actual": formatter(cur)(cashflow.round_units(sum(actual[cur]))),
+                    }
+                    for cur in sorted(actual)
+                ],
+            }
+        )
+    rows = []
+    for cur in sorted(cash):
+        fmt = formatter(cur)
+        mod, nai = _mae(cash[cur]["model"]), _mae(cash[cur]["naive"])
+        rows.append(
+            {
+                "measure": "weekly cash-in",
+                "currency": cur,
+                "model": fmt(cashflow.round_units(mod or 0.0)),
+                "naive": fmt(cashflow.round_units(nai or 0.0)),
+                "ratio": _ratio(mod, nai),
+                "samples": len(cash[cur]["model"]),
+            }
+        )
+    mod_d, nai_d = _mae(dates["model"]), _mae(dates["naive"])
+    rows.append(
+        {
+            "measure": "pay date (days)",
+            "currency": None,
+            "model": None if mod_d is None else f"{mod_d:.2f}",
+            "naive": None if nai_d is None else f"{nai_d:.2f}",
+            "ratio": _ratio(mod_d, nai_d),
+            "samples": len(dates["model"]),
+        }
+    )
+    return {
+        "from": days[0] if days else None,
+        "to": days[-1] if days else None,
+        "weeks": weeks,
+        "books_end": known,
+        "month_ends": replayed,
+        "rows": rows,
+    }

@@ -1,0 +1,147 @@
+"""The forecast model's pieces on plain values, every expectation worked out by hand.
+
+Bins are 7 days wide from delay −56: delay 0..6 is bin 8, 7..13 bin 9, 14..20 bin 10.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from collectctl.domain import cashflow as cf
+from collectctl.domain import forecast as fm
+
+
+def test_bins_and_clamping():
+    assert fm.delay_bin(0) == 8
+    assert fm.delay_bin(6) == 8
+    assert fm.delay_bin(7) == 9
+    assert fm.delay_bin(-56) == 0
+    assert fm.delay_bin(-300) == 0  # earlier still: the first bin
+    assert fm.delay_bin(181) == fm.NBINS - 1
+    assert fm.NEVER == fm.NBINS == 34
+
+
+def test_shrinkage_by_hand():
+    """Customer 1: one invoice paid 14 days late (bin 10). Customer 2: three invoices paid on the
+    due date (bin 8). Profile: bin 8 = 3/4, bin 10 = 1/4. With K = 2:
+    customer 1 = (1 in bin 10 + 2 × (3/4, 1/4)) ÷ 3 → bin 8 = 1.5/3 = 0.5, bin 10 = 1.5/3 = 0.5;
+    customer 2 = (3 in bin 8 + 2 × (3/4, 1/4)) ÷ 5 → bin 8 = 4.5/5 = 0.9, bin 10 = 0.5/5 = 0.1.
+    A customer with no history gets the profile's (3/4, 1/4)."""
+    rows = [(1, 10, 1.0), (2, 8, 1.0), (2, 8, 1.0), (2, 8, 1.0)]
+    beh = fm.build_behaviours(rows, fm.ModelSettings(prior_invoices=2.0))
+    c1, c2, c3 = beh.of(1), beh.of(2), beh.of(3)
+    assert (c1.mass[8], c1.mass[10]) == pytest.approx((0.5, 0.5))
+    assert (c2.mass[8], c2.mass[10]) == pytest.approx((0.9, 0.1))
+    assert (c3.mass[8], c3.mass[10]) == pytest.approx((0.75, 0.25))
+    assert beh.evidence == {1: 1.0, 2: 3.0}
+    # Customer 1's median: half its money by the end of the due-date week (delay 6); customer
+    # 2's: 0.5 of bin 8's 0.9 → ceil(0.5 / 0.9 × 7) − 1 = 3 days.
+    assert c1.median_delay() == 6
+    assert c2.median_delay() == 3
+
+
+def test_more_history_means_less_shrinkage():
+    """Forty invoices paid 14 days late: (40 + 2 × 0.25) ÷ 42 = 0.964 in bin 10."""
+    rows = [(1, 10, 1.0)] * 40 + [(2, 8, 1.0)] * 120
+    beh = fm.build_behaviours(rows, fm.ModelSettings(prior_invoices=2.0))
+    # profile: 40 of 160 in bin 10 = 0.25
+    assert beh.of(1).mass[10] == pytest.approx((40 + 2 * 0.25) / 42)
+
+
+def test_never_bin_and_unlikely():
+    """One invoice paid at delay 0, one never: 1/2 never. Open invoice 200 days past due: beyond
+    the last delay bin, so all of it is unlikely to be collected."""
+    beh = fm.build_behaviours([(1, 8, 1.0), (1, fm.NEVER, 1.0)], fm.ModelSettings())
+    b = beh.of(1)
+    assert b.never == pytest.approx(0.5)
+    old = fm.curve_outlook(10_000, b, 200)
+    assert old.never() == pytest.approx(1.0)
+    assert old.quantile(0.5) is None
+    # Due today (x = 0): half will never come; of the other half, 1/7 by tomorrow... the
+    # conditional on "not paid by delay 0" removes 1/7 of bin 8: S = 1 − 0.5/7.
+    today = fm.curve_outlook(10_000, b, 0)
+    assert today.never() == pytest.approx(0.5 / (1 - 0.5 / 7))
+
+
+def test_weekly_cash_by_hand():
+    """A customer who always pays in the week 7..13 days late (bin 9). Invoice 700.00 due on the
+    as-of date: pay offsets 7..13 uniform, so week 1 (offsets 1..7) gets 1/7 = 100.00 and week 2
+    (8..14) 6/7 = 600.00. Median offset: ceil(0.5 × 7) − 1 = 3 → delay 10; p25 → delay 8, p75 →
+    delay 12. Band of week 1: variance 70000² × 1/7 × 6/7 = 6e8 (cents²), sd 24494.9;
+    1.2816 sd = 31392.6 → high 10000 + 31392.6 → 413.93, low max(0, −) = 0."""
+    beh = fm.build_behaviours([(1, 9, 1.0)] * 5, fm.ModelSettings())
+    look = fm.curve_outlook(70_000, beh.of(1), 0)
+    assert look.quantile(0.5) == 10
+    assert look.quantile(0.25) == 8
+    assert look.quantile(0.75) == 12
+    tally = cf.Tally.empty(2)
+    shares = cf.add_to_tally(tally, look, [7, 14])
+    assert shares == pytest.approx([1 / 7, 6 / 7])
+    assert [cf.round_units(e) for e in tally.expected] == [10_000, 60_000]
+    assert cf.band(tally.expected[0], tally.variance[0]) == (0, 10_000, 41_393)
+
+
+def test_an_overdue_invoice_follows_the_tail():
+    """Same customer, invoice 10 days past due (x = 10): only delays 11..13 remain, 1/3 each:
+    offsets 1, 2, 3. Median: the 2nd of them → offset 2."""
+    beh = fm.build_behaviours([(1, 9, 1.0)] * 5, fm.ModelSettings())
+    look = fm.curve_outlook(30_000, beh.of(1), 10)
+    assert look.cdf(1) == pytest.approx(1 / 3)
+    assert look.cdf(3) == pytest.approx(1.0)
+    assert look.quantile(0.5) == 2
+
+
+def test_plan_schedule_is_followed_without_variance():
+    """300.00 on a plan: 100.00 at offsets 10, 40 and 70. Median at the 2nd installment (1/3 <
+    0.5 ≤ 2/3), p25 at the 1st, p75 at the 3rd; periods of 30 days get exactly 100.00 each and
+    the band has no width."""
+    beh = fm.Behaviour.on_time()
+    parts = [(10_000, 10, 1.0), (10_000, 40, 1.0), (10_000, 70, 1.0)]
+    look = fm.scheduled_outlook(30_000, beh, -5, parts)
+    assert (look.quantile(0.25), look.quantile(0.5), look.quantile(0.75)) == (10, 40, 70)
+    tally = cf.Tally.empty(3)
+    cf.add_to_tally(tally, look, [30, 60, 90])
+    assert [cf.round_units(e) for e in tally.expected] == [10_000, 10_000, 10_000]
+    assert tally.variance == pytest.approx([0.0, 0.0, 0.0])
+
+
+def test_promise_moves_money_by_the_keeping_rate():
+    """Promise of the whole 500.00 at offset 5 with keeping rate 0.8; otherwise the customer pays
+    7..13 days late (invoice due today → offsets 7..13). P(by offset 5) = 0.8; P(by offset 7) =
+    0.8 + 0.2 × 1/7; median: 0.8 ≥ 0.5 is reached at offset 5."""
+    beh = fm.build_behaviours([(1, 9, 1.0)], fm.ModelSettings()).of(1)
+    look = fm.scheduled_outlook(50_000, beh, 0, [(50_000, 5, 0.8)])
+    assert look.cdf(4) == pytest.approx(0.0)
+    assert look.cdf(5) == pytest.approx(0.8)
+    assert look.cdf(7) == pytest.approx(0.8 + 0.2 / 7)
+    assert look.quantile(0.5) == 5
+    assert look.quantile(0.9) == 10  # 0.8 + 0.2 × (o − 6)/7 ≥ 0.9 → o ≥ 9.5
+    # A promise of part of it (200.00): 2/5 of the balance moves, 3/5 follows the curve.
+    part = fm.scheduled_outlook(50_000, beh, 0, [(20_000, 5, 0.8)])
+    assert part.cdf(5) == pytest.approx(0.4 * 0.8)
+
+
+def test_promise_keeping_rate_is_shrunk():
+    """Kept 2 of 2 with a profile rate of 2/3 and strength 2: (2 + 2 × 2/3) ÷ 4 = 0.8333."""
+    assert fm.shrink_rate(2, 2, 2 / 3, 2) == pytest.approx(10 / 12)
+    assert fm.shrink_rate(0, 1, 2 / 3, 2) == pytest.approx(4 / 9)
+
+
+def test_periods_weeks_and_months():
+    weeks = cf.periods(date(2026, 10, 31), "week", 2)
+    assert [(p.start, p.end, p.first, p.last) for p in weeks] == [
+        (date(2026, 11, 1), date(2026, 11, 7), 1, 7),
+        (date(2026, 11, 8), date(2026, 11, 14), 8, 14),
+    ]
+    months = cf.periods(date(2026, 11, 15), "month", 2)
+    assert [(p.start, p.end) for p in months] == [
+        (date(2026, 11, 16), date(2026, 11, 30)),
+        (date(2026, 12, 1), date(2026, 12, 31)),
+    ]
+
+
+def test_allocate_oldest_first():
+    assert fm.allocate(250, [100, 100, 100]) == [100, 100, 50]
+    assert fm.allocate(0, [5]) == [0]

@@ -1,0 +1,341 @@
+"""collectctl forecast on small hand-built books (a real SQLite ledger), worked out by hand.
+
+Books (as of 2026-06-30):
+
+* **A** (Alder Ltd) paid five invoices, each exactly 10 days after its due date (bin 7..13 days
+  late), all long ago. Its open invoice OPEN1, 700.00 due 2026-06-30, is therefore paid 7..13 days
+  after the as-of date, one seventh a day: week 1 (1–7 Jul) gets 1/7 = 100.00, week 2 (8–14 Jul)
+  6/7 = 600.00; median on day 10 (10 Jul), 25th percentile on day 8, 75th on day 12.
+* **R** (Rowan plc): paid R1 on its due date 2025-01-01 (545 days before the as-of date) and R2
+  31 days late on 2026-06-01 (29 days before). Half-life 180 days: weights 0.5^(545/180) = 0.1226
+  and 0.5^(29/180) = 0.8943, so R is seen as a late payer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sqlite3
+from pathlib import Path
+
+import pytest
+from core_helpers import cust, day, inv, pay, run_json
+
+AS_OF = "2026-06-30"
+
+
+def base_books():
+    records = [cust("A", "Alder Ltd", currency="USD")]
+    dues = ["2025-01-31", "2025-02-28", "2025-03-31", "2025-04-30", "2025-05-31"]
+    pays = ["2025-02-10", "2025-03-10", "2025-04-10", "2025-05-10", "2025-06-10"]
+    for n, (due, paid) in enumerate(zip(dues, pays, strict=True), start=1):
+        records.append(inv(f"A{n}", "A", "2025-01-01", "100.00", due=due))
+        records.append(pay(f"PA{n}", "A", paid, "100.00", f"A{n}"))
+    records.append(inv("OPEN1", "A", "2026-05-31", "700.00", due="2026-06-30"))
+    return records
+
+
+def rowan_books():
+    return [
+        cust("R", "Rowan plc", currency="USD"),
+        inv("R1", "R", "2024-12-01", "100.00", due="2025-01-01"),
+        pay("PR1", "R", "2025-01-01", "100.00", "R1"),
+        inv("R2", "R", "2026-04-01", "100.00", due="2026-05-01"),
+        pay("PR2", "R", "2026-06-01", "100.00", "R2"),
+    ]
+
+
+def sync(cli, books, records):
+    books.load(records)
+    result = cli("sync", "memory", "--allow-deletions", "-q")
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.fixture
+def synced(cli, books):
+    sync(cli, books, base_books())
+    return cli
+
+
+def test_weekly_cash_and_invoice_dates_by_hand(synced):
+    doc = run_json(synced, "forecast", "--as-of", AS_OF, "--weeks", "3")
+    weeks = [(r["period"], str(r["start"]), r["expected"]) for r in doc["rows"]]
+    assert weeks == [
+        (1, "2026-07-01", "100.00"),
+        (2, "2026-07-08", "600.00"),
+        (3, "2026-07-15", "0.00"),
+    ]
+    # Week 1 band: 1.2816 × sqrt(70000² × 1/7 × 6/7) = 31392.6 cents above 100.00; low clipped.
+    assert (doc["rows"][0]["low"], doc["rows"][0]["high"]) == ("0.00", "413.93")
+    (total,) = doc["totals"]
+    assert total == {
+        "currency": "USD",
+        "open": "700.00",
+        "expected_in_horizon": "700.00",
+        "expected_later": "0.00",
+        "unlikely": "0.00",
+        "at_risk": "0.00",
+    }
+    rows = run_json(synced, "forecast", "--as-of", AS_OF, "--by", "invoice")["rows"]
+    (row,) = rows
+    assert (row["invoice_id"], row["status"]) == ("OPEN1", "forecast")
+    assert (row["early_date"], row["expected_date"], row["late_date"]) == (
+        "2026-07-08",
+        "2026-07-10",
+        "2026-07-12",
+    )
+    assert (row["p_horizon"], row["p_never"]) == (1.0, 0.0)
+
+
+def test_months_and_customer_view(synced):
+    doc = run_json(synced, "forecast", "--as-of", AS_OF, "--months", "2", "--by", "customer")
+    assert doc["unit"] == "month"
+    assert str(doc["horizon_end"]) == "2026-08-31"
+    (row,) = doc["rows"]
+    assert row["customer_id"] == "A"
+    assert row["expected_in_horizon"] == "700.00"
+    assert row["typical_days_late"] == 10  # the median delay: ceil(0.5 × 7) − 1 + 7
+    assert row["next_payment"] == "2026-07-10"
+    assert [r["expected"] for r in doc["cash"]] == ["700.00", "0.00"]
+
+
+def test_recency_weights_in_the_ledger(cli, books):
+    """The loader's rows for R: bin 8 (delay 0) weight 0.5^(545/180), bin 12 (delay 31) weight
+    0.5^(29/180); R1 is mature (due > 181 days before) and fully paid, so no "never" row."""
+    sync(cli, books, rowan_books())
+    from collectctl.ledger.connection import Ledger
+    from collectctl.ledger.forecast import payment_history
+    from collectctl.reports.forecast import GEOMETRY
+
+    ledger = Ledger.open(Path(cli_home(cli)) / "profiles" / "default" / "ledger.db")
+    try:
+        rows = payment_history(ledger.conn, day(AS_OF), GEOMETRY, 180.0)
+    finally:
+        ledger.close()
+    got = {b: w for _c, b, w in rows}
+    assert set(got) == {8, 12}
+    assert got[8] == pytest.approx(0.5 ** (545 / 180))
+    assert got[12] == pytest.approx(0.5 ** (29 / 180))
+    # R's distribution (the profile is R itself, so shrinkage keeps the proportions): bin 8
+    # 0.1206, bin 12 0.8794; the median 0.5 falls in bin 12 (delays 28..34) at
+    # ceil((0.5 − 0.1206) / 0.8794 × 7) − 1 = 3 → 31 days late. Without recency the two
+    # payments weigh the same and the median is the end of the on-time week: 6.
+    from collectctl.domain.forecast import build_behaviours
+
+    assert build_behaviours(rows).of(rows[0][0]).median_delay() == 31
+    flat = [(c, b, 1.0) for c, b, _w in rows]
+    assert build_behaviours(flat).of(rows[0][0]).median_delay() == 6
+
+
+def cli_home(cli) -> str:
+    import os
+
+    return os.environ["COLLECTCTL_HOME"]
+
+
+def test_never_row_for_an_old_unpaid_invoice(cli, books):
+    """N1 due 2025-06-01, never paid: as of 2026-06-30 it is 394 days past due, so it adds
+    0.5^((394 − 182)/180) = 0.4420 to the never bin; it is itself unlikely to be collected."""
+    sync(
+        cli,
+        books,
+        [
+            cust("N", "Nettle", currency="EUR"),
+            inv("N1", "N", "2025-05-01", "50.00", due="2025-06-01"),
+        ],
+    )
+    from collectctl.ledger.connection import Ledger
+    from collectctl.ledger.forecast import payment_history
+    from collectctl.reports.forecast import GEOMETRY
+
+    ledger = Ledger.open(Path(cli_home(cli)) / "profiles" / "default" / "ledger.db")
+    try:
+        rows = payment_history(ledger.conn, day(AS_OF), GEOMETRY, 180.0)
+    finally:
+        ledger.close()
+    ((_c, b, w),) = rows
+    assert b == 34
+    assert w == pytest.approx(0.5 ** ((394 - 182) / 180))
+    doc = run_json(cli, "forecast", "--as-of", AS_OF)
+    assert doc["totals"][0]["unlikely"] == "50.00"
+    assert all(r["expected"] == "0.00" for r in doc["rows"])
+
+
+def test_a_payment_after_the_as_of_date_changes_nothing(cli, books):
+    """Z's invoice and payment in July only make the books run to 31 July in both states."""
+    records = [
+        *base_books(),
+        cust("Z", "Zinnia", currency="USD"),
+        inv("Z1", "Z", "2026-07-10", "5.00", due="2026-07-20"),
+        pay("PZ1", "Z", "2026-07-31", "5.00", "Z1"),
+    ]
+    sync(cli, books, records)
+    before = run_json(cli, "forecast", "--as-of", AS_OF, "--by", "invoice")
+    back_before = run_json(cli, "forecast", "backtest", "--from", "2026-06-01", "--to", AS_OF)
+    # OPEN1 is paid on 9 July; A also pays an old invoice late and a new one appears.
+    sync(
+        cli,
+        books,
+        [
+            *records,
+            pay("LATE1", "A", "2026-07-09", "700.00", "OPEN1"),
+            inv("NEW", "A", "2026-07-05", "90.00", due="2026-07-20"),
+            pay("LATE2", "A", "2026-07-21", "90.00", "NEW"),
+        ],
+    )
+    after = run_json(cli, "forecast", "--as-of", AS_OF, "--by", "invoice")
+    assert after == before
+    back_after = run_json(cli, "forecast", "backtest", "--from", "2026-06-01", "--to", AS_OF)
+    (m_before,) = back_before["month_ends"]
+    (m_after,) = back_after["month_ends"]
+    # The forecasts made on 30 June are identical; only what really came in differs.
+    assert m_before["currencies"][0]["expected"] == m_after["currencies"][0]["expected"] == "700.00"
+    assert m_after["currencies"][0]["actual"] == "700.00"
+    assert m_before["currencies"][0]["actual"] == "0.00"
+    # 700.00 on 9 July = week 2: model MAE over the 4 known weeks (to 28 Jul; the books end on
+    # 31 Jul) (|100 − 0| + |600 − 700| + 0 + 0) / 4 = 50.00; naive puts it all in week 1:
+    # (700 + 700 + 0 + 0) / 4 = 350.00.
+    assert m_after["weeks"] == 4
+    cash = next(r for r in back_after["rows"] if r["measure"] == "weekly cash-in")
+    assert (cash["model"], cash["naive"], cash["ratio"]) == ("50.00", "350.00", 0.143)
+    dates = next(r for r in back_after["rows"] if r["measure"] != "weekly cash-in")
+    # Paid on day 9: the model said day 10 (error 1), naive day 1 (error 8).
+    assert (dates["model"], dates["naive"], dates["ratio"]) == ("1.00", "8.00", 0.125)
+
+
+def test_disputed_and_escalated_are_at_risk(synced):
+    result = synced("account", "dispute", "A", "--invoice", "OPEN1", "--reason", "quality",
+                    "--as-of", "2026-06-20")  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    doc = run_json(synced, "forecast", "--as-of", AS_OF, "--by", "invoice")
+    (row,) = doc["rows"]
+    assert (row["status"], row["ref"], row["expected_date"]) == ("disputed", "DSP-1", None)
+    assert doc["totals"][0]["at_risk"] == "700.00"
+    assert doc["totals"][0]["expected_in_horizon"] == "0.00"
+    # Before the dispute was opened the invoice was an ordinary forecast.
+    earlier = run_json(synced, "forecast", "--as-of", "2026-06-19", "--by", "invoice")
+    assert earlier["rows"][0]["status"] == "forecast"
+
+
+def test_plan_in_good_standing_follows_its_schedule(synced):
+    """OPEN1 (700.00) on a plan of 7 weekly installments of 100.00 from 2026-07-03: weeks of
+    1–7 Jul … get exactly 100.00 each, with no band; median at the 4th installment (24 Jul)."""
+    result = synced("plan", "create", "A", "--installments", "7", "--every", "week",
+                    "--start", "2026-07-03", "--as-of", AS_OF)  # fmt: skip
+    assert result.exit_code == 0, result.stderr + result.stdout
+    doc = run_json(synced, "forecast", "--as-of", AS_OF, "--weeks", "8")
+    assert [r["expected"] for r in doc["rows"]] == ["100.00"] * 7 + ["0.00"]
+    assert all(r["low"] == r["high"] == r["expected"] for r in doc["rows"])
+    (row,) = run_json(synced, "forecast", "--as-of", AS_OF, "--by", "invoice")["rows"]
+    assert (row["status"], row["ref"]) == ("plan", "PL-1")
+    assert (row["early_date"], row["expected_date"], row["late_date"]) == (
+        "2026-07-10",
+        "2026-07-24",
+        "2026-08-07",
+    )
+
+
+def promise(cli, amount: str, by: str, made: str):
+    return cli("account", "promise", "A", "--amount", amount, "--by", by, "--as-of", made)
+
+
+def test_promise_uses_the_keeping_record(cli, books):
+    """A kept a promise (made 1 Jun 2025, 100.00 by 10 Jun, paid 10 Jun); no other promise in the
+    profile, so the profile rate is 1 and A's shrunk rate (1 + 2 × 1) ÷ 3 = 1. A new promise of
+    700.00 by 2026-07-03 then moves OPEN1 wholly to 3 July (day 3)."""
+    sync(cli, books, base_books())
+    r1 = cli(
+        "account", "promise", "A", "--amount", "100", "--by", "2025-06-10", "--as-of", "2025-06-01"
+    )
+    assert r1.exit_code == 0, r1.stderr
+    r2 = cli(
+        "account", "promise", "A", "--amount", "700", "--by", "2026-07-03", "--as-of", "2026-06-29"
+    )
+    assert r2.exit_code == 0, r2.stderr
+    (row,) = run_json(cli, "forecast", "--as-of", AS_OF, "--by", "invoice")["rows"]
+    assert (row["status"], row["ref"], row["expected_date"]) == ("promise", "PRM-2", "2026-07-03")
+
+
+def test_broken_promises_discount_a_new_one(cli, books):
+    """A broke one promise (100.00 by 2025-06-05; nothing paid 1–5 Jun 2025): profile rate 0, A's
+    (0 + 2 × 0) ÷ 3 = 0, so a new promise moves nothing: OPEN1 keeps its usual 10 July."""
+    sync(cli, books, base_books())
+    r1 = cli(
+        "account", "promise", "A", "--amount", "100", "--by", "2025-06-05", "--as-of", "2025-06-01"
+    )
+    assert r1.exit_code == 0, r1.stderr
+    r2 = cli(
+        "account", "promise", "A", "--amount", "700", "--by", "2026-07-03", "--as-of", "2026-06-29"
+    )
+    assert r2.exit_code == 0, r2.stderr
+    (row,) = run_json(cli, "forecast", "--as-of", AS_OF, "--by", "invoice")["rows"]
+    assert (row["status"], row["expected_date"]) == ("promise", "2026-07-10")
+
+
+def test_usage_errors(synced):
+    both = synced("forecast", "--weeks", "2", "--months", "2")
+    assert both.exit_code == 2
+    assert "not both" in both.stderr
+    assert synced("forecast", "--as-of", "2026-13-01").exit_code == 2
+    assert synced("forecast", "--weeks", "0").exit_code == 2
+    back = synced("forecast", "backtest", "--from", "2026-06-01", "--to", "2026-01-01")
+    assert back.exit_code == 2
+    late = synced("forecast", "backtest", "--from", "2026-01-01", "--to", "2026-03-31")
+    assert late.exit_code == 1
+    assert "the books' last payment is dated 2025-06-10" in late.stderr
+    none = synced("forecast", "backtest", "--from", "2026-06-02", "--to", "2026-06-20")
+    assert none.exit_code == 1
+    assert "no month-end" in none.stderr
+
+
+def test_csv_table_and_chart(synced):
+    csv_out = synced("forecast", "--as-of", AS_OF, "--weeks", "2", "--format", "csv")
+    assert csv_out.exit_code == 0
+    assert csv_out.stdout.splitlines() == [
+        "period,start,end,currency,expected,low,high",
+        "1,2026-07-01,2026-07-07,USD,100.00,0.00,413.93",
+        "2,2026-07-08,2026-07-14,USD,600.00,286.07,913.93",
+    ]
+    table = synced("forecast", "--as-of", AS_OF, "--weeks", "2")
+    assert "unlikely to be collected 0.00" in table.stdout
+    assert "█" not in table.stdout  # not a terminal: plain numbers only
+    from collectctl.reports.forecast_render import chart_lines
+
+    doc = json.loads(
+        synced("forecast", "--as-of", AS_OF, "--weeks", "2", "--format", "json").stdout
+    )
+    lines = chart_lines(doc, width=20)
+    # Week 2: high 913.93 is the top (20 cells): low 286.07 → 6 █, expected 600.00 → 13 (7 ▓),
+    # then 7 ░ up to 20.
+    assert lines[-1].startswith("2026-07-08  " + "█" * 6 + "▓" * 7 + "░" * 7)
+    assert math.isclose(float(doc["rows"][1]["high"]), 913.93)
+
+
+def test_no_sqlite_math_functions_fallback(cli, books):
+    """The loader registers exp() itself when SQLite lacks its math functions (same rows)."""
+    sync(cli, books, rowan_books())
+    from collectctl.ledger import forecast as loader
+
+    conn = sqlite3.connect(Path(cli_home(cli)) / "profiles" / "default" / "ledger.db")
+    loader._ensure_exp(conn)
+    assert conn.execute("SELECT exp(0)").fetchone()[0] == 1.0
+    conn.close()
+
+
+def test_the_back_test_history_equals_one_history_per_date(cli, books):
+    """payment_history_at (one pass for every month-end) gives exactly payment_history's rows."""
+    sync(cli, books, [*base_books(), *rowan_books()])
+    from collectctl.ledger.connection import Ledger
+    from collectctl.ledger.forecast import payment_history, payment_history_at
+    from collectctl.reports.forecast import GEOMETRY
+
+    days = [day("2025-03-31"), day("2025-12-31"), day(AS_OF)]
+    ledger = Ledger.open(Path(cli_home(cli)) / "profiles" / "default" / "ledger.db")
+    try:
+        multi = dict(payment_history_at(ledger.conn, days, GEOMETRY, 180.0))
+        for d in days:
+            single = {(c, b): w for c, b, w in payment_history(ledger.conn, d, GEOMETRY, 180.0)}
+            assert single  # something to compare
+            assert {(c, b): w for c, b, w in multi[d]} == pytest.approx(single)
+    finally:
+        ledger.close()
