@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # Every plugin distribution under plugins/ is installed like a third-party plugin would be.
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.toml))
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean docs-images
 
 $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ lint: install
 
 test: lint
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests $(addsuffix /tests,$(PLUGIN_DIRS)) benchmarks
+
+# The example letters in docs/letters.md, rendered through the real pipeline to PNG pages.
+docs-images: install
+	$(BIN)/python docs/images/make_images.py
 
 bench: install
 	$(BIN)/python benchmarks/run.py $(BENCH_ARGS)

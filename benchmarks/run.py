@@ -821,6 +821,33 @@ def bench_reconcile(ctx: SizeContext) -> list[Result]:
     ]
 
 
+@register("letters", per_size=False, description="render 1,000 PDF letters in one process")
+def bench_letters(ctx: Context) -> list[Result]:
+    """Letters: content, template, blocks and a reportlab PDF each (benchmarks/letters_bench.py)."""
+    script = Path(__file__).resolve().parent / "letters_bench.py"
+    env = ctx.child_env(ctx.scratch / "letters-home")
+    result = Result(benchmark="letters", case="1,000 PDF letters (every core)")
+    rss = 0
+    out, err = ctx.scratch / "letters.out", ctx.scratch / "letters.err"
+    for _ in range(ctx.repeat):
+        sample = run_child(
+            [ctx.python, str(script), "1000"], env, timeout=ctx.timeout, stdout=out, stderr=err
+        )
+        rss = max(rss, sample.max_rss_kib)
+        if sample.returncode != 0:
+            result.returncode = sample.returncode
+            result.note = f"exit {sample.returncode}: {tail(err)}"
+            break
+        result.samples.append(sample.seconds)
+        result.cpu_samples.append(sample.cpu_seconds)
+    result.peak_rss_mb = round(rss / 1024, 1)
+    if result.returncode == 0:
+        letters, size = out.read_text().split()
+        result.note = f"{letters} letters, {int(size) // 1024} KiB of PDF"
+    evaluate(result, Target(max_seconds=20.0), None)
+    return [result]
+
+
 import csv_preset_bench  # noqa: E402, F401  (registers "sync-csv-preset": an invoice list)
 import forecast_bench  # noqa: E402, F401  (registers "forecast": forecast and its back-test)
 import qbo_bench  # noqa: E402, F401  (registers "qbo-sync": QuickBooks sync, fake server)

@@ -33,6 +33,11 @@ CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
         "One account: timeline, contact log, promises, disputes, holds.",
     ),
     "plan": ("collectctl.commands.plan", "plan", "Payment plans: propose, create, track, cancel."),
+    "letter": (
+        "collectctl.commands.letter",
+        "letter",
+        "Letters to debtors: write, send through a channel, list what was sent.",
+    ),
     "reconcile": (
         "collectctl.commands.reconcile",
         "reconcile",

@@ -12,7 +12,10 @@ from core_helpers import run_json
 
 from collectctl import __version__
 
-HEAVY = ("requests", "jinja2", "tabulate", "pluggy", "dotenv", "sqlite3", "decimal")
+HEAVY = (
+    *("requests", "jinja2", "tabulate", "pluggy", "dotenv", "sqlite3", "decimal"),
+    *("email", "smtplib", "reportlab", "pypdfium2"),
+)
 
 
 def imported_modules(args, home):

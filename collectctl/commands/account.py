@@ -27,6 +27,7 @@ from collectctl.commands.account_options import (
     stamp,
 )
 from collectctl.commands.account_records import amend, escalate, hold, release, void
+from collectctl.commands.account_set import set_
 from collectctl.commands.options import (
     AMOUNT,
     CURRENCY,
@@ -36,7 +37,7 @@ from collectctl.commands.options import (
     emit,
     output_option,
 )
-from collectctl.domain.accounts import STAGES
+from collectctl.domain.accounts import LETTER_STAGES, STAGES
 
 
 @click.group()
@@ -51,7 +52,9 @@ def account() -> None:
 @account.command("list")
 @as_of_option
 @click.option("--overdue", "overdue_only", is_flag=True, help="Only rows with something past due.")
-@click.option("--stage", type=click.Choice(STAGES), default=None, help="Only this stage.")
+@click.option(
+    "--stage", type=click.Choice((*STAGES, *LETTER_STAGES)), default=None, help="Only this stage."
+)
 @click.option(
     "--min-balance", type=AMOUNT, default=None, metavar="AMOUNT", help="Leave out rows below."
 )
@@ -297,5 +300,5 @@ def dispute(
     click.echo(f"{ref}: invoice {inv['number']} of {cust['name']} disputed ({reason}).")
 
 
-for _command in (hold, release, escalate, amend, void):
+for _command in (hold, release, escalate, amend, void, set_):
     account.add_command(_command)

@@ -85,8 +85,9 @@ def release(customer_id: str, as_of: date) -> None:
 @click.argument("customer_id", metavar="ID")
 @click.option("--to", "target", type=click.Choice(ESCALATION_TARGETS), required=True)
 @click.option("--note", default=None, help="Free text for the handover.")
+@click.option("--draft", is_flag=True, help="Allow an empty [creditor] name; the pack is DRAFT.")
 @on_option
-def escalate(customer_id: str, target: str, note: str | None, as_of: date) -> None:
+def escalate(customer_id: str, target: str, note: str | None, draft: bool, as_of: date) -> None:
     """Hand an account over to a collection agency or to legal.
 
     Takes it out of dunning and writes a handover pack (statement, payments, full activity
@@ -96,10 +97,12 @@ def escalate(customer_id: str, target: str, note: str | None, as_of: date) -> No
     from collectctl.errors import CollectctlError
     from collectctl.ledger import collection
     from collectctl.ledger.accounts import load_account
+    from collectctl.letters.document import require_creditor
     from collectctl.reports import accounts as account_report
     from collectctl.reports import handover
 
     app = current_app()
+    require_creditor(app.config.get("creditor") or {}, draft=draft, what="the handover pack")
     cust = customer(app, customer_id)
     day = as_of
     for e in load_account(app.ledger().conn, cust["key"], day).escalations:
@@ -125,7 +128,13 @@ def escalate(customer_id: str, target: str, note: str | None, as_of: date) -> No
             app.ledger().conn, cust["key"], day, grace_days=grace_days(app)
         )
         md, pdf = handover.write_pack(
-            app.profile_dir / "handover", doc, ref, target, app.config.get("creditor", {})
+            app.profile_dir / "handover",
+            doc,
+            ref,
+            target,
+            app.config.get("creditor", {}),
+            draft=draft,
+            paper=str(dict(app.config.get("letters") or {}).get("paper") or "A4"),
         )
     except BaseException:
         with app.ledger().write() as conn:

@@ -159,3 +159,26 @@ def emit(report: Report, fmt: str) -> None:
     from collectctl.plugins.manager import formats
 
     formats()[fmt].render(report, sys.stdout)
+
+
+def emit_document(data: bytes, fmt: str, output: str | None) -> None:
+    """Write a document to ``output`` (atomically) or stdout (never a PDF to a terminal)."""
+    if output and output != "-":
+        from pathlib import Path
+
+        from collectctl.errors import CollectctlError
+
+        path = Path(output)
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:
+            tmp.write_bytes(data)
+            tmp.replace(path)
+        except OSError as exc:
+            raise CollectctlError(f"cannot write {path}: {exc.strerror or exc}") from None
+        click.echo(f"wrote {path}", err=True)
+        return
+    if fmt == "pdf" and sys.stdout.isatty():
+        raise click.UsageError("refusing to write a PDF to a terminal: use --output FILE")
+    sys.stdout.flush()
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()

@@ -140,20 +140,29 @@ def show(plan_id: int, fmt: str) -> None:
 
 @plan.command()
 @click.argument("plan_id", type=PLAN_ID)
-def agreement(plan_id: int) -> None:
-    """The plan agreement letter for PLAN_ID (markdown): creditor, debtor, what is covered,
-    the schedule and the terms, from the profile's [creditor] settings."""
-    from dataclasses import asdict
-
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(("md", "txt", "html", "pdf")),
+    default="md",
+    show_default=True,
+    help="Document format.",
+)
+@click.option("--output", "-o", default=None, help="Write to FILE instead of stdout.")
+@click.option("--draft", is_flag=True, help="Allow an empty [creditor] name; marked DRAFT.")
+def agreement(plan_id: int, fmt: str, output: str | None, draft: bool) -> None:
+    """The plan agreement for the debtor to sign, as md, txt, html or pdf."""
     from collectctl.app import current_app
+    from collectctl.commands.options import emit_document
     from collectctl.ledger.plans import get_plan, plan_invoices
-    from collectctl.reports.agreement import agreement_markdown
+    from collectctl.letters.agreement import agreement_bytes
     from collectctl.reports.plans import plan_document
 
     app = current_app()
     conn = app.ledger().conn
     doc = plan_document(get_plan(conn, plan_id), plan_invoices(conn, plan_id))
-    click.echo(agreement_markdown(doc, asdict(app.settings.creditor)), nl=False)
+    emit_document(agreement_bytes(doc, app.config, fmt, draft=draft), fmt, output)
 
 
 @plan.command()

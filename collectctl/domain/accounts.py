@@ -71,6 +71,9 @@ STAGES: tuple[str, ...] = (
     "overdue",
     "current",
 )
+#: Letter stages, mildest first. ``account list`` shows the stage of the latest letter sent for an
+#: overdue account and currency in place of ``overdue``.
+LETTER_STAGES: tuple[str, ...] = ("courtesy", "reminder", "firm", "final", "pre-legal")
 
 
 # -- the rules, one function each ----------------------------------------------------------------

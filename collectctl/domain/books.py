@@ -40,7 +40,9 @@ def record_id(prefix: str, number: int) -> str:
 
 @dataclass(slots=True)
 class Customer:
-    """A customer: ``key`` is the ledger's integer key, ``id`` the source's id."""
+    """A customer: ``key`` is the ledger's integer key, ``id`` the source's id. ``kind``,
+    ``email``, ``timezone`` and ``language`` include the local overrides of ``account set``
+    (which win over the books); ``interest`` is the customer's interest regime override."""
 
     key: int
     source: str
@@ -53,6 +55,8 @@ class Customer:
     currency: str | None = None
     timezone: str | None = None
     terms_days: int | None = None
+    language: str | None = None
+    interest: str | None = None
 
     @property
     def ref(self) -> tuple[str, str]:

@@ -35,8 +35,14 @@ from collectctl.ledger.aging import as_of_sql
 Ref = tuple[str, str]  # (source, customer id)
 _NONE: Mapping[Any, Any] = MappingProxyType({})
 
+#: Customers with the local overrides of ``account set`` (table ``account_overrides``) applied.
 _CUSTOMER_COLUMNS = (
-    "id, source, ext_id, name, kind, email, phone, address, currency, timezone, terms_days"
+    "c.id, c.source, c.ext_id, c.name, COALESCE(o.kind, c.kind), COALESCE(o.email, c.email), "
+    "c.phone, c.address, c.currency, COALESCE(o.timezone, c.timezone), c.terms_days, "
+    "COALESCE(o.language, c.language), o.interest"
+)
+_CUSTOMER_FROM = (
+    "customers c LEFT JOIN account_overrides o ON o.source = c.source AND o.customer_ext = c.ext_id"
 )
 
 
@@ -45,11 +51,11 @@ def _d(text: str | None) -> date | None:
 
 
 def _customers(conn: sqlite3.Connection, key: int | None = None) -> dict[int, Customer]:
-    where = "WHERE id = ?" if key is not None else ""
+    where = "WHERE c.id = ?" if key is not None else ""
     params = (key,) if key is not None else ()
     return {
         r[0]: Customer(*r)
-        for r in conn.execute(f"SELECT {_CUSTOMER_COLUMNS} FROM customers {where}", params)
+        for r in conn.execute(f"SELECT {_CUSTOMER_COLUMNS} FROM {_CUSTOMER_FROM} {where}", params)
     }
 
 

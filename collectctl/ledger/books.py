@@ -37,6 +37,7 @@ class CustomerRow(dict[str, Any]):
 
 _CUSTOMER_COLUMNS = (
     "id AS key, source, ext_id AS id, name, email, phone, address, kind, currency, timezone, "
+    "language, "
     "terms_days, active"
 )
 

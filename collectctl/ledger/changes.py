@@ -25,6 +25,7 @@ CUSTOMER_FIELDS = (
     "timezone",
     "terms_days",
     "active",
+    "language",
 )
 INVOICE_FIELDS = (
     "customer_ext",

@@ -50,7 +50,7 @@ _SCHEMA = """
 CREATE TABLE st.s_customers (
     ext_id TEXT NOT NULL, name TEXT NOT NULL, email TEXT, phone TEXT, address TEXT,
     kind TEXT NOT NULL, currency TEXT NOT NULL, timezone TEXT, terms_days INTEGER,
-    active INTEGER NOT NULL, origin TEXT NOT NULL);
+    active INTEGER NOT NULL, origin TEXT NOT NULL, language TEXT);
 CREATE TABLE st.s_invoices (
     ext_id TEXT NOT NULL, customer_ext TEXT NOT NULL, number TEXT NOT NULL,
     issue_date TEXT NOT NULL, due_date TEXT NOT NULL, currency TEXT, amount INTEGER,
@@ -154,7 +154,7 @@ class Staging:
 
         def flush() -> None:
             if customers:
-                ins("INSERT INTO st.s_customers VALUES (?,?,?,?,?,?,?,?,?,?,?)", customers)
+                ins("INSERT INTO st.s_customers VALUES (?,?,?,?,?,?,?,?,?,?,?,?)", customers)
                 customers.clear()
             if invoices:
                 ins("INSERT INTO st.s_invoices VALUES (?,?,?,?,?,?,?,?,?,?,?)", invoices)
@@ -295,6 +295,7 @@ class Staging:
             rec.terms_days,
             1 if rec.active else 0,
             origin,
+            getattr(rec, "language", None),
         )
 
     def _timezone_ok(self, name: str) -> bool:

@@ -32,6 +32,8 @@ if TYPE_CHECKING:  # pragma: no cover
     import click
     import pluggy
 
+    from collectctl.letters.channel import Channel
+    from collectctl.letters.templates import TemplatePack
     from collectctl.output import Format
     from collectctl.records import Source
 
@@ -59,6 +61,8 @@ class _State:
     infos: list[PluginInfo] = field(default_factory=list)
     sources: dict[str, Source] | None = None
     formats: dict[str, Format] | None = None
+    channels: dict[str, Channel] | None = None
+    template_packs: dict[str, TemplatePack] | None = None
     commands: dict[str, tuple[click.Command, str]] | None = None
     csv_presets: dict[str, Any] | None = None
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -79,6 +83,8 @@ def invalidate_registries() -> None:
     by hand)."""
     _state.sources = None
     _state.formats = None
+    _state.channels = None
+    _state.template_packs = None
     _state.commands = None
     _state.csv_presets = None
 
@@ -317,6 +323,20 @@ def formats() -> dict[str, Format]:
     if _state.formats is None:
         _state.formats = _collect("register_formats", lambda f: f.name)
     return _state.formats
+
+
+def channels() -> dict[str, Channel]:
+    """Registered letter channels by name (``stdout``, ``file``, ``email`` and plugins')."""
+    if _state.channels is None:
+        _state.channels = _collect("register_channels", lambda c: c.name)
+    return _state.channels
+
+
+def template_packs() -> dict[str, TemplatePack]:
+    """Registered letter template packs by name, in registration order."""
+    if _state.template_packs is None:
+        _state.template_packs = _collect("register_letter_templates", lambda p: p.name)
+    return _state.template_packs
 
 
 def _preset_name(item: Any) -> str:

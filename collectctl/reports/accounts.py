@@ -28,6 +28,8 @@ from collectctl.domain.books import (
 )
 from collectctl.domain.collection import dispute_status, hold_status
 from collectctl.ledger.accounts import load_account, load_accounts
+from collectctl.ledger.letters import LetterRow, last_stages, letters_for_customer
+from collectctl.letters.history import letter_summary
 from collectctl.money import from_minor
 from collectctl.output import Column, Report
 from collectctl.reports.timeline import timeline
@@ -52,12 +54,16 @@ def account_list(
     ``insight`` also how the customer pays (:mod:`collectctl.reports.forecast_insight`)."""
     rows: list[dict[str, Any]] = []
     keys: list[int] = []
+    letter_stages = last_stages(conn, as_of=as_of)
     for books in load_accounts(conn, as_of, currency=currency):
         state = account_state(books, as_of, grace_days=grace_days)
-        if stage and state.stage != stage:
-            continue
         c = state.customer
         for b in state.balances:
+            row_stage = state.stage
+            if row_stage == "overdue":  # refined by the latest letter sent for this currency
+                row_stage = letter_stages.get((c.source, c.id, b.currency), row_stage)
+            if stage and row_stage != stage:
+                continue
             balance = from_minor(b.total, b.currency)
             if overdue_only and b.overdue <= 0:
                 continue
@@ -72,7 +78,7 @@ def account_list(
                     "balance": balance,
                     "overdue": from_minor(b.overdue, b.currency),
                     "oldest_days": (as_of - b.oldest_due).days if b.oldest_due else None,
-                    "stage": state.stage,
+                    "stage": row_stage,
                     "last_contact": state.last_contact,
                     "next_action": state.next_action,
                     "flags": list(state.flag_names),
@@ -164,14 +170,17 @@ def account_show(
     from collectctl.reports.forecast_insight import Insight, insights
 
     books = load_account(conn, key, as_of)
-    doc = show_document(account_state(books, as_of, grace_days=grace_days, bounds=bounds))
+    letters = [r for r in letters_for_customer(conn, books.customer.ref) if r.letter_date <= as_of]
+    state = account_state(books, as_of, grace_days=grace_days, bounds=bounds)
+    doc = show_document(state, letters=letters)
     found = insights(conn, as_of, grace_days=grace_days, customers={key})
     doc["insight"] = found.get(key, Insight(None, None, 0.0, 0)).as_dict()
     return doc
 
 
-def show_document(state: AccountState) -> dict[str, Any]:
-    """The ``account show`` document of an account loaded with its full books."""
+def show_document(state: AccountState, letters: Sequence[LetterRow] = ()) -> dict[str, Any]:
+    """The ``account show`` document of an account loaded with its full books (and the
+    letters recorded for it, dated by then)."""
     as_of, books = state.as_of, state.books
     numbers = books.invoice_numbers
     outcomes = state.outcomes
@@ -224,8 +233,9 @@ def show_document(state: AccountState) -> dict[str, Any]:
             for p in state.plans
         ],
         "contacts": [_contact(c) for c in books.contacts],
+        "letters": [letter_summary(r) for r in letters],
     }
-    doc["activity"] = timeline(books, outcomes, as_of)
+    doc["activity"] = timeline(books, outcomes, as_of, letters=letters)
     return doc
 
 
@@ -241,6 +251,8 @@ def _customer(c: Customer) -> dict[str, Any]:
         "currency": c.currency,
         "timezone": c.timezone,
         "terms_days": c.terms_days,
+        "language": c.language,
+        "interest": c.interest,
     }
 
 

@@ -1,20 +1,24 @@
 """The activity timeline of one account: every event, oldest first, as plain rows.
 
-Invoices, payments, contacts, promises, disputes, holds, escalations and corrections merged into
-one chronological list (``account show``'s ``activity``; the escalation handover pack), read from
-an account's full typed books (:func:`collectctl.ledger.accounts.load_account`).
+Invoices, payments, contacts, promises, disputes, holds, escalations, letters and corrections
+merged into one chronological list (``account show``'s ``activity``; the escalation handover
+pack), read from an account's full typed books (:func:`collectctl.ledger.accounts.load_account`)
+and the send record.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from collectctl.domain.books import AccountBooks, Allocation, instant_key, record_id
 from collectctl.domain.promises import PromiseOutcome
 from collectctl.money import from_minor
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collectctl.ledger.letters import LetterRow
 
 
 def money_text(units: int, currency: str) -> str:
@@ -23,13 +27,17 @@ def money_text(units: int, currency: str) -> str:
 
 
 def timeline(
-    books: AccountBooks, outcomes: Mapping[int, PromiseOutcome], as_of: date
+    books: AccountBooks,
+    outcomes: Mapping[int, PromiseOutcome],
+    as_of: date,
+    *,
+    letters: Sequence[LetterRow] = (),
 ) -> list[dict[str, Any]]:
     """Everything that happened on the account up to ``as_of``, oldest first: invoices,
     payments, contacts, promises (and when they were kept or broken), disputes, holds,
-    escalations, and every amendment and void (the audit trail). Same-day records are ordered
-    by when they were made (as instants: old local-offset and new UTC stamps compare right).
-    Letters join once the letters issue records them."""
+    escalations, letters (``LTR-n``, from the send record) and every amendment and void (the
+    audit trail). Same-day records are ordered by when they were made (as instants: old
+    local-offset and new UTC stamps compare right)."""
     numbers = books.invoice_numbers
     events: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
 
@@ -155,6 +163,15 @@ def timeline(
             f"escalated to {e.target}{note}",
             order="1" + instant_key(e.created_at),
             void=e.voided_on is not None,
+        )
+    for lt in letters:
+        sum_text = f" for {money_text(lt.total, lt.currency)}" if lt.total is not None else ""
+        add(
+            lt.letter_date,
+            "letter",
+            lt.ref,
+            f"{lt.stage} letter by {lt.channel}{sum_text}: {lt.status}",
+            order="1" + instant_key(lt.claimed_at),
         )
     currencies = {p.id: p.currency for p in books.promises}
     for k in books.corrections:
