@@ -69,14 +69,6 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "collectctl account hold mlopez --until 2026-12-15 --reason 'hospital stay'",
         "collectctl account hold mlopez --reason 'until further notice'",
     ),
-    "account cease": (
-        "collectctl account cease mlopez --written",
-        "collectctl account cease mlopez --not-written",
-    ),
-    "account optout": (
-        "collectctl account optout mlopez --channel email --note 'asked by phone'",
-        "collectctl account optout mlopez --channel email --lift 'asked to resume'",
-    ),
     "account release": (
         "collectctl account release mlopez",
         "collectctl account release mlopez -f json",
