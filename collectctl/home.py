@@ -9,51 +9,40 @@ Layout::
         cache/                        plugin discovery cache
 
 ``COLLECTCTL_HOME`` comes from the real environment, else from ``.env`` in the working directory,
-else the platform's user data dir (``click.get_app_dir("collectctl")``).
+else the platform's user data dir (``~/.local/share/collectctl`` on Linux; an existing home at
+the old default, ``~/.config/collectctl``, keeps working: :mod:`collectctl.home_root`).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from collectctl import settings as _settings
 from collectctl.errors import ConfigError, NotFoundError
 
 DEFAULT_PROFILE = "default"
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
-#: Every setting with its default (declared once, in :mod:`collectctl.settings`).
-DEFAULTS: dict[str, Any] = _settings.DEFAULTS
-#: The commented config.toml of a new profile, generated from the same declarations.
-CONFIG_TEMPLATE = _settings.template()
 
+def __getattr__(name: str) -> Any:
+    """``DEFAULTS`` (every setting with its default) and ``CONFIG_TEMPLATE`` (the commented
+    config.toml of a new profile), both from :mod:`collectctl.settings`, imported on first use
+    so ``--help`` does not pay for the settings declarations."""
+    if name not in ("DEFAULTS", "CONFIG_TEMPLATE"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from collectctl import settings
 
-def _dotenv_value(path: Path, key: str) -> str | None:
-    if not path.is_file():
-        return None
-    from dotenv import dotenv_values
-
-    return dotenv_values(path).get(key)
+    return settings.DEFAULTS if name == "DEFAULTS" else settings.template()
 
 
 def home() -> Path:
-    """The root of all state (created if missing)."""
-    value = os.environ.get("COLLECTCTL_HOME") or _dotenv_value(
-        Path.cwd() / ".env", "COLLECTCTL_HOME"
-    )
-    if value:
-        root = Path(value).expanduser()
-    else:
-        import click
+    """The root of all state (created if missing); see :func:`collectctl.home_root.home_root`."""
+    from collectctl.home_root import home_root
 
-        root = Path(click.get_app_dir("collectctl"))
+    root = Path(home_root())
     root.mkdir(parents=True, exist_ok=True)
     return root
 
@@ -108,9 +97,14 @@ def create_profile(name: str, *, exist_ok: bool = False) -> Path:
         if exist_ok:
             return path
         raise ConfigError(f"profile {name!r} already exists at {path}")
+    import shutil
+    import tempfile
+
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=profiles_dir()))
     try:
-        (tmp / "config.toml").write_text(CONFIG_TEMPLATE, encoding="utf-8")
+        from collectctl.settings import template
+
+        (tmp / "config.toml").write_text(template(), encoding="utf-8")
         tmp.rename(path)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -132,6 +126,8 @@ def list_profiles() -> list[str]:
 
 def remove_profile(name: str) -> Path:
     """Delete profile ``name`` and everything in it (its ledger included)."""
+    import shutil
+
     path = profile_dir(name, create_default=False)
     shutil.rmtree(path)
     return path
@@ -150,6 +146,8 @@ def _merge(defaults: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, 
 def load_config(path: Path) -> dict[str, Any]:
     """Read a profile's config.toml merged over :data:`DEFAULTS` and validate it
     (:func:`collectctl.settings.validate`: types, values, unknown keys and sections)."""
+    import tomllib
+
     file = path / "config.toml"
     values: dict[str, Any] = {}
     if file.is_file():
@@ -160,8 +158,10 @@ def load_config(path: Path) -> dict[str, Any]:
             raise ConfigError(
                 f"{file}: {exc}", hint="Fix the TOML syntax (see docs/configuration.md)."
             ) from None
-    config = _merge(DEFAULTS, values)
-    _settings.validate(config, file)
+    from collectctl import settings
+
+    config = _merge(settings.DEFAULTS, values)
+    settings.validate(config, file)
     return config
 
 

@@ -30,7 +30,8 @@ CUSTOMER_KINDS: tuple[str, ...] = ("business", "consumer")
 
 @dataclass(frozen=True, slots=True)
 class Customer:
-    """A debtor. ``currency``/``timezone``/``terms_days`` of ``None`` mean the profile's default."""
+    """A debtor. ``currency``/``timezone``/``terms_days`` of ``None`` mean the profile's default;
+    ``language`` (``de``, ``pt-BR``) picks the letter templates, ``None`` the profile's."""
 
     id: str
     name: str
@@ -43,6 +44,7 @@ class Customer:
     terms_days: int | None = None
     active: bool = True
     origin: str | None = None
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,7 +19,6 @@ To add a key, add one field to its section::
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, datetime
@@ -111,13 +110,47 @@ class SmtpSettings:
     host: str = key("", "mail server")
     port: int = key(587, "its port", check=at_least(1))
     username: str = key("", "login name")
-    sender: str = key("", "From: address", name="from")
-    starttls: bool = key(True, "upgrade the connection with STARTTLS")
+    sender: str = key("", "From: address (default: [creditor] email)", name="from")
+    starttls: bool = key(True, "older setting: false means security = none")
+    security: str = key("starttls", "starttls | tls (implicit TLS, port 465) | none",
+                        check=lambda v: None if v in ("starttls", "tls", "none")
+                        else f'must be "starttls", "tls" or "none", not {v!r}')  # fmt: skip
+    reply_to: str = key("", "Reply-To: address (default: [creditor] email)")
+    bcc: str = key("", "a copy to yourself, e.g. an archive address")
+    timeout: int = key(30, "seconds for each SMTP step", check=at_least(1))
+    cafile: str = key("", "a PEM file of extra CA certificates to trust")
+
+
+def _regime(value: str) -> str | None:
+    regimes = ("uk", "eu", "contract", "none")
+    return None if value in regimes else f"must be one of {', '.join(regimes)}, not {value!r}"
+
+
+def _rate(value: str) -> str | None:
+    if not value:
+        return None
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        ok = Decimal(value) >= 0
+    except InvalidOperation:
+        ok = False
+    return None if ok else f'must be a percentage as text, such as "8.0", not {value!r}'
 
 
 @dataclass(frozen=True)
 class LetterSettings:
     """``[letters]``: letter rendering and sending."""
+
+    language: str = key("en", "letter language when the customer has none")
+    interest: str = key("none", "uk | eu | contract | none (never for consumers)", check=_regime)
+    contract_rate: str = key("", 'percent a year for interest = "contract", e.g. "8.0"',
+                             check=_rate)  # fmt: skip
+    paper: str = key("A4", "A4 | Letter",
+                     check=lambda v: None if v.lower() in ("a4", "letter")
+                     else f'must be "A4" or "Letter", not {v!r}')  # fmt: skip
+    font: str = key("", "an extra .ttf for characters DejaVu Sans lacks (e.g. CJK)")
+    render_time_limit: int = key(5, "seconds a template may run", check=at_least(1))
 
 
 @dataclass(frozen=True)
@@ -138,9 +171,37 @@ class PromiseSettings:
                           check=at_least(0))  # fmt: skip
 
 
+def _zone_list(value: str) -> str | None:
+    for zone in (z.strip() for z in value.split(",")):
+        why = _timezone(zone) if zone else None
+        if why:
+            return why
+    return None
+
+
 @dataclass(frozen=True)
 class DunningSettings:
-    """``[dunning]``: reminder stages and runs."""
+    """``[dunning]``: `dunning run` (docs/dunning.md; the consumer guards are not legal advice)."""
+
+    max_sync_age_hours: int = key(
+        26, "refuse to send when a source last synced longer ago than this", check=at_least(1)
+    )
+    consumer_guards: bool = key(True, "contact hours, send cap, cease, opt-out, time-barred")
+    consumer_timezones: str = key(
+        "", "zones (comma separated) a consumer without a timezone may be in; all must allow it",
+        check=_zone_list,
+    )  # fmt: skip
+    consumer_sends_per_week: int = key(2, "letters per debt in any 7 days (consumers)",
+                                       check=at_least(1))  # fmt: skip
+    limitation_years: int = key(
+        3, "a consumer debt is time-barred this long after due date or last payment (0 = off)",
+        check=at_least(0),
+    )  # fmt: skip
+    collector: bool = key(False, "you collect as a third party: send the validation notice")
+    max_attempts: int = key(5, "a failed send is retried at most this many times",
+                            check=at_least(1))  # fmt: skip
+    retry_after_minutes: int = key(30, "wait before retrying a failed send (doubles each time)",
+                                   check=at_least(0))  # fmt: skip
 
 
 #: Section name -> its dataclass (``""``: the top-level keys), in template order.
@@ -153,8 +214,17 @@ SECTIONS: dict[str, type] = {
     "plans": PlanSettings,
     "promises": PromiseSettings,
     "dunning": DunningSettings,
+    "channels": dict,
 }
 _SOURCES_HELP = "`collectctl sync` (no argument) syncs every source listed here"
+#: The tables of the dict sections: help line and a commented example.
+_TABLES: dict[str, tuple[str, list[str]]] = {
+    "sources": (_SOURCES_HELP, ["# [sources.csv]", '# dir = "~/books/export"']),
+    "channels": (
+        "settings of letter channels ([channels.file] dir, a plugin's [channels.<name>])",
+        ["# [channels.file]", '# dir = "~/letters"'],
+    ),
+}
 
 
 def _keys(section: type) -> list[tuple[str, Any]]:
@@ -196,8 +266,8 @@ def template() -> str:
         if name:
             lines.append("")
         if section is dict:
-            lines += [f"# [{name}]: {_SOURCES_HELP}", f"[{name}]", "# [sources.csv]",
-                      '# dir = "~/books/export"']  # fmt: skip
+            help_line, example = _TABLES[name]
+            lines += [f"# [{name}]: {help_line}", f"[{name}]", *example]
             continue
         doc = (section.__doc__ or "").strip().split("\n")[0].replace("``", "")
         if name:
@@ -211,6 +281,8 @@ def template() -> str:
 
 
 def _unknown(file: Path, where: str, name: str, known: list[str]) -> ConfigError:
+    import difflib
+
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     what = f"unknown section [{name}]" if where == "section" else f"unknown key {where}{name}"
     hint = f"Did you mean `{close[0]}`?" if close else "Known: " + ", ".join(sorted(known)) + "."
@@ -254,6 +326,7 @@ class Settings:
     promises: PromiseSettings
     dunning: DunningSettings
     sources: Mapping[str, Mapping[str, Any]]
+    channels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 def validate(config: Mapping[str, Any], file: Path) -> Settings:
@@ -273,18 +346,25 @@ def validate(config: Mapping[str, Any], file: Path) -> Settings:
             f"{file}: sources: must be a table of [sources.<name>] tables",
             hint="See docs/configuration.md.",
         )
-    for name, table in sources.items():
-        if not isinstance(table, Mapping):
+    channels = config.get("channels", {})
+    for section, tables in (("sources", sources), ("channels", channels)):
+        if not isinstance(tables, Mapping):
             raise ConfigError(
-                f"{file}: sources.{name}: must be a [sources.{name}] table",
+                f"{file}: {section}: must be a table of [{section}.<name>] tables",
                 hint="See docs/configuration.md.",
             )
+        for name, table in tables.items():
+            if not isinstance(table, Mapping):
+                raise ConfigError(
+                    f"{file}: {section}.{name}: must be a [{section}.{name}] table",
+                    hint="See docs/configuration.md.",
+                )
     parts = {
         name: _typed(section, config.get(name, {}), file, f"{name}.")
         for name, section in SECTIONS.items()
         if name and section is not dict
     }
-    return Settings(core=core, sources=sources, **parts)
+    return Settings(core=core, sources=sources, channels=channels, **parts)
 
 
 def check_table(

@@ -344,6 +344,8 @@ def test_release_ends_the_hold(cli, synced, collectctl_home):
 
 
 def test_escalate_writes_the_handover_pack(cli, synced, collectctl_home):
+    config = collectctl_home / "profiles" / "default" / "config.toml"
+    config.write_text('[creditor]\nname = "Studio Lumen Ltd"\n', encoding="utf-8")
     ok(cli, "log", "C1", "--channel", "email", "--outcome", "refused", "--note", "won't pay",
        "--at", "2026-11-20 10:00")  # fmt: skip
     out = ok(cli, "escalate", "C1", "--to", "agency", "--note", "silent since Oct",
@@ -360,9 +362,13 @@ def test_escalate_writes_the_handover_pack(cli, synced, collectctl_home):
                      "email, refused: won't pay",
                      "No letters recorded", "silent since Oct"):  # fmt: skip
         assert expected in text, expected
-    data = pdf.read_bytes()
-    assert data.startswith(b"%PDF-1.4")
-    assert b"Acme Ltd" in data
+    import pypdfium2 as pdfium
+
+    pages = pdfium.PdfDocument(str(pdf))
+    pdf_text = "".join(pages[i].get_textpage().get_text_range() for i in range(len(pages)))
+    assert "Handover pack — Acme Ltd" in pdf_text
+    assert "Studio Lumen Ltd" in pdf_text
+    assert "silent since Oct" in pdf_text
     doc = show(cli)
     assert doc["stage"] == "escalated"
     assert doc["escalations"][0]["pack_pdf"] == str(pdf)
@@ -392,7 +398,7 @@ def test_amend_and_void_keep_an_audit_trail(cli, synced, collectctl_home):
         ("promise", "PRM-1", "promised 60.00 USD by 2026-12-08", False),
         ("contact", "ACT-1", "phone, spoke: ok", True),
         ("amend", "PRM-1",
-         "PRM-1 amended (amount 80.00 -> 60.00; due_on 2026-12-05 -> 2026-12-08): renegotiated",
+         "PRM-1 amended (--amount 80.00 -> 60.00; --by 2026-12-05 -> 2026-12-08): renegotiated",
          False),
         ("void", "ACT-1", "ACT-1 voided: wrong account", False),
     ]  # fmt: skip
@@ -510,7 +516,7 @@ def test_show_balances_equal_aging_with_credits(cli, books):
 
 def test_escalate_records_nothing_when_the_pack_cannot_be_written(cli, synced, collectctl_home):
     (collectctl_home / "profiles" / "default" / "handover").write_text("in the way")
-    result = cli("account", "escalate", "C1", "--to", "agency", "--as-of", AS_OF)
+    result = cli("account", "escalate", "C1", "--to", "agency", "--as-of", AS_OF, "--draft")
     assert result.exit_code == 1
     assert "cannot write the handover pack" in result.stderr
     assert record_counts(collectctl_home)["escalations"] == 0

@@ -12,7 +12,10 @@ from core_helpers import run_json
 
 from collectctl import __version__
 
-HEAVY = ("requests", "jinja2", "tabulate", "pluggy", "dotenv", "sqlite3", "decimal", "psycopg")
+HEAVY = (
+    *("requests", "jinja2", "tabulate", "pluggy", "dotenv", "sqlite3", "decimal"),
+    *("email", "smtplib", "reportlab", "pypdfium2", "psycopg"),
+)
 
 
 def imported_modules(args, home):

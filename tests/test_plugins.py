@@ -103,7 +103,7 @@ def test_load_and_block_lists(cli, site):
     manager.reset()
     result = cli("plugins", "--all", "-f", "json", env={"COLLECTCTL_LOAD_PLUGINS": ""})
     only_builtin = {p["name"] for p in json.loads(result.stdout)}
-    assert only_builtin == {"formats"}
+    assert only_builtin == {"formats", "channels"}
     manager.reset()
     result = cli("plugins", "-f", "json", env={"COLLECTCTL_BLOCK_PLUGINS": "extra"})
     assert "extra" not in {p["name"] for p in json.loads(result.stdout)}

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from collectctl.commands.options import as_of_option, emit, output_option
+from collectctl.commands.options import CUSTOMER, as_of_option, emit, output_option
 from collectctl.commands.plan_options import PLAN_ID, STATES, build_draft, terms_options
 
 
@@ -62,7 +62,7 @@ def create(account: str, as_of: date, fmt: str, **opts: Any) -> None:
     help="Only plans in this state on --as-of (repeatable).",
 )
 @click.option("--broken", is_flag=True, help="Only broken plans (same as --state broken).")
-@click.option("--account", metavar="ID", help="Only this account's plans.")
+@click.option("--account", type=CUSTOMER, help="Only this account's plans.")
 @as_of_option
 @output_option
 def list_(states: tuple[str, ...], broken: bool, account: str | None, as_of: date,
@@ -140,27 +140,37 @@ def show(plan_id: int, fmt: str) -> None:
 
 @plan.command()
 @click.argument("plan_id", type=PLAN_ID)
-def agreement(plan_id: int) -> None:
-    """The plan agreement letter for PLAN_ID (markdown): creditor, debtor, what is covered,
-    the schedule and the terms, from the profile's [creditor] settings."""
-    from dataclasses import asdict
-
+@click.option(
+    "--format",
+    "-f",
+    "fmt",
+    type=click.Choice(("md", "txt", "html", "pdf")),
+    default="md",
+    show_default=True,
+    help="Document format.",
+)
+@click.option("--output", "-o", default=None, help="Write to FILE instead of stdout.")
+@click.option("--draft", is_flag=True, help="Allow an empty [creditor] name; marked DRAFT.")
+def agreement(plan_id: int, fmt: str, output: str | None, draft: bool) -> None:
+    """The plan agreement for the debtor to sign, as md, txt, html or pdf."""
     from collectctl.app import current_app
+    from collectctl.commands.options import emit_document
     from collectctl.ledger.plans import get_plan, plan_invoices
-    from collectctl.reports.agreement import agreement_markdown
+    from collectctl.letters.agreement import agreement_bytes
     from collectctl.reports.plans import plan_document
 
     app = current_app()
     conn = app.ledger().conn
     doc = plan_document(get_plan(conn, plan_id), plan_invoices(conn, plan_id))
-    click.echo(agreement_markdown(doc, asdict(app.settings.creditor)), nl=False)
+    emit_document(agreement_bytes(doc, app.config, fmt, draft=draft), fmt, output)
 
 
 @plan.command()
 @click.argument("plan_id", type=PLAN_ID)
 @click.option("--reason", required=True, help="Why (kept with the plan).")
 @as_of_option
-def cancel(plan_id: int, reason: str, as_of: date) -> None:
+@output_option
+def cancel(plan_id: int, reason: str, as_of: date, fmt: str) -> None:
     """Cancel a plan: its invoices go back to the normal dunning stages."""
     from collectctl.app import current_app
     from collectctl.ledger.plans import cancel_plan
@@ -171,4 +181,13 @@ def cancel(plan_id: int, reason: str, as_of: date) -> None:
         raise click.BadParameter("give a reason", param_hint="--reason")
     with app.ledger().write() as conn:
         stored = cancel_plan(conn, plan_id, day, reason.strip())
-    click.echo(f"Cancelled plan {stored.id} ({stored.customer_name}) on {day.isoformat()}.")
+    if fmt == "table":
+        click.echo(f"Cancelled plan {stored.id} ({stored.customer_name}) on {day.isoformat()}.")
+        return
+    from collectctl.ledger.plans import get_plan, plan_invoices
+    from collectctl.output import Report
+    from collectctl.reports.plans import plan_document
+
+    conn = app.ledger().conn
+    doc = plan_document(get_plan(conn, plan_id), plan_invoices(conn, plan_id))
+    emit(Report(columns=[], rows=[], document=doc), fmt)

@@ -38,9 +38,11 @@ def record_id(prefix: str, number: int) -> str:
     return f"{prefix}-{number}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Customer:
-    """A customer: ``key`` is the ledger's integer key, ``id`` the source's id."""
+    """A customer: ``key`` is the ledger's integer key, ``id`` the source's id. ``kind``,
+    ``email``, ``timezone`` and ``language`` include the local overrides of ``account set``
+    (which win over the books); ``interest`` is the customer's interest regime override."""
 
     key: int
     source: str
@@ -53,6 +55,8 @@ class Customer:
     currency: str | None = None
     timezone: str | None = None
     terms_days: int | None = None
+    language: str | None = None
+    interest: str | None = None
 
     @property
     def ref(self) -> tuple[str, str]:
@@ -253,7 +257,7 @@ class StoredPlan:
         return self.cancelled_on is not None and self.cancelled_on <= as_of
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AccountBooks:
     """Everything the ledger holds about one account that the account rules read.
 

@@ -26,6 +26,8 @@ import pluggy
 if TYPE_CHECKING:  # pragma: no cover
     import click
 
+    from collectctl.letters.channel import Channel
+    from collectctl.letters.templates import TemplatePack
     from collectctl.output import Format
     from collectctl.records import Source
 
@@ -80,6 +82,43 @@ def register_commands(cli: click.Group) -> None:
     :param cli: the root ``collectctl`` command group.
 
     Not ``firstresult``: every plugin may add commands.
+    """
+
+
+@hookspec
+def register_channels(register: Callable[[Channel], None]) -> None:
+    """Register letter channels: where ``letter --send NAME`` (and ``dunning run``) deliver.
+
+    Call ``register`` once per :class:`collectctl.letters.channel.Channel`. A channel's
+    ``send(letter, ctx)`` gets a :class:`~collectctl.letters.channel.RenderedLetter` (every
+    format already rendered, the Message-ID fixed when the letter was claimed) and a
+    :class:`~collectctl.letters.channel.ChannelContext` (its config table ``[channels.<name>]``,
+    the environment for secrets, the profile directory) and returns a
+    :class:`~collectctl.letters.channel.Delivery`: ``sent``, ``failed`` (nothing delivered, safe to
+    retry) or ``uncertain`` (may have been delivered; never retried automatically). The ledger
+    records the outcome; a channel never touches it. The built-in ``stdout``, ``file`` and
+    ``email`` channels are registered through this same hook.
+
+    :param register: callback taking one :class:`~collectctl.letters.channel.Channel`; a name
+        registered twice is a conflict and the first registration wins.
+
+    Not ``firstresult``: every plugin's channels are collected.
+    """
+
+
+@hookspec
+def register_letter_templates(register: Callable[[TemplatePack], None]) -> None:
+    """Register letter template packs (other languages, other legal wording).
+
+    Call ``register`` once per :class:`collectctl.letters.templates.TemplatePack`: a name, the
+    languages it covers and a directory holding ``<stage>.<lang>.md.j2`` files (and
+    ``<stage>.<lang>.subject.j2``). Lookup order for a letter: the profile's ``templates/``
+    directory, then packs in registration order, then the built-in English templates.
+
+    :param register: callback taking one :class:`~collectctl.letters.templates.TemplatePack`; a
+        pack name registered twice is a conflict and the first registration wins.
+
+    Not ``firstresult``: every plugin's packs are collected.
     """
 
 

@@ -28,16 +28,24 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from collectctl.plugins.discovery_cache import (
+    CACHE_VERSION,
+    cache_file,
+    fingerprint,
+    read_cache,
+)
+
 if TYPE_CHECKING:  # pragma: no cover
     import click
     import pluggy
 
+    from collectctl.letters.channel import Channel
+    from collectctl.letters.templates import TemplatePack
     from collectctl.output import Format
     from collectctl.records import Source
 
 GROUP = "collectctl"
 CORE_DISTRIBUTION = "collectctl"
-CACHE_VERSION = 1
 
 
 @dataclass
@@ -59,6 +67,8 @@ class _State:
     infos: list[PluginInfo] = field(default_factory=list)
     sources: dict[str, Source] | None = None
     formats: dict[str, Format] | None = None
+    channels: dict[str, Channel] | None = None
+    template_packs: dict[str, TemplatePack] | None = None
     commands: dict[str, tuple[click.Command, str]] | None = None
     csv_presets: dict[str, Any] | None = None
     owners: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -79,6 +89,8 @@ def invalidate_registries() -> None:
     by hand)."""
     _state.sources = None
     _state.formats = None
+    _state.channels = None
+    _state.template_packs = None
     _state.commands = None
     _state.csv_presets = None
 
@@ -95,43 +107,15 @@ def _env_list(name: str) -> set[str] | None:
 
 
 # -- discovery cache ----------------------------------------------------------------------
-def _fingerprint() -> list[list[Any]]:
-    out: list[list[Any]] = []
-    for entry in sys.path:
-        try:
-            st = os.stat(entry or ".")
-        except OSError:
-            continue
-        out.append([entry, st.st_mtime_ns])
-    return out
-
-
 def _cache_file() -> Path:
-    from collectctl.home import home
-
-    return home() / "cache" / "plugins.json"
-
-
-def read_cache() -> dict[str, Any] | None:
-    """The discovery cache, if it is still valid for the installed distributions."""
-    if os.environ.get("COLLECTCTL_NO_PLUGIN_CACHE"):
-        return None
-    try:
-        data = json.loads(_cache_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if data.get("version") != CACHE_VERSION or data.get("fingerprint") != _fingerprint():
-        return None
-    if data.get("executable") != sys.executable:
-        return None
-    return data
+    return Path(cache_file())
 
 
 def _write_cache(entry_points: list[dict[str, str]], commands: dict[str, str]) -> None:
     data = {
         "version": CACHE_VERSION,
         "executable": sys.executable,
-        "fingerprint": _fingerprint(),
+        "fingerprint": fingerprint(),
         "entry_points": entry_points,
         "commands": commands,
     }
@@ -317,6 +301,20 @@ def formats() -> dict[str, Format]:
     if _state.formats is None:
         _state.formats = _collect("register_formats", lambda f: f.name)
     return _state.formats
+
+
+def channels() -> dict[str, Channel]:
+    """Registered letter channels by name (``stdout``, ``file``, ``email`` and plugins')."""
+    if _state.channels is None:
+        _state.channels = _collect("register_channels", lambda c: c.name)
+    return _state.channels
+
+
+def template_packs() -> dict[str, TemplatePack]:
+    """Registered letter template packs by name, in registration order."""
+    if _state.template_packs is None:
+        _state.template_packs = _collect("register_letter_templates", lambda p: p.name)
+    return _state.template_packs
 
 
 def _preset_name(item: Any) -> str:

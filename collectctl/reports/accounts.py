@@ -10,18 +10,12 @@ that happened on the account as of the report date.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from collectctl.domain.accounts import (
-    AccountState,
-    PromiseState,
-    account_state,
-    dispute_status,
-    hold_status,
-)
+from collectctl.domain.accounts import AccountState, PromiseState, account_state
 from collectctl.domain.aging import DEFAULT_BOUNDS
 from collectctl.domain.books import (
     Allocation,
@@ -32,7 +26,10 @@ from collectctl.domain.books import (
     Hold,
     record_id,
 )
+from collectctl.domain.collection import dispute_status, hold_status
 from collectctl.ledger.accounts import load_account, load_accounts
+from collectctl.ledger.letters import LetterRow, last_stages, letters_for_customer
+from collectctl.letters.history import letter_summary
 from collectctl.money import from_minor
 from collectctl.output import Column, Report
 from collectctl.reports.timeline import timeline
@@ -45,24 +42,37 @@ def account_list(
     as_of: date,
     *,
     grace_days: int = 0,
-    currency: str | None = None,
+    currency: str | Collection[str] | None = None,
     overdue_only: bool = False,
-    stage: str | None = None,
+    stage: str | Collection[str] | None = None,
     min_balance: Decimal | None = None,
     sort: str = "balance",
+    customers: Collection[int] | None = None,
     insight: bool = False,
 ) -> dict[str, Any]:
     """The JSON document of ``account list``: one row per customer and currency with an open
     balance or credit (as aging), its stage, flags, last contact and next action; with
-    ``insight`` also how the customer pays (:mod:`collectctl.reports.forecast_insight`)."""
+    ``insight`` also how the customer pays (:mod:`collectctl.reports.forecast_insight`).
+    ``currency``, ``stage`` and ``customers`` (ledger keys) keep rows matching any value given."""
+    from collectctl.reports.aging import any_of, single
+
+    currencies, stages = any_of(currency), any_of(stage)
     rows: list[dict[str, Any]] = []
     keys: list[int] = []
-    for books in load_accounts(conn, as_of, currency=currency):
-        state = account_state(books, as_of, grace_days=grace_days)
-        if stage and state.stage != stage:
+    letter_stages = last_stages(conn, as_of=as_of)
+    for books in load_accounts(conn, as_of, currency=single(currencies)):
+        if customers is not None and books.customer.key not in customers:
             continue
+        state = account_state(books, as_of, grace_days=grace_days)
         c = state.customer
         for b in state.balances:
+            if currencies and b.currency not in currencies:
+                continue
+            row_stage = state.stage
+            if row_stage == "overdue":  # refined by the latest letter sent for this currency
+                row_stage = letter_stages.get((c.source, c.id, b.currency), row_stage)
+            if stages and row_stage not in stages:
+                continue
             balance = from_minor(b.total, b.currency)
             if overdue_only and b.overdue <= 0:
                 continue
@@ -77,7 +87,7 @@ def account_list(
                     "balance": balance,
                     "overdue": from_minor(b.overdue, b.currency),
                     "oldest_days": (as_of - b.oldest_due).days if b.oldest_due else None,
-                    "stage": state.stage,
+                    "stage": row_stage,
                     "last_contact": state.last_contact,
                     "next_action": state.next_action,
                     "flags": list(state.flag_names),
@@ -148,6 +158,13 @@ def list_report(document: dict[str, Any]) -> Report:
 # -- account show --------------------------------------------------------------------------------
 
 
+def state_of(
+    conn: sqlite3.Connection, key: int, as_of: date, *, grace_days: int = 0
+) -> AccountState:
+    """The :class:`AccountState` of customer ``key`` on ``as_of``, from its full books."""
+    return account_state(load_account(conn, key, as_of), as_of, grace_days=grace_days)
+
+
 def account_show(
     conn: sqlite3.Connection,
     key: int,
@@ -162,14 +179,17 @@ def account_show(
     from collectctl.reports.forecast_insight import Insight, insights
 
     books = load_account(conn, key, as_of)
-    doc = show_document(account_state(books, as_of, grace_days=grace_days, bounds=bounds))
+    letters = [r for r in letters_for_customer(conn, books.customer.ref) if r.letter_date <= as_of]
+    state = account_state(books, as_of, grace_days=grace_days, bounds=bounds)
+    doc = show_document(state, letters=letters)
     found = insights(conn, as_of, grace_days=grace_days, customers={key})
     doc["insight"] = found.get(key, Insight(None, None, 0.0, 0)).as_dict()
     return doc
 
 
-def show_document(state: AccountState) -> dict[str, Any]:
-    """The ``account show`` document of an account loaded with its full books."""
+def show_document(state: AccountState, letters: Sequence[LetterRow] = ()) -> dict[str, Any]:
+    """The ``account show`` document of an account loaded with its full books (and the
+    letters recorded for it, dated by then)."""
     as_of, books = state.as_of, state.books
     numbers = books.invoice_numbers
     outcomes = state.outcomes
@@ -222,8 +242,9 @@ def show_document(state: AccountState) -> dict[str, Any]:
             for p in state.plans
         ],
         "contacts": [_contact(c) for c in books.contacts],
+        "letters": [letter_summary(r) for r in letters],
     }
-    doc["activity"] = timeline(books, outcomes, as_of)
+    doc["activity"] = timeline(books, outcomes, as_of, letters=letters)
     return doc
 
 
@@ -239,6 +260,8 @@ def _customer(c: Customer) -> dict[str, Any]:
         "currency": c.currency,
         "timezone": c.timezone,
         "terms_days": c.terms_days,
+        "language": c.language,
+        "interest": c.interest,
     }
 
 

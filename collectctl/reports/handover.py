@@ -1,8 +1,10 @@
-"""The escalation handover pack: markdown (jinja2 template) and a PDF of the same text.
+"""The escalation handover pack: one document (``templates/handover.md.j2`` rendered in the
+letters sandbox), written as markdown and as a PDF on the letters' PDF engine (reportlab, the
+bundled DejaVu fonts), so ``Łódź`` prints as ``Łódź``.
 
-``write_pack`` renders ``templates/handover.md.j2`` from an ``account show`` document and writes
-``<dir>/<customer>-<ESC-n>-<date>.md`` and ``.pdf``. The PDF is the markdown laid out as plain
-text (tables aligned) by :mod:`collectctl.reports.textpdf`, so no PDF library is needed.
+``write_pack`` writes ``<dir>/<customer>-<ESC-n>-<date>.md`` and ``.pdf``. The pack goes to an
+agency or a lawyer, so it needs ``[creditor] name``; ``draft=True`` allows an empty one and marks
+the pack DRAFT.
 """
 
 from __future__ import annotations
@@ -15,59 +17,38 @@ from typing import Any
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 
-def _cell(value: Any) -> str:
-    """A value safe inside a markdown table cell (one line, pipes escaped)."""
-    text = "" if value is None else str(value)
-    return " / ".join(part.strip() for part in text.splitlines() if part.strip()).replace(
-        "|", "\\|"
+def document(
+    doc: Mapping[str, Any],
+    ref: str,
+    target: str,
+    creditor: Mapping[str, Any],
+    *,
+    draft: bool = False,
+) -> Any:
+    """The handover pack as a :class:`~collectctl.letters.blocks.Document`."""
+    from importlib.resources import files
+
+    from collectctl.letters.blocks import Document, one_line, parse
+    from collectctl.letters.templates import render_template
+
+    source = (files("collectctl") / "templates" / "handover.md.j2").read_text(encoding="utf-8")
+    note = next((e["note"] for e in doc["escalations"] if e["id"] == ref), None)
+    body, _ = render_template(
+        source,
+        {"doc": doc, "ref": ref, "target": target, "creditor": dict(creditor or {}), "note": note},
+        name="built-in:handover.md.j2",
     )
+    title = f"Handover pack {ref}: {one_line(str(doc['customer']['name']))}"
+    return Document(title=title, blocks=tuple(parse(body, {})), draft=draft)
 
 
 def render_markdown(
     doc: Mapping[str, Any], ref: str, target: str, creditor: Mapping[str, Any]
 ) -> str:
     """The handover pack as markdown."""
-    import jinja2
+    from collectctl.letters.render import to_markdown
 
-    env = jinja2.Environment(
-        loader=jinja2.PackageLoader("collectctl", "templates"),
-        autoescape=False,
-        keep_trailing_newline=True,
-        undefined=jinja2.StrictUndefined,
-    )
-    env.filters["cell"] = _cell
-    template = env.get_template("handover.md.j2")
-    note = next((e["note"] for e in doc["escalations"] if e["id"] == ref), None)
-    text = template.render(
-        doc=doc, ref=ref, target=target, creditor=dict(creditor or {}), note=note
-    )
-    return re.sub(r"\n{3,}", "\n\n", text)
-
-
-def plain_text(markdown: str) -> str:
-    """Markdown tables laid out as aligned columns (separator rows dropped), for the PDF."""
-    out: list[str] = []
-    block: list[list[str]] = []
-
-    def flush() -> None:
-        if not block:
-            return
-        widths = [max(len(row[k]) for row in block if k < len(row)) for k in range(len(block[0]))]
-        for row in block:
-            out.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip())
-        block.clear()
-
-    for line in markdown.splitlines():
-        if line.startswith("|"):
-            cells = [c.strip().replace("\\|", "|") for c in re.split(r"(?<!\\)\|", line)[1:-1]]
-            if all(re.fullmatch(r":?-+:?", c) for c in cells if c):
-                continue
-            block.append(cells)
-            continue
-        flush()
-        out.append(line.replace("**", ""))
-    flush()
-    return "\n".join(out) + "\n"
+    return to_markdown(document(doc, ref, target, creditor))
 
 
 def write_pack(
@@ -76,13 +57,24 @@ def write_pack(
     ref: str,
     target: str,
     creditor: Mapping[str, Any],
+    *,
+    draft: bool = False,
+    paper: str = "A4",
 ) -> tuple[Path, Path]:
-    """Write the markdown and PDF handover pack; returns their paths.
+    """Write the markdown and PDF handover pack; returns their paths."""
+    from collectctl.letters.document import require_creditor
+    from collectctl.letters.pdf import PdfOptions, to_pdf
+    from collectctl.letters.render import to_markdown
 
-    An unwritable directory raises CollectctlError (exit 1) naming it.
-    """
+    require_creditor(creditor, draft=draft, what="the handover pack")
+    pack = document(doc, ref, target, creditor, draft=draft)
+    stem = f"{_UNSAFE.sub('_', doc['customer']['id'])}-{ref}-{doc['as_of']}"
+    pdf_bytes = to_pdf(
+        pack, PdfOptions(paper=paper, footer=pack.title, who=f"customer {doc['customer']['id']}")
+    )
+    md = directory / f"{stem}.md"
     try:
-        return _write(directory, doc, ref, target, creditor)
+        directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         from collectctl.errors import CollectctlError
 
@@ -90,27 +82,17 @@ def write_pack(
             f"cannot write the handover pack under {directory}: {exc.strerror or exc}",
             hint="Make that directory writable (or remove a file in its way) and escalate again.",
         ) from None
+    pdf = directory / f"{stem}.pdf"
+    try:
+        for path, data in ((md, to_markdown(pack).encode("utf-8")), (pdf, pdf_bytes)):
+            tmp = path.with_name(f".{path.name}.tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+    except OSError as exc:
+        from collectctl.errors import CollectctlError
 
-
-def _write(
-    directory: Path,
-    doc: Mapping[str, Any],
-    ref: str,
-    target: str,
-    creditor: Mapping[str, Any],
-) -> tuple[Path, Path]:
-    from collectctl.reports import textpdf
-
-    directory.mkdir(parents=True, exist_ok=True)
-    stem = f"{_UNSAFE.sub('_', doc['customer']['id'])}-{ref}-{doc['as_of']}"
-    markdown = render_markdown(doc, ref, target, creditor)
-    md = directory / f"{stem}.md"
-    tmp = md.with_name(f".{md.name}.tmp")
-    tmp.write_text(markdown, encoding="utf-8")
-    tmp.replace(md)
-    pdf = textpdf.write(
-        directory / f"{stem}.pdf",
-        plain_text(markdown),
-        title=f"Handover pack {ref}: {doc['customer']['name']}",
-    )
+        raise CollectctlError(
+            f"cannot write the handover pack under {directory}: {exc.strerror or exc}",
+            hint="Make that directory writable (or remove a file in its way) and escalate again.",
+        ) from None
     return md, pdf

@@ -1,20 +1,24 @@
 """The activity timeline of one account: every event, oldest first, as plain rows.
 
-Invoices, payments, contacts, promises, disputes, holds, escalations and corrections merged into
-one chronological list (``account show``'s ``activity``; the escalation handover pack), read from
-an account's full typed books (:func:`collectctl.ledger.accounts.load_account`).
+Invoices, payments, contacts, promises, disputes, holds, escalations, letters and corrections
+merged into one chronological list (``account show``'s ``activity``; the escalation handover
+pack), read from an account's full typed books (:func:`collectctl.ledger.accounts.load_account`)
+and the send record.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
-from datetime import date, timedelta
-from typing import Any
+from collections.abc import Mapping, Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from collectctl.domain.books import AccountBooks, Allocation, instant_key, record_id
-from collectctl.domain.promises import PromiseOutcome
+from collectctl.domain.promises import PromiseOutcome, day_after
 from collectctl.money import from_minor
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collectctl.ledger.letters import LetterRow
 
 
 def money_text(units: int, currency: str) -> str:
@@ -23,13 +27,17 @@ def money_text(units: int, currency: str) -> str:
 
 
 def timeline(
-    books: AccountBooks, outcomes: Mapping[int, PromiseOutcome], as_of: date
+    books: AccountBooks,
+    outcomes: Mapping[int, PromiseOutcome],
+    as_of: date,
+    *,
+    letters: Sequence[LetterRow] = (),
 ) -> list[dict[str, Any]]:
     """Everything that happened on the account up to ``as_of``, oldest first: invoices,
     payments, contacts, promises (and when they were kept or broken), disputes, holds,
-    escalations, and every amendment and void (the audit trail). Same-day records are ordered
-    by when they were made (as instants: old local-offset and new UTC stamps compare right).
-    Letters join once the letters issue records them."""
+    escalations, letters (``LTR-n``, from the send record) and every amendment and void (the
+    audit trail). Same-day records are ordered by when they were made (as instants: old
+    local-offset and new UTC stamps compare right)."""
     numbers = books.invoice_numbers
     events: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
 
@@ -101,7 +109,7 @@ def timeline(
             add(out.kept_on, "promise-kept", ref, f"promise {ref} kept", order="2")
         else:
             add(
-                out.deadline + timedelta(days=1),
+                day_after(out.deadline) or out.deadline,
                 f"promise-{out.status}",
                 ref,
                 f"promise {ref} {'partly kept' if out.status == 'partial' else 'broken'}: "
@@ -144,8 +152,9 @@ def timeline(
         if h.released_on:
             add(h.released_on, "hold-released", ref, f"hold {ref} released", order="2")
         elif h.until_on and h.voided_on is None:
-            end = h.until_on + timedelta(days=1)
-            add(end, "hold-expired", ref, f"hold {ref} expired", order="2")
+            end = day_after(h.until_on)
+            if end is not None:  # a hold until 9999-12-31 never expires
+                add(end, "hold-expired", ref, f"hold {ref} expired", order="2")
     for e in books.escalations:
         note = f": {e.note}" if e.note else ""
         add(
@@ -156,6 +165,15 @@ def timeline(
             order="1" + instant_key(e.created_at),
             void=e.voided_on is not None,
         )
+    for lt in letters:
+        sum_text = f" for {money_text(lt.total, lt.currency)}" if lt.total is not None else ""
+        add(
+            lt.letter_date,
+            "letter",
+            lt.ref,
+            f"{lt.stage} letter by {lt.channel}{sum_text}: {lt.status}",
+            order="1" + instant_key(lt.claimed_at),
+        )
     currencies = {p.id: p.currency for p in books.promises}
     for k in books.corrections:
         if k.action == "void":
@@ -163,11 +181,24 @@ def timeline(
         else:
             parts: list[str] = []
             for fld, (old, new) in k.changes.items():
+                if fld == "on_date":  # follows --at
+                    continue
                 if fld == "amount" and k.record.startswith("PRM-"):
                     cur = currencies.get(int(k.record[4:]), "")
                     old, new = from_minor(old, cur), from_minor(new, cur)
-                parts.append(f"{fld} {old} -> {new}")
+                parts.append(f"{_amend_option(k.record, fld)} {old} -> {new}")
             text = f"{k.record} amended ({'; '.join(parts)}): {k.reason}"
         add(k.on_date, k.action, k.record, text, at=k.at, order="1" + instant_key(k.at))
     events.sort(key=lambda e: e[0])
     return [item for _key, item in events]
+
+
+#: The ``account amend`` option that changed each stored field (the timeline names what the
+#: user typed, not the ledger's column).
+_AMEND_FIELDS = {"due_on": "--by", "until_on": "--until", "next_date": "--next", "target": "--to"}
+
+
+def _amend_option(record: str, field: str) -> str:
+    if field == "reason":
+        return "--note" if record.startswith("HLD-") else "--dispute-reason"
+    return _AMEND_FIELDS.get(field, f"--{field}")

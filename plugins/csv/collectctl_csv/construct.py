@@ -30,6 +30,7 @@ CUSTOMER_FIELDS = (
     "terms_days",
     "active",
     "origin",
+    "language",
 )
 INVOICE_FIELDS = (
     "id",
@@ -78,7 +79,7 @@ def _setters(cls: type, names: tuple[str, ...]) -> list[Callable[[Any, Any], Non
 
 
 def _customer_fast() -> Callable[..., Customer]:
-    s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10 = _setters(Customer, CUSTOMER_FIELDS)
+    s0, s1, s2, s3, s4, s5, s6, s7, s8, s9, s10, s11 = _setters(Customer, CUSTOMER_FIELDS)
     new = object.__new__
 
     def customer(
@@ -92,6 +93,7 @@ def _customer_fast() -> Callable[..., Customer]:
         timezone: str | None,
         terms_days: int | None,
         origin: str,
+        language: str | None = None,
     ) -> Customer:
         o = new(Customer)
         s0(o, id)
@@ -105,6 +107,7 @@ def _customer_fast() -> Callable[..., Customer]:
         s8(o, terms_days)
         s9(o, True)
         s10(o, origin)
+        s11(o, language)
         return o
 
     return customer
@@ -186,6 +189,7 @@ def _customer_slow(
     timezone: str | None,
     terms_days: int | None,
     origin: str,
+    language: str | None = None,
 ) -> Customer:
     return Customer(
         id=id,
@@ -198,6 +202,7 @@ def _customer_slow(
         timezone=timezone,
         terms_days=terms_days,
         origin=origin,
+        language=language,
     )
 
 
@@ -253,10 +258,11 @@ def _allocation_slow(
     )
 
 
-#: ``customer(id, name, email, phone, address, kind, currency, timezone, terms_days, origin)``
+#: ``customer(id, name, email, phone, address, kind, currency, timezone, terms_days, origin,
+#: language=None)``
 customer: Callable[..., Customer] = (
     _customer_fast()
-    if can_build_fast(Customer, CUSTOMER_FIELDS, {"active": True})
+    if can_build_fast(Customer, CUSTOMER_FIELDS, {"active": True, "language": None})
     else _customer_slow
 )
 #: ``invoice(id, customer_id, issue_date, amount, number, due_date, currency, void,

@@ -14,6 +14,7 @@ Nothing is held in memory: rows are parsed one at a time and turned into records
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from datetime import date
 from decimal import Decimal
@@ -32,7 +33,7 @@ FILES: tuple[str, ...] = ("customers.csv", "invoices.csv", "payments.csv")
 COLUMNS: dict[str, tuple[str, ...]] = {
     "customers.csv": (
         *("id", "name", "email", "phone", "address"),
-        *("kind", "currency", "timezone", "terms_days"),
+        *("kind", "currency", "timezone", "terms_days", "language"),
     ),
     "invoices.csv": (
         *("id", "customer_id", "number", "issue_date", "due_date"),
@@ -167,10 +168,13 @@ class _Row:
         return amount
 
 
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
 def _customers(table: Table, values: Values) -> Iterator[Record]:
     col = table.column
     i_id, i_name, i_email, i_phone, i_address = map(col, COLUMNS["customers.csv"][:5])
-    i_kind, i_cur, i_tz, i_terms = map(col, COLUMNS["customers.csv"][5:])
+    i_kind, i_cur, i_tz, i_terms, i_lang = map(col, COLUMNS["customers.csv"][5:])
     file_name = table.name
     zones = _TimeZones()
     make = construct.customer
@@ -185,12 +189,14 @@ def _customers(table: Table, values: Values) -> Iterator[Record]:
         tz = f[i_tz].strip() or None
         terms_text = f[i_terms].strip()
         terms = int(terms_text) if terms_text.isdigit() and terms_text.isascii() else None
+        lang = f[i_lang].strip() or None
         if (
             not cid
             or not name
             or kind not in CUSTOMER_KINDS
             or (tz is not None and not zones.valid(tz))
             or (terms_text and (terms is None or terms > MAX_TERMS_DAYS))
+            or (lang is not None and not _LANGUAGE.match(lang))
         ):
             if _blank(f):
                 continue
@@ -207,6 +213,8 @@ def _customers(table: Table, values: Values) -> Iterator[Record]:
                     terms_text,
                     f"{terms_text!r} is not a number of days (a whole number, 0 or more)",
                 )
+            if lang is not None and not _LANGUAGE.match(lang):
+                row.bad("language", lang, f"{lang!r} is not a language code (like de or pt-BR)")
             yield from row.problems
             continue
         address = f[i_address].strip() or None
@@ -223,6 +231,7 @@ def _customers(table: Table, values: Values) -> Iterator[Record]:
             tz,
             terms,
             origin,
+            lang,
         )
 
 

@@ -1,0 +1,305 @@
+"""What ``collectctl letter`` does for one account: write it, or send it with a record.
+
+The send is the shared pipeline of :mod:`collectctl.letters.send`: a short claim transaction that
+re-checks the invoices, rendering and the channel call with no lock held, then the outcome
+recorded. A dry run renders but claims, writes and sends nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from collectctl.errors import CollectctlError, NotFoundError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collectctl.app import App
+    from collectctl.letters.letter import LetterConfig, Prepared
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    ref: str | None
+    status: str  # sent|failed|uncertain|dry-run
+    message: str
+
+
+def _grace(app: App) -> int:
+    return int(dict(app.config.get("promises") or {}).get("grace_days", 0) or 0)
+
+
+def _packs() -> list[Any]:
+    from collectctl.plugins.manager import template_packs
+
+    return list(template_packs().values())
+
+
+def load(
+    app: App,
+    account_ref: str,
+    stage: str,
+    *,
+    currency: str | None,
+    invoices: Sequence[str],
+    as_of: date | None,
+    language: str | None,
+    draft: bool,
+    ref: str | None = None,
+) -> tuple[Any, Prepared, LetterConfig]:
+    """Find the customer, build its letter account and prepare the letter."""
+    from collectctl.ledger.books import find_customer
+    from collectctl.letters.accounts import letter_accounts, pick_currency
+    from collectctl.letters.letter import letter_config, prepare
+
+    cfg = letter_config(app.config, app.profile_dir)
+    conn = app.ledger().conn
+    customer = find_customer(conn, account_ref)
+    day = as_of or app.today()
+    accounts = letter_accounts(conn, customer, day, grace_days=_grace(app))
+    who = f"{customer['name']} ({customer['id']})"
+    cur = pick_currency(accounts, currency, who)
+    acc = accounts[cur]
+    known = {i.invoice_id for i in acc.invoices}
+    for inv in invoices:
+        if inv not in known:
+            raise NotFoundError(
+                f"invoice {inv!r} is not an open {cur} invoice of {who}",
+                hint="`collectctl account show` lists the open invoices.",
+            )
+    prepared = prepare(
+        acc, stage, day, cfg, language=language, only=invoices, draft=draft, packs=_packs(), ref=ref
+    )
+    return customer, prepared, cfg
+
+
+def write_letter(
+    app: App,
+    account_ref: str,
+    stage: str,
+    *,
+    currency: str | None,
+    invoices: Sequence[str],
+    as_of: date | None,
+    language: str | None,
+    fmt: str,
+    draft: bool,
+) -> bytes:
+    """The letter in ``fmt``; records nothing."""
+    from collectctl.letters.letter import render_formats
+
+    _, prepared, cfg = load(
+        app,
+        account_ref,
+        stage,
+        currency=currency,
+        invoices=invoices,
+        as_of=as_of,
+        language=language,
+        draft=draft,
+    )
+    _warn(prepared)
+    return render_formats(prepared, [fmt], cfg)[fmt]
+
+
+def _warn(prepared: Prepared) -> None:
+    import sys
+
+    if prepared.composed.fallback:
+        sys.stderr.write(
+            f"Warning: no {prepared.language!r} template for {prepared.stage}; "
+            f"used {prepared.composed.template}\n"
+        )
+    for w in prepared.content.warnings:
+        sys.stderr.write(f"Warning: {w}\n")
+
+
+def send_letter(
+    app: App,
+    account_ref: str,
+    stage: str,
+    *,
+    channel: str,
+    currency: str | None,
+    invoices: Sequence[str],
+    as_of: date | None,
+    language: str | None,
+    fmt: str,
+    output: str | None,
+    dry_run: bool,
+    repeat: bool,
+    draft: bool,
+    echo: Callable[[str], None],
+) -> Outcome:
+    """Claim, render, send and record one letter (``dry_run``: render only)."""
+    from collectctl.ledger import letters as record
+    from collectctl.letters import send
+    from collectctl.letters.channel import ChannelContext
+    from collectctl.letters.letter import (
+        claim_request,
+        message_domain,
+        render_formats,
+        rendered,
+        still_demanded,
+    )
+    from collectctl.plugins.manager import channels
+
+    if draft:
+        raise CollectctlError(
+            "a DRAFT letter cannot be sent",
+            hint="Drop --draft and set [creditor] name in config.toml.",
+        )
+    if as_of is not None and (as_of - app.today()).days > 1:
+        raise CollectctlError(
+            f"--as-of {as_of} is in the future: a letter is sent with today's date",
+            hint="Drop --as-of to send today (render a future-dated copy without --send).",
+        )
+    known = channels()
+    if channel not in known:
+        raise NotFoundError(
+            f"no letter channel {channel!r}",
+            hint=f"Channels: {', '.join(sorted(known))} (`collectctl plugins`).",
+        )
+    chan = known[channel]
+    customer, prepared, cfg = load(
+        app,
+        account_ref,
+        stage,
+        currency=currency,
+        invoices=invoices,
+        as_of=as_of,
+        language=language,
+        draft=False,
+    )
+    _warn(prepared)
+    ledger = app.ledger()
+    history = record.ladder_history(ledger.conn)
+    source = prepared.account.source
+    retry = sorted(
+        {
+            s.letter
+            for inv in prepared.content.demanded
+            for s in history.get((source, inv.invoice_id), ())
+            if s.stage == stage and s.status in ("failed", "claimed")
+        }
+    )
+    formats = sorted({fmt, *chan.needs})
+
+    def recheck(conn: Any, req: Any) -> Any:
+        return still_demanded(conn, customer, prepared.as_of, req, _grace(app))
+
+    if retry and not repeat:
+        old = record.get_letter(ledger.conn, retry[0])
+        if dry_run:
+            return Outcome(
+                old.ref, "dry-run", f"would retry {old.ref} ({old.status}) by {old.channel}"
+            )
+        if old.channel != channel:
+            raise CollectctlError(
+                f"{old.ref} ({old.status}) was to go by {old.channel}",
+                hint=f"Retry it with --send {old.channel}.",
+            )
+        letter = send.recheck_claimed(
+            ledger, old, recheck, now=send.utc_now(), request=_as_request(old)
+        )
+        if letter is None:
+            raise CollectctlError(f"{old.ref} cancelled: its invoices are no longer demanded")
+    else:
+        request = claim_request(prepared, channel, fmt, history, repeat=repeat)
+        if dry_run:
+            render_formats(prepared, formats, cfg)  # catches template and font errors
+            names = ", ".join(i.number for i in request.invoices)
+            return Outcome(
+                None,
+                "dry-run",
+                f"would send the {stage} letter for {names} "
+                f"({prepared.composed.subject}) by {channel}",
+            )
+        smtp = dict(app.config.get("smtp") or {})
+        letter = send.claim(
+            ledger,
+            request,
+            now=send.utc_now(),
+            message_domain=message_domain(cfg.creditor, smtp),
+            recheck=recheck,
+        )
+    if letter is None:
+        raise CollectctlError(
+            f"nothing was sent: the {stage} letter's invoices were paid, disputed, put on a "
+            "plan or claimed by another letter meanwhile",
+            hint="`collectctl letter list` shows what was sent.",
+        )
+    claimed = [i.invoice_ext for i in letter.invoices]
+    _, prepared, cfg = load(
+        app,
+        account_ref,
+        stage,
+        currency=prepared.account.currency,
+        invoices=claimed,
+        as_of=prepared.as_of,
+        language=language,
+        draft=False,
+        ref=letter.ref,
+    )
+    try:
+        documents = render_formats(prepared, formats, cfg)
+    except BaseException:
+        with ledger.write() as conn:
+            record.cancel(
+                conn, letter.id, at=send.utc_iso(send.utc_now()), reason="rendering failed"
+            )
+        raise
+    settings_table = chan.settings_table or f"channels.{channel}"
+    settings: Any = app.config
+    for part in settings_table.split("."):
+        settings = dict(settings or {}).get(part) or {}
+    ctx = ChannelContext(
+        settings=dict(settings),
+        environ=dict(app.env),
+        profile_dir=app.profile_dir,
+        output=output,
+        echo=echo,
+    )
+    result = send.deliver(
+        ledger,
+        letter,
+        rendered(prepared, fmt, documents, ref=letter.ref, message_id=letter.message_id),
+        chan,
+        ctx,
+    )
+    refused = [r for r in result.recipients if not r.accepted]
+    extra = (
+        ("; refused: " + ", ".join(f"{r.address} ({r.error})" for r in refused)) if refused else ""
+    )
+    if result.status == "sent":
+        where = f" to {result.path}" if result.path and result.path != "-" else ""
+        return Outcome(letter.ref, "sent", f"{stage} letter sent by {channel}{where}{extra}")
+    if result.status == "uncertain":
+        return Outcome(
+            letter.ref,
+            "uncertain",
+            f"the outcome is unknown ({result.error}); recorded as uncertain and "
+            "never retried automatically: check with the recipient or the mail "
+            f"server before sending again{extra}",
+        )
+    return Outcome(letter.ref, "failed", f"sending failed: {result.error}{extra}")
+
+
+def _as_request(letter: Any) -> Any:
+    """A claimed letter described as the request that claimed it (for the re-check)."""
+    from collectctl.ledger.letters import ClaimInvoice, ClaimRequest
+
+    return ClaimRequest(
+        customer=letter.customer,
+        currency=letter.currency,
+        stage=letter.stage,
+        language=letter.language,
+        channel=letter.channel,
+        letter_date=letter.letter_date,
+        invoices=tuple(
+            ClaimInvoice(i.invoice_ext, i.number, i.balance, i.days, i.stage, i.seq)
+            for i in letter.invoices
+        ),
+        run=letter.run,
+    )
