@@ -1364,7 +1364,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average_at_end": list(os.getloadavg()),
         "machine": info,
-        "args": {"sizes": sizes, "only": args.only, "skip": args.skip, "repeat": args.repeat, "backend": args.backend},
+        "args": {
+            "sizes": sizes,
+            "only": args.only,
+            "skip": args.skip,
+            "repeat": args.repeat,
+            "backend": args.backend,
+        },
         "results": [r.as_dict() for r in results],
     }
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
