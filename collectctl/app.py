@@ -40,8 +40,11 @@ class App:
         if name == self.profile_name:
             return
         self.close()
-        for cached in ("profile_dir", "config", "env"):
-            self.__dict__.pop(cached, None)
+        # Everything derived from the profile (directory, config, settings, clock, ledger
+        # target) is a cached property: forget them all, so nothing of the last profile leaks.
+        for attr, value in vars(type(self)).items():
+            if isinstance(value, cached_property):
+                self.__dict__.pop(attr, None)
         self.profile_name = name
 
     @cached_property

@@ -266,3 +266,23 @@ def test_help_with_a_warm_plugin_cache_imports_only_click_and_small_modules(coll
         "importlib.metadata",
     }
     assert not heavy & modules
+
+
+def test_switching_profile_forgets_everything_derived_from_the_last_one(cli, collectctl_home):
+    # --all-profiles walks the profiles on one App: each must get its own config, settings,
+    # clock and ledger, never the previous profile's.
+    from collectctl.app import App
+
+    assert cli("profile", "create", "tokyo").exit_code == 0
+    config = collectctl_home / "profiles" / "tokyo" / "config.toml"
+    config.write_text(config.read_text().replace('timezone = ""', 'timezone = "Asia/Tokyo"'))
+    assert 'timezone = "Asia/Tokyo"' in config.read_text()
+    app = App(profile="default")
+    first = (app.clock.timezone, app.ledger_target, app.config.get("timezone"))
+    app.select_profile("tokyo")
+    second = (app.clock.timezone, app.ledger_target, app.config.get("timezone"))
+    assert second[0] == "Asia/Tokyo"
+    assert second[2] == "Asia/Tokyo"
+    assert first[0] != "Asia/Tokyo"
+    assert first[1] != second[1]
+    app.close()

@@ -3,6 +3,7 @@ the build backend's output out of the demo; `make test` still installs the test 
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -37,4 +38,4 @@ def test_make_demo_installs_no_test_extras_and_hides_build_output():
 
 @pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
 def test_make_test_still_installs_the_test_extras():
-    assert "-e '.[test]'" in dry_run("test")
+    assert re.search(r"-e '\.\[test[],]", dry_run("test"))

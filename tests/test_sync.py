@@ -405,8 +405,7 @@ def test_paid_on_follows_full_and_incremental_syncs(cli, books, open_ledger):
     assert (got["I1"], got["I2"], got["I4"]) == (None, "2026-06-30", None)
 
 
-@pytest.mark.sqlite_only
-def test_first_sync_writes_paid_on_with_each_invoice(cli, books, collectctl_home):
+def test_first_sync_writes_paid_on_with_each_invoice(cli, books, open_ledger):
     # The first sync of a source computes paid_on while inserting the invoices (no UPDATE
     # afterwards); every shape of allocation history has its date worked out by hand here.
     synced(
@@ -438,7 +437,7 @@ def test_first_sync_writes_paid_on_with_each_invoice(cli, books, collectctl_home
             pay("PH3", "C1", "2026-02-07", "25.00", "H"),
         ],
     )
-    assert paid_on(collectctl_home) == {
+    assert paid_on(open_ledger) == {
         "A": "2026-02-01",
         "B": "2026-02-02",
         "C": "2026-02-05",
