@@ -48,19 +48,18 @@ class PdfOptions:
 
 def _register(extra: str | None) -> dict[str, Any]:
     from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
 
     if REGULAR not in _fonts:
         folder = files("collectctl.fonts")
         for name, file in ((REGULAR, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf")):
-            font = TTFont(name, str(folder / file))
+            font = _load_font(name, str(folder / file))
             pdfmetrics.registerFont(font)
             _fonts[name] = font
         pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD)
     if extra and _fonts.get("extra_path") != extra:
         path = Path(extra).expanduser()
         try:
-            font = TTFont(EXTRA, str(path))
+            font = _load_font(EXTRA, str(path))
         except Exception as exc:  # reportlab raises its own TTFError and OSError
             raise CollectctlError(
                 f"[letters] font {str(path)!r} cannot be used: {exc}",
@@ -70,6 +69,92 @@ def _register(extra: str | None) -> dict[str, Any]:
         _fonts[EXTRA] = font
         _fonts["extra_path"] = extra
     return _fonts
+
+
+_SUBSET_MEMO = 64  # distinct font subsets (and their compressed streams) kept per process
+
+
+class _MemoFlate:
+    """reportlab's FlateDecode filter, remembering its last results: the embedded font subsets
+    and their ToUnicode maps repeat from letter to letter (the ASCII part of a subset is fixed,
+    only the few accented letters vary), and compressing them was a quarter of a letter's CPU.
+    The bytes are exactly those ``zlib.compress`` gives, so the PDF does not change."""
+
+    pdfname = "FlateDecode"
+
+    def __init__(self) -> None:
+        self._memo: dict[bytes, bytes] = {}
+
+    def encode(self, data: bytes | str) -> bytes:
+        import zlib
+
+        raw = data.encode("utf8") if isinstance(data, str) else data
+        packed = self._memo.get(raw)
+        if packed is None:
+            if len(self._memo) >= _SUBSET_MEMO:
+                del self._memo[next(iter(self._memo))]
+            packed = self._memo[raw] = zlib.compress(raw)
+        return packed
+
+    def decode(self, encoded: bytes) -> bytes:
+        import zlib
+
+        return zlib.decompress(encoded)
+
+
+_FLATE = _MemoFlate()
+
+
+def _load_font(name: str, path: str) -> Any:
+    """A reportlab TTFont (the file parsed once per process) whose subsets are built and
+    compressed once per distinct set of characters instead of once per document."""
+    from reportlab.pdfbase import pdfdoc
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    class Formatted(pdfdoc.PDFObject):  # type: ignore[misc]
+        """A PDF value formatted once (a subset's Widths array: 128 numbers)."""
+
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        def format(self, document: Any) -> bytes:
+            return self.data
+
+    widths: dict[tuple[float, ...], Any] = {}
+
+    class MemoTTFont(TTFont):  # type: ignore[misc]
+        def addObjects(self, doc: Any) -> None:  # noqa: N802 - reportlab's name
+            super().addObjects(doc)
+            for key, obj in doc.idToObject.items():
+                if key.startswith(("fontFile:", "toUnicodeCMap:")) and getattr(
+                    obj, "filters", None
+                ) == [pdfdoc.PDFZCompress]:
+                    obj.filters = [_FLATE]
+            mine = f"Font {self.fontName} subset "
+            for obj in doc.idToObject["BasicFonts"].dict.values():
+                if str(getattr(obj, "__Comment__", "")).startswith(mine):
+                    key = tuple(obj.Widths.sequence)
+                    if key not in widths:
+                        if len(widths) >= _SUBSET_MEMO:
+                            del widths[next(iter(widths))]
+                        widths[key] = Formatted(obj.Widths.format(doc))
+                    obj.Widths = widths[key]
+
+    font = MemoTTFont(name, path)
+    make_subset = font.face.makeSubset
+    subsets: dict[tuple[int, ...], bytes] = {}
+
+    def memo_subset(subset: list[int]) -> bytes:
+        key = tuple(subset)
+        data = subsets.get(key)
+        if data is None:
+            if len(subsets) >= _SUBSET_MEMO:
+                del subsets[next(iter(subsets))]
+            data = subsets[key] = make_subset(subset)
+        return data
+
+    font.face.makeSubset = memo_subset
+    return font
 
 
 def check_coverage(text: str, who: str, extra: str | None = None) -> None:
