@@ -111,7 +111,7 @@ def _load_font(name: str, path: str) -> Any:
     from reportlab.pdfbase import pdfdoc
     from reportlab.pdfbase.ttfonts import TTFont
 
-    class Formatted(pdfdoc.PDFObject):  # type: ignore[misc]
+    class Formatted(pdfdoc.PDFObject):
         """A PDF value formatted once (a subset's Widths array: 128 numbers)."""
 
         def __init__(self, data: bytes) -> None:
@@ -122,7 +122,7 @@ def _load_font(name: str, path: str) -> Any:
 
     widths: dict[tuple[float, ...], Any] = {}
 
-    class MemoTTFont(TTFont):  # type: ignore[misc]
+    class MemoTTFont(TTFont):
         def addObjects(self, doc: Any) -> None:  # noqa: N802 - reportlab's name
             super().addObjects(doc)
             for key, obj in doc.idToObject.items():
