@@ -157,6 +157,15 @@ def _load_font(name: str, path: str) -> Any:
     return font
 
 
+def preload() -> None:
+    """Import reportlab and parse the bundled fonts now (before forking workers, so each worker
+    inherits them instead of parsing the fonts again)."""
+    import reportlab.platypus  # noqa: F401 - the import is the point
+
+    _register(None)
+    _styles()
+
+
 def check_coverage(text: str, who: str, extra: str | None = None) -> None:
     """Refuse (naming the character and ``who``) any character the fonts cannot print."""
     fonts = _register(extra)
@@ -198,6 +207,57 @@ def _fallback(text: str, extra: bool) -> str:
     return "".join(out)
 
 
+_STYLES: list[Any] = []
+_PARSED: dict[tuple[str, int, str | None], tuple[Any, list[Any], Any]] = {}
+_PARSED_MEMO = 512  # paragraphs whose parsed markup is kept (headings, greetings, boilerplate)
+
+
+def _styles() -> tuple[Any, Any, dict[int, Any]]:
+    """The paragraph styles (body, table cell, headings by level), made once per process."""
+    if not _STYLES:
+        from reportlab.lib.styles import ParagraphStyle
+
+        body = ParagraphStyle("body", fontName=REGULAR, fontSize=10, leading=13.5, spaceAfter=6)
+        cell = ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5, spaceAfter=0)
+        heads = {
+            1: ParagraphStyle(
+                "h1", parent=body, fontName=BOLD, fontSize=14, leading=18, spaceAfter=8
+            ),
+            2: ParagraphStyle(
+                "h2",
+                parent=body,
+                fontName=BOLD,
+                fontSize=11.5,
+                leading=15,
+                spaceBefore=6,
+                spaceAfter=4,
+            ),
+            3: ParagraphStyle("h3", parent=body, fontName=BOLD, fontSize=10, leading=13),
+        }
+        _STYLES.append((body, cell, heads))
+    styles: tuple[Any, Any, dict[int, Any]] = _STYLES[0]
+    return styles
+
+
+def _paragraph(text: str, style: Any, bulletText: str | None = None) -> Any:  # noqa: N803
+    """``reportlab.platypus.Paragraph(text, style, bulletText)``, but a markup text seen before
+    with the same (process-wide) style is not parsed again: its parsed fragments are copied.
+    Most of a letter's headings and sentences recur from letter to letter."""
+    from reportlab.platypus import Paragraph as RLParagraph
+
+    key = (text, id(style), bulletText)
+    hit = _PARSED.get(key)
+    if hit is None:
+        para = RLParagraph(text, style, bulletText=bulletText)
+        if any(style is s for s in (*_styles()[:2], *_styles()[2].values())):
+            if len(_PARSED) >= _PARSED_MEMO:
+                del _PARSED[next(iter(_PARSED))]
+            _PARSED[key] = (para.text, [f.clone() for f in para.frags], para.bulletText)
+        return para
+    cleaned, frags, bullet = hit
+    return RLParagraph(cleaned, style, bulletText=bullet, frags=[f.clone() for f in frags])
+
+
 def to_pdf(doc: Document, options: PdfOptions) -> bytes:
     """Render ``doc`` as a PDF (bytes)."""
     check_coverage(
@@ -205,7 +265,6 @@ def to_pdf(doc: Document, options: PdfOptions) -> bytes:
     )
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, LETTER
-    from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import inch, mm
     from reportlab.platypus import (
         BaseDocTemplate,
@@ -214,7 +273,6 @@ def to_pdf(doc: Document, options: PdfOptions) -> bytes:
         PageTemplate,
         Spacer,
     )
-    from reportlab.platypus import Paragraph as RLParagraph
 
     extra = bool(options.extra_font)
     letter = options.paper.lower() == "letter"
@@ -227,15 +285,8 @@ def to_pdf(doc: Document, options: PdfOptions) -> bytes:
         if letter
         else (20 * mm, 45 * mm, 85 * mm, 45 * mm)
     )
-    body = ParagraphStyle("body", fontName=REGULAR, fontSize=10, leading=13.5, spaceAfter=6)
-    cell = ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5, spaceAfter=0)
-    heads = {
-        1: ParagraphStyle("h1", parent=body, fontName=BOLD, fontSize=14, leading=18, spaceAfter=8),
-        2: ParagraphStyle(
-            "h2", parent=body, fontName=BOLD, fontSize=11.5, leading=15, spaceBefore=6, spaceAfter=4
-        ),
-        3: ParagraphStyle("h3", parent=body, fontName=BOLD, fontSize=10, leading=13),
-    }
+    body, cell, heads = _styles()
+    RLParagraph = _paragraph  # noqa: N806 - reportlab's Paragraph, its markup parsed once
     address = next((b for b in doc.blocks if isinstance(b, Address)), None)
 
     def first_page(canvas: Any, _doc: Any) -> None:
