@@ -21,6 +21,7 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import NamedTuple
 
 
 @dataclass(frozen=True)
@@ -36,9 +37,8 @@ class Geometry:
         return (self.never_after - self.low + 1) // self.width
 
 
-@dataclass(frozen=True)
-class ForecastInvoice:
-    """An invoice open as of D (money in minor units)."""
+class ForecastInvoice(NamedTuple):
+    """An invoice open as of D (money in minor units; a tuple: 144k of them are built fast)."""
 
     key: int
     source: str
@@ -254,19 +254,11 @@ def open_invoices(
         FROM invoices i {join} JOIN customers c ON c.id = i.customer
         WHERE i.void = 0 AND i.issue_date <= :d {cur} AND {bal} > 0
     """
-    days: dict[str, date] = {}  # a few thousand distinct dates: parse each once
-
-    def day(text: str) -> date:
-        got = days.get(text)
-        if got is None:
-            got = days[text] = date.fromisoformat(text)
-        return got
-
+    fromiso = date.fromisoformat
+    make = ForecastInvoice._make
     return [
-        ForecastInvoice(
-            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], day(r[8]), day(r[9]), r[10],
-            r[11], day(r[12]) if r[12] else None,
-        )
+        make((r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], fromiso(r[8]), fromiso(r[9]),
+              r[10], r[11], fromiso(r[12]) if r[12] else None))
         for r in conn.execute(sql, params)
     ]  # fmt: skip
 

@@ -14,9 +14,8 @@ from __future__ import annotations
 import sqlite3
 from collections import defaultdict
 from collections.abc import Container, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from collectctl.domain import cashflow
 from collectctl.domain import forecast as model
@@ -32,8 +31,7 @@ GEOMETRY = loader.Geometry(model.LOW, model.BIN_DAYS, model.NEVER_AFTER)
 Key = tuple[str, str]
 
 
-@dataclass(frozen=True)
-class InvoiceOutlook:
+class InvoiceOutlook(NamedTuple):
     """One open invoice and its forecast (``outlook`` is None for at-risk invoices)."""
 
     invoice: loader.ForecastInvoice
