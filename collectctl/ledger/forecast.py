@@ -231,16 +231,18 @@ def open_invoices(
 ) -> list[ForecastInvoice]:
     """Live invoices issued on or before ``as_of`` with a balance > 0 as of that date."""
     d = as_of.isoformat()
-    cte, join, late = "", "", "0"
+    bal, still_open = "i.amount - i.allocated", "i.amount - i.allocated > 0"
     if conn.execute(
         "SELECT 1 FROM allocations WHERE date > ? AND invoice IS NOT NULL LIMIT 1", (d,)
     ).fetchone():
-        cte = (
-            "WITH late AS MATERIALIZED (SELECT invoice, SUM(amount) AS amt FROM allocations "
-            "WHERE date > :d AND invoice IS NOT NULL GROUP BY invoice) "
+        # Allocations are all > 0, so an invoice is open as of D exactly when it was not yet
+        # covered by then (paid_on, kept by the sync, is NULL or after D): only those invoices
+        # get their allocations dated after D added back, one index seek each.
+        bal = (
+            "i.amount - i.allocated + COALESCE((SELECT SUM(a.amount) FROM allocations a "
+            "INDEXED BY allocations_by_invoice WHERE a.invoice = i.id AND a.date > :d), 0)"
         )
-        join, late = "LEFT JOIN late l ON l.invoice = i.id", "COALESCE(l.amt, 0)"
-    bal = f"(i.amount - i.allocated + {late})"
+        still_open = "i.amount > 0 AND (i.paid_on IS NULL OR i.paid_on > :d)"
     params: dict[str, object] = {"d": d}
     cur = ""
     if currency:
@@ -248,11 +250,11 @@ def open_invoices(
         params["cur"] = currency
     paid_on = "i.paid_on" if with_paid_on else "NULL"
     sql = f"""
-        {cte}
         SELECT i.id, i.source, i.ext_id, i.number, c.id, c.ext_id, c.name, i.currency,
                i.issue_date, i.due_date, i.amount, {bal}, {paid_on}
-        FROM invoices i {join} JOIN customers c ON c.id = i.customer
-        WHERE i.void = 0 AND i.issue_date <= :d {cur} AND {bal} > 0
+        FROM invoices i JOIN customers c ON c.id = i.customer
+        WHERE i.void = 0 AND i.issue_date <= :d {cur} AND {still_open}
+        ORDER BY i.id
     """
     fromiso = date.fromisoformat
     make = ForecastInvoice._make
@@ -260,6 +262,7 @@ def open_invoices(
         make((r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], fromiso(r[8]), fromiso(r[9]),
               r[10], r[11], fromiso(r[12]) if r[12] else None))
         for r in conn.execute(sql, params)
+        if r[11] > 0
     ]  # fmt: skip
 
 
