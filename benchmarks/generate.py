@@ -2,21 +2,35 @@
 
 Writes ``customers.csv``, ``invoices.csv`` and ``payments.csv`` for a given number of invoices:
 
-- about 20 invoices per customer (5 to 35), two years of history ending 2026-10-31;
+- skewed customer sizes: most customers have a handful to a few dozen invoices (about 18 on
+  average, a long tail to a few hundred), and a few very large accounts hold 1-4% of all
+  invoices each (tens of thousands at 1M);
+- two years of history ending on the report date (``end``, default 2026-10-31); about 2% of
+  the payments are dated up to ten days *after* it (entered ahead, post-dated), so an aging as
+  of the report date has to take them back out;
 - five currencies: USD, EUR, GBP, JPY (0 decimals) and BHD (3 decimals); every amount is an
   integer of minor units formatted exactly, so it is always a whole number of minor units;
+  about 10% of the customers also have invoices in a second currency (always stated on the
+  invoice and its payments);
+- customer names as they come: about 5% long (60-120 characters) with non-ASCII letters
+  (accents, CJK, Arabic), quotes and commas;
 - about 1.1 payment rows per invoice: payments in full, partial payments, split payments (one id
   over 2-3 invoices of the same customer), overpayments, payments on account (no invoice),
   credit notes (``kind`` credit), write-offs (never more than what is left open on the invoice
   after every payment and credit to it, whatever their dates) and refunds (never more than the
   unapplied payment they return, dated after it);
 - about 1% void invoices (no allocations point at them);
-- some invoices without ``due_date`` (the customer's ``terms_days``, else 30 days, apply) and some
-  rows without ``currency`` (the customer's, else the profile's USD, applies).
+- about 30% of the invoices without ``due_date`` (the customer's ``terms_days``, else 30 days,
+  apply) and about 30% of the invoice and payment rows without ``currency`` (the customer's,
+  else the profile's USD, applies).
 
-Output is a pure function of ``(invoices, seed)``: a seeded :class:`random.Random`, no wall clock,
-no hash ordering. It streams: one customer's rows at a time, so memory stays flat and a million
-invoices take well under a minute.
+:class:`Variety` holds the knobs of the variations above; ``Variety.plain()`` turns them off
+(one currency per customer, 5-35 invoices each, short ASCII-ish names, nothing after the
+report date): the books the benchmarks used before issue #16.
+
+Output is a pure function of ``(invoices, seed, end, variety)``: a seeded
+:class:`random.Random`, no wall clock, no hash ordering. It streams: one customer's rows at a
+time, so memory stays flat and a million invoices take about a minute.
 
 Use it as a module::
 
@@ -25,17 +39,18 @@ Use it as a module::
 
 or from the shell::
 
-    python benchmarks/generate.py --invoices 100000 --out benchmarks/data/100k
+    python benchmarks/generate.py --invoices 100000 --out benchmarks/data/100k [--end 2026-10-31]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import math
 import random
 import sys
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from itertools import accumulate
@@ -44,7 +59,7 @@ from typing import TypeVar
 
 _T = TypeVar("_T")
 
-#: The last day of generated history; nothing is dated after it.
+#: The default report date: the last day invoices are issued (a few payments come after it).
 END = date(2026, 10, 31)
 #: Days of history (two years): issue dates run from ``START`` to ``END``.
 HISTORY_DAYS = 730
@@ -163,10 +178,64 @@ _DESCRIPTIONS = (
 _METHODS = ("bank transfer", "card", "check", "ach", "sepa", "paypal", "")
 _TERMS = ("", "14", "30", "30", "45", "60")
 
-# Day indices: 0 is START, HISTORY_DAYS - 1 is END; due dates may run past END.
+#: Long names with non-ASCII letters, quotes and commas (see :meth:`_Generator.long_name`).
+_LONG_PARTS = {
+    "USD": ("Société Générale d'Équipement", "Zoë & Renée O'Connor-Núñez", "Müller–Łukasiewicz"),
+    "EUR": ("Bäckerei Größenwahn", "Ørsted Å/S Kølleskov", "Ærø Fiskerø", "Crème Brûlée Façade"),
+    "GBP": ("Ffion ap Siôn & Dafydd Llŷr", 'The "Olde" Tea Shoppe, Tŷ Gwyn'),
+    "JPY": ("株式会社 東京システム開発", "大阪ロボティクス合同会社", "ミナミ物産"),
+    "BHD": ("شركة البحرين للتجارة", "مؤسسة المنامة", "Al-Muḥarraq Trading"),
+}
+_LONG_TAILS = (
+    "— Département Recouvrement Nord-Est",
+    "(Zweigniederlassung Süd), Abt. Debitorenbuchhaltung",
+    ", Accounts Payable, attn. Ms. Ångström-Vřešťál",
+    "– Filial São João d'Ávila, Setor Financeiro",
+    "/ 経理部 債権管理課",
+)
+
+# Day indices: 0 is the first day of history, HISTORY_DAYS - 1 the report date; due dates and
+# a few payments may run past it.
 _LAST_DAY = HISTORY_DAYS - 1
-_DAY_STR = [(START + timedelta(days=i)).isoformat() for i in range(HISTORY_DAYS + 200)]
-_DAY_YEAR = [(START + timedelta(days=i)).year for i in range(HISTORY_DAYS + 200)]
+
+
+def _day_table(end: date) -> tuple[list[str], list[int]]:
+    """ISO text and year of every day index of the history ending on ``end`` (and 200 after)."""
+    start = end - timedelta(days=HISTORY_DAYS - 1)
+    days = [start + timedelta(days=i) for i in range(HISTORY_DAYS + 200)]
+    return [d.isoformat() for d in days], [d.year for d in days]
+
+
+@dataclass(frozen=True, slots=True)
+class Variety:
+    """How far the generated books stray from the tidy case (issue #16's "books that vary").
+
+    Shares are probabilities per customer or per payment; ``Variety.plain()`` switches every
+    variation off.
+    """
+
+    #: customers whose invoices are partly in a second currency
+    second_currency: float = 0.10
+    #: customers with a long name holding non-ASCII letters
+    long_names: float = 0.05
+    #: draw customer sizes from a long-tailed distribution (else 5-35 invoices each)
+    skewed_sizes: bool = True
+    #: large accounts per 250k invoices (at least one from 1,000 invoices up), 1-4% of all each
+    whales_per_250k: int = 1
+    #: payments may be dated up to this many days after the report date
+    days_after_end: int = 10
+
+    @classmethod
+    def plain(cls) -> Variety:
+        """The tidy books: no variation at all."""
+        return cls(0.0, 0.0, False, 0, 0)
+
+    def whale_sizes(self, invoices: int, draw: Callable[[], float]) -> list[int]:
+        """Sizes of the very large accounts for a data set of ``invoices``."""
+        if invoices < 1000 or not self.whales_per_250k:
+            return []
+        count = max(1, invoices * self.whales_per_250k // 250_000)
+        return [max(5, int(invoices * (0.01 + 0.03 * draw()))) for _ in range(count)]
 
 
 def format_minor(units: int, exponent: int) -> str:
@@ -189,6 +258,9 @@ class Stats:
     split_payments: int = 0
     unapplied_payments: int = 0
     overpayments: int = 0
+    second_currency_customers: int = 0
+    largest_customer: int = 0
+    after_end_payments: int = 0
 
     def as_dict(self) -> dict[str, object]:
         """The counts as a JSON-friendly dict."""
@@ -201,6 +273,9 @@ class Stats:
             "split_payments": self.split_payments,
             "unapplied_payments": self.unapplied_payments,
             "overpayments": self.overpayments,
+            "second_currency_customers": self.second_currency_customers,
+            "largest_customer": self.largest_customer,
+            "after_end_payments": self.after_end_payments,
         }
 
 
@@ -219,8 +294,10 @@ class _Invoice:
 class _Generator:
     """Holds the random stream and id counters; writes one customer at a time."""
 
-    def __init__(self, seed: int) -> None:
+    def __init__(self, seed: int, end: date = END, variety: Variety | None = None) -> None:
         self.rng = random.Random(seed)
+        self.variety = variety if variety is not None else Variety()
+        self.day_str, self.day_year = _day_table(end)
         self.rand = self.rng.random
         self.next_payment = 0
         self.next_credit = 0
@@ -260,6 +337,27 @@ class _Generator:
             return major * 10**exp  # a round amount
         return major * 10**exp + int(self.rand() * 10**exp)
 
+    def customer_size(self) -> int:
+        """Invoices of an ordinary customer: long-tailed (mean about 18), or 5-35 when plain."""
+        if not self.variety.skewed_sizes:
+            return self.ri(5, 35)
+        return min(400, max(1, int(math.exp(self.rng.gauss(2.5, 0.9)))))
+
+    def long_name(self, currency: str) -> str:
+        """A long customer name (60-120 characters) with non-ASCII letters."""
+        name = f"{self.ch(_LONG_PARTS[currency])} {self.ch(_ADJECTIVES)} {self.ch(_NOUNS)}"
+        name = f"{name} {self.ch(_SUFFIX[currency])} {self.ch(_LONG_TAILS)}"
+        while len(name) < 60:
+            name = f"{name} {self.ch(_LONG_PARTS[self.ch(_CURRENCIES)])}"
+        return name[:120].rstrip()
+
+    def second_currency(self, currency: str) -> str | None:
+        """Another currency this customer is also invoiced in, or None."""
+        if self.rand() >= self.variety.second_currency:
+            return None
+        other = self.wch(_CURRENCIES, _CURRENCY_CUM)
+        return other if other != currency else self.ch([c for c in _CURRENCIES if c != currency])
+
     def _part(self, units: int, lo_pct: int, hi_pct: int) -> int:
         """A share of ``units`` (whole minor units), strictly between 0 and ``units``."""
         part = units * self.ri(lo_pct, hi_pct) // 100
@@ -280,6 +378,8 @@ class _Generator:
             if self.rand() < 0.02:
                 name = f'{self.ch(_LAST)}, {self.ch(_LAST)} & "Partners" {name}'
             kind = "business" if self.rand() < 0.5 else ""
+        if self.variety.long_names and self.rand() < self.variety.long_names:
+            name = self.long_name(currency)
         slug = "".join(ch for ch in name.lower() if ch.isascii() and ch.isalnum())[:16]
         email = f"ap@{slug}{number}.example" if self.rand() < 0.7 else ""
         phone = f"+1-555-{int(self.rand() * 10_000):04d}" if self.rand() < 0.5 else ""
@@ -296,10 +396,24 @@ class _Generator:
         return row, currency, int(terms) if terms else 30
 
     def customer_books(
-        self, cid: str, currency: str, terms: int, count: int
+        self,
+        cid: str,
+        currency: str,
+        terms: int,
+        count: int,
+        *,
+        foreign: bool = False,
     ) -> tuple[list[list[str]], list[tuple[int, str, list[str]]]]:
-        """``count`` invoice rows for one customer and their payment rows (sort key first)."""
+        """``count`` invoice rows for one customer and their payment rows (sort key first).
+
+        ``foreign``: invoices in a currency other than the customer's own, so every invoice and
+        payment row states its currency, and no money is put on account (unapplied credit stays
+        in the customer's currency).
+        """
         exp = EXPONENTS[currency]
+        day_str, day_year = self.day_str, self.day_year
+        # Payments may come in up to this day index (past the report date: entered ahead).
+        last_pay_day = _LAST_DAY + self.variety.days_after_end
         fmt = format_minor
         # Payer behaviour: typical delay after the due date and the odds of never paying.
         profile = self.rand()
@@ -319,7 +433,7 @@ class _Generator:
 
         def pay(day: int, pid: str, units: int, invoice_id: str, kind: str = "payment") -> None:
             method = self.ch(_METHODS) if kind == "payment" else ""
-            cur = currency if self.rand() < 0.7 else ""
+            cur = currency if foreign or self.rand() < 0.7 else ""
             ref = f"TX-{pid}" if kind == "payment" and method else ""
             pay_rows.append(
                 (
@@ -328,7 +442,7 @@ class _Generator:
                     [
                         pid,
                         cid,
-                        _DAY_STR[day],
+                        day_str[day],
                         fmt(units, exp),
                         invoice_id,
                         kind if kind != "payment" or self.rand() < 0.5 else "",
@@ -339,6 +453,8 @@ class _Generator:
                 )
             )
             kinds[kind] = kinds.get(kind, 0) + 1
+            if day > _LAST_DAY:
+                self.stats.after_end_payments += 1
 
         for issue in issues:
             self.next_invoice += 1
@@ -354,10 +470,10 @@ class _Generator:
                 [
                     iid,
                     cid,
-                    f"{_DAY_YEAR[issue]}-{self.next_invoice:07d}",
-                    _DAY_STR[issue],
-                    _DAY_STR[due] if explicit_due else "",
-                    currency if self.rand() < 0.6 else "",
+                    f"{day_year[issue]}-{self.next_invoice:07d}",
+                    day_str[issue],
+                    day_str[due] if explicit_due else "",
+                    currency if foreign or self.rand() < 0.7 else "",
                     fmt(amount, exp),
                     "void" if void else "",
                     self.ch(_DESCRIPTIONS),
@@ -368,7 +484,7 @@ class _Generator:
                 continue
 
             # Money on account now and then, sometimes partly refunded later.
-            if self.rand() < 0.03:
+            if not foreign and self.rand() < 0.03:
                 day = self.ri(issue, min(_LAST_DAY, issue + 60))
                 units = self._amount(currency) // self.ri(2, 10) or 1
                 pid = self._pid()
@@ -397,7 +513,7 @@ class _Generator:
                     if wo > 0:
                         self.next_write_off += 1
                         pay(wo_day, f"WO{self.next_write_off:07d}", wo, iid, "write_off")
-            elif pay_day > _LAST_DAY:
+            elif pay_day > last_pay_day:
                 # Not yet due or not yet paid: sometimes a deposit has come in.
                 if self.rand() < 0.15:
                     pay(self.ri(issue, _LAST_DAY), self._pid(), self._part(amount, 20, 50), iid)
@@ -448,17 +564,25 @@ class _Generator:
         return inv_rows, pay_rows
 
 
-def generate(out_dir: Path | str, invoices: int, seed: int = DEFAULT_SEED) -> Stats:
+def generate(
+    out_dir: Path | str,
+    invoices: int,
+    seed: int = DEFAULT_SEED,
+    *,
+    end: date = END,
+    variety: Variety | None = None,
+) -> Stats:
     """Write ``customers.csv``, ``invoices.csv`` and ``payments.csv`` into ``out_dir``.
 
-    ``invoices`` is the exact number of invoice rows; customers get 5-35 invoices each (about 20).
-    The same ``(invoices, seed)`` always gives byte-identical files. Returns what was written.
+    ``invoices`` is the exact number of invoice rows; ``end`` the report date (the last issue
+    date; a few payments are dated up to ``variety.days_after_end`` days after it). The same
+    arguments always give byte-identical files. Returns what was written.
     """
     if invoices < 1:
         raise ValueError("invoices must be at least 1")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    gen = _Generator(seed)
+    gen = _Generator(seed, end, variety)
     stats = gen.stats
     with (
         open(out / "customers.csv", "w", newline="", encoding="utf-8") as cf,
@@ -471,16 +595,31 @@ def generate(out_dir: Path | str, invoices: int, seed: int = DEFAULT_SEED) -> St
         pay_w.writerow(PAYMENT_COLUMNS)
         left = invoices
         number = 0
+        # The very large accounts come at evenly spaced points of the file.
+        whales = gen.variety.whale_sizes(invoices, gen.rand)
+        whale_at = [invoices - invoices * (k + 1) // (len(whales) + 1) for k in range(len(whales))]
         while left > 0:
             number += 1
             row, currency, terms = gen.customer_row(number)
             customers.writerow(row)
-            count = min(left, gen.ri(5, 35))
-            inv_rows, pay_rows = gen.customer_books(row[0], currency, terms, count)
+            if whales and left <= whale_at[0]:
+                whale_at.pop(0)
+                count = min(left, whales.pop(0))
+            else:
+                count = min(left, gen.customer_size())
+            other = gen.second_currency(currency) if count > 1 else None
+            foreign = count // 3 if other else 0
+            inv_rows, pay_rows = gen.customer_books(row[0], currency, terms, count - foreign)
+            if foreign and other:
+                more_inv, more_pay = gen.customer_books(row[0], other, terms, foreign, foreign=True)
+                inv_rows += more_inv
+                pay_rows = sorted(pay_rows + more_pay, key=lambda r: (r[0], r[1]))
+                stats.second_currency_customers += 1
             inv_w.writerows(inv_rows)
             pay_w.writerows(r[2] for r in pay_rows)
             left -= count
             stats.payment_rows += len(pay_rows)
+            stats.largest_customer = max(stats.largest_customer, count)
         stats.customers = number
         stats.invoices = invoices
     return stats
@@ -503,8 +642,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--invoices", type=parse_count, required=True, help="e.g. 100000, 100k, 1M")
     parser.add_argument("--out", type=Path, required=True, help="directory for the three CSVs")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    parser.add_argument(
+        "--end",
+        type=date.fromisoformat,
+        default=END,
+        help=f"report date: the last issue date (default {END})",
+    )
+    parser.add_argument(
+        "--plain", action="store_true", help="no variation (the pre-#16 books; see Variety)"
+    )
     args = parser.parse_args(argv)
-    stats = generate(args.out, args.invoices, seed=args.seed)
+    variety = Variety.plain() if args.plain else None
+    stats = generate(args.out, args.invoices, seed=args.seed, end=args.end, variety=variety)
     print(
         f"wrote {stats.customers} customers, {stats.invoices} invoices, "
         f"{stats.payment_rows} payment rows to {args.out}",

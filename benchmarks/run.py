@@ -58,7 +58,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -67,16 +67,23 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import check  # noqa: E402  (a sibling script, not a package)
+import edit_books  # noqa: E402
 import generate  # noqa: E402
 
 DEFAULT_SIZES = "10k,100k,1M"
 DEFAULT_DATA = BENCH_DIR / "data"
 DEFAULT_OUT = BENCH_DIR / "results" / "latest.json"
-#: Sizes up to this many invoices get their aging totals checked against ``check.py``.
-VERIFY_MAX_INVOICES = 200_000
-#: The dates the aging benchmarks use: the generator's last day, and a historical month-end.
-AS_OF = "2026-10-31"
-AS_OF_HISTORICAL = "2025-12-31"
+DEFAULT_DOCS = BENCH_DIR.parent / "docs" / "performance.md"
+#: Sizes up to this many invoices get their aging totals checked against ``check.py`` (every
+#: size by default: the reference needs about 1 GB and a minute at 1M; ``--verify-max`` lowers it).
+VERIFY_MAX_INVOICES = 2_000_000
+#: The dates the aging benchmarks use: the report date the books end on, and a year back.
+AS_OF = generate.END.isoformat()
+AS_OF_HISTORICAL = (generate.END - timedelta(days=365)).isoformat()
+#: The peer every figure is compared with, measured in the same run (benchmarks/duckdb_peer.py).
+PEER_SCRIPT = BENCH_DIR / "duckdb_peer.py"
+#: The sizes the DuckDB-ratio targets apply at (issue #16: the new books at 100k and 1M).
+RATIO_SIZES = "100k,1M"
 
 
 # -- results ---------------------------------------------------------------------------------
@@ -90,12 +97,16 @@ class Target:
     max_seconds: float | None = None
     max_rss_mb: float | None = None
     max_ratio: float | None = None
+    #: at most this multiple of the DuckDB peer's median wall time, same run
+    max_peer_ratio: float | None = None
 
     def describe(self) -> str:
-        """Human-readable, e.g. ``'≤ 60 s, ≤ 500 MB at 1M'``."""
+        """Human-readable, e.g. ``'≤ 4× DuckDB, ≤ 300 MB at 1M'``."""
         parts = []
         if self.max_seconds is not None:
             parts.append(f"≤ {self.max_seconds:g} s")
+        if self.max_peer_ratio is not None:
+            parts.append(f"≤ {self.max_peer_ratio:g}× DuckDB")
         if self.max_rss_mb is not None:
             parts.append(f"≤ {self.max_rss_mb:g} MB")
         if self.max_ratio is not None:
@@ -129,6 +140,14 @@ class Result:
     ok: bool | None = None
     returncode: int = 0
     note: str = ""
+    #: the DuckDB peer this row is compared with (its own case, or the yardstick's)
+    peer_case: str | None = None
+    peer_median_s: float | None = None
+    #: median wall time / the peer's median wall time, same run
+    peer_ratio: float | None = None
+    #: the 1-minute load average when the row's first run started, and when its last ended
+    load_start: float | None = None
+    load_end: float | None = None
 
     @property
     def median_s(self) -> float | None:
@@ -152,7 +171,7 @@ class Result:
 
 def evaluate(result: Result, target: Target | None, size: str | None) -> None:
     """Fill ``result.target``/``ok`` from ``target`` when it applies to ``size``."""
-    if target is None or (target.size is not None and target.size != size):
+    if target is None or (target.size is not None and size not in target.size.split(",")):
         return
     result.target = target.describe()
     if result.returncode != 0:
@@ -168,7 +187,20 @@ def evaluate(result: Result, target: Target | None, size: str | None) -> None:
         ok = False
     if target.max_ratio is not None and (result.ratio is None or result.ratio > target.max_ratio):
         ok = False
+    if target.max_peer_ratio is not None and (
+        result.peer_ratio is None or result.peer_ratio > target.max_peer_ratio
+    ):
+        ok = False
     result.ok = ok
+
+
+def compare(result: Result, peer: Result | None, *, own: bool = True) -> None:
+    """Set ``result``'s ratio to ``peer`` (a DuckDB row of the same run)."""
+    if peer is None or peer.median_s is None or result.median_s is None or peer.returncode:
+        return
+    result.peer_case = peer.case if own else f"{peer.case} (yardstick)"
+    result.peer_median_s = peer.median_s
+    result.peer_ratio = round(result.median_s / peer.median_s, 3)
 
 
 # -- running children ------------------------------------------------------------------------
@@ -285,6 +317,28 @@ def run_child(
     return SPAWNER.run(argv, env, str(stdout or os.devnull), str(stderr or os.devnull), timeout)
 
 
+def _record(result: Result, sample: Sample, err: Path) -> None:
+    """Add one run to ``result`` (or record its failure and the tail of its stderr)."""
+    if sample.returncode != 0:
+        result.returncode = sample.returncode
+        why = "timed out" if sample.timed_out else f"exit {sample.returncode}"
+        result.note = f"{why}: {tail(err)}"
+        return
+    result.samples.append(sample.seconds)
+    result.cpu_samples.append(sample.cpu_seconds)
+
+
+def _check(result: Result, check_output: Callable[[Path], str] | None, out: Path) -> None:
+    """Run an output check on a successful row; a failed check marks the row failed."""
+    if result.returncode != 0 or check_output is None:
+        return
+    try:
+        result.note = check_output(out)
+    except Exception as exc:  # a report, not a crash: show what was wrong
+        result.note = f"output check failed: {exc!r}"
+        result.ok = False
+
+
 def tail(path: Path, lines: int = 5) -> str:
     """The last ``lines`` lines of a text file (for error notes)."""
     try:
@@ -361,30 +415,80 @@ class Context:
         Stops at the first failure and records the tail of stderr. ``check_output`` gets the
         stdout file of the last run and returns a note (row counts, a correctness check, ...).
         """
+        rows = self.measure_with_peer(
+            case,
+            args,
+            home=home,
+            repeat=repeat,
+            target=target,
+            env=env,
+            check_output=check_output,
+        )
+        return rows[0]
+
+    def measure_with_peer(
+        self,
+        case: str,
+        args: Sequence[str],
+        *,
+        home: Path | None = None,
+        repeat: int | None = None,
+        target: Target | None = None,
+        env: dict[str, str] | None = None,
+        check_output: Callable[[Path], str] | None = None,
+        peer: Sequence[str] | None = None,
+        peer_case: str = "",
+        peer_repeat: int | None = None,
+        peer_check: Callable[[Path], str] | None = None,
+        peer_setup: Callable[[], None] | None = None,
+    ) -> list[Result]:
+        """:meth:`measure`, and the DuckDB peer (``peer`` = its arguments) in the same run.
+
+        The two are interleaved (collectctl, peer, collectctl, ...) so that load on the machine
+        hits both alike; the collectctl row gets the ratio of the medians. Returns
+        ``[collectctl row]`` or ``[collectctl row, peer row]``. ``peer_setup`` runs (untimed)
+        before each peer run; ``peer_check`` checks the peer's output like ``check_output``.
+        """
         home = home if home is not None else self.scratch / "home"
         result = Result(benchmark=CURRENT[0], case=case, size=self.size)
-        rss = 0
-        out = Path()
-        for _ in range(repeat or self.repeat):
-            sample, out, err = self.run(args, home=home, env=env, capture=True)
-            rss = max(rss, sample.max_rss_kib)
-            if sample.returncode != 0:
-                result.returncode = sample.returncode
-                why = "timed out" if sample.timed_out else f"exit {sample.returncode}"
-                result.note = f"{why}: {tail(err)}"
-                break
-            result.samples.append(sample.seconds)
-            result.cpu_samples.append(sample.cpu_seconds)
+        peer_row = Result(benchmark="duckdb", case=peer_case, size=self.size) if peer else None
+        runs = repeat or self.repeat
+        peer_runs = (peer_repeat or self.repeat) if peer else 0
+        rss = peer_rss = 0
+        out = peer_out = Path()
+        result.load_start = os.getloadavg()[0]
+        for i in range(max(runs, peer_runs)):
+            if i < runs and result.returncode == 0:
+                sample, out, err = self.run(args, home=home, env=env, capture=True)
+                rss = max(rss, sample.max_rss_kib)
+                _record(result, sample, err)
+            if peer and peer_row is not None and i < peer_runs and peer_row.returncode == 0:
+                if peer_setup is not None:
+                    peer_setup()
+                peer_out = self.scratch / "peer-stdout"
+                err = self.scratch / "peer-stderr"
+                sample = run_child(
+                    [self.python, str(PEER_SCRIPT), *peer],
+                    self.child_env(home, env),
+                    timeout=self.timeout,
+                    stdout=peer_out,
+                    stderr=err,
+                )
+                peer_rss = max(peer_rss, sample.max_rss_kib)
+                _record(peer_row, sample, err)
+        result.load_end = os.getloadavg()[0]
         result.peak_rss_mb = round(rss / 1024, 1)
-        if result.returncode == 0 and check_output is not None:
-            try:
-                result.note = check_output(out)
-            except Exception as exc:  # a report, not a crash: show what was wrong
-                result.note = f"output check failed: {exc!r}"
-                result.ok = False
+        rows = [result]
+        if peer_row is not None:
+            peer_row.peak_rss_mb = round(peer_rss / 1024, 1)
+            peer_row.load_start, peer_row.load_end = result.load_start, result.load_end
+            _check(peer_row, peer_check, peer_out)
+            compare(result, peer_row)
+            rows.append(peer_row)
+        _check(result, check_output, out)
         if result.ok is None:
             evaluate(result, target, self.size)
-        return result
+        return rows
 
 
 @dataclass
@@ -395,6 +499,7 @@ class SizeContext(Context):
     data_dir: Path = field(default_factory=Path)
     home: Path = field(default_factory=Path)
     synced: bool = False
+    verify_max: int = VERIFY_MAX_INVOICES
     _reference: check.Books | None = None
 
     def ensure_synced(self) -> bool:
@@ -409,7 +514,7 @@ class SizeContext(Context):
 
     def reference(self) -> check.Books | None:
         """The data set read by the independent checker (only for small sizes)."""
-        if self.invoices > VERIFY_MAX_INVOICES:
+        if self.invoices > self.verify_max:
             return None
         if self._reference is None:
             self._reference = check.load(self.data_dir)
@@ -535,16 +640,20 @@ def _aging_check(ctx: SizeContext, as_of: str, by_invoice: bool = False) -> Call
 
 @register("sync-csv", per_size=True, description="collectctl sync csv DIR into an empty ledger")
 def bench_sync_csv(ctx: SizeContext) -> list[Result]:
-    """The initial load: time and peak RSS of one ``sync csv`` into a fresh home."""
-    res = ctx.measure(
+    """The initial load: time and peak RSS of one ``sync csv`` into a fresh home, beside
+    DuckDB loading the same CSVs into a ``.duckdb`` file (three runs, median)."""
+    rows = ctx.measure_with_peer(
         "sync csv DIR (empty ledger)",
         ["sync", "csv", str(ctx.data_dir)],
         home=ctx.home,
         repeat=1,
-        target=Target(size="1M", max_seconds=60, max_rss_mb=500),
+        target=Target(size=RATIO_SIZES, max_peer_ratio=4.0, max_rss_mb=300),
+        peer=["load", str(ctx.data_dir), str(ctx.scratch / "peer.duckdb")],
+        peer_case="load the CSVs into a .duckdb file",
     )
-    ctx.synced = res.returncode == 0
-    return [res]
+    (ctx.scratch / "peer.duckdb").unlink(missing_ok=True)
+    ctx.synced = rows[0].returncode == 0
+    return rows
 
 
 @register("resync-csv", per_size=True, description="sync csv DIR again: nothing changed")
@@ -568,15 +677,19 @@ def _aging(ctx: SizeContext, case: str, args: list[str], as_of: str, **kw: Any) 
     if not ctx.ensure_synced():
         return [Result(CURRENT[0], case, ctx.size, note="skipped: no ledger")]
     by_invoice = "--by" in args
-    return [
-        ctx.measure(
-            case,
-            ["aging", *args],
-            home=ctx.home,
-            check_output=_aging_check(ctx, as_of, by_invoice),
-            **kw,
-        )
-    ]
+    by = ["--by", "invoice"] if by_invoice else []
+    checker = _aging_check(ctx, as_of, by_invoice)
+    return ctx.measure_with_peer(
+        case,
+        ["aging", *args],
+        home=ctx.home,
+        check_output=checker,
+        peer=["aging", str(ctx.data_dir), "--as-of", as_of, *by],
+        peer_case=f"aging{' by invoice' if by_invoice else ''} end to end from the CSVs"
+        f" as of {as_of}",
+        peer_check=checker,
+        **kw,
+    )
 
 
 @register("aging-customer", per_size=True, description=f"aging --format json --as-of {AS_OF}")
@@ -587,14 +700,14 @@ def bench_aging_customer(ctx: SizeContext) -> list[Result]:
         f"aging --as-of {AS_OF}",
         ["--format", "json", "--as-of", AS_OF],
         AS_OF,
-        target=Target(size="1M", max_seconds=2.0),
+        target=Target(size=RATIO_SIZES, max_peer_ratio=0.3),
     )
 
 
 @register(
     "aging-historical",
     per_size=True,
-    description=f"aging --format json --as-of {AS_OF_HISTORICAL} (ten months back)",
+    description=f"aging --format json --as-of {AS_OF_HISTORICAL} (a year back)",
 )
 def bench_aging_historical(ctx: SizeContext) -> list[Result]:
     """Historical aging: every allocation after the date has to be taken back out."""
@@ -603,6 +716,7 @@ def bench_aging_historical(ctx: SizeContext) -> list[Result]:
         f"aging --as-of {AS_OF_HISTORICAL}",
         ["--as-of", AS_OF_HISTORICAL, "--format", "json"],
         AS_OF_HISTORICAL,
+        target=Target(size=RATIO_SIZES, max_peer_ratio=0.5),
     )
 
 
@@ -614,6 +728,7 @@ def bench_aging_invoice(ctx: SizeContext) -> list[Result]:
         f"aging --by invoice --as-of {AS_OF}",
         ["--by", "invoice", "--format", "json", "--as-of", AS_OF],
         AS_OF,
+        target=Target(size=RATIO_SIZES, max_peer_ratio=1.0),
     )
 
 
@@ -762,7 +877,7 @@ def bench_account_list(ctx: SizeContext) -> list[Result]:
             case,
             ["account", "list", "--format", "json", "--as-of", AS_OF],
             home=ctx.home,
-            target=Target(size="1M", max_seconds=3.0),
+            target=Target(size="1M", max_seconds=1.5),
             check_output=rows,
         )
     ]
@@ -789,7 +904,7 @@ def bench_metrics(ctx: SizeContext) -> list[Result]:
         ctx,
         f"metrics --as-of {AS_OF}",
         ["--format", "json", "--as-of", AS_OF],
-        target=Target(size="1M", max_seconds=3.0),
+        target=Target(size="1M", max_seconds=1.5),
     )
 
 
@@ -817,6 +932,7 @@ def bench_reconcile(ctx: SizeContext) -> list[Result]:
             f"reconcile --as-of {AS_OF}",
             ["reconcile", "--format", "json", "--as-of", AS_OF],
             home=ctx.home,
+            target=Target(size="1M", max_seconds=2.0),
         )
     ]
 
@@ -850,6 +966,38 @@ def bench_letters(ctx: Context) -> list[Result]:
 
 import csv_preset_bench  # noqa: E402, F401  (registers "sync-csv-preset": an invoice list)
 import forecast_bench  # noqa: E402, F401  (registers "forecast": forecast and its back-test)
+
+
+# Registered after every other per-size benchmark (and the modules above): it leaves the edited
+# books in the size's ledger.
+@register(
+    "resync-changed",
+    per_size=True,
+    description="sync csv DIR2: the same books with 1% of every file's rows changed",
+)
+def bench_resync_changed(ctx: SizeContext) -> list[Result]:
+    """A nightly re-sync where a few rows changed (runs last: it leaves the edited books)."""
+    case = "sync csv DIR (1% of the rows changed)"
+    if not ctx.ensure_synced():
+        return [Result(CURRENT[0], case, ctx.size, note="skipped: no ledger")]
+    changed_dir = ctx.scratch / f"changed-{ctx.size}"
+    counts = edit_books.edit_books(ctx.data_dir, changed_dir)
+    ctx.synced = False  # the ledger now holds the edited books
+    try:
+        res = ctx.measure(
+            case,
+            ["sync", "csv", str(changed_dir)],
+            home=ctx.home,
+            repeat=1,
+            target=Target(size="1M", max_seconds=10.0),
+        )
+    finally:
+        shutil.rmtree(changed_dir, ignore_errors=True)
+    if res.returncode == 0:
+        res.note = "changed rows: " + ", ".join(f"{n} of {k}" for k, n in counts.items())
+    return [res]
+
+
 import qbo_bench  # noqa: E402, F401  (registers "qbo-sync": QuickBooks sync, fake server)
 
 # -- data sets -------------------------------------------------------------------------------
@@ -891,6 +1039,22 @@ def ensure_data(root: Path, size: str, invoices: int, seed: int) -> tuple[Path, 
 # -- reporting -------------------------------------------------------------------------------
 
 
+def _yardstick(rows: Sequence[Result]) -> None:
+    """Give the rows of one size without a peer of their own the ratio to the yardstick peer
+    (DuckDB's end-to-end customer aging of the same size and run)."""
+    peer = next(
+        (
+            r
+            for r in rows
+            if r.benchmark == "duckdb" and r.case.startswith("aging end to end") and AS_OF in r.case
+        ),
+        None,
+    )
+    for r in rows:
+        if r.benchmark != "duckdb" and r.peer_ratio is None:
+            compare(r, peer, own=False)
+
+
 def format_table(results: Sequence[Result]) -> str:
     """The results as a fixed-width text table."""
     header = (
@@ -902,6 +1066,8 @@ def format_table(results: Sequence[Result]) -> str:
         "CPU s",
         "RSS MB",
         "ratio",
+        "vs DuckDB",
+        "load",
         "target",
         "ok",
     )
@@ -918,6 +1084,8 @@ def format_table(results: Sequence[Result]) -> str:
                 f"{d['median_cpu_s']:.3f}" if d["median_cpu_s"] is not None else "-",
                 f"{r.peak_rss_mb:.0f}" if r.peak_rss_mb else "-",
                 f"{r.ratio:.2f}×" if r.ratio is not None else "",
+                f"{r.peer_ratio:.2f}×" if r.peer_ratio is not None else "",
+                f"{r.load_start:.1f}" if r.load_start is not None else "",
                 r.target or "",
                 {True: "ok", False: "MISS", None: ""}[r.ok],
             )
@@ -954,7 +1122,19 @@ def machine_info(ctx: Context) -> dict[str, Any]:
         "collectctl": (version.stdout or version.stderr).strip(),
         "git_commit": commit.stdout.strip() or None,
         "load_average_at_start": list(os.getloadavg()),
+        "duckdb": _duckdb_version(ctx),
     }
+
+
+def _duckdb_version(ctx: Context) -> str | None:
+    """The peer's version (None when DuckDB is not installed: ``make bench`` installs it)."""
+    proc = subprocess.run(
+        [ctx.python, "-c", "import duckdb; print(duckdb.__version__)"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return proc.stdout.strip() or None
 
 
 # -- main ------------------------------------------------------------------------------------
@@ -981,6 +1161,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--sizes", default=DEFAULT_SIZES, help=f"data set sizes (default {DEFAULT_SIZES})"
     )
     p.add_argument("--only", action="append", default=[], help="benchmark name(s), comma separated")
+    p.add_argument("--skip", action="append", default=[], help="benchmark name(s) to leave out")
     p.add_argument(
         "--repeat", type=int, default=3, help="runs per read command (median; default 3)"
     )
@@ -993,9 +1174,22 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     p.add_argument("--data-dir", type=Path, default=DEFAULT_DATA)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
     p.add_argument("--list", action="store_true", help="list the benchmarks and exit")
+    p.add_argument(
+        "--verify-max",
+        type=generate.parse_count,
+        default=VERIFY_MAX_INVOICES,
+        help="check aging against check.py up to this many invoices (default: every size)",
+    )
+    p.add_argument(
+        "--docs",
+        type=Path,
+        default=None,
+        help="after a full run (no --only), rewrite the generated table in this Markdown file",
+    )
     args = p.parse_args(argv)
     args.only = [n.strip() for item in args.only for n in item.split(",") if n.strip()]
-    unknown = [n for n in args.only if n not in REGISTRY]
+    args.skip = [n.strip() for item in args.skip for n in item.split(",") if n.strip()]
+    unknown = [n for n in args.only + args.skip if n not in REGISTRY]
     if unknown:
         p.error(f"unknown benchmark(s) {', '.join(unknown)}; known: {names}")
     if args.repeat < 1 or args.startup_runs < 1:
@@ -1010,7 +1204,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         for b in REGISTRY.values():
             print(f"{b.name:18} {'per size' if b.per_size else 'once':8}  {b.description}")
         return 0
-    selected = [b for b in REGISTRY.values() if not args.only or b.name in args.only]
+    selected = [
+        b
+        for b in REGISTRY.values()
+        if (not args.only or b.name in args.only) and b.name not in args.skip
+    ]
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTCTL_")}
     results: list[Result] = []
@@ -1076,9 +1274,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 invoices=invoices,
                 data_dir=data_dir,
                 home=home,
+                verify_max=args.verify_max,
             )
+            first = len(results)
             for bench in per_size:
                 run_one(bench, sctx)
+            _yardstick(results[first:])
             shutil.rmtree(home, ignore_errors=True)
     print()
     print(format_table(results))
@@ -1088,11 +1289,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average_at_end": list(os.getloadavg()),
         "machine": info,
-        "args": {"sizes": sizes, "only": args.only, "repeat": args.repeat},
+        "args": {"sizes": sizes, "only": args.only, "skip": args.skip, "repeat": args.repeat},
         "results": [r.as_dict() for r in results],
     }
     args.out.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"\nwrote {args.out}", file=sys.stderr)
+    if args.docs is not None:
+        if args.only:
+            print(f"not updating {args.docs}: --only ran part of the benchmarks", file=sys.stderr)
+        else:
+            import report as report_md
+
+            report_md.update_docs(args.docs, report)
+            print(f"updated the results table in {args.docs}", file=sys.stderr)
     return 1 if any(r.returncode != 0 for r in results) else 0
 
 

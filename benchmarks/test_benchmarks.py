@@ -5,9 +5,11 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import subprocess
 import sys
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -17,6 +19,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import check  # noqa: E402
+import edit_books  # noqa: E402
 import generate  # noqa: E402
 import run  # noqa: E402
 
@@ -57,6 +60,77 @@ def test_generated_books_keep_the_contract(tmp_path: Path, seed: int) -> None:
     assert stats.unapplied_payments > 0
     assert stats.void_invoices > 0
     assert 1.0 < stats.payment_rows / stats.invoices < 1.25
+
+
+def test_varied_books_have_what_issue_16_asks_for(tmp_path: Path) -> None:
+    end = date(2026, 6, 30)
+    stats = generate.generate(tmp_path, 20_000, seed=5, end=end)
+    books = check.load(tmp_path)
+    assert books.problems == []
+    invoices = list(books.invoices.values())
+    assert max(inv.issue for inv in invoices) == end
+    with open(tmp_path / "invoices.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    no_due = sum(not r["due_date"] for r in rows) / len(rows)
+    no_currency = sum(not r["currency"] for r in rows) / len(rows)
+    assert 0.25 < no_due < 0.35
+    assert 0.2 < no_currency < 0.35
+    with open(tmp_path / "payments.csv", newline="", encoding="utf-8") as fh:
+        after = [r for r in csv.DictReader(fh) if date.fromisoformat(r["date"]) > end]
+    assert after
+    assert stats.after_end_payments == len(after)
+    assert max(date.fromisoformat(r["date"]) for r in after) <= end + timedelta(days=10)
+    # customers in several currencies, one very large account, long non-ASCII names
+    per_customer: dict[str, set[str]] = {}
+    sizes: dict[str, int] = {}
+    for inv in invoices:
+        per_customer.setdefault(inv.customer_id, set()).add(inv.currency)
+        sizes[inv.customer_id] = sizes.get(inv.customer_id, 0) + 1
+    assert sum(len(c) > 1 for c in per_customer.values()) == stats.second_currency_customers > 0
+    assert max(sizes.values()) == stats.largest_customer >= 200
+    assert min(sizes.values()) < 5
+    names = [c["name"] for c in books.customers.values()]
+    assert any(len(n) >= 60 and not n.isascii() for n in names)
+    # a year back and at the end, the reference aging has money in every currency
+    for as_of in (end, end - timedelta(days=365)):
+        assert set(check.aging(books, as_of)) == {"USD", "EUR", "GBP", "JPY", "BHD"}
+
+
+def test_plain_books_switch_the_variation_off(tmp_path: Path) -> None:
+    stats = generate.generate(tmp_path, 3000, seed=5, variety=generate.Variety.plain())
+    assert check.load(tmp_path).problems == []
+    assert stats.after_end_payments == 0
+    assert stats.second_currency_customers == 0
+    assert stats.largest_customer <= 35
+
+
+def test_edit_books_changes_one_row_in_a_hundred(tmp_path: Path) -> None:
+    generate.generate(tmp_path / "a", 3000, seed=3)
+    counts = edit_books.edit_books(tmp_path / "a", tmp_path / "b")
+    assert counts["invoices.csv"] == 30
+    before, after = check.load(tmp_path / "a"), check.load(tmp_path / "b")
+    assert after.problems == []
+    grown = [i for i, inv in after.invoices.items() if inv.amount != before.invoices[i].amount]
+    assert len(grown) == 30
+
+
+def test_duckdb_peer_computes_the_reference_aging(tmp_path: Path) -> None:
+    pytest.importorskip("duckdb")
+    import duckdb_peer
+
+    generate.generate(tmp_path, 4000, seed=9)
+    books = check.load(tmp_path)
+    for as_of in (generate.END, date(2025, 10, 31)):
+        report = json.loads(duckdb_peer.aging(tmp_path, as_of, "customer"))
+        want = check.aging(books, as_of)
+        got = {t["currency"]: t for t in report["totals"]}
+        assert set(got) == set(want)
+        for cur, totals in want.items():
+            for key, units in totals.items():
+                assert Decimal(got[cur][key]) == Decimal(check.format_units(units, cur)), key
+    by_invoice = json.loads(duckdb_peer.aging(tmp_path, generate.END, "invoice"))
+    assert by_invoice["rows"]
+    assert {"days", "bucket", "balance"} <= set(by_invoice["rows"][0])
 
 
 def test_generate_cli_accepts_suffixes(tmp_path: Path) -> None:

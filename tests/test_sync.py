@@ -413,6 +413,50 @@ def test_paid_on_follows_full_and_incremental_syncs(cli, books, collectctl_home)
     assert (got["I1"], got["I2"], got["I4"]) == (None, "2026-06-30", None)
 
 
+def test_first_sync_writes_paid_on_with_each_invoice(cli, books, collectctl_home):
+    # The first sync of a source computes paid_on while inserting the invoices (no UPDATE
+    # afterwards); every shape of allocation history has its date worked out by hand here.
+    synced(
+        cli,
+        books,
+        [
+            cust("C1", "Acme"),
+            inv("A", "C1", "2026-01-01", "100.00"),  # one payment in full
+            inv("B", "C1", "2026-01-01", "100.00"),  # two payments the same day
+            inv("C", "C1", "2026-01-01", "100.00"),  # 3 payments: the 2nd covers it
+            inv("D", "C1", "2026-01-01", "100.00"),  # part paid only
+            inv("E", "C1", "2026-01-01", "100.00"),  # overpaid by the first payment
+            inv("F", "C1", "2026-01-01", "100.00"),  # credit note, then a write-off
+            inv("G", "C1", "2026-01-01", "100.00"),  # no allocation at all
+            inv("H", "C1", "2026-01-01", "100.00"),  # a tie: two rows on the covering day
+            pay("PA", "C1", "2026-02-01", "100.00", "A"),
+            pay("PB1", "C1", "2026-02-02", "40.00", "B"),
+            pay("PB2", "C1", "2026-02-02", "60.00", "B"),
+            pay("PC1", "C1", "2026-02-01", "30.00", "C"),
+            pay("PC2", "C1", "2026-02-05", "70.00", "C"),
+            pay("PC3", "C1", "2026-02-09", "5.00", "C"),
+            pay("PD", "C1", "2026-02-01", "99.99", "D"),
+            pay("PE", "C1", "2026-02-03", "150.00", "E"),
+            pay("PE2", "C1", "2026-02-04", "10.00", "E"),
+            pay("CF", "C1", "2026-02-01", "20.00", "F", kind="credit"),
+            pay("WF", "C1", "2026-08-01", "80.00", "F", kind="write_off"),
+            pay("PH1", "C1", "2026-02-01", "50.00", "H"),
+            pay("PH2", "C1", "2026-02-07", "25.00", "H"),
+            pay("PH3", "C1", "2026-02-07", "25.00", "H"),
+        ],
+    )
+    assert paid_on(collectctl_home) == {
+        "A": "2026-02-01",
+        "B": "2026-02-02",
+        "C": "2026-02-05",
+        "D": None,
+        "E": "2026-02-03",
+        "F": "2026-08-01",
+        "G": None,
+        "H": "2026-02-07",
+    }
+
+
 def test_migration_4_backfills_paid_on(tmp_path, monkeypatch):
     from collectctl.ledger import connection, schema
 

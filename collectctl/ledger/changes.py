@@ -211,16 +211,36 @@ def _fresh_diff(conn: sqlite3.Connection, examples: int) -> Diff:
     return result
 
 
+#: ``paid_on`` of staged invoice ``s`` from its ``batch_allocated`` row ``b`` (see _apply_fresh).
+_FRESH_PAID_ON = """CASE WHEN b.total IS NULL OR b.total < s.amount THEN NULL
+        WHEN b.first = b.last THEN b.first
+        ELSE (SELECT a.date FROM st.s_allocations a INDEXED BY s_allocations_inv
+              WHERE a.invoice_ext = s.ext_id AND (
+                  SELECT SUM(o.amount) FROM st.s_allocations o INDEXED BY s_allocations_inv
+                  WHERE o.invoice_ext = s.ext_id AND o.date <= a.date) >= s.amount
+              ORDER BY a.date LIMIT 1) END"""
+
+
 def _apply_fresh(conn: sqlite3.Connection, source: str) -> None:
-    """Load a batch for a source the ledger holds nothing of: plain inserts in key order."""
+    """Load a batch for a source the ledger holds nothing of: plain inserts in key order.
+
+    Each invoice's ``allocated`` total and ``paid_on`` date are written with the invoice row
+    (no UPDATE of a million fresh rows afterwards): one grouped pass over the staging index in
+    (invoice, date, amount) order gives each invoice's total and first and last allocation
+    dates; ``paid_on`` is then the first date when the total covers the amount and every
+    allocation has the same date (most invoices), else found by a running sum over that
+    invoice's few allocations (same-day allocations together, as in :func:`update_paid_on`).
+    """
     x = conn.execute
     p = {"src": source}
     x(
-        """CREATE TEMP TABLE batch_allocated (ext_id TEXT PRIMARY KEY, total INTEGER)
-           WITHOUT ROWID"""
+        """CREATE TEMP TABLE batch_allocated (ext_id TEXT PRIMARY KEY, total INTEGER,
+               first TEXT, last TEXT) WITHOUT ROWID"""
     )
     x(
-        """INSERT INTO batch_allocated SELECT invoice_ext, SUM(amount) FROM st.s_allocations
+        """INSERT INTO batch_allocated
+           SELECT invoice_ext, SUM(amount), MIN(date), MAX(date)
+           FROM st.s_allocations INDEXED BY s_allocations_inv
            WHERE invoice_ext != '' GROUP BY invoice_ext"""
     )
     indexes = _drop_indexes_for_bulk_load(conn)
@@ -232,9 +252,10 @@ def _apply_fresh(conn: sqlite3.Connection, source: str) -> None:
     )
     inv_cols = [f for f in INVOICE_FIELDS if f != "customer_ext"]
     x(
-        f"""INSERT INTO invoices (source, ext_id, customer, {", ".join(inv_cols)}, allocated)
+        f"""INSERT INTO invoices
+              (source, ext_id, customer, {", ".join(inv_cols)}, allocated, paid_on)
             SELECT :src, s.ext_id, c.id, {", ".join("s." + f for f in inv_cols)},
-                   COALESCE(b.total, 0)
+                   COALESCE(b.total, 0), {_FRESH_PAID_ON}
             FROM st.s_invoices s
             JOIN main.customers c ON c.source = :src AND c.ext_id = s.customer_ext
             LEFT JOIN temp.batch_allocated b ON b.ext_id = s.ext_id
@@ -254,7 +275,6 @@ def _apply_fresh(conn: sqlite3.Connection, source: str) -> None:
             ORDER BY s.payment_id, s.invoice_ext, s.seq""",
         p,
     )
-    update_paid_on(conn, "i.source = :src", p)
     for sql in indexes:
         x(sql)
 

@@ -23,7 +23,7 @@ import re
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -65,13 +65,15 @@ CREATE TABLE st.s_deletions (kind TEXT NOT NULL, ext_id TEXT NOT NULL);
 
 _INDEXES = """
 CREATE INDEX st.s_customers_ext ON s_customers (ext_id);
-CREATE INDEX st.s_invoices_ext ON s_invoices (ext_id, customer_ext, currency);
+CREATE INDEX st.s_invoices_ext ON s_invoices (ext_id, customer_ext, currency, amount);
 CREATE INDEX st.s_allocations_key ON s_allocations (payment_id, invoice_ext, seq);
-CREATE INDEX st.s_allocations_inv ON s_allocations (invoice_ext);
+CREATE INDEX st.s_allocations_inv ON s_allocations (invoice_ext, date, amount);
 CREATE INDEX st.s_deletions_kind ON s_deletions (kind, ext_id);
 """
 
 _ORIGIN = re.compile(r"^(?P<file>.*?):(?P<line>\d+)$")
+#: 10 ** exponent for the usual minor-unit exponents.
+_POWERS = {0: 1, 1: 10, 2: 100, 3: 1000, 4: 10_000}
 
 
 def _q(text: str) -> str:
@@ -120,6 +122,7 @@ class Staging:
         self._customers: dict[str, tuple[str, int | None]] = {}
         self._timezones: dict[str, bool] = {}
         self._exponents: dict[str, int] = {}
+        self._dates: dict[date, str] = {}
         # Customers with an invoice in another currency than their own: their payment rows
         # without a currency take the invoice's (resolved after loading).
         self._mixed: set[str] | None = None if not complete else set()
@@ -213,6 +216,13 @@ class Staging:
         self.result.problems.sort(key=_problem_order)
         return self.result
 
+    def _iso(self, day: date) -> str:
+        """``day.isoformat()``, cached (books hold a few thousand distinct dates)."""
+        text = self._dates.get(day)
+        if text is None:
+            text = self._dates[day] = day.isoformat()
+        return text
+
     def _origin(self, rec: Any, what: str, ident: str) -> str:
         return rec.origin or f"{what} {ident}"
 
@@ -221,6 +231,8 @@ class Staging:
         and a problem. ``usd`` is read as ``USD`` (some systems export lower-case codes)."""
         if code is None:
             return None
+        if code in self._exponents:  # hot path: the keys are normalised codes
+            return code
         code = code.strip().upper()
         if code in self._exponents:
             return code
@@ -232,15 +244,16 @@ class Staging:
         return code
 
     def _minor(self, amount: Decimal, currency: str, origin: str, column: str) -> int | None:
-        """Exact minor units of ``amount`` (hot path: one scaleb and an exact int compare)."""
+        """Exact minor units of ``amount`` (hot path: integer arithmetic on its exact ratio)."""
         exp = self._exponents[currency]
-        scaled = amount.scaleb(exp) if exp else amount
         try:
-            units = int(scaled)
+            num, den = amount.as_integer_ratio()
         except (ValueError, OverflowError):
             self.problem(origin, f"{amount} is not a finite amount", column)
             return None
-        if units != scaled:
+        num *= _POWERS[exp] if exp in _POWERS else 10**exp
+        units, rest = divmod(num, den) if den != 1 else (num, 0)
+        if rest:
             self.problem(
                 origin, f"{amount} has more decimals than {currency} allows ({exp})", column
             )
@@ -360,8 +373,8 @@ class Staging:
             rec.id,
             rec.customer_id,
             rec.number or rec.id,
-            rec.issue_date.isoformat(),
-            due.isoformat(),
+            self._iso(rec.issue_date),
+            self._iso(due),
             currency,
             amount,
             1 if rec.void else 0,
@@ -410,7 +423,7 @@ class Staging:
             rec.payment_id,
             rec.invoice_id or "",
             rec.customer_id,
-            rec.date.isoformat(),
+            self._iso(rec.date),
             amount,
             currency,
             rec.kind,
@@ -529,41 +542,41 @@ class Staging:
                WHERE NOT EXISTS (SELECT 1 FROM all_customers c WHERE c.ext_id = i.customer_ext)"""
         ):
             self.problem(origin, f"invoice {ext_id!r}: unknown customer {cust!r}", "customer_id")
-        for origin, pid, cust in q(
-            """SELECT a.origin, a.payment_id, a.customer_ext FROM st.s_allocations a
-               WHERE NOT EXISTS (SELECT 1 FROM all_customers c WHERE c.ext_id = a.customer_ext)"""
+        # Every check of an allocation in one pass over the staged rows (each a lookup in a
+        # covering index): its customer exists; its invoice exists, is its customer's and is in
+        # its currency.
+        for origin, pid, cust, inv, cur, has_customer, invoices, owner, inv_cur in q(
+            """SELECT * FROM (SELECT a.origin, a.payment_id, a.customer_ext, a.invoice_ext,
+                   a.currency,
+                   EXISTS (SELECT 1 FROM all_customers c WHERE c.ext_id = a.customer_ext) AS has_c,
+                   CASE WHEN a.invoice_ext != '' THEN (SELECT COUNT(*) FROM all_invoices i
+                       WHERE i.ext_id = a.invoice_ext) END AS n_inv,
+                   CASE WHEN a.invoice_ext != '' THEN (SELECT MIN(i.customer_ext)
+                       FROM all_invoices i WHERE i.ext_id = a.invoice_ext
+                         AND i.customer_ext != a.customer_ext) END AS owner,
+                   CASE WHEN a.invoice_ext != '' AND a.currency IS NOT NULL THEN (
+                       SELECT MIN(i.currency) FROM all_invoices i WHERE i.ext_id = a.invoice_ext
+                         AND i.currency IS NOT NULL AND i.currency != a.currency) END AS inv_cur
+               FROM st.s_allocations a)
+               WHERE NOT has_c OR n_inv = 0 OR owner IS NOT NULL OR inv_cur IS NOT NULL"""
         ):
-            self.problem(origin, f"payment {pid!r}: unknown customer {cust!r}", "customer_id")
-        for origin, pid, inv in q(
-            """SELECT a.origin, a.payment_id, a.invoice_ext FROM st.s_allocations a
-               WHERE a.invoice_ext != '' AND NOT EXISTS (
-                   SELECT 1 FROM all_invoices i WHERE i.ext_id = a.invoice_ext)"""
-        ):
-            self.problem(origin, f"payment {pid!r}: unknown invoice {inv!r}", "invoice_id")
-        for origin, pid, cust, inv, owner in q(
-            """SELECT a.origin, a.payment_id, a.customer_ext, a.invoice_ext, MIN(i.customer_ext)
-               FROM st.s_allocations a JOIN all_invoices i ON i.ext_id = a.invoice_ext
-               WHERE a.invoice_ext != '' AND i.customer_ext != a.customer_ext
-               GROUP BY a.rowid"""
-        ):
-            self.problem(
-                origin,
-                f"payment {pid!r} is from customer {cust!r} but invoice {inv!r} belongs to "
-                f"customer {owner!r}",
-                "customer_id",
-            )
-        for origin, pid, cur, inv, inv_cur in q(
-            """SELECT a.origin, a.payment_id, a.currency, a.invoice_ext, MIN(i.currency)
-               FROM st.s_allocations a JOIN all_invoices i ON i.ext_id = a.invoice_ext
-               WHERE a.invoice_ext != '' AND a.currency IS NOT NULL
-                 AND i.currency IS NOT NULL AND a.currency != i.currency
-               GROUP BY a.rowid"""
-        ):
-            self.problem(
-                origin,
-                f"payment {pid!r} is in {cur} but invoice {inv!r} is in {inv_cur}",
-                "currency",
-            )
+            if not has_customer:
+                self.problem(origin, f"payment {pid!r}: unknown customer {cust!r}", "customer_id")
+            if invoices == 0:
+                self.problem(origin, f"payment {pid!r}: unknown invoice {inv!r}", "invoice_id")
+            if owner is not None:
+                self.problem(
+                    origin,
+                    f"payment {pid!r} is from customer {cust!r} but invoice {inv!r} belongs to "
+                    f"customer {owner!r}",
+                    "customer_id",
+                )
+            if inv_cur is not None:
+                self.problem(
+                    origin,
+                    f"payment {pid!r} is in {cur} but invoice {inv!r} is in {inv_cur}",
+                    "currency",
+                )
         self._check_write_offs()
 
     def _check_write_offs(self) -> None:
