@@ -7,8 +7,9 @@ A fixed number of set-based queries per as-of date D, whatever the size of the b
   due long enough before D, the share neither paid nor credited in time (the "never" bin).
 * :func:`open_invoices` — invoices open as of D (balance = amount − allocations dated ≤ D).
 * :func:`promises`, :func:`promise_payments`, :func:`escalations` — collection records as of D.
-* :func:`receipts_after` — payments dated in (D, end] per invoice and week (back-test actuals).
-* :func:`written_off_after` — invoices with a write-off dated after D (back-test).
+* :func:`receipts_between` — payments dated in (start, end] per invoice and day (back-test
+  actuals, one scan for every month-end).
+* :func:`last_write_offs` — each written-off invoice's latest write-off date (back-test).
 
 Nothing here decides anything: the bins' geometry and the half-life come in as parameters.
 Allocations dated after D never enter the history or the balances.
@@ -266,26 +267,29 @@ def open_invoices(
     ]  # fmt: skip
 
 
-def receipts_after(conn: sqlite3.Connection, as_of: date, end: date) -> list[tuple[int, int, int]]:
-    """``(invoice key, day offset from as_of, amount)``: ``payment`` allocations to invoices
-    dated in ``(as_of, end]``, summed per invoice and day."""
+def receipts_between(
+    conn: sqlite3.Connection, start: date, end: date
+) -> list[tuple[int, int, int]]:
+    """``(day ordinal, invoice key, amount)``: ``payment`` allocations to invoices dated in
+    ``(start, end]``, summed per invoice and day, in date order (one scan for every month-end
+    of a back-test: each one takes its window with a bisect on the ordinals)."""
     return conn.execute(
-        """SELECT invoice, CAST(julianday(date) - julianday(:d) AS INTEGER), SUM(amount)
-           FROM allocations INDEXED BY allocations_by_date
-           WHERE date > :d AND date <= :e AND invoice IS NOT NULL AND kind = 'payment'
-           GROUP BY invoice, date""",
-        {"d": as_of.isoformat(), "e": end.isoformat()},
+        """SELECT CAST(julianday(date) - 1721424.5 AS INTEGER), invoice, SUM(amount)
+           FROM allocations NOT INDEXED
+           WHERE date > :s AND date <= :e AND invoice IS NOT NULL AND kind = 'payment'
+           GROUP BY date, invoice ORDER BY date, invoice""",
+        {"s": start.isoformat(), "e": end.isoformat()},
     ).fetchall()
 
 
-def written_off_after(conn: sqlite3.Connection, as_of: date) -> set[int]:
-    """Keys of invoices with a write-off dated after ``as_of`` (their pay date is not a payment)."""
+def last_write_offs(conn: sqlite3.Connection) -> dict[int, date]:
+    """``{invoice key: date of its latest write-off}`` (an invoice has a write-off dated after
+    D exactly when that date is after D; its pay date then is not a payment)."""
     return {
-        r[0]
+        r[0]: date.fromisoformat(r[1])
         for r in conn.execute(
-            "SELECT DISTINCT invoice FROM allocations WHERE date > ? AND kind = 'write_off' "
-            "AND invoice IS NOT NULL",
-            (as_of.isoformat(),),
+            "SELECT invoice, MAX(date) FROM allocations NOT INDEXED WHERE kind = 'write_off' "
+            "AND invoice IS NOT NULL GROUP BY invoice"
         )
     }
 
