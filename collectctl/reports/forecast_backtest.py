@@ -26,7 +26,7 @@ from collectctl.domain import cashflow
 from collectctl.domain import forecast as model
 from collectctl.ledger import forecast as loader
 from collectctl.money import formatter
-from collectctl.reports.forecast import GEOMETRY, outlooks
+from collectctl.reports.forecast import GEOMETRY, gc_paused, outlooks
 
 
 def month_ends(start: date, end: date) -> list[date]:
@@ -51,6 +51,7 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return None if a is None or not b else round(a / b, 3)
 
 
+@gc_paused
 def backtest_document(
     conn: sqlite3.Connection,
     days: Sequence[date],
