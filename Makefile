@@ -3,6 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# `make demo` has its own venv with a regular install of what the demo needs (no test extras,
+# no editable install), rebuilt when a source file changes; pip's and the build backend's
+# output go to a log shown only if the install fails.
+DEMO_VENV  := .venv-demo
+DEMO_STAMP := $(DEMO_VENV)/.installed
+SOURCES    := pyproject.toml $(shell find collectctl plugins -type f \( -name '*.py' -o -name '*.toml' -o -name '*.sql' -o -name '*.j2' \) -not -path '*/tests/*' 2>/dev/null)
 # Every plugin distribution under plugins/ is installed like a third-party plugin would be.
 PLUGIN_DIRS := $(patsubst %/pyproject.toml,%,$(wildcard plugins/*/pyproject.toml))
 
@@ -22,8 +28,19 @@ $(BENCH_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	@touch $@
 
-demo: install
-	@bash examples/demo.sh $(BIN)
+$(DEMO_STAMP): $(SOURCES)
+	@echo "Installing collectctl and its plugins into $(DEMO_VENV) (log: $(DEMO_VENV)/install.log) ..."
+	@{ if [ -x $(DEMO_VENV)/bin/collectctl ]; then \
+	     $(DEMO_VENV)/bin/python -m pip install --quiet --no-deps --force-reinstall . $(PLUGIN_DIRS); \
+	   else \
+	     $(PYTHON) -m venv $(DEMO_VENV) \
+	     && $(DEMO_VENV)/bin/python -m pip install --quiet . $(PLUGIN_DIRS); \
+	   fi; } > $(DEMO_VENV).log 2>&1 || { cat $(DEMO_VENV).log; exit 1; }
+	@mv $(DEMO_VENV).log $(DEMO_VENV)/install.log
+	@touch $@
+
+demo: $(DEMO_STAMP)
+	@bash examples/demo.sh $(DEMO_VENV)/bin
 
 lint: install
 	$(BIN)/ruff check .
@@ -41,4 +58,4 @@ bench: $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py --docs docs/performance.md $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info plugins/*/*.egg-info
+	rm -rf $(VENV) $(DEMO_VENV) build *.egg-info plugins/*/*.egg-info

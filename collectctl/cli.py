@@ -13,7 +13,14 @@ from typing import Any
 import click
 
 from collectctl import __version__
-from collectctl.commands.groups import PassDownGroup, adopt, enable_debug_logging, remember_profile
+from collectctl.commands.groups import (
+    PassDownGroup,
+    adopt,
+    complete_profile_option,
+    enable_debug_logging,
+    remember_profile,
+    with_examples,
+)
 
 #: name -> (module, attribute, one-line help). Order is the order in ``--help``.
 CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -53,6 +60,11 @@ CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
         "forecast",
         "When each invoice will be paid; expected cash-in per week.",
     ),
+    "dunning": (
+        "collectctl.commands.dunning",
+        "dunning",
+        "The morning job: send each account the letter due today, once.",
+    ),
     "status": ("collectctl.commands.status", "status", "Sources, last syncs and ledger size."),
     "profile": (
         "collectctl.commands.profile",
@@ -60,7 +72,25 @@ CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
         "Create, list, show and remove profiles.",
     ),
     "plugins": ("collectctl.commands.plugins", "plugins", "Installed plugins and their hooks."),
+    "home": (
+        "collectctl.commands.home_dir",
+        "home",
+        "Where state lives; move it from the old default.",
+    ),
 }
+
+
+def _plugin_command_help() -> dict[str, str]:
+    """Plugin commands and their one-line help: from the discovery cache when it is valid (no
+    pluggy, no plugin imports), else from the plugin manager."""
+    from collectctl.plugins.discovery_cache import cached_command_help
+
+    cached = cached_command_help()
+    if cached is not None:
+        return cached
+    from collectctl.plugins.manager import cached_commands
+
+    return cached_commands()
 
 
 class UserError(click.ClickException):
@@ -79,32 +109,30 @@ class RootGroup(PassDownGroup):
     """
 
     def list_commands(self, ctx: click.Context) -> list[str]:
-        from collectctl.plugins.manager import cached_commands
-
         names = list(CORE_COMMANDS)
-        names += sorted(n for n in cached_commands() if n not in CORE_COMMANDS)
+        names += sorted(n for n in _plugin_command_help() if n not in CORE_COMMANDS)
         return names
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.commands:
-            return adopt(self.commands[name])
+            return with_examples(ctx, name, adopt(self.commands[name]))
         spec = CORE_COMMANDS.get(name)
         if spec is not None:
             import importlib
 
             command = getattr(importlib.import_module(spec[0]), spec[1])
             self.add_command(command, name)
-            return adopt(command)
+            return with_examples(ctx, name, adopt(command))
         from collectctl.plugins.manager import plugin_commands
 
         command = plugin_commands(CORE_COMMANDS).get(name)
-        return adopt(command) if command is not None else None
+        return with_examples(ctx, name, adopt(command)) if command is not None else None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from collectctl.plugins.manager import cached_commands
-
         rows = [(name, spec[2]) for name, spec in CORE_COMMANDS.items()]
-        plugin_rows = sorted((n, h) for n, h in cached_commands().items() if n not in CORE_COMMANDS)
+        plugin_rows = sorted(
+            (n, h) for n, h in _plugin_command_help().items() if n not in CORE_COMMANDS
+        )
         with formatter.section("Commands"):
             formatter.write_dl(rows)
         if plugin_rows:
@@ -142,6 +170,7 @@ class RootGroup(PassDownGroup):
     "-p",
     envvar="COLLECTCTL_PROFILE",
     metavar="NAME",
+    shell_complete=complete_profile_option,
     help="Which set of books to use (default: 'default', or $COLLECTCTL_PROFILE).",
 )
 @click.option("--debug", is_flag=True, help="Show tracebacks and log requests on stderr.")

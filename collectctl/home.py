@@ -9,16 +9,14 @@ Layout::
         cache/                        plugin discovery cache
 
 ``COLLECTCTL_HOME`` comes from the real environment, else from ``.env`` in the working directory,
-else the platform's user data dir (``click.get_app_dir("collectctl")``).
+else the platform's user data dir (``~/.local/share/collectctl`` on Linux; an existing home at
+the old default, ``~/.config/collectctl``, keeps working: :mod:`collectctl.home_root`).
 """
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
-import tempfile
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -35,25 +33,11 @@ DEFAULTS: dict[str, Any] = _settings.DEFAULTS
 CONFIG_TEMPLATE = _settings.template()
 
 
-def _dotenv_value(path: Path, key: str) -> str | None:
-    if not path.is_file():
-        return None
-    from dotenv import dotenv_values
-
-    return dotenv_values(path).get(key)
-
-
 def home() -> Path:
-    """The root of all state (created if missing)."""
-    value = os.environ.get("COLLECTCTL_HOME") or _dotenv_value(
-        Path.cwd() / ".env", "COLLECTCTL_HOME"
-    )
-    if value:
-        root = Path(value).expanduser()
-    else:
-        import click
+    """The root of all state (created if missing); see :func:`collectctl.home_root.home_root`."""
+    from collectctl.home_root import home_root
 
-        root = Path(click.get_app_dir("collectctl"))
+    root = Path(home_root())
     root.mkdir(parents=True, exist_ok=True)
     return root
 
@@ -108,6 +92,9 @@ def create_profile(name: str, *, exist_ok: bool = False) -> Path:
         if exist_ok:
             return path
         raise ConfigError(f"profile {name!r} already exists at {path}")
+    import shutil
+    import tempfile
+
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=profiles_dir()))
     try:
         (tmp / "config.toml").write_text(CONFIG_TEMPLATE, encoding="utf-8")
@@ -132,6 +119,8 @@ def list_profiles() -> list[str]:
 
 def remove_profile(name: str) -> Path:
     """Delete profile ``name`` and everything in it (its ledger included)."""
+    import shutil
+
     path = profile_dir(name, create_default=False)
     shutil.rmtree(path)
     return path
@@ -150,6 +139,8 @@ def _merge(defaults: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, 
 def load_config(path: Path) -> dict[str, Any]:
     """Read a profile's config.toml merged over :data:`DEFAULTS` and validate it
     (:func:`collectctl.settings.validate`: types, values, unknown keys and sections)."""
+    import tomllib
+
     file = path / "config.toml"
     values: dict[str, Any] = {}
     if file.is_file():

@@ -172,9 +172,37 @@ class PromiseSettings:
                           check=at_least(0))  # fmt: skip
 
 
+def _zone_list(value: str) -> str | None:
+    for zone in (z.strip() for z in value.split(",")):
+        why = _timezone(zone) if zone else None
+        if why:
+            return why
+    return None
+
+
 @dataclass(frozen=True)
 class DunningSettings:
-    """``[dunning]``: reminder stages and runs."""
+    """``[dunning]``: `dunning run` (docs/dunning.md; the consumer guards are not legal advice)."""
+
+    max_sync_age_hours: int = key(
+        26, "refuse to send when a source last synced longer ago than this", check=at_least(1)
+    )
+    consumer_guards: bool = key(True, "contact hours, send cap, cease, opt-out, time-barred")
+    consumer_timezones: str = key(
+        "", "zones (comma separated) a consumer without a timezone may be in; all must allow it",
+        check=_zone_list,
+    )  # fmt: skip
+    consumer_sends_per_week: int = key(2, "letters per debt in any 7 days (consumers)",
+                                       check=at_least(1))  # fmt: skip
+    limitation_years: int = key(
+        3, "a consumer debt is time-barred this long after due date or last payment (0 = off)",
+        check=at_least(0),
+    )  # fmt: skip
+    collector: bool = key(False, "you collect as a third party: send the validation notice")
+    max_attempts: int = key(5, "a failed send is retried at most this many times",
+                            check=at_least(1))  # fmt: skip
+    retry_after_minutes: int = key(30, "wait before retrying a failed send (doubles each time)",
+                                   check=at_least(0))  # fmt: skip
 
 
 #: Section name -> its dataclass (``""``: the top-level keys), in template order.

@@ -35,3 +35,5 @@ run sync csv "$examples_dir"
 run aging --as-of 2026-11-30
 run aging --as-of 2026-11-30 --by invoice --min-balance 1000
 run aging --as-of 2026-06-30
+# What the morning dunning job would send on 30 November (a dry run: nothing is written).
+run dunning run --policy "$examples_dir/dunning.toml" --as-of 2026-11-30 --dry-run

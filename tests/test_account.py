@@ -393,7 +393,7 @@ def test_amend_and_void_keep_an_audit_trail(cli, synced, collectctl_home):
         ("promise", "PRM-1", "promised 60.00 USD by 2026-12-08", False),
         ("contact", "ACT-1", "phone, spoke: ok", True),
         ("amend", "PRM-1",
-         "PRM-1 amended (amount 80.00 -> 60.00; due_on 2026-12-05 -> 2026-12-08): renegotiated",
+         "PRM-1 amended (--amount 80.00 -> 60.00; --by 2026-12-05 -> 2026-12-08): renegotiated",
          False),
         ("void", "ACT-1", "ACT-1 voided: wrong account", False),
     ]  # fmt: skip

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 import click
 
+from collectctl.commands.account_consumer import cease, optout
 from collectctl.commands.account_options import (
     CHANNELS,
     DATETIME,
@@ -19,24 +21,39 @@ from collectctl.commands.account_options import (
     OUTCOMES,
     POSITIVE_AMOUNT,
     customer,
+    future_option,
     grace_days,
+    happened_on_option,
+    in_reach,
     local_now,
     localize,
     not_before,
-    on_option,
+    refuse_future,
     stamp,
 )
 from collectctl.commands.account_records import amend, escalate, hold, release, void
 from collectctl.commands.account_set import set_
+from collectctl.commands.completion import complete_invoices, complete_records
+from collectctl.commands.every_profile import (
+    all_profiles_option,
+    each_profile,
+    merge_documents,
+    with_profile_column,
+)
 from collectctl.commands.options import (
     AMOUNT,
     CURRENCY,
+    CUSTOMER,
     DATE,
     as_of_label,
     as_of_option,
+    customer_keys,
+    customer_option,
     emit,
+    note_empty_books,
     output_option,
 )
+from collectctl.commands.written import emit_written
 from collectctl.domain.accounts import LETTER_STAGES, STAGES
 
 
@@ -53,12 +70,23 @@ def account() -> None:
 @as_of_option
 @click.option("--overdue", "overdue_only", is_flag=True, help="Only rows with something past due.")
 @click.option(
-    "--stage", type=click.Choice((*STAGES, *LETTER_STAGES)), default=None, help="Only this stage."
+    "--stage",
+    "stages",
+    type=click.Choice((*STAGES, *LETTER_STAGES)),
+    multiple=True,
+    help="Only this stage (repeat for any of several).",
 )
 @click.option(
     "--min-balance", type=AMOUNT, default=None, metavar="AMOUNT", help="Leave out rows below."
 )
-@click.option("--currency", type=CURRENCY, default=None, help="Only this currency.")
+@click.option(
+    "--currency",
+    "currencies",
+    type=CURRENCY,
+    multiple=True,
+    help="Only this currency (repeat for any of several).",
+)
+@customer_option
 @click.option(
     "--sort",
     type=click.Choice(["balance", "days", "name", "next"]),
@@ -66,6 +94,7 @@ def account() -> None:
     show_default=True,
     help="balance (largest first), days (oldest overdue first), name, next (next action).",
 )
+@all_profiles_option
 @click.option(
     "--insight",
     is_flag=True,
@@ -76,10 +105,12 @@ def account() -> None:
 def list_accounts(
     as_of: date,
     overdue_only: bool,
-    stage: str | None,
+    stages: tuple[str, ...],
     min_balance: Decimal | None,
-    currency: str | None,
+    currencies: tuple[str, ...],
+    customer_refs: tuple[str, ...],
     sort: str,
+    all_profiles: bool,
     insight: bool,
     fmt: str,
 ) -> None:
@@ -88,26 +119,36 @@ def list_accounts(
     One row per customer and currency, balances as in `collectctl aging` (net of unapplied
     credit). Stages: escalated, on-hold, disputed, plan, promised, overdue, current.
     """
-    from collectctl.app import current_app
+    from collectctl.app import App, current_app
     from collectctl.reports import accounts as account_report
 
+    def build(app: App) -> dict[str, Any]:
+        note_empty_books(app)
+        return account_report.account_list(
+            app.ledger().conn,
+            as_of,
+            grace_days=grace_days(app),
+            currency=currencies,
+            overdue_only=overdue_only,
+            stage=stages,
+            min_balance=min_balance,
+            sort=sort,
+            customers=customer_keys(app.ledger().conn, customer_refs),
+            insight=insight,
+        )
+
     app = current_app()
-    doc = account_report.account_list(
-        app.ledger().conn,
-        as_of,
-        grace_days=grace_days(app),
-        currency=currency,
-        overdue_only=overdue_only,
-        stage=stage,
-        min_balance=min_balance,
-        sort=sort,
-        insight=insight,
-    )
-    emit(account_report.list_report(doc), fmt)
+    if not all_profiles:
+        emit(account_report.list_report(build(app)), fmt)
+        return
+    if customer_refs:
+        raise click.UsageError("--customer ids belong to one profile; leave out --all-profiles")
+    doc = merge_documents([(name, build(app)) for name in each_profile(app)])
+    emit(with_profile_column(account_report.list_report(doc)), fmt)
 
 
 @account.command()
-@click.argument("customer_id", metavar="ID")
+@click.argument("customer_id", type=CUSTOMER)
 @as_of_option
 @output_option
 def show(customer_id: str, as_of: date, fmt: str) -> None:
@@ -137,12 +178,14 @@ def show(customer_id: str, as_of: date, fmt: str) -> None:
 
 
 @account.command()
-@click.argument("customer_id", metavar="ID")
+@click.argument("customer_id", type=CUSTOMER)
 @click.option("--channel", type=click.Choice(CHANNELS), required=True, help="How.")
 @click.option("--outcome", type=click.Choice(OUTCOMES), required=True, help="What came of it.")
 @click.option("--note", required=True, help="What was said or done.")
 @click.option("--next", "next_date", type=DATE, default=None, help="Next action date.")
 @click.option("--at", type=DATETIME, default=None, help="When (default: now).")
+@future_option
+@output_option
 def log(
     customer_id: str,
     channel: str,
@@ -150,16 +193,23 @@ def log(
     note: str,
     next_date: date | None,
     at: datetime | None,
+    fmt: str,
 ) -> None:
     """Log a contact (call, email, letter, text, visit, note) with its outcome."""
     from collectctl.app import current_app
     from collectctl.ledger import collection
 
     app = current_app()
+    if at is not None:
+        ctx = click.get_current_context()
+        refuse_future(ctx, at.date(), next(p for p in ctx.command.params if p.name == "at"))
     cust = customer(app, customer_id)
     moment = localize(app, at) if at else local_now(app)
     if next_date is not None:
-        not_before(next_date, moment.date(), "--next", "the contact date")
+        not_before(next_date, moment.date(), "--next", "the contact date", dated_by="--at")
+        in_reach(next_date, moment.date(), "--next")
+    if channel == "phone":
+        _warn_on_call_attempts(app, (cust["source"], cust["id"]), moment.date())
     with app.ledger().write() as conn:
         ref = collection.add_contact(
             conn,
@@ -172,17 +222,38 @@ def log(
             next_date=next_date,
             created_at=stamp(),
         )
-    click.echo(f"{ref}: {channel}, {outcome} logged for {cust['name']} ({cust['id']}).")
+    text = f"{ref}: {channel}, {outcome} logged for {cust['name']} ({cust['id']})."
+    emit_written(app.ledger().conn, ref, text, fmt)
+
+
+def _warn_on_call_attempts(app: Any, customer: tuple[str, str], day: date) -> None:
+    """Warn (stderr) when this call is the 8th attempt in 7 days (Regulation F 1006.14(b))."""
+    from datetime import timedelta
+
+    from collectctl.domain.consumer import WEEK, call_attempt_warning
+    from collectctl.ledger.consumer_records import phone_attempt_dates
+
+    earlier = phone_attempt_dates(app.ledger().conn, customer, day - timedelta(days=WEEK - 1), day)
+    warning = call_attempt_warning(earlier, day)
+    if warning:
+        click.echo(f"Warning: {warning}.", err=True)
 
 
 @account.command()
-@click.argument("customer_id", metavar="ID")
+@click.argument("customer_id", type=CUSTOMER)
 @click.option("--amount", type=POSITIVE_AMOUNT, required=True, help="Amount promised.")
 @click.option("--by", "by", type=DATE, required=True, help="Pay by this date (inclusive).")
 @click.option("--currency", type=CURRENCY, default=None, help="Default: the customer's.")
-@click.option("--invoice", "invoices", multiple=True, help="Invoice(s) it is for (repeat).")
+@click.option(
+    "--invoice",
+    "invoices",
+    multiple=True,
+    shell_complete=complete_invoices,
+    help="Invoice(s) it is for (repeat).",
+)
 @click.option("--note", default=None, help="Free text.")
-@on_option
+@happened_on_option
+@output_option
 def promise(
     customer_id: str,
     amount: Decimal,
@@ -191,6 +262,7 @@ def promise(
     invoices: tuple[str, ...],
     note: str | None,
     as_of: date,
+    fmt: str,
 ) -> None:
     """Record a promise to pay AMOUNT by a date.
 
@@ -207,6 +279,7 @@ def promise(
     cust = customer(app, customer_id)
     made_on = as_of
     not_before(by, made_on, "--by", as_of_label())
+    in_reach(by, made_on, "--by")
     conn = app.ledger().conn
     found = [find_invoice(conn, cust, ref) for ref in invoices]
     code = currency or (found[0]["currency"] if found else cust["currency"])
@@ -232,16 +305,30 @@ def promise(
             note=note,
             created_at=stamp(),
         )
-    click.echo(f"{ref}: {cust['name']} promised {format_minor(units, code)} {code} by {by}.")
+    text = f"{ref}: {cust['name']} promised {format_minor(units, code)} {code} by {by}."
+    emit_written(app.ledger().conn, ref, text, fmt)
 
 
 @account.command()
-@click.argument("customer_id", metavar="ID")
-@click.option("--invoice", default=None, help="The invoice disputed (id or number).")
+@click.argument("customer_id", type=CUSTOMER)
+@click.option(
+    "--invoice",
+    default=None,
+    shell_complete=complete_invoices,
+    help="The invoice disputed (id or number).",
+)
 @click.option("--reason", type=click.Choice(DISPUTE_REASONS), default=None, help="Why.")
-@click.option("--resolve", "resolve", default=None, metavar="DSP-ID", help="Resolve a dispute.")
+@click.option(
+    "--resolve",
+    "resolve",
+    default=None,
+    metavar="DSP-ID",
+    shell_complete=complete_records,
+    help="Resolve a dispute.",
+)
 @click.option("--note", default=None, help="Free text (details, or how it was resolved).")
-@on_option
+@happened_on_option
+@output_option
 def dispute(
     customer_id: str,
     invoice: str | None,
@@ -249,6 +336,7 @@ def dispute(
     resolve: str | None,
     note: str | None,
     as_of: date,
+    fmt: str,
 ) -> None:
     """Open a dispute on an invoice (--invoice, --reason), or --resolve one.
 
@@ -276,7 +364,7 @@ def dispute(
         not_before(day, date.fromisoformat(row["opened_on"]), "--as-of", "the dispute's date")
         with app.ledger().write() as conn:
             collection.resolve_dispute(conn, number, on=day, note=note)
-        click.echo(f"{ref} resolved on {day}.")
+        emit_written(app.ledger().conn, ref, f"{ref} resolved on {day}.", fmt)
         return
     if not invoice or not reason:
         raise click.UsageError("give --invoice and --reason (or --resolve DSP-ID)")
@@ -297,8 +385,9 @@ def dispute(
             opened_on=day,
             created_at=stamp(),
         )
-    click.echo(f"{ref}: invoice {inv['number']} of {cust['name']} disputed ({reason}).")
+    text = f"{ref}: invoice {inv['number']} of {cust['name']} disputed ({reason})."
+    emit_written(app.ledger().conn, ref, text, fmt)
 
 
-for _command in (hold, release, escalate, amend, void, set_):
+for _command in (hold, release, escalate, amend, void, set_, cease, optout):
     account.add_command(_command)

@@ -17,22 +17,26 @@ from collectctl.commands.account_options import (
     POSITIVE_AMOUNT,
     customer,
     grace_days,
+    in_reach,
     localize,
     not_before,
     on_option,
     stamp,
 )
-from collectctl.commands.options import DATE, as_of_label
+from collectctl.commands.completion import complete_records
+from collectctl.commands.options import CUSTOMER, DATE, as_of_label, output_option
+from collectctl.commands.written import emit_written
 
 
 @click.command()
-@click.argument("customer_id", metavar="ID")
+@click.argument("customer_id", type=CUSTOMER)
 @click.option(
     "--until", type=DATE, default=None, help="Last day on hold (default: until released)."
 )
 @click.option("--reason", required=True, help="Why the account is on hold.")
 @on_option
-def hold(customer_id: str, until: date | None, reason: str, as_of: date) -> None:
+@output_option
+def hold(customer_id: str, until: date | None, reason: str, as_of: date, fmt: str) -> None:
     """Put an account on hold: no chasing until --until (inclusive) or `release`.
 
     Holds expire by themselves: from the day after --until the account is chased again.
@@ -43,8 +47,11 @@ def hold(customer_id: str, until: date | None, reason: str, as_of: date) -> None
     app = current_app()
     cust = customer(app, customer_id)
     day = as_of
+    if until == date.max:  # 9999-12-31, "until further notice": an open-ended hold
+        until = None
     if until is not None:
         not_before(until, day, "--until", as_of_label())
+        in_reach(until, day, "--until")
     with app.ledger().write() as conn:
         ref = collection.add_hold(
             conn,
@@ -55,13 +62,15 @@ def hold(customer_id: str, until: date | None, reason: str, as_of: date) -> None
             created_at=stamp(),
         )
     end = f" until {until}" if until else " until released"
-    click.echo(f"{ref}: {cust['name']} ({cust['id']}) on hold from {day}{end}.")
+    text = f"{ref}: {cust['name']} ({cust['id']}) on hold from {day}{end}."
+    emit_written(app.ledger().conn, ref, text, fmt)
 
 
 @click.command()
-@click.argument("customer_id", metavar="ID")
+@click.argument("customer_id", type=CUSTOMER)
 @on_option
-def release(customer_id: str, as_of: date) -> None:
+@output_option
+def release(customer_id: str, as_of: date, fmt: str) -> None:
     """End every hold in force on an account (chasing resumes that day)."""
     from collectctl.app import current_app
     from collectctl.domain.accounts import account_state
@@ -78,17 +87,20 @@ def release(customer_id: str, as_of: date) -> None:
         raise CollectctlError(f"{cust['name']} ({cust['id']}) is not on hold on {day}")
     with app.ledger().write() as conn:
         collection.release_holds(conn, active, day)
-    refs = ", ".join(collection.record_id("HLD", n) for n in active)
-    click.echo(f"{refs} released on {day}.")
+    refs = [collection.record_id("HLD", n) for n in active]
+    emit_written(app.ledger().conn, refs, f"{', '.join(refs)} released on {day}.", fmt)
 
 
 @click.command()
-@click.argument("customer_id", metavar="ID")
+@click.argument("customer_id", type=CUSTOMER)
 @click.option("--to", "target", type=click.Choice(ESCALATION_TARGETS), required=True)
 @click.option("--note", default=None, help="Free text for the handover.")
 @click.option("--draft", is_flag=True, help="Allow an empty [creditor] name; the pack is DRAFT.")
 @on_option
-def escalate(customer_id: str, target: str, note: str | None, draft: bool, as_of: date) -> None:
+@output_option
+def escalate(
+    customer_id: str, target: str, note: str | None, draft: bool, as_of: date, fmt: str
+) -> None:
     """Hand an account over to a collection agency or to legal.
 
     Takes it out of dunning and writes a handover pack (statement, payments, full activity
@@ -150,9 +162,12 @@ def escalate(customer_id: str, target: str, note: str | None, draft: bool, as_of
         with app.ledger().write() as conn:
             collection.delete_unfinished_escalation(conn, number)
         raise
-    click.echo(f"{ref}: {cust['name']} ({cust['id']}) escalated to {target}; out of dunning.")
-    click.echo(f"handover pack: {md}")
-    click.echo(f"               {pdf}")
+    text = (
+        f"{ref}: {cust['name']} ({cust['id']}) escalated to {target}; out of dunning.\n"
+        f"handover pack: {md}\n"
+        f"               {pdf}"
+    )
+    emit_written(app.ledger().conn, ref, text, fmt)
 
 
 #: Which ``amend`` options apply to which record kind.
@@ -166,7 +181,7 @@ _AMEND_OPTIONS: dict[str, tuple[str, ...]] = {
 
 
 @click.command()
-@click.argument("record")
+@click.argument("record", shell_complete=complete_records)
 @click.option("--reason", required=True, help="Why the record is corrected (kept in the trail).")
 @click.option("--note", default=None, help="New note (a hold's reason).")
 @click.option("--amount", type=POSITIVE_AMOUNT, default=None, help="Promise: new amount.")
@@ -181,6 +196,7 @@ _AMEND_OPTIONS: dict[str, tuple[str, ...]] = {
 )
 @click.option("--to", "target", type=click.Choice(ESCALATION_TARGETS), default=None)
 @on_option
+@output_option
 def amend(
     record: str,
     reason: str,
@@ -195,6 +211,7 @@ def amend(
     dispute_reason: str | None,
     target: str | None,
     as_of: date,
+    fmt: str,
 ) -> None:
     """Correct a record (ACT-, PRM-, DSP-, HLD-, ESC-n); old and new values stay on record."""
     from collectctl.app import current_app
@@ -237,6 +254,8 @@ def amend(
         not_before(values["due_on"], date.fromisoformat(row["made_on"]), "--by", "the promise day")
     if "until_on" in values:
         not_before(values["until_on"], date.fromisoformat(row["start_on"]), "--until", "its start")
+    for column, option in (("due_on", "--by"), ("until_on", "--until"), ("next_date", "--next")):
+        in_reach(values.get(column), app.today(), option)
     if "at" in values:
         moment = localize(app, values["at"])
         values["at"] = moment.isoformat(timespec="minutes")
@@ -247,14 +266,15 @@ def amend(
     ref = collection.record_id(prefix, number)
     options = {column: option for option, (column, _v) in given.items()}
     shown = sorted({f"--{options.get(c, 'at')}" for c in changes})
-    click.echo(f"{ref} amended: {', '.join(shown)}.")
+    emit_written(app.ledger().conn, ref, f"{ref} amended: {', '.join(shown)}.", fmt)
 
 
 @click.command()
-@click.argument("record")
+@click.argument("record", shell_complete=complete_records)
 @click.option("--reason", required=True, help="Why it is void (kept in the trail).")
 @on_option
-def void(record: str, reason: str, as_of: date) -> None:
+@output_option
+def void(record: str, reason: str, as_of: date, fmt: str) -> None:
     """Void a record recorded in error: kept and shown, but no longer counts."""
     from collectctl.app import current_app
     from collectctl.ledger import collection
@@ -263,4 +283,4 @@ def void(record: str, reason: str, as_of: date) -> None:
     day = as_of
     with app.ledger().write() as conn:
         ref = collection.void(conn, record, reason=reason, at=stamp(), on_date=day)
-    click.echo(f"{ref} voided.")
+    emit_written(app.ledger().conn, ref, f"{ref} voided.", fmt)

@@ -6,11 +6,13 @@ import re
 
 import click
 
+from collectctl.commands.options import CUSTOMER
+
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
 @click.command("set")
-@click.argument("customer_id", metavar="ID")
+@click.argument("customer_id", type=CUSTOMER)
 @click.option(
     "--kind",
     type=click.Choice(("business", "consumer")),

@@ -7,7 +7,22 @@ from typing import Any
 
 import click
 
-from collectctl.commands.options import AMOUNT, CURRENCY, as_of_option, emit, output_option
+from collectctl.commands.every_profile import (
+    all_profiles_option,
+    each_profile,
+    merge_documents,
+    with_profile_column,
+)
+from collectctl.commands.options import (
+    AMOUNT,
+    CURRENCY,
+    as_of_option,
+    customer_keys,
+    customer_option,
+    emit,
+    note_empty_books,
+    output_option,
+)
 
 
 class BucketsType(click.ParamType):
@@ -49,7 +64,14 @@ class BucketsType(click.ParamType):
     show_default=True,
     help="One row per customer and currency, or per open invoice.",
 )
-@click.option("--currency", type=CURRENCY, default=None, help="Only this currency (no conversion).")
+@click.option(
+    "--currency",
+    "currencies",
+    type=CURRENCY,
+    multiple=True,
+    help="Only this currency (repeat for any of several; no conversion).",
+)
+@customer_option
 @click.option(
     "--min-balance",
     type=AMOUNT,
@@ -57,14 +79,17 @@ class BucketsType(click.ParamType):
     metavar="AMOUNT",
     help="Leave out rows whose total (or balance, --by invoice) is below AMOUNT.",
 )
+@all_profiles_option
 @output_option
 def aging(
     as_of,
     basis: str,
     buckets: tuple[int, ...],
     by: str,
-    currency: str | None,
+    currencies: tuple[str, ...],
+    customer_refs: tuple[str, ...],
     min_balance: Decimal | None,
+    all_profiles: bool,
     fmt: str,
 ) -> None:
     """Aged receivables: open balances by how many days past due.
@@ -73,23 +98,41 @@ def aging(
     reconstructed exactly. Unapplied credit is shown as a negative 'unapplied' column and netted
     into 'total'. One row per customer and currency; totals per currency; never converted.
     """
-    from collectctl.app import current_app
+    from collectctl.app import App, current_app
     from collectctl.reports import aging as aging_report
 
-    app = current_app()
-    day = as_of
-    conn = app.ledger().conn
-    build = aging_report.by_invoice if by == "invoice" else aging_report.by_customer
-    document = build(conn, day, buckets, basis=basis, currency=currency, min_balance=min_balance)
-    if day < app.today():
-        from collectctl.ledger.changes import approximate_payment_sources
+    def build(app: App) -> dict[str, Any]:
+        note_empty_books(app)
+        day = as_of
+        conn = app.ledger().conn
+        make = aging_report.by_invoice if by == "invoice" else aging_report.by_customer
+        document = make(
+            conn,
+            day,
+            buckets,
+            basis=basis,
+            currency=currencies,
+            min_balance=min_balance,
+            customers=customer_keys(conn, customer_refs),
+        )
+        if day < app.today():
+            from collectctl.ledger.changes import approximate_payment_sources
 
-        for name in approximate_payment_sources(conn):
-            click.echo(
-                f"Warning: the payment dates from source {name!r} are approximate (its export "
-                "says how much was paid, not when; payments are dated on the invoice date), so "
-                f"aging as of {day.isoformat()} may show invoices paid earlier than they were. "
-                "See docs/importing.md.",
-                err=True,
-            )
-    emit(aging_report.to_report(document, by), fmt)
+            for name in approximate_payment_sources(conn):
+                click.echo(
+                    f"Warning: the payment dates from source {name!r} are approximate (its "
+                    "export says how much was paid, not when; payments are dated on the invoice "
+                    f"date), so aging as of {day.isoformat()} may show invoices paid earlier "
+                    "than they were. See docs/importing.md.",
+                    err=True,
+                )
+        return document
+
+    app = current_app()
+    if not all_profiles:
+        emit(aging_report.to_report(build(app), by), fmt)
+        return
+    if customer_refs:
+        raise click.UsageError("--customer ids belong to one profile; leave out --all-profiles")
+    document = merge_documents([(name, build(app)) for name in each_profile(app)])
+    emit(with_profile_column(aging_report.to_report(document, by)), fmt)

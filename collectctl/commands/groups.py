@@ -50,8 +50,16 @@ def remember_profile(ctx: click.Context, name: str | None) -> None:
         ctx.meta[_META_PROFILE] = name
 
 
+def profile_given(ctx: click.Context) -> bool:
+    """True when ``--profile`` was typed on the command line (before or after the command)."""
+    return ctx.meta.get(_META_PROFILE) is not None
+
+
 def _profile_given(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    if value is None or ctx.resilient_parsing:
+    if value is None:
+        return
+    if ctx.resilient_parsing:  # shell completion: remember it for the completion callbacks
+        ctx.meta["collectctl.completing_profile"] = value
         return
     earlier = ctx.meta.get(_META_PROFILE)
     if earlier is not None and earlier != value:
@@ -79,6 +87,15 @@ def _debug_given(ctx: click.Context, param: click.Parameter, value: bool) -> Non
         enable_debug_logging()
 
 
+def complete_profile_option(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[Any]:
+    """Complete ``--profile`` (the completion module is imported only when completing)."""
+    from collectctl.commands.completion import complete_profiles
+
+    return complete_profiles(ctx, param, incomplete)
+
+
 def global_params() -> list[click.Option]:
     """Fresh copies of the global options for one command (eager: applied before the others)."""
     return [
@@ -88,6 +105,7 @@ def global_params() -> list[click.Option]:
             expose_value=False,
             is_eager=True,
             callback=_profile_given,
+            shell_complete=complete_profile_option,
             help="Which set of books to use (global option; also before the command).",
         ),
         click.Option(
@@ -117,6 +135,21 @@ def adopt(command: click.Command) -> click.Command:
     if isinstance(command, click.Group) and not isinstance(command, PassDownGroup):
         command.__class__ = _passdown_class(type(command))
     setattr(command, _ADOPTED, True)
+    return command
+
+
+def with_examples(ctx: click.Context, name: str, command: click.Command) -> click.Command:
+    """Attach the "Examples:" block of ``command`` (see :mod:`collectctl.commands.examples`)."""
+    if command.epilog:
+        return command
+    names = [name]
+    node: click.Context | None = ctx
+    while node is not None and node.parent is not None:
+        names.append(node.info_name or "")
+        node = node.parent
+    from collectctl.commands.examples import epilog
+
+    command.epilog = epilog(" ".join(reversed(names)))
     return command
 
 
@@ -187,7 +220,25 @@ class PassDownGroup(click.Group):
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         command = super().get_command(ctx, cmd_name)
-        return adopt(command) if command is not None else None
+        return with_examples(ctx, cmd_name, adopt(command)) if command is not None else None
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        try:
+            return super().resolve_command(ctx, args)
+        except click.UsageError as exc:
+            name = args[0] if args else ""
+            if not name or name.startswith("-") or self.get_command(ctx, name) is not None:
+                raise
+            import difflib
+
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=3, cutoff=0.6)
+            if not close:
+                raise
+            raise click.UsageError(
+                f"No such command {name!r}. Did you mean {' or '.join(map(repr, close))}?", ctx
+            ) from exc
 
     def invoke(self, ctx: click.Context) -> Any:
         if self.chain or not ctx._protected_args:

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from collectctl.commands.options import CURRENCY, DATE, emit_document, output_option
+from collectctl.commands.options import CURRENCY, CUSTOMER, DATE, emit_document, output_option
 
 STAGE_CHOICES = ("courtesy", "reminder", "firm", "final", "pre-legal")
 DOC_FORMATS = ("md", "txt", "html", "pdf")
@@ -44,7 +44,7 @@ def letter() -> None:
 
 
 @letter.command()
-@click.argument("account", required=False)
+@click.argument("account", required=False, type=CUSTOMER)
 @click.option("--stage", type=click.Choice(STAGE_CHOICES), help="Which letter.")
 @click.option("--currency", type=CURRENCY, default=None, help="The balance to write about.")
 @click.option("--invoice", "invoices", multiple=True, help="Only these invoice ids (repeat).")

@@ -4,10 +4,27 @@ from __future__ import annotations
 
 import sys
 from datetime import date
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from collectctl.commands.options import CURRENCY, DATE, as_of_option, emit, output_option
+from collectctl.commands.every_profile import (
+    all_profiles_option,
+    each_profile,
+    merge_documents,
+    with_profile_column,
+)
+from collectctl.commands.options import (
+    CURRENCY,
+    DATE,
+    as_of_option,
+    emit,
+    note_empty_books,
+    output_option,
+)
+
+if TYPE_CHECKING:  # pragma: no cover
+    from collectctl.app import App
 
 
 @click.command()
@@ -28,6 +45,7 @@ from collectctl.commands.options import CURRENCY, DATE, as_of_option, emit, outp
     show_default=True,
     help="One row per currency, a month-by-month trend, or days to pay per customer.",
 )
+@all_profiles_option
 @output_option
 def metrics(
     as_of: date,
@@ -36,6 +54,7 @@ def metrics(
     months: int | None,
     currency: str | None,
     by: str,
+    all_profiles: bool,
     fmt: str,
 ) -> None:
     """Receivables metrics per currency: DSO, CEI, days delinquent, days to pay.
@@ -53,21 +72,34 @@ def metrics(
         raise click.UsageError("--to and --as-of name the same date; give one of them")
     if start and months:
         raise click.UsageError("give --from or --months, not both")
+
+    def build(app: App) -> dict[str, Any]:
+        nonlocal start, months
+        note_empty_books(app)
+        end = to or as_of
+        try:
+            if start is None:
+                months = months or 3
+                start = period_start(end, months)
+            elif start > end:
+                raise click.UsageError(f"--from {start} is after the period end {end}")
+            else:
+                months = max(1, round((end - start).days / 30.44))
+            conn = app.ledger().conn
+            doc: dict[str, Any] = report.document(
+                conn, start, end, months, by=by, currency=currency
+            )
+        except (OverflowError, ValueError) as exc:  # a period reaching outside years 1-9999
+            raise click.UsageError(
+                f"the period ending {end} reaches outside the calendar ({exc})"
+            ) from None
+        return doc
+
     app = current_app()
-    end = to or as_of
-    try:
-        if start is None:
-            months = months or 3
-            start = period_start(end, months)
-        elif start > end:
-            raise click.UsageError(f"--from {start} is after the period end {end}")
-        else:
-            months = max(1, round((end - start).days / 30.44))
-        conn = app.ledger().conn
-        doc = report.document(conn, start, end, months, by=by, currency=currency)
-    except (OverflowError, ValueError) as exc:  # a period reaching outside years 1-9999
-        raise click.UsageError(
-            f"the period ending {end} reaches outside the calendar ({exc})"
-        ) from None
-    chart = fmt == "table" and sys.stdout.isatty()
-    emit(report.to_report(doc, fmt in ("table", "md"), chart), fmt)
+    if all_profiles:
+        doc = merge_documents([(name, build(app)) for name in each_profile(app)])
+    else:
+        doc = build(app)
+    chart = fmt == "table" and sys.stdout.isatty() and not all_profiles
+    shown = report.to_report(doc, fmt in ("table", "md"), chart)
+    emit(with_profile_column(shown) if all_profiles else shown, fmt)

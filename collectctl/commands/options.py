@@ -29,6 +29,11 @@ class FormatType(click.ParamType):
     def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
         return "[table|csv|json|md]"
 
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
+        from collectctl.commands.completion import complete_formats
+
+        return complete_formats(ctx, param, incomplete)
+
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         from collectctl.plugins.manager import formats
 
@@ -65,8 +70,14 @@ class DateType(click.ParamType):
             self.fail(f"{value!r} is not a date in the form YYYY-MM-DD", param, ctx)
 
 
+#: Largest amount a user may type (the ledger holds at most 10**15 minor units, and a currency
+#: has up to 3 decimals): beyond it an amount is refused where it is typed.
+MAX_AMOUNT = Decimal(10) ** 12
+
+
 class AmountType(click.ParamType):
-    """A plain decimal amount such as ``1500`` or ``99.95`` (never parsed through float)."""
+    """A plain decimal amount such as ``1500`` or ``99.95`` (never parsed through float), below
+    :data:`MAX_AMOUNT` in size."""
 
     name = "amount"
 
@@ -76,9 +87,32 @@ class AmountType(click.ParamType):
         from collectctl.money import MoneyError, parse_decimal
 
         try:
-            return parse_decimal(str(value))
+            number = parse_decimal(str(value))
         except MoneyError as exc:
             self.fail(str(exc), param, ctx)
+        if abs(number) >= MAX_AMOUNT:
+            self.fail(f"{value!r} is too large an amount (at most {MAX_AMOUNT - 1})", param, ctx)
+        return number
+
+
+class CustomerIdType(click.ParamType):
+    """A customer id as typed (its source id, ``SOURCE:ID`` or name); never empty."""
+
+    name = "customer"
+
+    def get_metavar(self, param: click.Parameter, ctx: click.Context | None = None) -> str:
+        return "ID"
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
+        from collectctl.commands.completion import complete_customers
+
+        return complete_customers(ctx, param, incomplete)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value)
+        if not text.strip():
+            self.fail("an empty customer id; give one (see `collectctl account list`)", param, ctx)
+        return text
 
 
 class CurrencyType(click.ParamType):
@@ -99,6 +133,7 @@ class CurrencyType(click.ParamType):
 
 DATE = DateType()
 AMOUNT = AmountType()
+CUSTOMER = CustomerIdType()
 CURRENCY = CurrencyType()
 
 
@@ -159,6 +194,40 @@ def emit(report: Report, fmt: str) -> None:
     from collectctl.plugins.manager import formats
 
     formats()[fmt].render(report, sys.stdout)
+
+
+def note_empty_books(app: Any) -> None:
+    """On stderr: say the books were never synced, so an empty report is not "everyone paid"."""
+    from collectctl.ledger.books import never_synced
+
+    if never_synced(app.ledger().conn):
+        click.echo(
+            f"Note: profile {app.profile_name!r} has never been synced, so there is nothing to "
+            "report yet. Bring the books in with `collectctl sync csv DIR` (or `collectctl sync` "
+            "for the sources in config.toml).",
+            err=True,
+        )
+
+
+def customer_option(func: F) -> F:
+    """``--customer ID`` (repeatable): only these customers (source id, ``SOURCE:ID``)."""
+    return click.option(
+        "--customer",
+        "customer_refs",
+        type=CUSTOMER,
+        multiple=True,
+        help="Only this customer (its source id, or SOURCE:ID); repeat for several.",
+    )(func)
+
+
+def customer_keys(conn: Any, refs: tuple[str, ...]) -> set[int] | None:
+    """The ledger keys of the customers typed with ``--customer`` (None: no filter). An
+    unknown id is an error (exit 1) with the closest ids and names."""
+    if not refs:
+        return None
+    from collectctl.ledger.books import find_customer
+
+    return {find_customer(conn, ref)["key"] for ref in refs}
 
 
 def emit_document(data: bytes, fmt: str, output: str | None) -> None:

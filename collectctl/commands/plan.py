@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from collectctl.commands.options import as_of_option, emit, output_option
+from collectctl.commands.options import CUSTOMER, as_of_option, emit, output_option
 from collectctl.commands.plan_options import PLAN_ID, STATES, build_draft, terms_options
 
 
@@ -62,7 +62,7 @@ def create(account: str, as_of: date, fmt: str, **opts: Any) -> None:
     help="Only plans in this state on --as-of (repeatable).",
 )
 @click.option("--broken", is_flag=True, help="Only broken plans (same as --state broken).")
-@click.option("--account", metavar="ID", help="Only this account's plans.")
+@click.option("--account", type=CUSTOMER, help="Only this account's plans.")
 @as_of_option
 @output_option
 def list_(states: tuple[str, ...], broken: bool, account: str | None, as_of: date,
@@ -169,7 +169,8 @@ def agreement(plan_id: int, fmt: str, output: str | None, draft: bool) -> None:
 @click.argument("plan_id", type=PLAN_ID)
 @click.option("--reason", required=True, help="Why (kept with the plan).")
 @as_of_option
-def cancel(plan_id: int, reason: str, as_of: date) -> None:
+@output_option
+def cancel(plan_id: int, reason: str, as_of: date, fmt: str) -> None:
     """Cancel a plan: its invoices go back to the normal dunning stages."""
     from collectctl.app import current_app
     from collectctl.ledger.plans import cancel_plan
@@ -180,4 +181,13 @@ def cancel(plan_id: int, reason: str, as_of: date) -> None:
         raise click.BadParameter("give a reason", param_hint="--reason")
     with app.ledger().write() as conn:
         stored = cancel_plan(conn, plan_id, day, reason.strip())
-    click.echo(f"Cancelled plan {stored.id} ({stored.customer_name}) on {day.isoformat()}.")
+    if fmt == "table":
+        click.echo(f"Cancelled plan {stored.id} ({stored.customer_name}) on {day.isoformat()}.")
+        return
+    from collectctl.ledger.plans import get_plan, plan_invoices
+    from collectctl.output import Report
+    from collectctl.reports.plans import plan_document
+
+    conn = app.ledger().conn
+    doc = plan_document(get_plan(conn, plan_id), plan_invoices(conn, plan_id))
+    emit(Report(columns=[], rows=[], document=doc), fmt)

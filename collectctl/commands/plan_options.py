@@ -8,7 +8,15 @@ from typing import Any
 
 import click
 
-from collectctl.commands.options import AMOUNT, CURRENCY, DATE, as_of_option, output_option
+from collectctl.commands.completion import complete_invoices
+from collectctl.commands.options import (
+    AMOUNT,
+    CURRENCY,
+    CUSTOMER,
+    DATE,
+    as_of_option,
+    output_option,
+)
 
 STATES = ("active", "broken", "completed", "cancelled")
 
@@ -17,6 +25,11 @@ class PlanIdType(click.ParamType):
     """A plan id: ``PL-7`` (or just ``7``)."""
 
     name = "plan_id"
+
+    def shell_complete(self, ctx: click.Context, param: click.Parameter, incomplete: str) -> Any:
+        from collectctl.commands.completion import complete_plans
+
+        return complete_plans(ctx, param, incomplete)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         from collectctl.ledger.plans import parse_plan_id
@@ -49,8 +62,9 @@ PLAN_ID = PlanIdType()
 def terms_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """The options ``plan propose`` and ``plan create`` share."""
     options = [
-        click.argument("account"),
+        click.argument("account", type=CUSTOMER),
         click.option("--invoice", "invoices", multiple=True, metavar="INV",
+                     shell_complete=complete_invoices,
                      help="Cover only this invoice (repeatable); default: every open invoice."),
         click.option("--currency", type=CURRENCY, help="Which currency's invoices to cover."),
         click.option("--installments", type=click.IntRange(min=1), metavar="N",

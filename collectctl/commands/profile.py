@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from collectctl.commands.completion import complete_profiles
 from collectctl.commands.options import emit, output_option
 from collectctl.output import Column, Report
 
@@ -50,7 +51,7 @@ def list_(fmt: str) -> None:
 
 
 @profile.command("show")
-@click.argument("name", required=False)
+@click.argument("name", required=False, shell_complete=complete_profiles)
 @output_option
 def show(name: str | None, fmt: str) -> None:
     """Show a profile's settings (the active one by default). Secrets are never shown."""
@@ -86,7 +87,7 @@ def _flatten(config: dict, prefix: str = "") -> list[tuple[str, str]]:
 
 
 @profile.command("remove")
-@click.argument("name")
+@click.argument("name", shell_complete=complete_profiles)
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def remove(name: str, yes: bool) -> None:
     """Remove profile NAME, its config and its ledger (asks first)."""

@@ -6,7 +6,7 @@ from datetime import date
 
 import click
 
-from collectctl.commands.options import as_of_option, emit, output_option
+from collectctl.commands.options import CUSTOMER, as_of_option, emit, output_option
 
 
 @click.command()
@@ -19,7 +19,7 @@ from collectctl.commands.options import as_of_option, emit, output_option
 @click.option(
     "--customer",
     "customer_ref",
-    metavar="ID",
+    type=CUSTOMER,
     default=None,
     help="Only this customer (its source id, or SOURCE:ID).",
 )

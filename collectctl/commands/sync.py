@@ -74,7 +74,8 @@ def _report(outcomes: list[SyncOutcome]) -> Report:
     footer = []
     for o in outcomes:
         verb = "would change" if o.dry_run else "synced"
-        footer.append(f"{o.source}: {verb} from {o.description} ({o.mode}, {o.records} records)")
+        read = {0: "no records", 1: "1 record"}.get(o.records, f"{o.records} records")
+        footer.append(f"{o.source}: {verb} from {o.description} ({o.mode}, {read})")
         if o.dry_run:
             for entity, ops in o.diff.examples.items():
                 for op, ids in ops.items():
@@ -149,7 +150,6 @@ def _source_command(source: Source) -> click.Command:
         callback=_common(callback),
         params=list(source.params),
         help=source.help or f"Sync the books from {source.name}.",
-        short_help=(source.help.split("\n")[0][:70] if source.help else None),
     )
     # _common decorated the callback; move its params onto the command.
     command.params.extend(getattr(command.callback, "__click_params__", [])[::-1])
@@ -165,11 +165,11 @@ class SyncGroup(PassDownGroup):
         return sorted(sources())
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        from collectctl.commands.groups import adopt
+        from collectctl.commands.groups import adopt, with_examples
         from collectctl.plugins.manager import sources
 
         source = sources().get(name)
-        return adopt(_source_command(source)) if source else None
+        return with_examples(ctx, name, adopt(_source_command(source))) if source else None
 
 
 @click.group(cls=SyncGroup, invoke_without_command=True)

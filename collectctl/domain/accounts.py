@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import TypeVar
 
 from collectctl.domain.aging import DEFAULT_BOUNDS, bucket_index, bucket_names
@@ -64,7 +64,7 @@ from collectctl.domain.collection import (
 )
 from collectctl.domain.plan_tracking import PlanStatus, stored_plan_state
 from collectctl.domain.plans import ACTIVE
-from collectctl.domain.promises import PromiseOutcome, evaluate_promise
+from collectctl.domain.promises import PromiseOutcome, day_after, evaluate_promise
 
 T = TypeVar("T")
 
@@ -234,15 +234,16 @@ def next_action(
 ) -> date | None:
     """The earliest of: the ``--next`` date of the latest contact that set one; the day after
     an open promise's deadline (check the money came in); the day after an active hold ends."""
-    dates = [contact_next] if contact_next else []
+    dates: list[date | None] = [contact_next] if contact_next else []
     for p in promises:
         out = outcomes.get(p.id) if p.made_on <= as_of else None
         if out is not None and out.status == "open":
-            dates.append(out.deadline + timedelta(days=1))
+            dates.append(day_after(out.deadline))
     for h in holds:
         if h.until_on is not None and hold_in_force(h, as_of):
-            dates.append(h.until_on + timedelta(days=1))
-    return min(dates) if dates else None
+            dates.append(day_after(h.until_on))
+    found = [d for d in dates if d is not None]  # None: after 9999-12-31, never
+    return min(found) if found else None
 
 
 # -- the state -----------------------------------------------------------------------------------

@@ -49,7 +49,15 @@ def deadline(due_on: date, grace_days: int = 0) -> date:
     """The last day a payment still counts: ``due_on + grace_days``."""
     if grace_days < 0:
         raise ValueError("grace days cannot be negative")
-    return due_on + timedelta(days=grace_days)
+    try:
+        return due_on + timedelta(days=grace_days)
+    except OverflowError:  # a promise "by 9999-12-31": its deadline is the last date there is
+        return date.max
+
+
+def day_after(day: date) -> date | None:
+    """The next calendar day, or None after the last date there is (9999-12-31)."""
+    return None if day == date.max else day + timedelta(days=1)
 
 
 def evaluate_promise(

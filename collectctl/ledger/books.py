@@ -64,16 +64,39 @@ def find_customer(conn: sqlite3.Connection, ref: str) -> CustomerRow:
     if len(rows) == 1:
         return CustomerRow(dict(rows[0]))
     if not rows:
+        close = closest_customers(conn, ref)
+        suggestion = f"Did you mean {' or '.join(close)}? " if close else ""
         raise NotFoundError(
             f"no customer with id {ref!r} in this profile's ledger",
-            hint="`collectctl aging` lists customers with open balances; ids are the source's "
-            "own (CSV id column, QuickBooks Id).",
+            hint=f"{suggestion}`collectctl account list` lists the accounts; ids are the "
+            "source's own (CSV id column, QuickBooks Id).",
         )
     choices = ", ".join(f"{r['source']}:{r['id']}" for r in rows)
     raise NotFoundError(
         f"customer id {ref!r} exists in more than one source ({choices})",
         hint="Write it as SOURCE:ID, e.g. " + f"{rows[0]['source']}:{rows[0]['id']}.",
     )
+
+
+def closest_customers(conn: sqlite3.Connection, ref: str, limit: int = 3) -> list[str]:
+    """Customer ids closest to ``ref`` by id or by name, case-insensitive, as ``'id' (name)``."""
+    import difflib
+
+    rows = conn.execute("SELECT ext_id, name FROM customers ORDER BY ext_id").fetchall()
+    wanted = ref.casefold()
+    by_key: dict[str, str] = {}
+    for ext, name in rows:
+        by_key.setdefault(str(ext).casefold(), ext)
+        by_key.setdefault(str(name).casefold(), ext)
+    names = {ext: name for ext, name in rows}
+    found: list[str] = []
+    hits = [k for k in by_key if wanted and (wanted in k or k == wanted)]
+    hits += difflib.get_close_matches(wanted, list(by_key), n=limit * 2, cutoff=0.6)
+    for key in hits:
+        ext = by_key[key]
+        if ext not in found:
+            found.append(ext)
+    return [f"{ext!r} ({names[ext]})" for ext in found[:limit]]
 
 
 # -- accounts (collectctl account) -------------------------------------------------------------
@@ -97,3 +120,8 @@ def find_invoice(conn: sqlite3.Connection, customer: CustomerRow, ref: str) -> d
         f"customer {customer['id']!r} has no invoice {ref!r}",
         hint=f"`collectctl account show {customer['id']}` lists its invoices.",
     )
+
+
+def never_synced(conn: sqlite3.Connection) -> bool:
+    """True when no sync ever completed into this ledger (its books are empty, not paid up)."""
+    return conn.execute("SELECT 1 FROM sync_log LIMIT 1").fetchone() is None

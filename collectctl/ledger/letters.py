@@ -595,6 +595,17 @@ def retries_due(
     return _full(conn, rows)
 
 
+def stuck_sending(conn: sqlite3.Connection, *, before: str) -> list[LetterRow]:
+    """Letters still ``sending`` whose send started before ``before`` (UTC ISO text): the
+    process sending them stopped before it could record the outcome, so it is unknown."""
+    rows = conn.execute(
+        f"""SELECT {_LETTER_COLUMNS} FROM letters
+            WHERE status = 'sending' AND sending_at < ? ORDER BY id""",
+        (before,),
+    ).fetchall()
+    return _full(conn, rows)
+
+
 def override_for(conn: sqlite3.Connection, customer: CustomerKey) -> AccountOverride:
     """The local overrides of one customer (all ``None`` when none are set)."""
     row = conn.execute(

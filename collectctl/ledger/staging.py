@@ -172,6 +172,7 @@ class Staging:
                 ins("INSERT INTO st.s_deletions VALUES (?,?)", deletions)
                 deletions.clear()
 
+        cursors = 0  # a cursor is bookkeeping, not a record of the books
         self.conn.execute("BEGIN")
         try:
             for rec in records:
@@ -196,6 +197,7 @@ class Staging:
                     deletions.append((rec.kind, rec.id))
                 elif type(rec) is Cursor:
                     self.result.cursor = rec.value
+                    cursors += 1
                 else:
                     raise TypeError(f"a source yielded {rec!r}, which is not a collectctl record")
                 if count % BATCH == 0:
@@ -209,7 +211,7 @@ class Staging:
             raise
         if progress:
             progress(count)
-        self.result.records = count
+        self.result.records = count - cursors
         self.conn.executescript(_INDEXES)
         self._number_repeats()
         self._validate()

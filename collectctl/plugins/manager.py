@@ -28,6 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from collectctl.plugins.discovery_cache import (
+    CACHE_VERSION,
+    cache_file,
+    fingerprint,
+    read_cache,
+)
+
 if TYPE_CHECKING:  # pragma: no cover
     import click
     import pluggy
@@ -39,7 +46,6 @@ if TYPE_CHECKING:  # pragma: no cover
 
 GROUP = "collectctl"
 CORE_DISTRIBUTION = "collectctl"
-CACHE_VERSION = 1
 
 
 @dataclass
@@ -101,43 +107,15 @@ def _env_list(name: str) -> set[str] | None:
 
 
 # -- discovery cache ----------------------------------------------------------------------
-def _fingerprint() -> list[list[Any]]:
-    out: list[list[Any]] = []
-    for entry in sys.path:
-        try:
-            st = os.stat(entry or ".")
-        except OSError:
-            continue
-        out.append([entry, st.st_mtime_ns])
-    return out
-
-
 def _cache_file() -> Path:
-    from collectctl.home import home
-
-    return home() / "cache" / "plugins.json"
-
-
-def read_cache() -> dict[str, Any] | None:
-    """The discovery cache, if it is still valid for the installed distributions."""
-    if os.environ.get("COLLECTCTL_NO_PLUGIN_CACHE"):
-        return None
-    try:
-        data = json.loads(_cache_file().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if data.get("version") != CACHE_VERSION or data.get("fingerprint") != _fingerprint():
-        return None
-    if data.get("executable") != sys.executable:
-        return None
-    return data
+    return Path(cache_file())
 
 
 def _write_cache(entry_points: list[dict[str, str]], commands: dict[str, str]) -> None:
     data = {
         "version": CACHE_VERSION,
         "executable": sys.executable,
-        "fingerprint": _fingerprint(),
+        "fingerprint": fingerprint(),
         "entry_points": entry_points,
         "commands": commands,
     }

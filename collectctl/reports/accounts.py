@@ -10,7 +10,7 @@ that happened on the account as of the report date.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -47,27 +47,36 @@ def account_list(
     as_of: date,
     *,
     grace_days: int = 0,
-    currency: str | None = None,
+    currency: str | Collection[str] | None = None,
     overdue_only: bool = False,
-    stage: str | None = None,
+    stage: str | Collection[str] | None = None,
     min_balance: Decimal | None = None,
     sort: str = "balance",
+    customers: Collection[int] | None = None,
     insight: bool = False,
 ) -> dict[str, Any]:
     """The JSON document of ``account list``: one row per customer and currency with an open
     balance or credit (as aging), its stage, flags, last contact and next action; with
-    ``insight`` also how the customer pays (:mod:`collectctl.reports.forecast_insight`)."""
+    ``insight`` also how the customer pays (:mod:`collectctl.reports.forecast_insight`).
+    ``currency``, ``stage`` and ``customers`` (ledger keys) keep rows matching any value given."""
+    from collectctl.reports.aging import any_of, single
+
+    currencies, stages = any_of(currency), any_of(stage)
     rows: list[dict[str, Any]] = []
     keys: list[int] = []
     letter_stages = last_stages(conn, as_of=as_of)
-    for books in load_accounts(conn, as_of, currency=currency):
+    for books in load_accounts(conn, as_of, currency=single(currencies)):
+        if customers is not None and books.customer.key not in customers:
+            continue
         state = account_state(books, as_of, grace_days=grace_days)
         c = state.customer
         for b in state.balances:
+            if currencies and b.currency not in currencies:
+                continue
             row_stage = state.stage
             if row_stage == "overdue":  # refined by the latest letter sent for this currency
                 row_stage = letter_stages.get((c.source, c.id, b.currency), row_stage)
-            if stage and row_stage != stage:
+            if stages and row_stage not in stages:
                 continue
             balance = from_minor(b.total, b.currency)
             if overdue_only and b.overdue <= 0:

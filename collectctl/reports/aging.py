@@ -10,7 +10,7 @@ decimals (formatted from integer minor units), ready for every output format.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -25,19 +25,42 @@ def _passes(total_minor: int, currency: str, min_balance: Decimal | None) -> boo
     return min_balance is None or from_minor(total_minor, currency) >= min_balance
 
 
+def any_of(value: str | Collection[str] | None) -> frozenset[str] | None:
+    """A filter option given once, repeated ("any of these"), or not at all (None)."""
+    if value is None or isinstance(value, str):
+        return None if not value else frozenset([value])
+    return frozenset(value) or None
+
+
+def single(values: frozenset[str] | None) -> str | None:
+    """The one value to push down into SQL, when the filter has exactly one."""
+    return next(iter(values)) if values and len(values) == 1 else None
+
+
 def by_customer(
     conn: sqlite3.Connection,
     as_of: date,
     bounds: Sequence[int],
     *,
     basis: str = "due",
-    currency: str | None = None,
+    currency: str | Collection[str] | None = None,
     min_balance: Decimal | None = None,
+    customers: Collection[int] | None = None,
 ) -> dict[str, Any]:
-    """The JSON document of ``collectctl aging`` (``--by customer``)."""
+    """The JSON document of ``collectctl aging`` (``--by customer``); ``currency`` and
+    ``customers`` (ledger keys) keep the rows matching any of the values given."""
     names = bucket_names(bounds)
-    lines = customer_lines(conn, as_of, cutoffs(as_of, bounds), basis=basis, currency=currency)
-    lines = [ln for ln in lines if _passes(ln.total, ln.currency, min_balance)]
+    currencies = any_of(currency)
+    lines = customer_lines(
+        conn, as_of, cutoffs(as_of, bounds), basis=basis, currency=single(currencies)
+    )
+    lines = [
+        ln
+        for ln in lines
+        if _passes(ln.total, ln.currency, min_balance)
+        and (currencies is None or ln.currency in currencies)
+        and (customers is None or ln.customer_key in customers)
+    ]
     who = customer_names(conn, [ln.customer_key for ln in lines])
     lines.sort(
         key=lambda ln: (who[ln.customer_key][1].casefold(), ln.currency, who[ln.customer_key][0])
@@ -71,15 +94,19 @@ def by_invoice(
     bounds: Sequence[int],
     *,
     basis: str = "due",
-    currency: str | None = None,
+    currency: str | Collection[str] | None = None,
     min_balance: Decimal | None = None,
+    customers: Collection[int] | None = None,
 ) -> dict[str, Any]:
-    """The JSON document of ``collectctl aging --by invoice``."""
+    """The JSON document of ``collectctl aging --by invoice`` (filters as :func:`by_customer`)."""
     names = bucket_names(bounds)
+    currencies = any_of(currency)
     invoices = [
         inv
-        for inv in open_invoices(conn, as_of, currency=currency)
+        for inv in open_invoices(conn, as_of, currency=single(currencies))
         if _passes(inv.balance, inv.currency, min_balance)
+        and (currencies is None or inv.currency in currencies)
+        and (customers is None or inv.customer_key in customers)
     ]
     invoices.sort(
         key=lambda i: (i.customer.casefold(), i.customer_id, i.due_date, i.number, i.invoice_id)
@@ -138,7 +165,8 @@ def to_report(document: dict[str, Any], by: str) -> Report:
         ]
         # Human formats show each currency's total under the balance column.
         human_totals = [
-            {"currency": t["currency"], "balance": t["total"]} for t in document["totals"]
+            {"profile": t.get("profile"), "currency": t["currency"], "balance": t["total"]}
+            for t in document["totals"]
         ]
         return Report(
             columns=columns,

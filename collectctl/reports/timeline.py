@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from collectctl.domain.books import AccountBooks, Allocation, instant_key, record_id
-from collectctl.domain.promises import PromiseOutcome
+from collectctl.domain.promises import PromiseOutcome, day_after
 from collectctl.money import from_minor
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -109,7 +109,7 @@ def timeline(
             add(out.kept_on, "promise-kept", ref, f"promise {ref} kept", order="2")
         else:
             add(
-                out.deadline + timedelta(days=1),
+                day_after(out.deadline) or out.deadline,
                 f"promise-{out.status}",
                 ref,
                 f"promise {ref} {'partly kept' if out.status == 'partial' else 'broken'}: "
@@ -152,8 +152,9 @@ def timeline(
         if h.released_on:
             add(h.released_on, "hold-released", ref, f"hold {ref} released", order="2")
         elif h.until_on and h.voided_on is None:
-            end = h.until_on + timedelta(days=1)
-            add(end, "hold-expired", ref, f"hold {ref} expired", order="2")
+            end = day_after(h.until_on)
+            if end is not None:  # a hold until 9999-12-31 never expires
+                add(end, "hold-expired", ref, f"hold {ref} expired", order="2")
     for e in books.escalations:
         note = f": {e.note}" if e.note else ""
         add(
@@ -180,11 +181,24 @@ def timeline(
         else:
             parts: list[str] = []
             for fld, (old, new) in k.changes.items():
+                if fld == "on_date":  # follows --at
+                    continue
                 if fld == "amount" and k.record.startswith("PRM-"):
                     cur = currencies.get(int(k.record[4:]), "")
                     old, new = from_minor(old, cur), from_minor(new, cur)
-                parts.append(f"{fld} {old} -> {new}")
+                parts.append(f"{_amend_option(k.record, fld)} {old} -> {new}")
             text = f"{k.record} amended ({'; '.join(parts)}): {k.reason}"
         add(k.on_date, k.action, k.record, text, at=k.at, order="1" + instant_key(k.at))
     events.sort(key=lambda e: e[0])
     return [item for _key, item in events]
+
+
+#: The ``account amend`` option that changed each stored field (the timeline names what the
+#: user typed, not the ledger's column).
+_AMEND_FIELDS = {"due_on": "--by", "until_on": "--until", "next_date": "--next", "target": "--to"}
+
+
+def _amend_option(record: str, field: str) -> str:
+    if field == "reason":
+        return "--note" if record.startswith("HLD-") else "--dispute-reason"
+    return _AMEND_FIELDS.get(field, f"--{field}")

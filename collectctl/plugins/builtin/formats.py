@@ -70,11 +70,12 @@ def _align(columns: Sequence[Column]) -> list[str]:
     return ["right" if c.kind in ("money", "int", "number") else "left" for c in columns]
 
 
-def _table(report: Report, fmt: str) -> str:
+def _table(report: Report, fmt: str, terminal: bool = False) -> str:
     from tabulate import tabulate
 
     cols = list(report.columns)
     body = _human_rows(cols, report.rows)
+    rows_shown = len(body)
     if report.totals:
         tcols = list(report.totals_columns or cols)
         by_key = {c.key for c in tcols}
@@ -88,6 +89,12 @@ def _table(report: Report, fmt: str) -> str:
             body.append(line)
     if not body:
         return "(nothing to show)"
+    if terminal:
+        from collectctl.plugins.builtin import terminal as term
+
+        body = term.fit(cols, body, term.width())
+        if term.colours_wanted():
+            body = term.colour(cols, body[:rows_shown]) + body[rows_shown:]
     text = tabulate(
         body,
         headers=[c.heading for c in cols],
@@ -105,10 +112,12 @@ def _table(report: Report, fmt: str) -> str:
 
 
 def render_table(report: Report, out: TextIO) -> None:
-    """An aligned plain-text table for people, totals last."""
+    """An aligned plain-text table for people, totals last; on a terminal it fits the width and
+    is coloured (:mod:`collectctl.plugins.builtin.terminal`), piped it is plain."""
     if report.title:
         out.write(report.title + "\n\n")
-    out.write(_table(report, "simple") + "\n")
+    terminal = out.isatty() if hasattr(out, "isatty") else False
+    out.write(_table(report, "simple", terminal) + "\n")
     for line in report.footer:
         out.write(line + "\n")
 

@@ -117,12 +117,21 @@ class Settings:
             order = {"dmy": "31/12/2026", "mdy": "12/31/2026"}.get(self.date_order or "", "")
             shown = f"{order}, " if order else "31/12/2026 or 12/31/2026, "
             return f"a date such as 2026-12-31, {shown}31 Dec 2026 or an Excel serial"
-        return "YYYY-MM-DD" if self.date_format is None else f"date_format {self.date_format!r}"
+        if self.date_format is None:
+            return (
+                'YYYY-MM-DD; for other dates set date_format, e.g. date_format = "%d/%m/%Y", '
+                "in the profile's config.toml or under [sources.csv]"
+            )
+        return f"date_format {self.date_format!r}, set in the profile's config.toml"
 
     def amount_hint(self) -> str:
         """What an amount should look like, for messages."""
         if self.plain_amounts:
-            return "a plain decimal like 1234.56, without thousands separators or currency symbols"
+            return (
+                "a plain decimal like 1234.56, without currency symbols; for exports with "
+                'thousands separators set thousands_separator = "," (and decimal_separator) '
+                "under [sources.csv] in the profile's config.toml"
+            )
         grouped = f"1{self.thousands_separator}234" if self.thousands_separator else "1234"
         tail = (
             " (currency symbols and codes are dropped)"

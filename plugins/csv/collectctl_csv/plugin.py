@@ -23,12 +23,15 @@ DIR holds customers.csv, invoices.csv and payments.csv (UTF-8, header row, comma
 without DIR, `dir` under [sources.csv] in the profile's config.toml is used (relative to the
 profile directory). All three files must exist: create one with just its header row if it has no
 rows. The books from CSV become exactly what the directory holds now: rows are added, changed and
-removed. See docs/csv-format.md for the columns.
+removed. Columns: customers.csv id, name (email, phone, address, kind, currency, timezone,
+terms_days optional); invoices.csv id, customer_id, issue_date, amount (number, due_date,
+currency, status, description optional); payments.csv id, customer_id, date, amount
+(invoice_id, kind, currency, method, reference optional).
 
 With --preset NAME (Stripe, Xero, FreshBooks, ... see --preset-list) or --map FILE, DIR may be
 another tool's export: one invoice list file (or a directory holding it), in its own headers,
 delimiter, encoding, date and number formats. --explain shows what was detected and mapped,
-and writes nothing. See docs/importing.md."""
+and writes nothing."""
 
 
 def resolve_directory(request: SyncRequest) -> pathlib.Path:

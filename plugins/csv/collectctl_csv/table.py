@@ -385,7 +385,7 @@ class Table:
                     origin=self.origin(line),
                     column=names.get(i, f"#{i + 1}"),
                     value=shown,
-                    message=f"{shown!r} is not UTF-8 text; save the file as CSV UTF-8 "
+                    message=f"'{shown}' is not UTF-8 text; save the file as CSV UTF-8 "
                     '(or set encoding = "windows-1252" under [sources.csv])',
                 )
         return Problem(  # pragma: no cover - a bad byte always lands in some value

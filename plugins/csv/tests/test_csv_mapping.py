@@ -98,7 +98,10 @@ def test_the_native_format_keeps_strict_iso_dates(cli, books):
     invoices = GOOD["invoices.csv"].replace("2026-01-10", "10/01/2026")
     result = cli("sync", "csv", books(invoices=invoices))
     assert result.exit_code == 1
-    assert "'10/01/2026' is not a date (expected YYYY-MM-DD)" in result.stderr
+    assert (
+        "'10/01/2026' is not a date (expected YYYY-MM-DD; for other dates set date_format"
+        in result.stderr
+    )
 
 
 def test_utf16_tab_separated_excel_export_with_serial_and_iso_z_dates(

@@ -1,0 +1,35 @@
+"""Consumer-protection commands: the call-attempt warning on `account log --channel phone`."""
+
+from __future__ import annotations
+
+import pytest
+from core_helpers import cust, inv
+
+
+@pytest.fixture
+def synced(cli, books):
+    books.load([cust("C1", "Maria Lopez", kind="consumer"), inv("I1", "C1", "2026-10-01", "80.00")])
+    assert cli("sync", "memory", "-q").exit_code == 0
+
+
+def call(cli, at, channel="phone"):
+    result = cli("account", "log", "C1", "--channel", channel, "--outcome", "no-answer",
+                 "--note", "rang", "--at", at)  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    return result
+
+
+def test_the_eighth_call_attempt_in_seven_days_warns(cli, synced):
+    # Seven attempts from Mon 23 to Sun 29 November: no warning.
+    for n in range(7):
+        assert "Warning" not in call(cli, f"2026-11-{23 + n} 10:00").stderr
+    # Emails do not count as calls.
+    assert "Warning" not in call(cli, "2026-11-29 11:00", channel="email").stderr
+    # The eighth call on the 29th warns (and is still logged).
+    eighth = call(cli, "2026-11-29 12:00")
+    assert (
+        "Warning: this is call attempt 8 on this debt in the 7 days to 2026-11-29" in eighth.stderr
+    )
+    assert eighth.stdout.startswith("ACT-9: phone")
+    # On 1 December the calls of 23 and 24 November have left the window: 6 earlier + this one.
+    assert "Warning" not in call(cli, "2026-12-01 10:00").stderr
