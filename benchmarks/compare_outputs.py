@@ -149,9 +149,12 @@ def _run(code: Path, home: Path, argv: Sequence[str]) -> tuple[int, bytes]:
     )
     for var in ("COLLECTCTL_PROFILE", "COLLECTCTL_FORMAT"):
         env.pop(var, None)
+    # Run from the home, never from a checkout: ``python -c`` puts the working directory first
+    # on sys.path, which would shadow PYTHONPATH with whatever tree the script was started in.
     proc = subprocess.run(
         [sys.executable, "-c", "from collectctl.cli import main; main()", *argv],
         env=env,
+        cwd=home,
         capture_output=True,
         check=False,
     )
@@ -164,6 +167,7 @@ def _run(code: Path, home: Path, argv: Sequence[str]) -> tuple[int, bytes]:
 
 
 def _scenario(code: Path, home: Path, data: Path, ids: Sequence[str], inv: dict[str, str]):
+    home.mkdir(parents=True, exist_ok=True)
     outputs: dict[str, tuple[int, bytes]] = {}
     for argv in [["sync", "csv", str(data)], *_records(ids, inv)]:
         outputs["write: " + " ".join(argv)] = (_run(code, home, argv)[0], b"")

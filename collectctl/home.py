@@ -21,16 +21,21 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from collectctl import settings as _settings
 from collectctl.errors import ConfigError, NotFoundError
 
 DEFAULT_PROFILE = "default"
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
-#: Every setting with its default (declared once, in :mod:`collectctl.settings`).
-DEFAULTS: dict[str, Any] = _settings.DEFAULTS
-#: The commented config.toml of a new profile, generated from the same declarations.
-CONFIG_TEMPLATE = _settings.template()
+
+def __getattr__(name: str) -> Any:
+    """``DEFAULTS`` (every setting with its default) and ``CONFIG_TEMPLATE`` (the commented
+    config.toml of a new profile), both from :mod:`collectctl.settings`, imported on first use
+    so ``--help`` does not pay for the settings declarations."""
+    if name not in ("DEFAULTS", "CONFIG_TEMPLATE"):
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    from collectctl import settings
+
+    return settings.DEFAULTS if name == "DEFAULTS" else settings.template()
 
 
 def home() -> Path:
@@ -97,7 +102,9 @@ def create_profile(name: str, *, exist_ok: bool = False) -> Path:
 
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=profiles_dir()))
     try:
-        (tmp / "config.toml").write_text(CONFIG_TEMPLATE, encoding="utf-8")
+        from collectctl.settings import template
+
+        (tmp / "config.toml").write_text(template(), encoding="utf-8")
         tmp.rename(path)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -151,8 +158,10 @@ def load_config(path: Path) -> dict[str, Any]:
             raise ConfigError(
                 f"{file}: {exc}", hint="Fix the TOML syntax (see docs/configuration.md)."
             ) from None
-    config = _merge(DEFAULTS, values)
-    _settings.validate(config, file)
+    from collectctl import settings
+
+    config = _merge(settings.DEFAULTS, values)
+    settings.validate(config, file)
     return config
 
 

@@ -19,7 +19,6 @@ To add a key, add one field to its section::
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, datetime
@@ -282,6 +281,8 @@ def template() -> str:
 
 
 def _unknown(file: Path, where: str, name: str, known: list[str]) -> ConfigError:
+    import difflib
+
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     what = f"unknown section [{name}]" if where == "section" else f"unknown key {where}{name}"
     hint = f"Did you mean `{close[0]}`?" if close else "Known: " + ", ".join(sorted(known)) + "."

@@ -73,16 +73,15 @@ def hold(customer_id: str, until: date | None, reason: str, as_of: date, fmt: st
 def release(customer_id: str, as_of: date, fmt: str) -> None:
     """End every hold in force on an account (chasing resumes that day)."""
     from collectctl.app import current_app
-    from collectctl.domain.accounts import account_state
     from collectctl.errors import CollectctlError
     from collectctl.ledger import collection
-    from collectctl.ledger.accounts import load_account
+    from collectctl.reports.accounts import state_of
 
     app = current_app()
     cust = customer(app, customer_id)
     day = as_of
-    books = load_account(app.ledger().conn, cust["key"], day)
-    active = [h.id for h in account_state(books, day).holds_in_force]
+    state = state_of(app.ledger().conn, cust["key"], day, grace_days=grace_days(app))
+    active = [h.id for h in state.holds_in_force]
     if not active:
         raise CollectctlError(f"{cust['name']} ({cust['id']}) is not on hold on {day}")
     with app.ledger().write() as conn:

@@ -6,7 +6,7 @@ rule is one function here, used by ``account list``, ``account show``, the escal
 dunning alike:
 
 * holds, disputes and escalations in force on D, and their statuses, are the rules of
-  :mod:`collectctl.domain.collection` (re-exported here);
+  :mod:`collectctl.domain.collection`;
 * a promise's outcome comes from :mod:`collectctl.domain.promises` (:func:`promise_outcomes`);
   the account's promise is *broken* when its latest promise made by D was broken or partly kept;
 * a plan's state comes from :mod:`collectctl.domain.plan_tracking` (:func:`plan_states`);
@@ -36,6 +36,7 @@ Nothing here reads the clock, SQL or files: D and the promise grace days are par
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -52,32 +53,13 @@ from collectctl.domain.books import (
     StoredPlan,
     record_id,
 )
-from collectctl.domain.collection import (
-    dispute_in_force,
-    dispute_open,
-    dispute_status,
-    escalation_active,
-    escalation_in_force,
-    hold_active,
-    hold_in_force,
-    hold_status,
-)
+from collectctl.domain.collection import dispute_in_force, escalation_in_force, hold_in_force
 from collectctl.domain.plan_tracking import PlanStatus, stored_plan_state
 from collectctl.domain.plans import ACTIVE
 from collectctl.domain.promises import PromiseOutcome, day_after, evaluate_promise
 
 T = TypeVar("T")
 
-__all__ = [  # the record rules live in domain/collection.py; importable from here too
-    "dispute_in_force",
-    "dispute_open",
-    "dispute_status",
-    "escalation_active",
-    "escalation_in_force",
-    "hold_active",
-    "hold_in_force",
-    "hold_status",
-]
 
 #: Every stage, in the order the derivation tries them.
 STAGES: tuple[str, ...] = (
@@ -249,7 +231,7 @@ def next_action(
 # -- the state -----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Balance:
     """One currency of the account as of D (minor units): ``open`` (positive balances of live
     invoices), ``overdue`` (of those past due), ``disputed`` (of those with an open dispute),
@@ -269,7 +251,7 @@ class Balance:
         return self.open + self.unapplied
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class InvoiceState:
     """An invoice open on D: ``days`` past due (≤ 0: not yet due), its aging ``bucket``, the
     open dispute (``DSP-n``) and the active plan covering it (``PL-n``), and ``skip``: why it
@@ -315,7 +297,7 @@ class PlanState:
         return self.status.state
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AccountState:
     """One customer's account as of ``as_of`` — what every report and dunning reads.
 
@@ -379,9 +361,11 @@ def open_disputes(disputes: Iterable[Dispute], as_of: date) -> dict[str, str]:
 def balances(books: AccountBooks, disputed: Mapping[str, str], as_of: date) -> tuple[Balance, ...]:
     """Per-currency balances from the ledger's sums plus the disputed part of open invoices."""
     held: dict[str, int] = {}
-    for inv in books.open_invoices:
-        if inv.id in disputed:
-            held[inv.currency] = held.get(inv.currency, 0) + inv.balance
+    if disputed:
+        for inv in books.open_invoices:
+            if inv.id in disputed:
+                held[inv.currency] = held.get(inv.currency, 0) + inv.balance
+    lines = books.lines if len(books.lines) < 2 else sorted(books.lines, key=lambda ln: ln.currency)
     return tuple(
         Balance(
             line.currency,
@@ -391,9 +375,14 @@ def balances(books: AccountBooks, disputed: Mapping[str, str], as_of: date) -> t
             line.unapplied,
             line.oldest_due,
         )
-        for line in sorted(books.lines, key=lambda ln: ln.currency)
+        for line in lines
         if line.current or line.overdue or line.unapplied
     )
+
+
+@functools.lru_cache(maxsize=16)
+def _bucket_names(bounds: tuple[int, ...]) -> list[str]:
+    return bucket_names(bounds)
 
 
 def account_state(
@@ -408,6 +397,8 @@ def account_state(
     :param grace_days: ``[promises] grace_days`` (days after a promise's date it may still be kept).
     :param bounds: aging bucket bounds for the open invoices' ``bucket``.
     """
+    if not (books.promises or books.disputes or books.holds or books.escalations or books.plans):
+        return _plain_state(books, as_of, bounds)
     outcomes = promise_outcomes(books.promises, books.promise_payments, as_of, grace_days)
     statuses = plan_states(books.plans, books.plan_receipts, as_of)
     plans = tuple(
@@ -422,7 +413,7 @@ def account_state(
     for p in active:
         for ext in p.invoices:
             on_plan.setdefault(ext, p.plan.id)
-    names = bucket_names(bounds)
+    names = _bucket_names(tuple(bounds))
     invoices = []
     for inv in books.open_invoices:
         days = (as_of - inv.due_date).days
@@ -453,4 +444,35 @@ def account_state(
         next_action=next_action(books.contact_next, books.promises, books.holds, outcomes, as_of),
         holds_in_force=tuple(h for h in books.holds if hold_in_force(h, as_of)),
         skip_reasons=reasons,
+    )
+
+
+def _plain_state(books: AccountBooks, as_of: date, bounds: Sequence[int]) -> AccountState:
+    """:func:`account_state` of an account without any collection record (most of a ledger):
+    the same rules with every record-driven part empty, without the per-record work."""
+    sums = balances(books, {}, as_of)
+    flags = AccountFlags(overdue=any(b.overdue > 0 for b in sums))
+    names = _bucket_names(tuple(bounds))
+    invoices = []
+    for inv in books.open_invoices:
+        days = (as_of - inv.due_date).days
+        invoices.append(
+            InvoiceState(inv, days, names[bucket_index(days, bounds)], None, None, None)
+        )
+    return AccountState(
+        as_of=as_of,
+        customer=books.customer,
+        books=books,
+        balances=sums,
+        invoices=tuple(invoices),
+        promises=(),
+        plans=(),
+        disputes_open={},
+        flags=flags,
+        stage=derive_stage(flags),
+        flag_names=tuple(flag_names(flags)),
+        last_contact=books.last_contact,
+        next_action=books.contact_next,
+        holds_in_force=(),
+        skip_reasons=(),
     )

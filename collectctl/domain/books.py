@@ -38,7 +38,7 @@ def record_id(prefix: str, number: int) -> str:
     return f"{prefix}-{number}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Customer:
     """A customer: ``key`` is the ledger's integer key, ``id`` the source's id. ``kind``,
     ``email``, ``timezone`` and ``language`` include the local overrides of ``account set``
@@ -257,7 +257,7 @@ class StoredPlan:
         return self.cancelled_on is not None and self.cancelled_on <= as_of
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AccountBooks:
     """Everything the ledger holds about one account that the account rules read.
 

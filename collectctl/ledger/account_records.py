@@ -88,11 +88,14 @@ def promise_payments(
         where = "p.voided_on IS NULL AND p.made_on <= :d"
     out: dict[int, list[tuple[date, int]]] = defaultdict(list)
     for number, day, amount in conn.execute(
-        f"""SELECT p.id, a.date, a.amount FROM promises p
-            JOIN customers c ON c.source = p.source AND c.ext_id = p.customer_ext
-            JOIN allocations a ON a.customer = c.id AND a.currency = p.currency
-             AND a.date >= p.made_on AND a.date <= :d AND a.kind = 'payment'
-            WHERE {where}
+        # CROSS JOIN fixes the join order: from the (few) promises down to their customer's
+        # allocations through the indexes, never from the (many) allocations up.
+        f"""SELECT p.id, a.date, a.amount
+            FROM promises p CROSS JOIN customers c CROSS JOIN allocations a
+            WHERE c.source = p.source AND c.ext_id = p.customer_ext
+              AND a.customer = c.id AND a.currency = p.currency
+              AND a.date >= p.made_on AND a.date <= :d AND a.kind = 'payment'
+              AND {where}
               AND (NOT EXISTS (SELECT 1 FROM promise_invoices x WHERE x.promise = p.id)
                    OR a.invoice_ext IN (SELECT x.invoice_ext FROM promise_invoices x
                                         WHERE x.promise = p.id))""",

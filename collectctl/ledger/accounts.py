@@ -19,6 +19,8 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
 from datetime import date
+from types import MappingProxyType
+from typing import Any
 
 from collectctl.domain.books import (
     AccountBooks,
@@ -31,6 +33,7 @@ from collectctl.ledger import account_records as rec
 from collectctl.ledger.aging import as_of_sql
 
 Ref = tuple[str, str]  # (source, customer id)
+_NONE: Mapping[Any, Any] = MappingProxyType({})
 
 #: Customers with the local overrides of ``account set`` (table ``account_overrides``) applied.
 _CUSTOMER_COLUMNS = (
@@ -165,6 +168,12 @@ def _books(
     records: _Records,
 ) -> AccountBooks:
     ref = customer.ref
+    if ref not in records.accounts:  # no collection record: most accounts
+        last, nxt = records.contacts.get(ref, (None, None))
+        return AccountBooks(
+            customer, tuple(lines), tuple(found), (), _NONE, (), (), (), (), _NONE, _NONE,
+            last_contact=last, contact_next=nxt,
+        )  # fmt: skip
     promises = tuple(records.promises.get(ref, ()))
     plans = tuple(records.plans.get(ref, ()))
     last, nxt = records.contacts.get(ref, (None, None))
@@ -196,6 +205,10 @@ class _Records:
         self.escalations = rec.escalations(conn, as_of, ref)
         self.contacts = rec.contact_summary(conn, as_of, ref)
         self.plans, self.receipts, self.covered = rec.plans(conn, as_of, ref)
+        #: the accounts with any record (the others take the short path)
+        self.accounts = {
+            *self.promises, *self.disputes, *self.holds, *self.escalations, *self.plans
+        }  # fmt: skip
 
 
 def load_accounts(

@@ -23,7 +23,8 @@ States
 Writers
     :func:`insert_claim` (returns ``None`` when any (invoice, stage, seq) is already claimed),
     :func:`mark_sending`, :func:`mark_sent`, :func:`mark_failed`, :func:`mark_uncertain`,
-    :func:`cancel`, :func:`set_recipients`, :func:`set_override`.
+    :func:`cancel`, :func:`set_recipients`, :func:`set_override`; :func:`stuck_sending` finds
+    letters a stopped process left ``sending`` (``dunning run`` reports them as uncertain).
 
 Bulk readers (one indexed query each, for ``dunning run`` over every account)
     :func:`ladder_history` → ``{(source, invoice_ext): [LadderStep, ...]}`` (claims held now:
@@ -37,6 +38,10 @@ Per-letter / per-account readers
     :func:`get_letter`, :func:`list_letters`, :func:`letters_for_customer`, :func:`override_for`.
 
 Changes: ``last_stages`` takes an optional keyword ``as_of`` (compatible).
+
+It is longer than the house's ~450 lines on purpose: it is the whole send record (schema
+columns, state machine, writers and the bulk readers dunning relies on) in one place, so the
+"sent once" invariant can be checked by reading one module.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Rendering many PDFs at once (a dunning run's attachments, a print batch) on every core.
 
 reportlab is pure Python apart from its small accelerator, so one process renders one letter at
-a time (about 20–40 ms of CPU each); :func:`render_pdfs` spreads the documents over worker
+a time (about 15–20 ms of CPU each); :func:`render_pdfs` spreads the documents over worker
 processes and yields the PDFs in input order. Documents and options are plain frozen values, so
 they travel to the workers as they are; nothing of the ledger does.
 """
@@ -46,5 +46,9 @@ def render_pdfs(
     from concurrent.futures import ProcessPoolExecutor
 
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    if method == "fork":  # parse the fonts and import reportlab once, before the workers fork
+        from collectctl.letters.pdf import preload
+
+        preload()
     with ProcessPoolExecutor(count, mp_context=multiprocessing.get_context(method)) as pool:
         yield from pool.map(_render, jobs, chunksize=8)

@@ -48,19 +48,18 @@ class PdfOptions:
 
 def _register(extra: str | None) -> dict[str, Any]:
     from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.ttfonts import TTFont
 
     if REGULAR not in _fonts:
         folder = files("collectctl.fonts")
         for name, file in ((REGULAR, "DejaVuSans.ttf"), (BOLD, "DejaVuSans-Bold.ttf")):
-            font = TTFont(name, str(folder / file))
+            font = _load_font(name, str(folder / file))
             pdfmetrics.registerFont(font)
             _fonts[name] = font
         pdfmetrics.registerFontFamily(REGULAR, normal=REGULAR, bold=BOLD)
     if extra and _fonts.get("extra_path") != extra:
         path = Path(extra).expanduser()
         try:
-            font = TTFont(EXTRA, str(path))
+            font = _load_font(EXTRA, str(path))
         except Exception as exc:  # reportlab raises its own TTFError and OSError
             raise CollectctlError(
                 f"[letters] font {str(path)!r} cannot be used: {exc}",
@@ -70,6 +69,101 @@ def _register(extra: str | None) -> dict[str, Any]:
         _fonts[EXTRA] = font
         _fonts["extra_path"] = extra
     return _fonts
+
+
+_SUBSET_MEMO = 64  # distinct font subsets (and their compressed streams) kept per process
+
+
+class _MemoFlate:
+    """reportlab's FlateDecode filter, remembering its last results: the embedded font subsets
+    and their ToUnicode maps repeat from letter to letter (the ASCII part of a subset is fixed,
+    only the few accented letters vary), and compressing them was a quarter of a letter's CPU.
+    The bytes are exactly those ``zlib.compress`` gives, so the PDF does not change."""
+
+    pdfname = "FlateDecode"
+
+    def __init__(self) -> None:
+        self._memo: dict[bytes, bytes] = {}
+
+    def encode(self, data: bytes | str) -> bytes:
+        import zlib
+
+        raw = data.encode("utf8") if isinstance(data, str) else data
+        packed = self._memo.get(raw)
+        if packed is None:
+            if len(self._memo) >= _SUBSET_MEMO:
+                del self._memo[next(iter(self._memo))]
+            packed = self._memo[raw] = zlib.compress(raw)
+        return packed
+
+    def decode(self, encoded: bytes) -> bytes:
+        import zlib
+
+        return zlib.decompress(encoded)
+
+
+_FLATE = _MemoFlate()
+
+
+def _load_font(name: str, path: str) -> Any:
+    """A reportlab TTFont (the file parsed once per process) whose subsets are built and
+    compressed once per distinct set of characters instead of once per document."""
+    from reportlab.pdfbase import pdfdoc
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    class Formatted(pdfdoc.PDFObject):
+        """A PDF value formatted once (a subset's Widths array: 128 numbers)."""
+
+        def __init__(self, data: bytes) -> None:
+            self.data = data
+
+        def format(self, document: Any) -> bytes:
+            return self.data
+
+    widths: dict[tuple[float, ...], Any] = {}
+
+    class MemoTTFont(TTFont):
+        def addObjects(self, doc: Any) -> None:  # noqa: N802 - reportlab's name
+            super().addObjects(doc)
+            for key, obj in doc.idToObject.items():
+                if key.startswith(("fontFile:", "toUnicodeCMap:")) and getattr(
+                    obj, "filters", None
+                ) == [pdfdoc.PDFZCompress]:
+                    obj.filters = [_FLATE]
+            mine = f"Font {self.fontName} subset "
+            for obj in doc.idToObject["BasicFonts"].dict.values():
+                if str(getattr(obj, "__Comment__", "")).startswith(mine):
+                    key = tuple(obj.Widths.sequence)
+                    if key not in widths:
+                        if len(widths) >= _SUBSET_MEMO:
+                            del widths[next(iter(widths))]
+                        widths[key] = Formatted(obj.Widths.format(doc))
+                    obj.Widths = widths[key]
+
+    font = MemoTTFont(name, path)
+    make_subset = font.face.makeSubset
+    subsets: dict[tuple[int, ...], bytes] = {}
+
+    def memo_subset(subset: list[int]) -> bytes:
+        key = tuple(subset)
+        data = subsets.get(key)
+        if data is None:
+            if len(subsets) >= _SUBSET_MEMO:
+                del subsets[next(iter(subsets))]
+            data = subsets[key] = make_subset(subset)
+        return data
+
+    font.face.makeSubset = memo_subset
+    return font
+
+
+def preload() -> None:
+    """Import reportlab and parse the bundled fonts now (before forking workers, so each worker
+    inherits them instead of parsing the fonts again)."""
+    import reportlab.platypus  # noqa: F401 - the import is the point
+
+    _register(None)
+    _styles()
 
 
 def check_coverage(text: str, who: str, extra: str | None = None) -> None:
@@ -113,6 +207,57 @@ def _fallback(text: str, extra: bool) -> str:
     return "".join(out)
 
 
+_STYLES: list[Any] = []
+_PARSED: dict[tuple[str, int, str | None], tuple[Any, list[Any], Any]] = {}
+_PARSED_MEMO = 512  # paragraphs whose parsed markup is kept (headings, greetings, boilerplate)
+
+
+def _styles() -> tuple[Any, Any, dict[int, Any]]:
+    """The paragraph styles (body, table cell, headings by level), made once per process."""
+    if not _STYLES:
+        from reportlab.lib.styles import ParagraphStyle
+
+        body = ParagraphStyle("body", fontName=REGULAR, fontSize=10, leading=13.5, spaceAfter=6)
+        cell = ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5, spaceAfter=0)
+        heads = {
+            1: ParagraphStyle(
+                "h1", parent=body, fontName=BOLD, fontSize=14, leading=18, spaceAfter=8
+            ),
+            2: ParagraphStyle(
+                "h2",
+                parent=body,
+                fontName=BOLD,
+                fontSize=11.5,
+                leading=15,
+                spaceBefore=6,
+                spaceAfter=4,
+            ),
+            3: ParagraphStyle("h3", parent=body, fontName=BOLD, fontSize=10, leading=13),
+        }
+        _STYLES.append((body, cell, heads))
+    styles: tuple[Any, Any, dict[int, Any]] = _STYLES[0]
+    return styles
+
+
+def _paragraph(text: str, style: Any, bulletText: str | None = None) -> Any:  # noqa: N803
+    """``reportlab.platypus.Paragraph(text, style, bulletText)``, but a markup text seen before
+    with the same (process-wide) style is not parsed again: its parsed fragments are copied.
+    Most of a letter's headings and sentences recur from letter to letter."""
+    from reportlab.platypus import Paragraph as RLParagraph
+
+    key = (text, id(style), bulletText)
+    hit = _PARSED.get(key)
+    if hit is None:
+        para = RLParagraph(text, style, bulletText=bulletText)
+        if any(style is s for s in (*_styles()[:2], *_styles()[2].values())):
+            if len(_PARSED) >= _PARSED_MEMO:
+                del _PARSED[next(iter(_PARSED))]
+            _PARSED[key] = (para.text, [f.clone() for f in para.frags], para.bulletText)
+        return para
+    cleaned, frags, bullet = hit
+    return RLParagraph(cleaned, style, bulletText=bullet, frags=[f.clone() for f in frags])
+
+
 def to_pdf(doc: Document, options: PdfOptions) -> bytes:
     """Render ``doc`` as a PDF (bytes)."""
     check_coverage(
@@ -120,7 +265,6 @@ def to_pdf(doc: Document, options: PdfOptions) -> bytes:
     )
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4, LETTER
-    from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import inch, mm
     from reportlab.platypus import (
         BaseDocTemplate,
@@ -129,7 +273,6 @@ def to_pdf(doc: Document, options: PdfOptions) -> bytes:
         PageTemplate,
         Spacer,
     )
-    from reportlab.platypus import Paragraph as RLParagraph
 
     extra = bool(options.extra_font)
     letter = options.paper.lower() == "letter"
@@ -142,15 +285,8 @@ def to_pdf(doc: Document, options: PdfOptions) -> bytes:
         if letter
         else (20 * mm, 45 * mm, 85 * mm, 45 * mm)
     )
-    body = ParagraphStyle("body", fontName=REGULAR, fontSize=10, leading=13.5, spaceAfter=6)
-    cell = ParagraphStyle("cell", parent=body, fontSize=8.5, leading=10.5, spaceAfter=0)
-    heads = {
-        1: ParagraphStyle("h1", parent=body, fontName=BOLD, fontSize=14, leading=18, spaceAfter=8),
-        2: ParagraphStyle(
-            "h2", parent=body, fontName=BOLD, fontSize=11.5, leading=15, spaceBefore=6, spaceAfter=4
-        ),
-        3: ParagraphStyle("h3", parent=body, fontName=BOLD, fontSize=10, leading=13),
-    }
+    body, cell, heads = _styles()
+    RLParagraph = _paragraph  # noqa: N806 - reportlab's Paragraph, its markup parsed once
     address = next((b for b in doc.blocks if isinstance(b, Address)), None)
 
     def first_page(canvas: Any, _doc: Any) -> None:

@@ -16,6 +16,7 @@ internals, not resources: :func:`render_template` stops a template that runs lon
 from __future__ import annotations
 
 import ctypes
+import functools
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -56,6 +57,7 @@ class Found:
     language: str
 
 
+@functools.cache
 def _builtin_dir() -> Path:
     from importlib.resources import files
 

@@ -15,13 +15,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from collectctl.domain.accounts import (
-    AccountState,
-    PromiseState,
-    account_state,
-    dispute_status,
-    hold_status,
-)
+from collectctl.domain.accounts import AccountState, PromiseState, account_state
 from collectctl.domain.aging import DEFAULT_BOUNDS
 from collectctl.domain.books import (
     Allocation,
@@ -32,6 +26,7 @@ from collectctl.domain.books import (
     Hold,
     record_id,
 )
+from collectctl.domain.collection import dispute_status, hold_status
 from collectctl.ledger.accounts import load_account, load_accounts
 from collectctl.ledger.letters import LetterRow, last_stages, letters_for_customer
 from collectctl.letters.history import letter_summary
@@ -161,6 +156,13 @@ def list_report(document: dict[str, Any]) -> Report:
 
 
 # -- account show --------------------------------------------------------------------------------
+
+
+def state_of(
+    conn: sqlite3.Connection, key: int, as_of: date, *, grace_days: int = 0
+) -> AccountState:
+    """The :class:`AccountState` of customer ``key`` on ``as_of``, from its full books."""
+    return account_state(load_account(conn, key, as_of), as_of, grace_days=grace_days)
 
 
 def account_show(

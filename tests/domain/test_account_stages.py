@@ -10,11 +10,10 @@ from collectctl.domain.accounts import (
     AccountFlags,
     chaseable,
     derive_stage,
-    dispute_open,
     flag_names,
-    hold_active,
     skip_reasons,
 )
+from collectctl.domain.collection import dispute_open, hold_active
 
 D = date.fromisoformat
 

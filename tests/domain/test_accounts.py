@@ -5,13 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 
-from collectctl.domain.accounts import (
-    account_state,
-    dispute_status,
-    hold_status,
-    invoice_skip_reason,
-    next_action,
-)
+from collectctl.domain.accounts import account_state, invoice_skip_reason, next_action
 from collectctl.domain.books import (
     AccountBooks,
     BalanceLine,
@@ -24,6 +18,7 @@ from collectctl.domain.books import (
     StoredPlan,
     instant_key,
 )
+from collectctl.domain.collection import dispute_status, hold_status
 from collectctl.domain.plans import Installment
 
 D = date(2026, 11, 30)
