@@ -339,3 +339,50 @@ def test_the_back_test_history_equals_one_history_per_date(cli, books):
             assert {(c, b): w for c, b, w in multi[d]} == pytest.approx(single)
     finally:
         ledger.close()
+
+
+def test_open_invoices_and_back_test_inputs_as_of_past_dates(cli, books):
+    """open_invoices as of D (read through paid_on) = a plain sum of allocations dated ≤ D;
+    receipts_between and last_write_offs give each month-end what it would have queried."""
+    records = [
+        *base_books(),
+        *rowan_books(),
+        cust("P", "Poplar", currency="USD"),
+        inv("P1", "P", "2025-10-01", "300.00", due="2025-10-31"),
+        pay("PP1", "P", "2025-11-15", "100.00", "P1"),  # partly paid ...
+        pay("CP1", "P", "2025-12-20", "50.00", "P1", kind="credit"),  # ... credited ...
+        pay("WP1", "P", "2026-02-10", "150.00", "P1", kind="write_off"),  # ... written off
+        inv("P2", "P", "2025-11-01", "80.00", due="2025-12-01"),
+        pay("PP2", "P", "2026-01-05", "30.00", "P2"),
+        pay("PP3", "P", "2026-01-05", "50.00", "P2"),  # two payments the same day close it
+        inv("P3", "P", "2025-12-01", "40.00", due="2025-12-31"),  # never paid
+    ]
+    sync(cli, books, records)
+    from collectctl.ledger.connection import Ledger
+    from collectctl.ledger.forecast import last_write_offs, open_invoices, receipts_between
+
+    ledger = Ledger.open(Path(cli_home(cli)) / "profiles" / "default" / "ledger.db")
+    conn = ledger.conn
+    try:
+        dates = ["2025-10-31", "2025-11-15", "2025-11-30", "2025-12-20", "2025-12-31",
+                 "2026-01-04", "2026-01-05", "2026-02-28", AS_OF]  # fmt: skip
+        for d in dates:
+            want = conn.execute(
+                """SELECT i.id, i.amount - COALESCE((SELECT SUM(a.amount) FROM allocations a
+                                 WHERE a.invoice = i.id AND a.date <= :d), 0) AS bal
+                   FROM invoices i WHERE i.void = 0 AND i.issue_date <= :d AND bal > 0
+                   ORDER BY i.id""",
+                {"d": d},
+            ).fetchall()
+            got = [(i.key, i.balance) for i in open_invoices(conn, day(d), with_paid_on=True)]
+            assert got == want, d
+        keys = dict(conn.execute("SELECT ext_id, id FROM invoices"))
+        assert last_write_offs(conn) == {keys["P1"]: day("2026-02-10")}
+        rows = receipts_between(conn, day("2025-11-30"), day("2026-06-01"))
+        # payments only (no credit or write-off), summed per invoice and day, in date order
+        assert rows == [
+            (day("2026-01-05").toordinal(), keys["P2"], 8000),
+            (day("2026-06-01").toordinal(), keys["R2"], 10000),
+        ]
+    finally:
+        ledger.close()

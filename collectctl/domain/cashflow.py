@@ -13,6 +13,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from operator import sub
 
 from collectctl.domain.forecast import BIN_DAYS, LOW, NBINS, NEVER_AFTER, Outlook, Piece
 
@@ -67,12 +68,9 @@ def piece_shares(outlook: Outlook, bounds: Sequence[int]) -> list[list[float]]:
     offsets)."""
     out = []
     for piece in outlook.pieces:
-        prev = 0.0
-        row = []
-        for now in piece.cdfs(bounds):
-            row.append(max(now - prev, 0.0))
-            prev = now
-        out.append(row)
+        now = piece.cdfs(bounds)
+        # each step's increase, never below zero (max(now - prev, 0.0) term for term)
+        out.append([d if d >= 0.0 else 0.0 for d in map(sub, now, [0.0, *now[:-1]])])
     return out
 
 

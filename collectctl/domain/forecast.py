@@ -203,6 +203,24 @@ class Piece:
         cum, mass, top = beh.cum, beh.mass, beh.cum[NBINS]
         base = beh.cdf(x)
         left = 1.0 - base
+        n = len(offsets)
+        if (
+            self.point is None
+            and left > 1e-12
+            and n > 1
+            and x + offsets[0] >= LOW
+            and x + offsets[-1] < NEVER_AFTER
+            and offsets[-1] - offsets[0] == BIN_DAYS * (n - 1)
+            and offsets[1] - offsets[0] == BIN_DAYS
+        ):
+            # Weekly offsets inside the bins: one bin per offset, the same day in each (the
+            # loop below, term for term, without its per-offset branching).
+            b0, k = divmod(x + offsets[0] - LOW, BIN_DAYS)
+            k1 = k + 1
+            return [
+                (c + m * k1 / BIN_DAYS - base) / left
+                for c, m in zip(cum[b0 : b0 + n], mass[b0 : b0 + n], strict=True)
+            ]
         out = []
         for o in offsets:
             d = x + o

@@ -11,12 +11,13 @@ JSON document of ``collectctl forecast``; the back-test lives in
 
 from __future__ import annotations
 
+import functools
+import gc
 import sqlite3
 from collections import defaultdict
-from collections.abc import Container, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Container, Mapping, Sequence
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple, ParamSpec, TypeVar
 
 from collectctl.domain import cashflow
 from collectctl.domain import forecast as model
@@ -30,10 +31,32 @@ from collectctl.money import formatter
 
 GEOMETRY = loader.Geometry(model.LOW, model.BIN_DAYS, model.NEVER_AFTER)
 Key = tuple[str, str]
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-@dataclass(frozen=True)
-class InvoiceOutlook:
+def gc_paused(func: Callable[P, R]) -> Callable[P, R]:
+    """Run ``func`` with Python's cyclic garbage collector paused.
+
+    A forecast builds a few objects per open invoice (150k invoices at 1M) and none of them
+    form cycles, so reference counting frees them all; left running, the collector re-scans
+    every live object again and again as they are made (a third of the CPU time at 1M).
+    """
+
+    @functools.wraps(func)
+    def run(*args: P.args, **kwargs: P.kwargs) -> R:
+        was = gc.isenabled()
+        gc.disable()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            if was:
+                gc.enable()
+
+    return run
+
+
+class InvoiceOutlook(NamedTuple):
     """One open invoice and its forecast (``outlook`` is None for at-risk invoices)."""
 
     invoice: loader.ForecastInvoice
@@ -234,6 +257,7 @@ def _day(as_of: date, offset: int | None) -> date | None:
     return None if offset is None else as_of + timedelta(days=offset)
 
 
+@gc_paused
 def forecast_document(
     conn: sqlite3.Connection,
     as_of: date,

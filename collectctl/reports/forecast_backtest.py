@@ -16,6 +16,7 @@ Weeks that end after the books' last allocation are left out (nothing is known a
 from __future__ import annotations
 
 import sqlite3
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import date, timedelta
@@ -25,7 +26,7 @@ from collectctl.domain import cashflow
 from collectctl.domain import forecast as model
 from collectctl.ledger import forecast as loader
 from collectctl.money import formatter
-from collectctl.reports.forecast import GEOMETRY, outlooks
+from collectctl.reports.forecast import GEOMETRY, gc_paused, outlooks
 
 
 def month_ends(start: date, end: date) -> list[date]:
@@ -50,6 +51,7 @@ def _ratio(a: float | None, b: float | None) -> float | None:
     return None if a is None or not b else round(a / b, 3)
 
 
+@gc_paused
 def backtest_document(
     conn: sqlite3.Connection,
     days: Sequence[date],
@@ -64,6 +66,13 @@ def backtest_document(
     replay = [m for m in days if known is not None and m + timedelta(days=7) <= known]
     history = loader.payment_history_at(conn, replay, GEOMETRY, settings.half_life_days)
     pending: tuple[date, list[tuple[int, int, float]]] | None = next(history, None)
+    receipts = (
+        loader.receipts_between(conn, min(days), max(days) + timedelta(days=7 * weeks))
+        if days
+        else []
+    )
+    receipt_days = [r[0] for r in receipts]
+    write_offs = loader.last_write_offs(conn)
     cash: dict[str, dict[str, list[float]]] = defaultdict(lambda: {"model": [], "naive": []})
     dates: dict[str, list[float]] = {"model": [], "naive": []}
     replayed = []
@@ -90,7 +99,6 @@ def backtest_document(
         expected: dict[str, list[float]] = defaultdict(lambda n=n: [0.0] * n)  # type: ignore[misc]
         naive: dict[str, list[float]] = defaultdict(lambda n=n: [0.0] * n)  # type: ignore[misc]
         actual: dict[str, list[float]] = {}
-        written_off = loader.written_off_after(conn, m)
         wanted: dict[int, str] = {}
         for item in looks:
             inv, look = item.invoice, item.outlook
@@ -106,16 +114,18 @@ def backtest_document(
             if naive_offset <= horizon:
                 naive[cur][(naive_offset - 1) // 7] += inv.balance
             actual.setdefault(cur, [0.0] * n)
-            if inv.paid_on is not None and inv.paid_on > m and inv.key not in written_off:
+            if inv.paid_on is not None and inv.paid_on > m and write_offs.get(inv.key, m) <= m:
                 real = (inv.paid_on - m).days
                 median = look.quantile(0.5)
                 if median is not None:
                     dates["model"].append(abs(median - real))
                     dates["naive"].append(abs(naive_offset - real))
-        for key, offset, amount in loader.receipts_after(conn, m, m + timedelta(days=horizon)):
+        day0 = m.toordinal()
+        window = slice(bisect_right(receipt_days, day0), bisect_right(receipt_days, day0 + horizon))
+        for day, key, amount in receipts[window]:
             cur_of = wanted.get(key)
             if cur_of is not None:
-                actual[cur_of][(offset - 1) // 7] += amount
+                actual[cur_of][(day - day0 - 1) // 7] += amount
         for cur, got in actual.items():
             for k, a in enumerate(got):
                 cash[cur]["model"].append(abs(expected[cur][k] - a))
