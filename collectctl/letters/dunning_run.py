@@ -89,10 +89,10 @@ def run_dunning(
     from collectctl.domain.freshness import stale_sources
     from collectctl.dunning_policy_file import load_policy
     from collectctl.dunning_settings import read_settings
+    from collectctl.ledger.connection import lock_timeout
     from collectctl.ledger.dunning import last_run_as_of, last_syncs
     from collectctl.letters.letter import letter_config
     from collectctl.letters.send import utc_now
-    from collectctl.profile_lock import dunning_lock
 
     clock = now or utc_now
     policy, sha = load_policy(opts.policy)
@@ -139,7 +139,7 @@ def run_dunning(
 
         report.outcomes = preview(app, decisions, as_of, cfg, opts.preview)
         return report
-    with dunning_lock(app.profile_dir):
+    with app.ledger().lock("dunning", timeout=lock_timeout(), what="dunning run"):
         check_day()  # another run may have finished while we waited for the lock
         decisions = decide(app, policy, settings, as_of, guards)
         if opts.baseline:
