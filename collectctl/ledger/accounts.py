@@ -58,9 +58,11 @@ def _customers(conn: sqlite3.Connection, key: int | None = None) -> dict[int, Cu
     }
 
 
-#: Allocations to invoices dated after ``:d``, summed per invoice (few for a recent D).
+#: Allocations to invoices dated after ``:d``, summed per invoice (few for a recent D): a range
+#: of the date index, sorted (left alone, SQLite walks the whole invoice index to group them).
 _LATE = (
-    "late AS MATERIALIZED (SELECT invoice, SUM(amount) AS amt FROM allocations "
+    "late AS MATERIALIZED (SELECT invoice, SUM(amount) AS amt "
+    "FROM allocations INDEXED BY allocations_by_date "
     "WHERE date > :d AND invoice IS NOT NULL {extra} GROUP BY invoice)"
 )
 
@@ -306,10 +308,11 @@ def load_accounts(
     """
     lines = balance_lines(conn, as_of, currency=currency)
     found = open_invoices(conn, as_of, currency=currency) if invoices else {}
-    customers = _customers(conn)
+    # Customer rows as tuples: only those with lines become Customers (most, not all).
+    customers = {r[0]: r for r in conn.execute(f"SELECT {_CUSTOMER_COLUMNS} FROM {_CUSTOMER_FROM}")}
     records = _Records(conn, as_of, None)
     for key in sorted(lines):
-        yield _books(customers[key], lines[key], found.get(key, ()), records)
+        yield _books(Customer(*customers[key]), lines[key], found.get(key, ()), records)
 
 
 def load_account(conn: sqlite3.Connection, key: int, as_of: date) -> AccountBooks:

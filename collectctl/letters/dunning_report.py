@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from collectctl.gc_pause import gc_paused
 from collectctl.letters.dunning_outcomes import Outcome, RunReport
-from collectctl.money import from_minor
+from collectctl.money import format_minor
 from collectctl.output import Column, Report
 
 COLUMNS = [
@@ -23,7 +24,7 @@ COLUMNS = [
 
 
 def _money(units: int, currency: str) -> str:
-    return str(from_minor(units, currency))
+    return format_minor(units, currency)
 
 
 def decision_document(outcome: Outcome) -> dict[str, Any]:
@@ -85,6 +86,11 @@ def run_document(report: RunReport) -> dict[str, Any]:
 
 def to_report(report: RunReport) -> Report:
     """Rows for table/csv (one per decision); JSON carries :func:`run_document`."""
+    with gc_paused():
+        return _to_report(report)
+
+
+def _to_report(report: RunReport) -> Report:
     from decimal import Decimal
 
     rows = []
