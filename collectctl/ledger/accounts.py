@@ -203,15 +203,7 @@ def open_invoices(
         ORDER BY i.customer, i.due_date, i.number, i.ext_id
     """
     out: dict[int, list[Invoice]] = defaultdict(list)
-    days: dict[str, date] = {}
-    fromiso = date.fromisoformat
-
-    def day(text: str) -> date:
-        found = days.get(text)
-        if found is None:
-            found = days[text] = fromiso(text)
-        return found
-
+    day = date.fromisoformat
     get = late.get
     for key, ext, number, cur, issued, due, amount, allocated, text, row in conn.execute(
         sql, params
