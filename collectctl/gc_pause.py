@@ -4,9 +4,10 @@
 thousands at 1M invoices) and none of them form reference cycles, so reference counting frees
 them all; left running, the collector re-scans every live object again and again while they are
 made (a quarter of the CPU time of ``account list`` at 1M). :func:`gc_paused` switches it off
-for the duration and back on (only if it was on) afterwards, first moving what is alive then
-into the collector's permanent generation (:func:`gc.freeze`): otherwise its next pass would
-scan every object the block made, once more, while the command writes its output.
+for the duration and back on (only if it was on) afterwards, first moving what is tracked then
+into the oldest generation (:func:`gc.freeze` then :func:`gc.unfreeze`): otherwise the
+collector's next young pass would scan every object the block made once more, while the command
+writes its output. They stay collectable: a later full collection still finds any cycle.
 """
 
 from __future__ import annotations
@@ -26,4 +27,5 @@ def gc_paused() -> Iterator[None]:
     finally:
         if was:
             gc.freeze()
+            gc.unfreeze()  # into the oldest generation, not scanned by the young passes
             gc.enable()
