@@ -53,7 +53,7 @@ def load(
     from collectctl.letters.accounts import letter_accounts, pick_currency
     from collectctl.letters.letter import letter_config, prepare
 
-    cfg = letter_config(app.config, app.profile_dir)
+    cfg = letter_config(app.config, app.config_dir)
     conn = app.ledger().conn
     customer = find_customer(conn, account_ref)
     day = as_of or app.today()
