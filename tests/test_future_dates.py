@@ -19,7 +19,7 @@ def desk(cli, collectctl_home):
     assert cli("sync", "csv", str(EXAMPLES), "-q").exit_code == 0
     config = collectctl_home / "profiles/default/config.toml"
     text = config.read_text(encoding="utf-8")  # escalate's handover pack needs a creditor
-    head, section, tail = text.partition("[creditor]\nname = \"\"")
+    head, section, tail = text.partition('[creditor]\nname = ""')
     assert section
     config.write_text(f'{head}[creditor]\nname = "Example Co"{tail}', encoding="utf-8")
     for args in (
