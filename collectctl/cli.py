@@ -130,7 +130,7 @@ class RootGroup(PassDownGroup):
         from click import formatting
 
         if parent is None and "terminal_width" not in extra and formatting.FORCED_WIDTH is None:
-            from collectctl.entry import help_width
+            from collectctl.help_cache import help_width
 
             extra["terminal_width"] = help_width()
         return super().make_context(info_name, args, parent, **extra)
@@ -142,7 +142,7 @@ class RootGroup(PassDownGroup):
             and ctx.parent is None
             and ctx.terminal_width == STORE_HELP_WIDTH
         ):
-            from collectctl.entry import store_help
+            from collectctl.help_cache import store_help
 
             store_help(STORE_HELP_WIDTH, text + "\n")  # click's echo adds the newline
         return text

@@ -63,7 +63,7 @@ def test_help_is_clicks_and_a_repeat_does_not_import_click(run, flag, columns):
     assert again == expected
     assert "click" not in modules
     assert not {m for m in modules if m.startswith("collectctl.") and m not in (
-        "collectctl.entry", "collectctl.home_root")}  # fmt: skip
+        "collectctl.entry", "collectctl.help_cache", "collectctl.home_root")}  # fmt: skip
 
 
 @pytest.mark.parametrize("flag", ["--version", "-V"])
@@ -105,7 +105,7 @@ def test_other_arguments_go_to_click(run):
 def test_help_width_is_clicks(monkeypatch, columns):
     from click.formatting import HelpFormatter
 
-    from collectctl.entry import help_width
+    from collectctl.help_cache import help_width
 
     monkeypatch.setenv("COLUMNS", columns)
     assert help_width() == HelpFormatter().width
