@@ -196,3 +196,13 @@ def test_with_collectctl_home_everything_stays_under_it(cli, collectctl_home):
     refused = cli("home", "migrate")
     assert refused.exit_code == 1
     assert "COLLECTCTL_HOME is set" in refused.output
+
+
+def test_letter_templates_are_read_from_the_config_half(user):
+    _ok(user("profile", "create", "default"))
+    templates = user.config / "default/templates"
+    templates.mkdir()
+    (templates / "reminder.md.j2").write_text("{% if %}broken\n", encoding="utf-8")
+    result = user("letter", "--check-templates")
+    assert result.exit_code == 3
+    assert "FAIL reminder.en: profile:templates/reminder.md.j2" in result.stdout
