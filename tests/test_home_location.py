@@ -141,6 +141,8 @@ def test_an_old_config_dir_home_keeps_working_and_status_says_how_to_move_it(use
     assert str(old / "ledger.db") in status.stdout
     assert not (user.home / ".local/share/collectctl/profiles").exists()
     assert "old one-directory layout" in _ok(user("home", "show")).stderr
+    (listed,) = json.loads(_ok(user("profile", "list", "--format", "json")).stdout)
+    assert listed["path"] == listed["data"] == str(old)
 
 
 @pytest.mark.parametrize("layout", ["config", "data"])
@@ -206,3 +208,21 @@ def test_letter_templates_are_read_from_the_config_half(user):
     result = user("letter", "--check-templates")
     assert result.exit_code == 3
     assert "FAIL reminder.en: profile:templates/reminder.md.j2" in result.stdout
+
+
+def test_home_migrate_copies_what_is_still_in_the_wal(user, monkeypatch):
+    old = _old_home(user, monkeypatch, user.home / ".config/collectctl")
+    writer = sqlite3.connect(old / "ledger.db")
+    try:
+        assert writer.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+        writer.execute("PRAGMA wal_autocheckpoint = 0")
+        writer.execute("CREATE TABLE only_in_the_wal (x)")
+        writer.execute("INSERT INTO only_in_the_wal VALUES (42)")
+        writer.commit()
+        assert (old / "ledger.db-wal").stat().st_size > 0
+        _ok(user("home", "migrate"))
+    finally:
+        writer.close()
+    with sqlite3.connect(user.data / "default/ledger.db") as conn:
+        assert conn.execute("SELECT x FROM only_in_the_wal").fetchall() == [(42,)]
+    assert not (old / "ledger.db-wal").exists()
