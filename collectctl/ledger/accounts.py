@@ -8,8 +8,10 @@ anything open or unapplied on D — a fixed number of queries however many custo
 :class:`~collectctl.domain.accounts.AccountState` live in :mod:`collectctl.domain.accounts`
 (this module calls none of them).
 
-Balances as of D come from the as-of SQL of :func:`collectctl.ledger.aging.as_of_sql` (the
-same numbers as ``aging``), summed per (customer, currency) in one pass over the aging index.
+Balances as of D are the numbers of ``aging`` (an invoice's balance is ``amount − allocated +
+allocations dated after D``), summed per (customer, currency) in SQL without joining every
+invoice to its later allocations: one pass over the invoices not simply paid today through the
+aging index, then what the (few) allocations dated after D change (:func:`balance_lines`).
 """
 
 from __future__ import annotations
