@@ -257,11 +257,18 @@ def open_invoices(
         WHERE i.void = 0 AND i.issue_date <= :d {cur} AND {still_open}
         ORDER BY i.id
     """
-    fromiso = date.fromisoformat
-    make = ForecastInvoice._make
+    days: dict[str | None, date | None] = {None: None}  # a few hundred dates, parsed once each
+
+    def day(text: str | None) -> date | None:
+        out = days.get(text)
+        if out is None:
+            out = days[text] = date.fromisoformat(text)  # type: ignore[arg-type]
+        return out
+
+    new = tuple.__new__
     return [
-        make((r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], fromiso(r[8]), fromiso(r[9]),
-              r[10], r[11], fromiso(r[12]) if r[12] else None))
+        new(ForecastInvoice, (r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], day(r[8]),
+                              day(r[9]), r[10], r[11], day(r[12]) if r[12] else None))
         for r in conn.execute(sql, params)
         if r[11] > 0
     ]  # fmt: skip

@@ -91,7 +91,14 @@ def backtest_document(
         beh = model.build_behaviours(hist_rows, settings, only)
         del hist_rows
         looks = outlooks(
-            conn, m, beh, settings, currency=currency, grace_days=grace_days, invoices=invoices
+            conn,
+            m,
+            beh,
+            settings,
+            currency=currency,
+            grace_days=grace_days,
+            invoices=invoices,
+            curves=False,
         )
         bounds = [s.last for s in usable]
         horizon = bounds[-1]
@@ -100,23 +107,33 @@ def backtest_document(
         naive: dict[str, list[float]] = defaultdict(lambda n=n: [0.0] * n)  # type: ignore[misc]
         actual: dict[str, list[float]] = {}
         wanted: dict[int, str] = {}
+        add_curve, curve_median = cashflow.add_curve, model.curve_median
         for item in looks:
             inv, look = item.invoice, item.outlook
-            if look is None:
-                continue
             cur = inv.currency
+            bal = inv.balance
+            if look is None:
+                if item.status != "forecast":
+                    continue  # at risk
+                # the usual invoice: its customer's curve, without an Outlook object
+                add_curve(expected[cur], bal, item.behaviour, item.overdue, bounds)
+            else:
+                row = expected[cur]
+                for k, s in enumerate(cashflow.period_shares(look, bounds)):
+                    row[k] += bal * s
             wanted[inv.key] = cur
-            shares = cashflow.period_shares(look, bounds)
-            row = expected[cur]
-            for k, s in enumerate(shares):
-                row[k] += inv.balance * s
-            naive_offset = max((inv.due_date - m).days, 1)
+            naive_offset = max(1, -item.overdue)  # the due date, an overdue invoice tomorrow
             if naive_offset <= horizon:
-                naive[cur][(naive_offset - 1) // 7] += inv.balance
-            actual.setdefault(cur, [0.0] * n)
-            if inv.paid_on is not None and inv.paid_on > m and write_offs.get(inv.key, m) <= m:
-                real = (inv.paid_on - m).days
-                median = look.quantile(0.5)
+                naive[cur][(naive_offset - 1) // 7] += bal
+            if cur not in actual:
+                actual[cur] = [0.0] * n
+            paid_on = inv.paid_on
+            if paid_on is not None and paid_on > m and write_offs.get(inv.key, m) <= m:
+                real = (paid_on - m).days
+                if look is None:
+                    median = curve_median(item.behaviour, item.overdue)
+                else:
+                    median = look.quantile(0.5)
                 if median is not None:
                     dates["model"].append(abs(median - real))
                     dates["naive"].append(abs(naive_offset - real))
