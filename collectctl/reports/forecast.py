@@ -128,16 +128,15 @@ def outlooks(
     escalated = {
         ref: collection.record_id("ESC", n) for ref, n in loader.escalations(conn, as_of).items()
     }
-    by_ref = {(i.source, i.invoice_id): i for i in invoices}
     scheduled: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
     refs: dict[int, tuple[str, str]] = {}
     at_risk: dict[int, tuple[str, str]] = {}
-    for i in invoices:
+    for i in invoices if disputed or escalated else ():
         if (i.source, i.invoice_id) in disputed:
             at_risk[i.key] = ("disputed", disputed[(i.source, i.invoice_id)])
         elif (i.source, i.customer_id) in escalated:
             at_risk[i.key] = ("escalated", escalated[(i.source, i.customer_id)])
-    _plans(conn, as_of, by_ref, at_risk, scheduled, refs)
+    _plans(conn, as_of, invoices, at_risk, scheduled, refs)
     _promises(conn, as_of, invoices, at_risk, scheduled, refs, grace_days, settings)
     out = []
     day0 = as_of.toordinal()
@@ -165,7 +164,7 @@ def outlooks(
 def _plans(
     conn: sqlite3.Connection,
     as_of: date,
-    by_ref: Mapping[tuple[str, str], loader.ForecastInvoice],
+    invoices: Sequence[loader.ForecastInvoice],
     at_risk: Mapping[int, tuple[str, str]],
     scheduled: dict[int, list[tuple[int, int, float]]],
     refs: dict[int, tuple[str, str]],
@@ -175,6 +174,7 @@ def _plans(
     if not stored:
         return
     paid = plan_ledger.receipts(conn, as_of)
+    by_ref = {(i.source, i.invoice_id): i for i in invoices}
     covers: dict[int, list[loader.ForecastInvoice]] = defaultdict(list)
     for plan, source, ext in loader.plan_coverage(conn, as_of):
         inv = by_ref.get((source, ext))
@@ -301,7 +301,7 @@ def forecast_document(
     invoice_rows: list[dict[str, Any]] = []
     customers: dict[tuple[int, str], dict[str, Any]] = {}
     want_invoices = by == "invoice"
-    add_curve = cashflow.add_curve_to_tally
+    add_cash = cashflow.add_curve_cash
     for item in looks:
         inv = item.invoice
         cur = inv.currency
@@ -321,7 +321,7 @@ def forecast_document(
             continue
         if by_week:
             if item.outlook is None:  # status forecast: the customer's curve
-                add_curve(tally, inv.balance, item.behaviour, item.overdue, bounds)
+                add_cash(tally, inv.balance, item.behaviour, item.overdue, bounds)
             else:
                 cashflow.add_to_tally(tally, item.outlook, bounds)
             continue
