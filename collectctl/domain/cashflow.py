@@ -118,11 +118,17 @@ def curve_shares(behaviour: Behaviour, overdue: int, bounds: Sequence[int]) -> l
 
 
 def add_curve(
-    row: list[float], balance: int, behaviour: Behaviour, overdue: int, bounds: Sequence[int]
-) -> None:
+    row: list[float],
+    balance: int,
+    behaviour: Behaviour,
+    overdue: int,
+    bounds: Sequence[int],
+    median: bool = False,
+) -> int | None:
     """``row[k] += balance × share`` for each period's share of :func:`curve_shares`, fused
     (the back-test's inner loop): the same terms in the same order; a share of zero adds
-    nothing, so it is skipped."""
+    nothing, so it is skipped. ``median``: also returns
+    :func:`~collectctl.domain.forecast.curve_median` (else None), from the same start."""
     cum, mass = behaviour.cum, behaviour.mass
     x = overdue
     if x < LOW:
@@ -146,18 +152,23 @@ def add_curve(
         b0, r = divmod(x + first - LOW, BIN_DAYS)
         r1 = r + 1
         prev = 0.0
-        k = 0
-        for j in range(b0, b0 + n):
-            f = (cum[j] + mass[j] * r1 / BIN_DAYS - base) / left
+        for k in range(n):
+            f = (cum[b0 + k] + mass[b0 + k] * r1 / BIN_DAYS - base) / left
             d = f - prev
             prev = f
             if d > 0.0:
                 row[k] += balance * d
-            k += 1
-        return
-    for k, d in enumerate(curve_shares(behaviour, overdue, bounds)):
-        if d > 0.0:
-            row[k] += balance * d
+    else:
+        for k, d in enumerate(curve_shares(behaviour, overdue, bounds)):
+            if d > 0.0:
+                row[k] += balance * d
+    if not median:
+        return None
+    # curve_median(behaviour, overdue), step for step
+    never = 1.0 if left <= 1e-12 else behaviour.never / left
+    if 1.0 - never <= 1e-9:
+        return None
+    return max(1, behaviour.delay_at(base + 0.5 * (cum[NBINS] - base)) - x)
 
 
 def period_shares(outlook: Outlook, bounds: Sequence[int]) -> list[float]:
@@ -254,15 +265,13 @@ def add_curve_cash(tally: Tally, bal: int, beh: Behaviour, x: int, bounds: Seque
             b0, r = divmod(x + first - LOW, BIN_DAYS)
             t = (r + 1) / BIN_DAYS
             prev = 0.0
-            k = 0
-            for j in range(b0, b0 + n):
-                f = (cum[j] + mass[j] * t - base) / left
+            for k in range(n):
+                f = (cum[b0 + k] + mass[b0 + k] * t - base) / left
                 if f > prev:  # then f - prev > 0: the step adds to the period
                     p = f - prev
                     prev = f
                     expected[k] += bal * p
                     variance[k] += sq * p * (1.0 - p)
-                k += 1
             never = beh.never / left
             tally.never += bal * never
             tally.later += bal * max(1.0 - never - prev, 0.0)

@@ -139,6 +139,7 @@ def outlooks(
     _plans(conn, as_of, invoices, at_risk, scheduled, refs)
     _promises(conn, as_of, invoices, at_risk, scheduled, refs, grace_days, settings)
     out = []
+    look: model.Outlook | None
     day0 = as_of.toordinal()
     own, profile = beh.customers, beh.profile
     new = tuple.__new__
@@ -325,13 +326,15 @@ def forecast_document(
             else:
                 cashflow.add_to_tally(tally, item.outlook, bounds)
             continue
-        shares = cashflow.add_to_tally(tally, item.outlook, bounds)
+        look = item.outlook
+        assert look is not None  # curves=True: every invoice not at risk has its outlook
+        shares = cashflow.add_to_tally(tally, look, bounds)
         if cust is not None:
-            never = item.outlook.never()
+            never = look.never()
             cust["_in"] += inv.balance * sum(shares)
             cust["_never"] += inv.balance * never
             cust["_later"] += inv.balance * max(1 - never - sum(shares), 0.0)
-            median = item.outlook.quantile(0.5)
+            median = look.quantile(0.5)
             if median is not None and (cust["_next"] is None or median < cust["_next"]):
                 cust["_next"] = median
         if want_invoices:
