@@ -7,13 +7,21 @@ JSON document for ``--format json``) and calls :func:`render`. Formats are plugi
 
 Value types in rows: ``str``, ``int``, ``Decimal`` (money, already quantized to its currency),
 ``datetime.date``, ``bool`` and ``None``. JSON carries money as strings, never floats.
+
+A report with many rows of one shape (aging) keeps them as :class:`Rows` — one tuple of cells per
+row — which every format reads as mappings and which :func:`write_json` writes without building a
+dict per row.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import json
+import re
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, TextIO
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, Literal, TextIO, overload
 
 ColumnKind = Literal["text", "money", "date", "int", "number", "bool"]
 
@@ -77,3 +85,119 @@ def escape_formula(text: str) -> str:
     if text and text.startswith(FORMULA_PREFIXES):
         return "'" + text
     return text
+
+
+#: How :meth:`Rows.json` writes a column's cells: ``text`` as JSON strings (escaped), ``plain``
+#: as JSON strings that need no escaping (money, ISO dates, currency codes: checked, and escaped
+#: after all if any cell needs it), ``int`` as JSON numbers.
+JsonKind = Literal["text", "plain", "int"]
+
+_ENCODE = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses for str
+_NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
+
+
+class Rows(Sequence[Mapping[str, Any]]):
+    """Rows of one shape kept as tuples: ``keys`` and one tuple of cells per row.
+
+    A sequence of mappings for every format (each row becomes a ``dict`` when read), and a
+    compact JSON array from :meth:`json` without any per-row dict.
+    """
+
+    __slots__ = ("cells", "keys", "kinds")
+
+    def __init__(
+        self, keys: Sequence[str], kinds: Sequence[JsonKind], cells: list[tuple[Any, ...]]
+    ) -> None:
+        if len(keys) != len(kinds):
+            raise ValueError("one JSON kind per key")
+        self.keys = tuple(keys)
+        self.kinds = tuple(kinds)
+        self.cells = cells
+
+    def __len__(self) -> int:
+        return len(self.cells)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [dict(zip(self.keys, row, strict=True)) for row in self.cells[index]]
+        return dict(zip(self.keys, self.cells[index], strict=True))
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        keys = self.keys
+        return (dict(zip(keys, row, strict=True)) for row in self.cells)
+
+    def json(self) -> str:
+        """The rows as a JSON array, byte for byte what ``json.dumps`` (compact,
+        ``ensure_ascii=False``) writes for the list of dicts."""
+        if not self.cells:
+            return "[]"
+        columns: list[Any] = list(zip(*self.cells, strict=True))
+        parts = []
+        for k, (key, kind) in enumerate(zip(self.keys, self.kinds, strict=True)):
+            name = _ENCODE(key).replace("%", "%%")
+            types = set(map(type, columns[k]))
+            if kind == "int":
+                if types != {int}:
+                    raise TypeError(f"column {key!r}: not all integers")
+                parts.append(f"{name}: %d")
+                continue
+            if types != {str}:
+                raise TypeError(f"column {key!r}: not all strings")
+            if kind == "plain" and not _NEEDS_ESCAPE.search("".join(columns[k])):
+                parts.append(f'{name}: "%s"')
+            else:
+                columns[k] = map(_ENCODE, columns[k])
+                parts.append(f"{name}: %s")
+        template = "{" + ", ".join(parts) + "}"
+        return "[" + ", ".join([template % row for row in zip(*columns, strict=True)]) + "]"
+
+
+def json_value(value: Any) -> Any:
+    """``json.dumps``'s ``default``: money and dates as strings, sets as lists, :class:`Rows` as
+    lists of dicts."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    if isinstance(value, set | frozenset | tuple):
+        return list(value)
+    if isinstance(value, Rows):
+        return list(value)
+    raise TypeError(f"cannot write {type(value).__name__} as JSON")
+
+
+def write_json(document: Any, out: TextIO, *, pretty: bool = False) -> None:
+    """``document`` as JSON and a newline: indented for people (``pretty``), else compact.
+
+    Compact output is what ``json.dumps`` writes; a top-level dict's :class:`Rows` values are
+    written by :meth:`Rows.json` (no dict per row).
+    """
+    if (
+        pretty
+        or not isinstance(document, dict)
+        or not any(isinstance(v, Rows) for v in document.values())
+    ):
+        out.write(
+            json.dumps(
+                document, default=json_value, ensure_ascii=False, indent=2 if pretty else None
+            )
+        )
+        out.write("\n")
+        return
+    out.write("{")
+    for n, (key, value) in enumerate(document.items()):
+        if n:
+            out.write(", ")
+        out.write(json.dumps(key, ensure_ascii=False))
+        out.write(": ")
+        if isinstance(value, Rows):
+            out.write(value.json())
+        else:
+            out.write(json.dumps(value, default=json_value, ensure_ascii=False))
+    out.write("}\n")

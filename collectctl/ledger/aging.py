@@ -15,6 +15,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from collectctl.domain.aging import AgingLine
 
@@ -92,6 +93,111 @@ def as_of_sql(conn: sqlite3.Connection, as_of: str) -> AsOfSql:
     )
 
 
+#: One (customer, currency) line as :func:`named_lines` returns it: ``(customer key, customer id,
+#: name, currency, *buckets, unapplied, origin)`` in minor units; ``origin`` is 0 when invoices
+#: contributed to the line, 1 when only unapplied payments did.
+NamedLine = tuple[Any, ...]
+
+
+def named_lines(
+    conn: sqlite3.Connection,
+    as_of: date,
+    cutoffs: Sequence[date],
+    *,
+    basis: str = "due",
+    currency: str | None = None,
+) -> list[NamedLine]:
+    """Every (customer, currency) with anything open or unapplied, with the customer's id and
+    name (:data:`NamedLine`), in (customer key, currency) order — one statement.
+
+    ``cutoffs`` are the bucket boundaries as dates (basis date ≥ ``cutoffs[k]`` means bucket
+    ≤ k: :func:`collectctl.domain.aging.cutoffs`), so SQL compares dates and does no date
+    arithmetic.
+
+    When few allocations lie after the date (the usual as-of dates), the invoices are summed as
+    if none did — the not fully allocated, void and later invoices, read through the covering
+    index with no per-invoice look-up — and the invoices that have allocations after the date
+    are added as corrections (their exact contribution less the one just summed): the sums are
+    linear, so the result is exact.
+    """
+    d = as_of.isoformat()
+    column = "i.due_date" if basis == "due" else "i.issue_date"
+    params: dict[str, object] = {"d": d}
+    case = ["CASE"]
+    for k, cut in enumerate(c.isoformat() for c in cutoffs):
+        params[f"c{k}"] = cut
+        case.append(f"WHEN {column} >= :c{k} THEN {k}")
+    case.append(f"ELSE {len(cutoffs)} END")
+    bucket = " ".join(case)
+    n = len(cutoffs) + 1
+    cur = ""
+    if currency:
+        cur = " AND i.currency = :cur"
+        params["cur"] = currency
+    live = "(i.void = 0 AND i.issue_date <= :d)"
+    sums = ", ".join(f"SUM(CASE WHEN k = {k} THEN bal ELSE 0 END) AS b{k}" for k in range(n))
+    cols = ", ".join(f"b{k}" for k in range(n))
+    zeros = ", ".join(f"0 AS b{k}" for k in range(n))
+
+    def contribution(open_: str, applied: str) -> tuple[str, str]:
+        """The (balance, unapplied) an invoice adds, from its open amount and applied sum."""
+        return (
+            f"CASE WHEN {live} THEN MAX({open_}, 0) ELSE 0 END",
+            f"CASE WHEN {live} THEN MIN({open_}, 0) ELSE -{applied} END",
+        )
+
+    def grouped(bal: str, unap: str, source: str, where: str) -> str:
+        return f"""
+            SELECT customer, currency, {sums}, SUM(unap) AS u, 0 AS origin FROM (
+                SELECT i.customer AS customer, i.currency AS currency, {bal} AS bal,
+                       {unap} AS unap, {bucket} AS k
+                FROM {source} WHERE {where}{cur}) AS t
+            GROUP BY customer, currency"""
+
+    q = as_of_sql(conn, d)
+    if q.cte.startswith(_LATE_CTE):
+        naive = "(i.amount != i.allocated OR i.void != 0 OR i.issue_date > :d)"
+        bal, unap = contribution("(i.amount - i.allocated)", "i.allocated")
+        exact_bal, exact_unap = contribution(q.open, q.applied)
+        parts = [
+            # every invoice as if nothing were allocated after the date (index order, no sort)
+            grouped(bal, unap, "invoices i INDEXED BY invoices_aging", naive),
+            # the invoices with allocations after the date: exact less what was summed above
+            grouped(
+                f"{exact_bal} - CASE WHEN {naive} THEN {bal} ELSE 0 END",
+                f"{exact_unap} - CASE WHEN {naive} THEN {unap} ELSE 0 END",
+                "late l CROSS JOIN invoices i ON i.id = l.invoice",
+                "1",
+            ),
+        ]
+    else:
+        # Invoices that contribute nothing (paid exactly, or not yet issued and not prepaid)
+        # are skipped before any bucket arithmetic: most of a ledger is paid.
+        bal, unap = contribution(q.open, q.applied)
+        parts = [grouped(bal, unap, f"invoices i {q.join}", q.relevant)]
+    parts.append(
+        f"""
+        SELECT customer, currency, {zeros},
+               SUM(CASE WHEN kind = 'refund' THEN amount ELSE -amount END) AS u, 1 AS origin
+        FROM allocations INDEXED BY allocations_unapplied
+        WHERE invoice IS NULL AND date <= :d{cur.replace("i.", "")}
+        GROUP BY customer, currency"""
+    )
+    totals = ", ".join(f"SUM(b{k}) AS b{k}" for k in range(n))
+    nonzero = " OR ".join([*(f"SUM(b{k}) != 0" for k in range(n)), "SUM(u) != 0"])
+    sql = f"""
+        {q.cte}
+        SELECT g.customer, c.ext_id, c.name, g.currency, {cols}, u, origin FROM (
+            SELECT customer, currency, {totals}, SUM(u) AS u, MIN(origin) AS origin
+            FROM ({" UNION ALL ".join(parts)}) AS p
+            GROUP BY customer, currency
+            HAVING {nonzero}) AS g
+        CROSS JOIN customers c ON c.id = g.customer
+        ORDER BY g.customer, g.currency
+    """
+    return conn.execute(sql, params).fetchall()
+
+
 def customer_lines(
     conn: sqlite3.Connection,
     as_of: date,
@@ -100,63 +206,25 @@ def customer_lines(
     basis: str = "due",
     currency: str | None = None,
 ) -> list[AgingLine]:
-    """One :class:`AgingLine` per (customer, currency) with anything open or unapplied.
-
-    ``cutoffs`` are the bucket boundaries as dates (basis date ≥ ``cutoffs[k]`` means bucket
-    ≤ k: :func:`collectctl.domain.aging.cutoffs`), so SQL compares dates and does no date
-    arithmetic.
-    """
-    d = as_of.isoformat()
-    cuts = [c.isoformat() for c in cutoffs]
-    column = "i.due_date" if basis == "due" else "i.issue_date"
-    params: dict[str, object] = {"d": d}
-    case = ["CASE"]
-    for k, cut in enumerate(cuts):
-        params[f"c{k}"] = cut
-        case.append(f"WHEN {column} >= :c{k} THEN {k}")
-    case.append(f"ELSE {len(cuts)} END")
-    n = len(cuts) + 1
-    q = as_of_sql(conn, d)
-    live = "(i.void = 0 AND i.issue_date <= :d)"
-    where = f"WHERE {q.relevant}"
-    if currency:
-        where += " AND i.currency = :cur"
-        params["cur"] = currency
-    sums = ", ".join(f"SUM(CASE WHEN k = {k} THEN bal ELSE 0 END)" for k in range(n))
-    # Invoices that contribute nothing (paid exactly, or not yet issued and not prepaid) are
-    # skipped before any bucket arithmetic: most of a ledger is paid.
-    sql = f"""
-        {q.cte}
-        SELECT customer, currency, {sums}, SUM(unap) FROM (
-            SELECT i.customer AS customer, i.currency AS currency,
-                CASE WHEN {live} THEN MAX({q.open}, 0) ELSE 0 END AS bal,
-                CASE WHEN {live} THEN MIN({q.open}, 0) ELSE -{q.applied} END AS unap,
-                {" ".join(case)} AS k
-            FROM invoices i {q.join} {where}) AS t
-        GROUP BY customer, currency
-    """
-    lines: dict[tuple[int, str], AgingLine] = {}
-    for row in conn.execute(sql, params):
-        key = (row[0], row[1])
-        lines[key] = AgingLine(row[0], row[1], list(row[2 : 2 + n]), row[2 + n])
-    unapplied_sql = """
-        SELECT customer, currency, SUM(CASE WHEN kind = 'refund' THEN amount ELSE -amount END)
-        FROM allocations INDEXED BY allocations_unapplied
-        WHERE invoice IS NULL AND date <= :d {cur}
-        GROUP BY customer, currency
-    """.format(cur="AND currency = :cur" if currency else "")
-    for cust, cur, amount in conn.execute(unapplied_sql, params):
-        line = lines.get((cust, cur))
-        if line is None:
-            line = lines[(cust, cur)] = AgingLine(cust, cur, [0] * n, 0)
-        line.unapplied += amount
-    return [line for line in lines.values() if not line.empty]
+    """One :class:`AgingLine` per (customer, currency) with anything open or unapplied (the
+    lines of :func:`named_lines`, without the names)."""
+    n = len(cutoffs) + 1
+    return [
+        AgingLine(r[0], r[3], list(r[4 : 4 + n]), r[4 + n])
+        for r in named_lines(conn, as_of, cutoffs, basis=basis, currency=currency)
+    ]
 
 
 def customer_names(conn: sqlite3.Connection, keys: Sequence[int]) -> dict[int, tuple[str, str]]:
     """``{customer key: (id, name)}`` for the given ledger keys."""
     out: dict[int, tuple[str, str]] = {}
     wanted = sorted(set(keys))
+    if len(wanted) > _READ_ALL_NAMES:
+        # Most of the customers: one pass over the table beats thousands of key look-ups.
+        every = conn.execute("SELECT id, ext_id, name FROM customers").fetchall()
+        ids, exts, names = zip(*every, strict=True)
+        found = dict(zip(ids, zip(exts, names, strict=True), strict=True))
+        return {key: found[key] for key in wanted if key in found}
     for start in range(0, len(wanted), 900):
         chunk = wanted[start : start + 900]
         marks = ",".join("?" * len(chunk))
@@ -167,36 +235,75 @@ def customer_names(conn: sqlite3.Connection, keys: Sequence[int]) -> dict[int, t
     return out
 
 
-def open_invoices(
+#: Above this many keys, :func:`customer_names` reads the whole customers table.
+_READ_ALL_NAMES = 2000
+
+
+#: One open invoice as :func:`open_invoice_rows` returns it: ``(invoice id, number, customer key,
+#: currency, issue date, due date, amount, balance, ledger key)``, dates as ISO text, money in
+#: minor units.
+InvoiceRow = tuple[str, str, int, str, str, str, int, int, int]
+
+
+def open_invoice_rows(
     conn: sqlite3.Connection, as_of: date, *, currency: str | None = None
-) -> list[OpenInvoice]:
-    """Invoices issued on or before ``as_of``, not void, with a balance > 0 as of that date."""
+) -> list[InvoiceRow]:
+    """Invoices issued on or before ``as_of``, not void, with a balance > 0 as of that date, as
+    plain tuples (:data:`InvoiceRow`), in no particular order.
+
+    When few allocations lie after the date, only the invoices not fully allocated look up the
+    allocations after the date; the fully allocated ones with such allocations come from those.
+    """
     d = as_of.isoformat()
     q = as_of_sql(conn, d)
     params: dict[str, object] = {"d": d}
     cur = ""
     if currency:
-        cur = "AND i.currency = :cur"
+        cur = " AND i.currency = :cur"
         params["cur"] = currency
-    sql = f"""
-        {q.cte}
-        SELECT i.ext_id, i.number, c.id, c.ext_id, c.name, i.currency, i.issue_date,
-               i.due_date, i.amount, {q.open} AS bal
-        FROM invoices i {q.join} JOIN customers c ON c.id = i.customer
-        WHERE i.void = 0 AND i.issue_date <= :d {cur} AND {q.open} > 0
-    """
+    cols = "i.ext_id, i.number, i.customer, i.currency, i.issue_date, i.due_date, i.amount"
+    live = f"i.void = 0 AND i.issue_date <= :d{cur}"
+    if q.cte.startswith(_LATE_CTE):
+        later = "COALESCE((SELECT l.amt FROM late l WHERE l.invoice = i.id), 0)"
+        sql = f"""
+            {q.cte}
+            SELECT * FROM (
+                SELECT {cols}, i.amount - i.allocated + {later} AS bal, i.id AS id
+                FROM invoices i WHERE {live} AND i.amount > i.allocated) AS t
+            WHERE bal > 0
+            UNION ALL
+            SELECT {cols}, i.amount - i.allocated + l.amt, i.id
+            FROM late l CROSS JOIN invoices i ON i.id = l.invoice
+            WHERE {live} AND i.amount <= i.allocated AND i.amount - i.allocated + l.amt > 0
+        """
+    else:
+        sql = f"""
+            {q.cte}
+            SELECT {cols}, {q.open} AS bal, i.id
+            FROM invoices i {q.join}
+            WHERE {live} AND {q.open} > 0
+        """
+    return conn.execute(sql, params).fetchall()
+
+
+def open_invoices(
+    conn: sqlite3.Connection, as_of: date, *, currency: str | None = None
+) -> list[OpenInvoice]:
+    """Invoices issued on or before ``as_of``, not void, with a balance > 0 as of that date."""
+    rows = open_invoice_rows(conn, as_of, currency=currency)
+    who = customer_names(conn, [r[2] for r in rows])
     return [
         OpenInvoice(
             r[0],
             r[1],
             r[2],
+            who[r[2]][0],
+            who[r[2]][1],
             r[3],
-            r[4],
-            r[5],
-            date.fromisoformat(r[6]),
-            date.fromisoformat(r[7]),
-            r[8],
-            r[9],
+            date.fromisoformat(r[4]),
+            date.fromisoformat(r[5]),
+            r[6],
+            r[7],
         )
-        for r in conn.execute(sql, params)
+        for r in rows
     ]
