@@ -87,11 +87,6 @@ def escape_formula(text: str) -> str:
     return text
 
 
-#: How :meth:`Rows.json` writes a column's cells: ``text`` as JSON strings (escaped), ``plain``
-#: as JSON strings that need no escaping (money, ISO dates, currency codes: checked, and escaped
-#: after all if any cell needs it), ``int`` as JSON numbers.
-JsonKind = Literal["text", "plain", "int"]
-
 _ENCODE = json.encoder.encode_basestring  # what json.dumps(ensure_ascii=False) uses for str
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
 
@@ -103,15 +98,10 @@ class Rows(Sequence[Mapping[str, Any]]):
     compact JSON array from :meth:`json` without any per-row dict.
     """
 
-    __slots__ = ("cells", "keys", "kinds")
+    __slots__ = ("cells", "keys")
 
-    def __init__(
-        self, keys: Sequence[str], kinds: Sequence[JsonKind], cells: list[tuple[Any, ...]]
-    ) -> None:
-        if len(keys) != len(kinds):
-            raise ValueError("one JSON kind per key")
+    def __init__(self, keys: Sequence[str], cells: list[tuple[Any, ...]]) -> None:
         self.keys = tuple(keys)
-        self.kinds = tuple(kinds)
         self.cells = cells
 
     def __len__(self) -> int:
@@ -134,28 +124,35 @@ class Rows(Sequence[Mapping[str, Any]]):
 
     def json(self) -> str:
         """The rows as a JSON array, byte for byte what ``json.dumps`` (compact,
-        ``ensure_ascii=False``) writes for the list of dicts."""
+        ``ensure_ascii=False``) writes for the list of dicts.
+
+        A column of strings none of which needs escaping (ids, money, dates, most names) is
+        written between quotes as it is, another column of strings through the JSON encoder,
+        a column of ints as numbers; any other column makes it ``json.dumps`` of the dicts.
+        """
         if not self.cells:
             return "[]"
         columns: list[Any] = list(zip(*self.cells, strict=True))
+        if len(columns) != len(self.keys):
+            raise ValueError("one cell per key in every row")
         parts = []
-        for k, (key, kind) in enumerate(zip(self.keys, self.kinds, strict=True)):
+        encoded = False
+        for k, key in enumerate(self.keys):
             name = _ENCODE(key).replace("%", "%%")
             types = set(map(type, columns[k]))
-            if kind == "int":
-                if types != {int}:
-                    raise TypeError(f"column {key!r}: not all integers")
+            if types == {int}:
                 parts.append(f"{name}: %d")
-                continue
-            if types != {str}:
-                raise TypeError(f"column {key!r}: not all strings")
-            if kind == "plain" and not _NEEDS_ESCAPE.search("".join(columns[k])):
+            elif types != {str}:
+                return json.dumps(list(self), default=json_value, ensure_ascii=False)
+            elif _NEEDS_ESCAPE.search("".join(columns[k])) is None:
                 parts.append(f'{name}: "%s"')
             else:
                 columns[k] = map(_ENCODE, columns[k])
+                encoded = True
                 parts.append(f"{name}: %s")
         template = "{" + ", ".join(parts) + "}"
-        return "[" + ", ".join([template % row for row in zip(*columns, strict=True)]) + "]"
+        rows = zip(*columns, strict=True) if encoded else self.cells
+        return "[" + ", ".join([template % row for row in rows]) + "]"
 
 
 def json_value(value: Any) -> Any:

@@ -53,9 +53,22 @@ class AsOfSql:
     relevant: str
 
 
-#: Allocations dated after ``:d``, summed per invoice, and its join to invoice ``i``.
+#: The invoices in the partial index ``invoices_unsettled``: not fully allocated, void, or paid
+#: in full before their issue date. Any other invoice is settled: as of any date it contributes
+#: nothing unless it has allocations after that date (allocations are positive, so an invoice
+#: whose allocations all lie on or before D is paid in full by D, and ``paid_on`` — the date
+#: the allocations first covered the amount — is then on or before D).
+UNSETTLED = "(i.amount != i.allocated OR i.void != 0 OR i.paid_on < i.issue_date)"
+
+#: Allocations dated after ``:d``, summed per invoice, and its join to invoice ``i``: read in
+#: invoice order (no sort), or, when they are few, straight from the date index and sorted.
+_LATE = "WITH late AS MATERIALIZED ("
 _LATE_CTE = (
-    "WITH late AS MATERIALIZED (SELECT invoice, SUM(amount) AS amt FROM allocations "
+    f"{_LATE}SELECT invoice, SUM(amount) AS amt FROM allocations "
+    "WHERE date > :d AND invoice IS NOT NULL GROUP BY invoice) "
+)
+_FEW_LATE_CTE = (
+    f"{_LATE}SELECT invoice, SUM(amount) AS amt FROM allocations INDEXED BY allocations_by_date "
     "WHERE date > :d AND invoice IS NOT NULL GROUP BY invoice) "
 )
 _LATE_JOIN = "LEFT JOIN late l ON l.invoice = i.id"
@@ -76,7 +89,7 @@ def as_of_sql(conn: sqlite3.Connection, as_of: str) -> AsOfSql:
     total = conn.execute("SELECT COUNT(*) FROM allocations WHERE invoice IS NOT NULL").fetchone()[0]
     if late * 2 <= total:
         return AsOfSql(
-            _LATE_CTE,
+            _FEW_LATE_CTE if late * 16 <= total else _LATE_CTE,
             _LATE_JOIN,
             "(i.allocated - COALESCE(l.amt, 0))",
             "(i.amount - i.allocated + COALESCE(l.amt, 0))",
@@ -155,21 +168,23 @@ def named_lines(
             GROUP BY customer, currency"""
 
     q = as_of_sql(conn, d)
-    if q.cte.startswith(_LATE_CTE):
-        naive = "(i.amount != i.allocated OR i.void != 0 OR i.issue_date > :d)"
+    if not q.cte or q.cte.startswith(_LATE):
+        # Every unsettled invoice as if nothing were allocated after the date (the partial
+        # index, in (customer, currency) order: no sort); a settled one contributes nothing
+        # unless it has allocations after the date (see the migration of invoices_unsettled).
         bal, unap = contribution("(i.amount - i.allocated)", "i.allocated")
-        exact_bal, exact_unap = contribution(q.open, q.applied)
-        parts = [
-            # every invoice as if nothing were allocated after the date (index order, no sort)
-            grouped(bal, unap, "invoices i INDEXED BY invoices_aging", naive),
-            # the invoices with allocations after the date: exact less what was summed above
-            grouped(
-                f"{exact_bal} - CASE WHEN {naive} THEN {bal} ELSE 0 END",
-                f"{exact_unap} - CASE WHEN {naive} THEN {unap} ELSE 0 END",
-                "late l CROSS JOIN invoices i ON i.id = l.invoice",
-                "1",
-            ),
-        ]
+        parts = [grouped(bal, unap, "invoices i INDEXED BY invoices_unsettled", UNSETTLED)]
+        if q.cte:
+            # The invoices with allocations after the date: exact less what was summed above.
+            exact_bal, exact_unap = contribution(q.open, q.applied)
+            parts.append(
+                grouped(
+                    f"{exact_bal} - CASE WHEN {UNSETTLED} THEN {bal} ELSE 0 END",
+                    f"{exact_unap} - CASE WHEN {UNSETTLED} THEN {unap} ELSE 0 END",
+                    "late l CROSS JOIN invoices i ON i.id = l.invoice",
+                    "1",
+                )
+            )
     else:
         # Invoices that contribute nothing (paid exactly, or not yet issued and not prepaid)
         # are skipped before any bucket arithmetic: most of a ledger is paid.
@@ -263,19 +278,24 @@ def open_invoice_rows(
         params["cur"] = currency
     cols = "i.ext_id, i.number, i.customer, i.currency, i.issue_date, i.due_date, i.amount"
     live = f"i.void = 0 AND i.issue_date <= :d{cur}"
-    if q.cte.startswith(_LATE_CTE):
-        later = "COALESCE((SELECT l.amt FROM late l WHERE l.invoice = i.id), 0)"
+    if not q.cte or q.cte.startswith(_LATE):
+        # Open by the date means not fully allocated now, or allocations after the date.
+        later = "COALESCE((SELECT l.amt FROM late l WHERE l.invoice = i.id), 0)" if q.cte else "0"
         sql = f"""
             {q.cte}
             SELECT * FROM (
                 SELECT {cols}, i.amount - i.allocated + {later} AS bal, i.id AS id
-                FROM invoices i WHERE {live} AND i.amount > i.allocated) AS t
+                FROM invoices i INDEXED BY invoices_unsettled
+                WHERE {UNSETTLED} AND {live} AND i.amount > i.allocated) AS t
             WHERE bal > 0
+        """
+        if q.cte:
+            sql += f"""
             UNION ALL
             SELECT {cols}, i.amount - i.allocated + l.amt, i.id
             FROM late l CROSS JOIN invoices i ON i.id = l.invoice
             WHERE {live} AND i.amount <= i.allocated AND i.amount - i.allocated + l.amt > 0
-        """
+            """
     else:
         sql = f"""
             {q.cte}

@@ -18,10 +18,7 @@ from typing import Any
 from collectctl.domain.aging import bucket_index, bucket_names, cutoffs, totals_by_currency
 from collectctl.ledger.aging import customer_names, named_lines, open_invoice_rows
 from collectctl.money import format_minor, formatter, from_minor
-from collectctl.output import Column, JsonKind, Report, Rows
-
-#: Money, ISO dates and currency codes: strings that JSON never has to escape.
-_PLAIN: JsonKind = "plain"
+from collectctl.output import Column, Report, Rows
 
 
 def _passes(total_minor: int, currency: str, min_balance: Decimal | None) -> bool:
@@ -88,7 +85,6 @@ def customer_document(
             )
         )
     keys = ["customer_id", "customer", "currency", *names, "unapplied", "total"]
-    kinds: list[JsonKind] = ["text", "text", *[_PLAIN] * (len(names) + 3)]
     totals = []
     for t in totals_by_currency(((ln[3], ln[4 : 4 + n], ln[4 + n]) for ln in lines), n):
         fmt = formatter(t.currency)
@@ -101,7 +97,7 @@ def customer_document(
         "as_of": as_of,
         "basis": basis,
         "buckets": names,
-        "rows": Rows(keys, kinds, cells),
+        "rows": Rows(keys, cells),
         "totals": totals,
     }
 
@@ -204,19 +200,6 @@ def invoice_document(
         "amount",
         "balance",
     ]
-    kinds: list[JsonKind] = [
-        "text",
-        "text",
-        "text",
-        "text",
-        "plain",
-        "plain",
-        "plain",
-        "int",
-        "plain",
-        "plain",
-        "plain",
-    ]
     totals = []
     for t in totals_by_currency(((cur, sums[cur], 0) for cur in sums), len(names)):
         total: dict[str, Any] = {"currency": t.currency}
@@ -228,7 +211,7 @@ def invoice_document(
         "as_of": as_of,
         "basis": basis,
         "buckets": names,
-        "rows": Rows(keys, kinds, cells),
+        "rows": Rows(keys, cells),
         "totals": totals,
     }
 
