@@ -63,24 +63,6 @@ def cutoffs(as_of: date, bounds: Sequence[int]) -> list[date]:
 
 
 @dataclass
-class AgingLine:
-    """One (customer, currency) line in minor units: bucket balances and unapplied credit."""
-
-    customer_key: int
-    currency: str
-    buckets: list[int]
-    unapplied: int = 0
-
-    @property
-    def total(self) -> int:
-        return sum(self.buckets) + self.unapplied
-
-    @property
-    def empty(self) -> bool:
-        return not any(self.buckets) and self.unapplied == 0
-
-
-@dataclass
 class Totals:
     """Per-currency sums of the lines shown."""
 

@@ -2,11 +2,13 @@
 
 As of date D an invoice's balance is ``amount − allocations dated ≤ D``, computed as
 ``amount − allocated + (allocations dated after D)``: ``allocated`` (all allocations, kept by the
-sync) makes the usual as-of dates touch only the few allocations dated after D. Invoices are read
-through the covering ``invoices_aging`` index in (customer, currency) order, so SQLite groups a
-million invoices without sorting. Unapplied credit as of D = unapplied payments and credits
-(less refunds) dated ≤ D, plus allocations dated ≤ D to void invoices or to invoices issued after
-D, plus any excess of allocations over an invoice's amount.
+sync) makes the usual as-of dates touch only the few allocations dated after D. The invoices that
+can contribute without any allocation after D — the unsettled ones — are read through the partial
+covering index ``invoices_unsettled`` in (customer, currency) order, so SQLite groups them without
+sorting, and the few with allocations after D are corrected from those allocations. Unapplied
+credit as of D = unapplied payments and credits (less refunds) dated ≤ D, plus allocations dated
+≤ D to void invoices or to invoices issued after D, plus any excess of allocations over an
+invoice's amount.
 """
 
 from __future__ import annotations
@@ -16,24 +18,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
-
-from collectctl.domain.aging import AgingLine
-
-
-@dataclass(frozen=True)
-class OpenInvoice:
-    """An invoice open as of the report date (minor units)."""
-
-    invoice_id: str
-    number: str
-    customer_key: int
-    customer_id: str
-    customer: str
-    currency: str
-    issue_date: date
-    due_date: date
-    amount: int
-    balance: int
 
 
 @dataclass(frozen=True)
@@ -121,17 +105,18 @@ def named_lines(
     currency: str | None = None,
 ) -> list[NamedLine]:
     """Every (customer, currency) with anything open or unapplied, with the customer's id and
-    name (:data:`NamedLine`), in (customer key, currency) order — one statement.
+    name (:data:`NamedLine`), in no particular order — one statement.
 
     ``cutoffs`` are the bucket boundaries as dates (basis date ≥ ``cutoffs[k]`` means bucket
     ≤ k: :func:`collectctl.domain.aging.cutoffs`), so SQL compares dates and does no date
     arithmetic.
 
-    When few allocations lie after the date (the usual as-of dates), the invoices are summed as
-    if none did — the not fully allocated, void and later invoices, read through the covering
-    index with no per-invoice look-up — and the invoices that have allocations after the date
-    are added as corrections (their exact contribution less the one just summed): the sums are
-    linear, so the result is exact.
+    When at most half of the allocations lie after the date (the usual as-of dates), the
+    unsettled invoices (:data:`UNSETTLED`) are summed as if none did, read through their partial
+    covering index with no per-invoice look-up, and the invoices that have allocations after
+    the date are added as corrections (their exact contribution less the one just summed): the
+    sums are linear, so the result is exact. Otherwise every invoice is read with the
+    allocations on or before the date (:func:`as_of_sql`).
     """
     d = as_of.isoformat()
     column = "i.due_date" if basis == "due" else "i.issue_date"
@@ -208,26 +193,8 @@ def named_lines(
             GROUP BY customer, currency
             HAVING {nonzero}) AS g
         CROSS JOIN customers c ON c.id = g.customer
-        ORDER BY g.customer, g.currency
     """
     return conn.execute(sql, params).fetchall()
-
-
-def customer_lines(
-    conn: sqlite3.Connection,
-    as_of: date,
-    cutoffs: Sequence[date],
-    *,
-    basis: str = "due",
-    currency: str | None = None,
-) -> list[AgingLine]:
-    """One :class:`AgingLine` per (customer, currency) with anything open or unapplied (the
-    lines of :func:`named_lines`, without the names)."""
-    n = len(cutoffs) + 1
-    return [
-        AgingLine(r[0], r[3], list(r[4 : 4 + n]), r[4 + n])
-        for r in named_lines(conn, as_of, cutoffs, basis=basis, currency=currency)
-    ]
 
 
 def customer_names(conn: sqlite3.Connection, keys: Sequence[int]) -> dict[int, tuple[str, str]]:
@@ -304,26 +271,3 @@ def open_invoice_rows(
             WHERE {live} AND {q.open} > 0
         """
     return conn.execute(sql, params).fetchall()
-
-
-def open_invoices(
-    conn: sqlite3.Connection, as_of: date, *, currency: str | None = None
-) -> list[OpenInvoice]:
-    """Invoices issued on or before ``as_of``, not void, with a balance > 0 as of that date."""
-    rows = open_invoice_rows(conn, as_of, currency=currency)
-    who = customer_names(conn, [r[2] for r in rows])
-    return [
-        OpenInvoice(
-            r[0],
-            r[1],
-            r[2],
-            who[r[2]][0],
-            who[r[2]][1],
-            r[3],
-            date.fromisoformat(r[4]),
-            date.fromisoformat(r[5]),
-            r[6],
-            r[7],
-        )
-        for r in rows
-    ]
