@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from itertools import compress, count
 from typing import Any, Literal, TextIO, overload
 
 ColumnKind = Literal["text", "money", "date", "int", "number", "bool"]
@@ -126,9 +127,10 @@ class Rows(Sequence[Mapping[str, Any]]):
         """The rows as a JSON array, byte for byte what ``json.dumps`` (compact,
         ``ensure_ascii=False``) writes for the list of dicts.
 
-        A column of strings none of which needs escaping (ids, money, dates, most names) is
-        written between quotes as it is, another column of strings through the JSON encoder,
-        a column of ints as numbers; any other column makes it ``json.dumps`` of the dicts.
+        Columns of strings go between quotes as they are and columns of ints as numbers, through
+        one template per row; the few rows with a string JSON must escape (a quote, a backslash,
+        a control character) are written by ``json.dumps``, and so is everything when a column
+        holds anything else.
         """
         if not self.cells:
             return "[]"
@@ -136,23 +138,25 @@ class Rows(Sequence[Mapping[str, Any]]):
         if len(columns) != len(self.keys):
             raise ValueError("one cell per key in every row")
         parts = []
-        encoded = False
+        special: set[int] = set()
         for k, key in enumerate(self.keys):
             name = _ENCODE(key).replace("%", "%%")
-            types = set(map(type, columns[k]))
-            if types == {int}:
+            try:
+                text = "".join(columns[k])  # raises unless every cell is a string
+            except TypeError:
+                if set(map(type, columns[k])) != {int}:
+                    return json.dumps(list(self), default=json_value, ensure_ascii=False)
                 parts.append(f"{name}: %d")
-            elif types != {str}:
-                return json.dumps(list(self), default=json_value, ensure_ascii=False)
-            elif _NEEDS_ESCAPE.search("".join(columns[k])) is None:
-                parts.append(f'{name}: "%s"')
-            else:
-                columns[k] = map(_ENCODE, columns[k])
-                encoded = True
-                parts.append(f"{name}: %s")
+                continue
+            parts.append(f'{name}: "%s"')
+            if _NEEDS_ESCAPE.search(text) is not None:
+                special.update(compress(count(), map(_NEEDS_ESCAPE.search, columns[k])))
         template = "{" + ", ".join(parts) + "}"
-        rows = zip(*columns, strict=True) if encoded else self.cells
-        return "[" + ", ".join([template % row for row in rows]) + "]"
+        rows = [template % row for row in self.cells]
+        keys = self.keys
+        for n in special:
+            rows[n] = json.dumps(dict(zip(keys, self.cells[n], strict=True)), ensure_ascii=False)
+        return "[" + ", ".join(rows) + "]"
 
 
 def json_value(value: Any) -> Any:
