@@ -28,6 +28,7 @@ Finding kinds, in the order a report lists them for one customer and currency:
 
 from __future__ import annotations
 
+from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -211,21 +212,24 @@ def plan_credit(
     items = sorted(open_items, key=lambda i: (i.due_date, i.issue_date, i.number, i.invoice_id))
     open_left = {item.invoice_id: item.balance for item in items}
     exact: list[Application] = []
+    # The untouched unapplied payments by amount, oldest first: the pool entries an exact match
+    # can take (a match empties its entry, so it leaves the queue; nothing else changes them).
+    untouched: dict[int, deque[_Left]] = defaultdict(deque)
+    for entry in pool:
+        c = entry.credit
+        if c.invoice_id is None and c.kind == "payment" and entry.left == c.amount:
+            untouched[c.amount].append(entry)
     for item in items:
         if item.due_date >= as_of:
             continue
-        for entry in pool:
+        queue = untouched.get(item.balance)
+        if queue:
+            entry = queue.popleft()
             c = entry.credit
-            if (
-                c.invoice_id is None
-                and c.kind == "payment"
-                and entry.left == c.amount == item.balance
-            ):
-                app = Application(c.payment_id, None, item.invoice_id, item.number, c.amount)
-                exact.append(app)
-                entry.left = 0
-                open_left[item.invoice_id] = 0
-                break
+            app = Application(c.payment_id, None, item.invoice_id, item.number, c.amount)
+            exact.append(app)
+            entry.left = 0
+            open_left[item.invoice_id] = 0
     applications: list[Application] = []
     credit_iter = iter(pool)
     current: _Left | None = next(credit_iter, None)

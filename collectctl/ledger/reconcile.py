@@ -25,8 +25,19 @@ from collectctl.ledger.dialect import dialect_of
 Account = tuple[int, str]  # (customer key, currency)
 
 
+class _Days(dict[str, date]):
+    """ISO date text -> ``date``, each distinct day parsed once (a ledger has few of them)."""
+
+    def __missing__(self, text: str) -> date:
+        day = self[text] = date.fromisoformat(text)
+        return day
+
+
+_DAYS = _Days()
+
+
 def _day(text: str) -> date:
-    return date.fromisoformat(text)
+    return _DAYS[text]
 
 
 def _in_chunks(
@@ -91,17 +102,20 @@ def account_credit(
     params: dict[str, Any] = {"d": d, "cust": customer}
     who = "AND customer = :cust" if customer is not None else ""
     credits: dict[Account, list[Credit]] = defaultdict(list)
-    refunds: dict[Account, tuple[int, list[str]]] = {}
+    refund_totals: dict[Account, int] = defaultdict(int)
+    refund_ids: dict[Account, list[str]] = defaultdict(list)
+    days = _DAYS
     for cust, currency, payment_id, day, amount, kind in conn.execute(
         f"""SELECT customer, currency, payment_id, date, amount, kind FROM allocations
             WHERE invoice IS NULL AND +date <= :d {who}""",
         params,
     ):
         if kind == "refund":
-            total, ids = refunds.get((cust, currency), (0, []))
-            refunds[(cust, currency)] = (total + amount, [*ids, payment_id])
+            refund_totals[(cust, currency)] += amount
+            refund_ids[(cust, currency)].append(payment_id)
         else:
-            credits[(cust, currency)].append(Credit(payment_id, _day(day), amount, None, kind))
+            credits[(cust, currency)].append(Credit(payment_id, days[day], amount, None, kind))
+    refunds = {key: (total, refund_ids[key]) for key, total in refund_totals.items()}
     who_i = "AND i.customer = :cust" if customer is not None else ""
     for cust, currency, payment_id, day, amount, kind, ext in conn.execute(
         f"""SELECT a.customer, a.currency, a.payment_id, a.date, a.amount, a.kind, i.ext_id
@@ -130,6 +144,7 @@ def open_items(
         )
     cte = f"{q.cte}, {with_accounts}" if q.cte else f"WITH {with_accounts}"
     out: dict[Account, list[OpenItem]] = defaultdict(list)
+    days = _DAYS
     for cust, currency, ext, number, issue, due, balance in conn.execute(
         f"""{cte}
         SELECT i.customer, i.currency, i.ext_id, i.number, i.issue_date, i.due_date,
@@ -139,7 +154,7 @@ def open_items(
         WHERE i.void = 0 AND i.issue_date <= :d AND {q.open} > 0""",
         {"d": d, "accounts": json.dumps(accounts)},
     ):
-        out[(cust, currency)].append(OpenItem(ext, number, _day(issue), _day(due), balance))
+        out[(cust, currency)].append(OpenItem(ext, number, days[issue], days[due], balance))
     return out
 
 
