@@ -32,6 +32,8 @@ from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
+from typing import NamedTuple
 
 from collectctl.money import format_minor
 
@@ -46,9 +48,9 @@ KINDS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Credit:
-    """One piece of credit on an account (minor units).
+class Credit(NamedTuple):
+    """One piece of credit on an account (minor units; a tuple: tens of thousands are made per
+    report).
 
     :param payment_id: the payment (or credit note) the money came from.
     :param date: when it became credit (the payment's date).
@@ -65,9 +67,8 @@ class Credit:
     kind: str = "payment"
 
 
-@dataclass(frozen=True)
-class OpenItem:
-    """An invoice open as of the report date (minor units)."""
+class OpenItem(NamedTuple):
+    """An invoice open as of the report date (minor units; a tuple, like :class:`Credit`)."""
 
     invoice_id: str
     number: str
@@ -190,6 +191,11 @@ class _Left:
     left: int
 
 
+#: Oldest credit first (date, then payment id); oldest invoice first (due, issue, number, id).
+_CREDIT_ORDER = attrgetter("date", "payment_id")
+_ITEM_ORDER = attrgetter("due_date", "issue_date", "number", "invoice_id")
+
+
 def plan_credit(
     credits: Iterable[Credit], refunds: int, open_items: Iterable[OpenItem], as_of: date
 ) -> CreditPlan:
@@ -201,15 +207,13 @@ def plan_credit(
     3. The rest: oldest credit (by date, then payment id) to oldest invoice (by due date, issue
        date, number), as far as it goes.
     """
-    pool: list[_Left] = [
-        _Left(c, c.amount) for c in sorted(credits, key=lambda c: (c.date, c.payment_id))
-    ]
+    pool: list[_Left] = [_Left(c, c.amount) for c in sorted(credits, key=_CREDIT_ORDER)]
     left = refunds
     for entry in pool:
         used = min(left, entry.left)
         entry.left -= used
         left -= used
-    items = sorted(open_items, key=lambda i: (i.due_date, i.issue_date, i.number, i.invoice_id))
+    items = sorted(open_items, key=_ITEM_ORDER)
     open_left = {item.invoice_id: item.balance for item in items}
     exact: list[Application] = []
     # The untouched unapplied payments by amount, oldest first: the pool entries an exact match

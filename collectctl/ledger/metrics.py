@@ -226,14 +226,15 @@ def _invoice_groups(
     ``lo`` is the first cut the invoice is issued by, ``hi`` the first it is past due at and
     ``o`` the first it is more than 90 days past due at. SQL sums per (void, issue date,
     currency, due date) in the order of the covering ``invoices_by_issue`` index (a streamed
-    pass, no sort; tens of thousands of groups for a million invoices); the dates are then
+    pass, no sort; tens of thousands of groups for a million invoices; ``void = void`` is the
+    index's always-true predicate, which a query must state to use it); the dates are then
     placed among the cuts here, once per distinct date, by the same text comparisons SQL
     would make.
     """
     cur = "AND currency = :cur" if currency else ""
     rows = conn.execute(
         f"""SELECT void, issue_date, currency, due_date, SUM(amount), SUM(allocated)
-            FROM invoices INDEXED BY invoices_by_issue WHERE TRUE {cur}
+            FROM invoices INDEXED BY invoices_by_issue WHERE void = void {cur}
             GROUP BY void, issue_date, currency, due_date""",
         {"cur": currency},
     )
