@@ -1,5 +1,6 @@
 """Shell completion callbacks: what people type after ``--format``, ``--profile``, a customer
-id, ``--invoice``, a record id (ACT-, PRM-, DSP-, HLD-, ESC-) or a plan id (PL-).
+id, ``--invoice``, a record id (ACT-, PRM-, DSP-, HLD-, ESC-, ASG-), a plan id (PL-) or an
+account owner (``--owner``, ``account assign --to``).
 
 click runs these while completing (``_COLLECTCTL_COMPLETE=bash_source collectctl``; docs/cli.md
 has the line for each shell). They never create a profile or open the ledger for writing: the
@@ -26,8 +27,8 @@ def _matching(items: list[tuple[str, str]], incomplete: str) -> list[CompletionI
     ]
 
 
-def _ledger(ctx: click.Context) -> Path:
-    """The ledger file of the profile being completed for (it may not exist)."""
+def _profile(ctx: click.Context) -> tuple[str, Path]:
+    """The name and directory of the profile being completed for (it may not exist)."""
     from collectctl.home_root import home_root
 
     profile = ctx.meta.get("collectctl.completing_profile")
@@ -37,7 +38,12 @@ def _ledger(ctx: click.Context) -> Path:
             profile = node.params["profile"]
         node = node.parent
     name = profile or os.environ.get("COLLECTCTL_PROFILE") or "default"
-    return Path(home_root()) / "profiles" / name / "ledger.db"
+    return name, Path(home_root()) / "profiles" / name
+
+
+def _ledger(ctx: click.Context) -> Path:
+    """The ledger file of the profile being completed for (it may not exist)."""
+    return _profile(ctx)[1] / "ledger.db"
 
 
 def complete_profiles(
@@ -86,8 +92,33 @@ def complete_records(
     """Record ids; only disputes (DSP-) for ``--resolve``."""
     from collectctl.ledger.lookup import record_ids
 
-    prefixes = ("DSP",) if param.name == "resolve" else ("ACT", "PRM", "DSP", "HLD", "ESC")
+    prefixes = ("DSP",) if param.name == "resolve" else ("ACT", "PRM", "DSP", "HLD", "ESC", "ASG")
     return _matching([(r, "") for r in record_ids(_ledger(ctx), prefixes)], incomplete.upper())
+
+
+def complete_owners(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Names accounts were assigned to and of everyone who made a record, for ``--owner`` and
+    ``account assign --to``: from the SQLite file, or (a shared ledger) from PostgreSQL with a
+    short connect timeout. Nothing when the profile or its ledger is missing or unreachable."""
+    from collectctl.ledger import lookup
+
+    name, folder = _profile(ctx)
+    if not folder.is_dir():
+        return []
+    try:
+        from collectctl.home import load_config, load_env
+        from collectctl.ledger.dialect import resolve
+
+        target = resolve(name, folder, load_config(folder), load_env(folder))
+    except Exception:  # a broken config completes nothing; the command itself will say why
+        return []
+    if target.backend == "postgresql":
+        names = lookup.owners_postgresql(target)
+    else:
+        names = lookup.owners(target.path or folder / "ledger.db")
+    return _matching([(n, "") for n in names], incomplete)
 
 
 def complete_plans(

@@ -38,6 +38,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "collectctl account cease mlopez --not-written --note 'asked by phone'",
         "collectctl account cease mlopez --lift 'consented in writing to resume'",
     ),
+    "account assign": (
+        "collectctl account assign northwind --to alice",
+        "collectctl account assign northwind --none --note 'paid in full'",
+        "collectctl account list --mine",
+    ),
     "account optout": (
         "collectctl account optout mlopez --channel email --note 'reply: unsubscribe'",
         "collectctl account optout mlopez --channel email --lift 'opted back in'",
