@@ -32,6 +32,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "collectctl account list --overdue --sort days",
         "collectctl account list --stage promised --stage plan --format json",
         "collectctl account list --all-profiles --min-balance 500",
+        "collectctl account list --mine --overdue",
     ),
     "account cease": (
         "collectctl account cease mlopez --note 'letter of 2026-11-28: stop contacting me'",
@@ -41,7 +42,6 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "account assign": (
         "collectctl account assign northwind --to alice",
         "collectctl account assign northwind --none --note 'paid in full'",
-        "collectctl account list --mine",
     ),
     "account optout": (
         "collectctl account optout mlopez --channel email --note 'reply: unsubscribe'",
