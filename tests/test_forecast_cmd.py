@@ -1,4 +1,5 @@
-"""collectctl forecast on small hand-built books (a real SQLite ledger), worked out by hand.
+"""collectctl forecast on small hand-built books (a real ledger, on both backends), worked out by
+hand.
 
 Books (as of 2026-06-30):
 
@@ -20,6 +21,9 @@ from pathlib import Path
 
 import pytest
 from core_helpers import cust, day, inv, pay, run_json
+
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
 
 AS_OF = "2026-06-30"
 
@@ -103,11 +107,10 @@ def test_recency_weights_in_the_ledger(cli, books):
     """The loader's rows for R: bin 8 (delay 0) weight 0.5^(545/180), bin 12 (delay 31) weight
     0.5^(29/180); R1 is mature (due > 181 days before) and fully paid, so no "never" row."""
     sync(cli, books, rowan_books())
-    from collectctl.ledger.connection import Ledger
     from collectctl.ledger.forecast import payment_history
     from collectctl.reports.forecast import GEOMETRY
 
-    ledger = Ledger.open(Path(cli_home(cli)) / "profiles" / "default" / "ledger.db")
+    ledger = open_books()
     try:
         rows = payment_history(ledger.conn, day(AS_OF), GEOMETRY, 180.0)
     finally:
@@ -127,6 +130,13 @@ def test_recency_weights_in_the_ledger(cli, books):
     assert build_behaviours(flat).of(rows[0][0]).median_delay() == 6
 
 
+def open_books():
+    """The default profile's ledger, on this test's backend (the caller closes it)."""
+    from collectctl.app import App
+
+    return App().ledger()
+
+
 def cli_home(cli) -> str:
     import os
 
@@ -144,11 +154,10 @@ def test_never_row_for_an_old_unpaid_invoice(cli, books):
             inv("N1", "N", "2025-05-01", "50.00", due="2025-06-01"),
         ],
     )
-    from collectctl.ledger.connection import Ledger
     from collectctl.ledger.forecast import payment_history
     from collectctl.reports.forecast import GEOMETRY
 
-    ledger = Ledger.open(Path(cli_home(cli)) / "profiles" / "default" / "ledger.db")
+    ledger = open_books()
     try:
         rows = payment_history(ledger.conn, day(AS_OF), GEOMETRY, 180.0)
     finally:
@@ -311,8 +320,10 @@ def test_csv_table_and_chart(synced):
     assert math.isclose(float(doc["rows"][1]["high"]), 913.93)
 
 
-def test_no_sqlite_math_functions_fallback(cli, books):
+def test_no_sqlite_math_functions_fallback(cli, books, ledger_backend):
     """The loader registers exp() itself when SQLite lacks its math functions (same rows)."""
+    if ledger_backend != "sqlite":
+        pytest.skip("SQLite's own math functions (PostgreSQL always has exp())")
     sync(cli, books, rowan_books())
     from collectctl.ledger import forecast as loader
 
@@ -325,12 +336,11 @@ def test_no_sqlite_math_functions_fallback(cli, books):
 def test_the_back_test_history_equals_one_history_per_date(cli, books):
     """payment_history_at (one pass for every month-end) gives exactly payment_history's rows."""
     sync(cli, books, [*base_books(), *rowan_books()])
-    from collectctl.ledger.connection import Ledger
     from collectctl.ledger.forecast import payment_history, payment_history_at
     from collectctl.reports.forecast import GEOMETRY
 
     days = [day("2025-03-31"), day("2025-12-31"), day(AS_OF)]
-    ledger = Ledger.open(Path(cli_home(cli)) / "profiles" / "default" / "ledger.db")
+    ledger = open_books()
     try:
         multi = dict(payment_history_at(ledger.conn, days, GEOMETRY, 180.0))
         for d in days:
@@ -358,20 +368,20 @@ def test_open_invoices_and_back_test_inputs_as_of_past_dates(cli, books):
         inv("P3", "P", "2025-12-01", "40.00", due="2025-12-31"),  # never paid
     ]
     sync(cli, books, records)
-    from collectctl.ledger.connection import Ledger
     from collectctl.ledger.forecast import last_write_offs, open_invoices, receipts_between
 
-    ledger = Ledger.open(Path(cli_home(cli)) / "profiles" / "default" / "ledger.db")
+    ledger = open_books()
     conn = ledger.conn
     try:
         dates = ["2025-10-31", "2025-11-15", "2025-11-30", "2025-12-20", "2025-12-31",
                  "2026-01-04", "2026-01-05", "2026-02-28", AS_OF]  # fmt: skip
         for d in dates:
             want = conn.execute(
-                """SELECT i.id, i.amount - COALESCE((SELECT SUM(a.amount) FROM allocations a
-                                 WHERE a.invoice = i.id AND a.date <= :d), 0) AS bal
-                   FROM invoices i WHERE i.void = 0 AND i.issue_date <= :d AND bal > 0
-                   ORDER BY i.id""",
+                """SELECT id, bal FROM (
+                       SELECT i.id, i.amount - COALESCE((SELECT SUM(a.amount) FROM allocations a
+                                     WHERE a.invoice = i.id AND a.date <= :d), 0) AS bal
+                       FROM invoices i WHERE i.void = 0 AND i.issue_date <= :d) AS b
+                   WHERE bal > 0 ORDER BY id""",
                 {"d": d},
             ).fetchall()
             got = [(i.key, i.balance) for i in open_invoices(conn, day(d), with_paid_on=True)]

@@ -13,6 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from dunning_helpers import collectctl, ledger_rows, write_books, write_config, write_policy
 
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
+
 
 class Inbox:
     """Counts every message the server accepted; can stall before answering DATA."""
@@ -170,17 +173,13 @@ def test_a_letter_left_sending_by_a_stopped_process_is_reported_never_resent(smt
     assert len(inbox.messages) == 1
     # As if the process had been killed between starting the SMTP transaction and recording
     # its outcome an hour ago: the letter is still "sending".
-    import sqlite3
+    from dunning_helpers import ledger_execute
 
-    from dunning_helpers import profile_dir
-
-    conn = sqlite3.connect(profile_dir(home) / "ledger.db")
-    with conn:
-        conn.execute(
-            "UPDATE letters SET status = 'sending', sent_at = NULL, "
-            "sending_at = '2000-01-01T00:00:00+00:00' WHERE channel = 'email'"
-        )
-    conn.close()
+    ledger_execute(
+        home,
+        "UPDATE letters SET status = 'sending', sent_at = NULL, "
+        "sending_at = '2000-01-01T00:00:00+00:00' WHERE channel = 'email'",
+    )
     second = collectctl(home, "dunning", "run", "--policy", str(policy), "-f", "json")
     assert second.returncode == 3, second.stderr
     assert "1 uncertain" in second.stderr
