@@ -134,11 +134,18 @@ def ledger_execute(home: Path, sql: str, params: Sequence[Any] = ()) -> None:
         conn.execute(sql, params)
 
 
-def collectctl(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run the real ``collectctl`` in a subprocess against ``home``."""
+def collectctl(
+    home: Path, *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``collectctl`` in a subprocess against ``home`` (``env`` added)."""
     import os
 
-    env = {**os.environ, "COLLECTCTL_HOME": str(home), "COLLECTCTL_LOAD_PLUGINS": "csv"}
+    env = {
+        **os.environ,
+        "COLLECTCTL_HOME": str(home),
+        "COLLECTCTL_LOAD_PLUGINS": "csv",
+        **(env or {}),
+    }
     env.pop("COLLECTCTL_FORMAT", None)
     return subprocess.run(
         [sys.executable, "-m", "collectctl.cli", *args],
