@@ -245,3 +245,23 @@ def test_ledger_copy_keeps_owners_and_names(cli, synced, tmp_path):
             ("alice", "alice")
         ]
         assert conn.execute("SELECT created_by FROM contacts").fetchall() == [("bob",)]
+
+
+@pytest.mark.postgresql_only
+def test_a_profile_points_at_the_server_in_config_toml(cli, books, collectctl_home, monkeypatch):
+    """``[ledger] url``/``schema`` in config.toml (as docs/team.md sets a team up), not only
+    ``COLLECTCTL_LEDGER_URL``: a known section, and the profile's ledger is on the server."""
+    import os
+
+    url = os.environ["COLLECTCTL_LEDGER_URL"]
+    monkeypatch.delenv("COLLECTCTL_LEDGER_URL")
+    profile = collectctl_home / "profiles" / "default"
+    profile.mkdir(parents=True, exist_ok=True)
+    (profile / "config.toml").write_text(
+        f'[ledger]\nurl = "{url}"\nschema = "acme_books"\n', encoding="utf-8"
+    )
+    books.load(BOOKS)
+    assert cli("sync", "memory", "-q").exit_code == 0
+    info = run_json(cli, "ledger", "info")
+    assert (info["backend"], info["schema"]) == ("postgresql", "acme_books")
+    assert written(cli, ALICE, "account", "assign", "C1", "--to", "alice")["owner"] == "alice"
