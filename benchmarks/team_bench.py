@@ -9,7 +9,8 @@ the colleague — logs a contact every 50 ms until the sync has exited. Each sam
 commit (``Ledger.write`` + ``collection.add_contact``, one connection opened once, as a running
 process has). Python's start-up is left out: it does not depend on the sync (``startup`` measures
 it). The row's seconds are the samples' **95th percentile**; the note gives the median, the
-maximum and how many samples were taken while the sync held the write lock.
+maximum, how many writes waited on the sync's write lock and how many gave up after
+``COLLECTCTL_LOCK_TIMEOUT`` (30 s: ``account log`` would exit 1, "the ledger is busy").
 
 Nothing is asserted: the target only marks the row ``ok``/``MISS``. The contacts written are
 removed afterwards and the ledger re-synced to the original books, for the benchmarks that follow.
@@ -45,16 +46,20 @@ app = App()
 ledger = app.ledger()
 (customer,) = ledger.conn.execute(
     "SELECT ext_id FROM customers ORDER BY id LIMIT 1").fetchone()
+from collectctl.errors import LockTimeout
 samples = []
 while not stop.exists():
-    t0 = time.perf_counter()
-    with ledger.write() as conn:
-        collection.add_contact(
-            conn, ("csv", customer), at="2026-10-31T09:00+00:00",
-            on_date=__import__("datetime").date(2026, 10, 31), channel="note", outcome="note",
-            note="log-during-sync benchmark", next_date=None,
-            created_at="2026-10-31T09:00:00+00:00", created_by="benchmark")
-    samples.append([time.time(), time.perf_counter() - t0])
+    t0, busy = time.perf_counter(), False
+    try:
+        with ledger.write() as conn:
+            collection.add_contact(
+                conn, ("csv", customer), at="2026-10-31T09:00+00:00",
+                on_date=__import__("datetime").date(2026, 10, 31), channel="note",
+                outcome="note", note="log-during-sync benchmark", next_date=None,
+                created_at="2026-10-31T09:00:00+00:00", created_by="benchmark")
+    except LockTimeout:  # what `account log` would report: exit 1, "the ledger is busy"
+        busy = True
+    samples.append([time.time(), time.perf_counter() - t0, busy])
     time.sleep(interval)
 app.close()
 print(json.dumps(samples))
@@ -132,8 +137,9 @@ def bench_log_during_sync(ctx: SizeContext) -> list[Result]:
         result.returncode = sync.returncode or logger.returncode
         result.note = " | ".join((sync.stderr or err).strip().splitlines()[-3:])
         return [result]
-    samples = [(at, s) for at, s in json.loads(out) if started <= at <= ended]
-    during = [s for _at, s in samples]
+    samples = [(at, s, busy) for at, s, busy in json.loads(out) if started <= at <= ended]
+    during = [s for _at, s, _busy in samples]
+    busy = sum(1 for *_x, b in samples if b)
     if not during:
         result.note = "no write during the sync"
         return [result]
@@ -144,7 +150,9 @@ def bench_log_during_sync(ctx: SizeContext) -> list[Result]:
     result.note = (
         f"{len(during)} writes during a {ended - started:.1f} s sync: median "
         f"{statistics.median(during) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms, max "
-        f"{max(during) * 1000:.1f} ms ({waited} waited on the sync's write lock)"
+        f"{max(during) * 1000:.1f} ms ({waited} waited on the sync's write lock"
+        + (f"; {busy} gave up after COLLECTCTL_LOCK_TIMEOUT: 'ledger is busy'" if busy else "")
+        + ")"
     )
     _cleanup(ctx, env)
     return [result]
