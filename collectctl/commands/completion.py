@@ -27,34 +27,34 @@ def _matching(items: list[tuple[str, str]], incomplete: str) -> list[CompletionI
     ]
 
 
-def _profile(ctx: click.Context) -> tuple[str, Path]:
-    """The name and directory of the profile being completed for (it may not exist)."""
-    from collectctl.home_root import home_root
-
+def _profile_name(ctx: click.Context) -> str:
+    """The name of the profile being completed for (it may not exist)."""
     profile = ctx.meta.get("collectctl.completing_profile")
     node: click.Context | None = ctx
     while node is not None:  # the innermost --profile typed so far wins
         if profile is None and node.params.get("profile"):
             profile = node.params["profile"]
         node = node.parent
-    name = profile or os.environ.get("COLLECTCTL_PROFILE") or "default"
-    return name, Path(home_root()) / "profiles" / name
+    return str(profile or os.environ.get("COLLECTCTL_PROFILE") or "default")
 
 
 def _ledger(ctx: click.Context) -> Path:
     """The ledger file of the profile being completed for (it may not exist)."""
-    return _profile(ctx)[1] / "ledger.db"
+    from collectctl.home import ConfigError, profile_paths
+
+    try:
+        return profile_paths(_profile_name(ctx)).ledger
+    except ConfigError:  # not a valid profile name: nothing to complete from
+        return Path(os.devnull)
 
 
 def complete_profiles(
     ctx: click.Context, param: click.Parameter, incomplete: str
 ) -> list[CompletionItem]:
     """Existing profile names."""
-    from collectctl.home_root import home_root
+    from collectctl.home import list_profiles
 
-    root = Path(home_root()) / "profiles"
-    names = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    return _matching([(n, "") for n in names if not n.startswith(".")], incomplete)
+    return _matching([(n, "") for n in list_profiles()], incomplete)
 
 
 def complete_formats(
@@ -104,20 +104,22 @@ def complete_owners(
     short connect timeout. Nothing when the profile or its ledger is missing or unreachable."""
     from collectctl.ledger import lookup
 
-    name, folder = _profile(ctx)
-    if not folder.is_dir():
-        return []
     try:
-        from collectctl.home import load_config, load_env
+        from collectctl.home import load_config, load_env, profile_paths
         from collectctl.ledger.dialect import resolve
 
-        target = resolve(name, folder, load_config(folder), load_env(folder))
+        paths = profile_paths(_profile_name(ctx))
+        if not paths.config_dir.is_dir():
+            return []
+        config = load_config(paths.config_dir)
+        env = load_env(paths.config_dir)
+        target = resolve(paths.name, paths.data_dir, config, env, config_file=paths.config_file)
     except Exception:  # a broken config completes nothing; the command itself will say why
         return []
     if target.backend == "postgresql":
         names = lookup.owners_postgresql(target)
     else:
-        names = lookup.owners(target.path or folder / "ledger.db")
+        names = lookup.owners(target.path or paths.ledger)
     return _matching([(n, "") for n in names], incomplete)
 
 
