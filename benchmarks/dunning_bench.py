@@ -2,7 +2,8 @@
 disputes, promises and payment plans seeded (so the skip paths run), ≤ 10 s and ≤ 500 MB at 1M.
 
 Registered in ``run.py`` by importing this module (``--only dunning`` selects it). The seeding is
-untimed SQL against the benchmark ledger and is undone afterwards, like ``plan-status``.
+untimed SQL against the benchmark ledger (the SQLite file, or the PostgreSQL schema with
+``--backend postgresql``) and is undone afterwards, like ``plan-status``.
 """
 
 from __future__ import annotations
@@ -10,9 +11,11 @@ from __future__ import annotations
 import json
 import sqlite3
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 
@@ -58,49 +61,69 @@ def _runner() -> ModuleType:
 _run = _runner()
 
 
-def seed(ledger: Path, as_of: str) -> dict[str, int]:
+@contextmanager
+def writing(ctx: SizeContext) -> Iterator[Any]:
+    """One write transaction on the size's ledger: the SQLite file, or (``--backend
+    postgresql``) the profile's schema through collectctl's own ledger layer."""
+    if "COLLECTCTL_LEDGER_URL" in ctx.env:
+        from collectctl.ledger.dialect import POSTGRESQL, Target
+        from collectctl.ledger.opening import open_ledger
+
+        schema = ctx.env.get("COLLECTCTL_LEDGER_SCHEMA") or "default"
+        ledger = open_ledger(
+            Target(POSTGRESQL, url=ctx.env["COLLECTCTL_LEDGER_URL"], schema=schema)
+        )
+        try:
+            with ledger.write() as conn:
+                yield conn
+        finally:
+            ledger.close()
+        return
+    conn = sqlite3.connect(str(ctx.home / "profiles" / "default" / "ledger.db"))
+    conn.isolation_level = None
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        yield conn
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+
+
+def seed(conn: Any, as_of: str) -> dict[str, int]:
     """Holds on 1 customer in 50, disputes on 1 invoice in 200, promises (due after ``as_of``)
-    from 1 customer in 40; returns how many of each."""
-    conn = sqlite3.connect(str(ledger), isolation_level=None)
+    from 1 customer in 40 (inside :func:`writing`); returns how many of each."""
+    from datetime import date, timedelta
+
     stamp = as_of + "T09:00:00+00:00"
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        conn.execute(
-            """INSERT INTO holds (source, customer_ext, start_on, until_on, reason, created_at)
-               SELECT source, ext_id, ?, NULL, 'benchmark', ? FROM customers WHERE id % 50 = 0""",
-            (as_of, stamp),
-        )
-        conn.execute(
-            """INSERT INTO disputes (source, customer_ext, invoice_ext, reason, opened_on,
-                   created_at)
-               SELECT i.source, c.ext_id, i.ext_id, 'wrong-amount', ?, ?
-               FROM invoices i JOIN customers c ON c.id = i.customer
-               WHERE i.id % 200 = 0 AND i.amount > i.allocated""",
-            (as_of, stamp),
-        )
-        conn.execute(
-            """INSERT INTO promises (source, customer_ext, currency, amount, made_on, due_on,
-                   created_at)
-               SELECT source, ext_id, currency, 10000, ?, date(?, '+10 days'), ?
-               FROM customers WHERE id % 40 = 1""",
-            (as_of, as_of, stamp),
-        )
-        conn.execute("COMMIT")
-        return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in SEEDED}
-    finally:
-        conn.close()
+    due = (date.fromisoformat(as_of) + timedelta(days=10)).isoformat()
+    conn.execute(
+        """INSERT INTO holds (source, customer_ext, start_on, until_on, reason, created_at)
+           SELECT source, ext_id, ?, NULL, 'benchmark', ? FROM customers WHERE id % 50 = 0""",
+        (as_of, stamp),
+    )
+    conn.execute(
+        """INSERT INTO disputes (source, customer_ext, invoice_ext, reason, opened_on,
+               created_at)
+           SELECT i.source, c.ext_id, i.ext_id, 'wrong-amount', ?, ?
+           FROM invoices i JOIN customers c ON c.id = i.customer
+           WHERE i.id % 200 = 0 AND i.amount > i.allocated""",
+        (as_of, stamp),
+    )
+    conn.execute(
+        """INSERT INTO promises (source, customer_ext, currency, amount, made_on, due_on,
+               created_at)
+           SELECT source, ext_id, currency, 10000, ?, ?, ?
+           FROM customers WHERE id % 40 = 1""",
+        (as_of, due, stamp),
+    )
+    return {t: conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in SEEDED}
 
 
-def unseed(ledger: Path) -> None:
-    """Remove what :func:`seed` added (the benchmark ledger has no other such records)."""
-    conn = sqlite3.connect(str(ledger), isolation_level=None)
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        for table in SEEDED:
-            conn.execute(f"DELETE FROM {table}")
-        conn.execute("COMMIT")
-    finally:
-        conn.close()
+def unseed(conn: Any) -> None:
+    """Remove what :func:`seed` (and the plans) added (the benchmark ledger has no other such
+    records); inside :func:`writing`."""
+    for table in (*SEEDED, "plan_invoices", "plan_lines", "plans"):
+        conn.execute(f"DELETE FROM {table}")
 
 
 @_run.register(
@@ -114,11 +137,11 @@ def bench_dunning(ctx: SizeContext) -> list[Result]:
     case = f"dunning run --dry-run --as-of {_run.AS_OF}"
     if not ctx.ensure_synced():
         return [_run.Result("dunning", case, ctx.size, note="skipped: no ledger")]
-    ledger = ctx.home / "profiles" / "default" / "ledger.db"
     policy = ctx.home / "dunning-bench.toml"
     policy.write_text(POLICY, encoding="utf-8")
-    seeded = seed(ledger, _run.AS_OF)
-    plans = _run._create_plans(ledger, min(_run.PLAN_BENCH_MAX, max(1, ctx.invoices // 100)))
+    with writing(ctx) as conn:
+        seeded = seed(conn, _run.AS_OF)
+        plans = _run.create_plans_in(conn, min(_run.PLAN_BENCH_MAX, max(1, ctx.invoices // 100)))
 
     def check(out: Path) -> str:
         doc = json.loads(out.read_text(encoding="utf-8"))
@@ -137,5 +160,5 @@ def bench_dunning(ctx: SizeContext) -> list[Result]:
         result.note = (result.note + f"; seeded {seeded}, {plans} plans").lstrip("; ")
         return [result]
     finally:
-        unseed(ledger)
-        _run._drop_plans(ledger)
+        with writing(ctx) as conn:
+            unseed(conn)

@@ -783,61 +783,64 @@ def _create_plans(ledger: Path, count: int) -> int:
     """
     import sqlite3
 
-    day = PLAN_BENCH_CREATED
     conn = sqlite3.connect(str(ledger), isolation_level=None)
     try:
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute(
-            "CREATE TEMP TABLE late AS SELECT invoice, SUM(amount) AS amt FROM allocations "
-            "WHERE date >= ? AND invoice IS NOT NULL GROUP BY invoice",
-            (day,),
-        )
-        rows = conn.execute(
-            """SELECT c.source, c.ext_id, c.name, i.currency, i.ext_id, i.number, i.due_date,
-                      i.amount - i.allocated + COALESCE(l.amt, 0) AS bal
-               FROM invoices i JOIN customers c ON c.id = i.customer
-               LEFT JOIN late l ON l.invoice = i.id
-               WHERE i.void = 0 AND i.issue_date <= :d
-                 AND i.amount - i.allocated + COALESCE(l.amt, 0) > 0
-               ORDER BY i.customer, i.currency, i.due_date""",
-            {"d": day},
-        )
-        groups: dict[tuple[str, str, str, str], list[tuple[str, str, str, int]]] = {}
-        for source, cust, name, cur, ext, number, due, bal in rows:
-            key = (source, cust, name, cur)
-            if key not in groups:
-                if len(groups) >= count:
-                    break
-                groups[key] = []
-            if len(groups[key]) < 5:
-                groups[key].append((ext, number, due, bal))
-        dues = ["2026-07-15", "2026-08-15", "2026-09-15", "2026-10-15", "2026-11-15", "2026-12-15"]
-        for (source, cust, name, cur), invoices in groups.items():
-            balance = sum(inv[3] for inv in invoices)
-            n = 6 if balance >= 6 else 1
-            base, rest = divmod(balance, n)
-            totals = [base] * (n - 1) + [base + rest]
-            key = conn.execute(
-                """INSERT INTO plans (customer_source, customer_ext, customer_name, currency,
-                       created_on, created_at, balance, down, every, start, installments,
-                       amount_per, rate, interest_method, fee, grace_days, max_missed)
-                   VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'month', ?, ?, NULL, NULL, 'none', 0, 5, 1)""",
-                (source, cust, name, cur, day, day + "T12:00:00+00:00", balance, dues[0], n),
-            ).lastrowid
-            remaining = balance
-            lines = []
-            for k, total in enumerate(totals, start=1):
-                remaining -= total
-                lines.append((key, k, dues[k - 1], total, 0, 0, total, remaining))
-            conn.executemany("INSERT INTO plan_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?)", lines)
-            conn.executemany(
-                "INSERT INTO plan_invoices VALUES (?, ?, ?, ?, ?, ?)",
-                [(key, source, ext, number, due, bal) for ext, number, due, bal in invoices],
-            )
+        made = create_plans_in(conn, count)
         conn.execute("COMMIT")
-        return len(groups)
+        return made
     finally:
         conn.close()
+
+
+def create_plans_in(conn: Any, count: int) -> int:
+    """:func:`_create_plans` inside an open write transaction on either backend's connection."""
+    day = PLAN_BENCH_CREATED
+    rows = conn.execute(
+        """SELECT c.source, c.ext_id, c.name, i.currency, i.ext_id, i.number, i.due_date,
+                  i.amount - i.allocated + COALESCE(l.amt, 0) AS bal
+           FROM invoices i JOIN customers c ON c.id = i.customer
+           LEFT JOIN (SELECT invoice, SUM(amount) AS amt FROM allocations
+                      WHERE date >= :d AND invoice IS NOT NULL GROUP BY invoice) l
+                  ON l.invoice = i.id
+           WHERE i.void = 0 AND i.issue_date <= :d
+             AND i.amount - i.allocated + COALESCE(l.amt, 0) > 0
+           ORDER BY i.customer, i.currency, i.due_date""",
+        {"d": day},
+    )
+    groups: dict[tuple[str, str, str, str], list[tuple[str, str, str, int]]] = {}
+    for source, cust, name, cur, ext, number, due, bal in rows:
+        key = (source, cust, name, cur)
+        if key not in groups:
+            if len(groups) >= count:
+                break
+            groups[key] = []
+        if len(groups[key]) < 5:
+            groups[key].append((ext, number, due, bal))
+    dues = ["2026-07-15", "2026-08-15", "2026-09-15", "2026-10-15", "2026-11-15", "2026-12-15"]
+    for (source, cust, name, cur), invoices in groups.items():
+        balance = sum(inv[3] for inv in invoices)
+        n = 6 if balance >= 6 else 1
+        base, rest = divmod(balance, n)
+        totals = [base] * (n - 1) + [base + rest]
+        key = conn.execute(
+            """INSERT INTO plans (customer_source, customer_ext, customer_name, currency,
+                   created_on, created_at, balance, down, every, start, installments,
+                   amount_per, rate, interest_method, fee, grace_days, max_missed)
+               VALUES (?, ?, ?, ?, ?, ?, ?, 0, 'month', ?, ?, NULL, NULL, 'none', 0, 5, 1)""",
+            (source, cust, name, cur, day, day + "T12:00:00+00:00", balance, dues[0], n),
+        ).lastrowid
+        remaining = balance
+        lines = []
+        for k, total in enumerate(totals, start=1):
+            remaining -= total
+            lines.append((key, k, dues[k - 1], total, 0, 0, total, remaining))
+        conn.executemany("INSERT INTO plan_lines VALUES (?, ?, ?, ?, ?, ?, ?, ?)", lines)
+        conn.executemany(
+            "INSERT INTO plan_invoices VALUES (?, ?, ?, ?, ?, ?)",
+            [(key, source, ext, number, due, bal) for ext, number, due, bal in invoices],
+        )
+    return len(groups)
 
 
 @register(
@@ -1037,6 +1040,7 @@ def bench_resync_changed(ctx: SizeContext) -> list[Result]:
 
 
 import qbo_bench  # noqa: E402, F401  (registers "qbo-sync": QuickBooks sync, fake server)
+import team_bench  # noqa: E402, F401  (registers "log-during-sync": account log during a sync)
 
 # -- data sets -------------------------------------------------------------------------------
 

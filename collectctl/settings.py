@@ -204,6 +204,15 @@ class DunningSettings:
                                    check=at_least(0))  # fmt: skip
 
 
+@dataclass(frozen=True)
+class LedgerSettings:
+    """``[ledger]``: where the books live (docs/team.md); checked when the ledger is opened."""
+
+    url: str = key("", "postgresql://user@host/db for a ledger shared by a team; "
+                   "empty: the profile's SQLite file")  # fmt: skip
+    schema: str = key("", "the profile's schema on that server (default: the profile's name)")
+
+
 #: Section name -> its dataclass (``""``: the top-level keys), in template order.
 SECTIONS: dict[str, type] = {
     "": CoreSettings,
@@ -214,6 +223,7 @@ SECTIONS: dict[str, type] = {
     "plans": PlanSettings,
     "promises": PromiseSettings,
     "dunning": DunningSettings,
+    "ledger": LedgerSettings,
     "channels": dict,
 }
 _SOURCES_HELP = "`collectctl sync` (no argument) syncs every source listed here"
@@ -325,6 +335,7 @@ class Settings:
     plans: PlanSettings
     promises: PromiseSettings
     dunning: DunningSettings
+    ledger: LedgerSettings
     sources: Mapping[str, Mapping[str, Any]]
     channels: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 

@@ -132,9 +132,11 @@ def test_log_contact_shows_in_list_and_timeline(cli, synced):
             "ref": "ACT-1",
             "text": "phone, left-message: voicemail; next 2026-12-03",
             "void": False,
+            "by": contact[0]["by"],
         }
     ]
     assert contact[0]["at"].startswith("2026-11-30T09:30")
+    assert contact[0]["by"]  # who logged it (the OS user, or the database user on PostgreSQL)
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,9 @@ import pytest
 from core_helpers import cust, inv, pay, run_json
 from test_forecast_cmd import AS_OF, base_books, promise, sync
 
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
+
 
 def turning_books():
     records = [cust("T", "Teasel Ltd", currency="USD")]

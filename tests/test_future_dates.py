@@ -42,6 +42,7 @@ COMMANDS = {
     "void": ["account", "void", "HLD-1", "--reason", "in error"],
     "cease": ["account", "cease", "mlopez"],
     "optout": ["account", "optout", "mlopez", "--channel", "email"],
+    "assign": ["account", "assign", "northwind", "--to", "alice"],
     "plan create": ["plan", "create", "northwind", "--every", "month", "--installments", "2",
                     "--start", "2040-02-01"],
     "plan cancel": ["plan", "cancel", "PL-1", "--reason", "in error"],

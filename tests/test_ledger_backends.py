@@ -272,7 +272,13 @@ def test_processes_share_one_ledger_without_losing_a_record(cli, tmp_path):
             else:
                 script.append(["account", "promise", c, "--amount", "1", "--by", "2099-01-01"])
         writers.append(script)
-    done = {"contacts": 0, "promises": 0}
+    # ... and dunning dry runs (read only: they decide, write nothing, take no write lock).
+    profile = Path(os.environ["COLLECTCTL_HOME"]) / "profiles" / "default"
+    (profile / "config.toml").write_text('[creditor]\nname = "Studio Lumen Ltd"\n', "utf-8")
+    policy = Path(__file__).resolve().parents[1] / "examples" / "dunning.toml"
+    dry = ["dunning", "run", "--dry-run", "--policy", str(policy), "--max", "5000", "-f", "json"]
+    writers.append([dry, dry])
+    done = {"contacts": 0, "promises": 0, "dunning": 0}
     procs = []
     for script in writers:
         for args in script:
@@ -280,13 +286,19 @@ def test_processes_share_one_ledger_without_losing_a_record(cli, tmp_path):
     for kind, p in procs:
         out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err
-        done["contacts" if kind == "log" else "promises"] += 1
+        if kind == "run":
+            assert json.loads(out)["mode"] == "dry-run"
+            done["dunning"] += 1
+        else:
+            done["contacts" if kind == "log" else "promises"] += 1
+    assert done["dunning"] == 2
     out, err = sync.communicate(timeout=300)
     assert sync.returncode == 0, err
     info = run_json(cli, "ledger", "info")
     assert info["tables"]["contacts"] == done["contacts"] == 10
     assert info["tables"]["promises"] == done["promises"] == 10
     assert info["tables"]["invoices"] == 3000
+    assert info["tables"]["letters"] == info["tables"]["dunning_runs"] == 0  # dry runs wrote none
     aging = run_json(cli, "aging", "--as-of", AS_OF)
     total = sum(int(t["total"].replace(".", "")) for t in aging["totals"] if t["currency"] == "USD")
     # Σ(10 + i + 0.50) over 3000 invoices minus 5.00 on every third

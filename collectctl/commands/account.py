@@ -33,7 +33,8 @@ from collectctl.commands.account_options import (
 )
 from collectctl.commands.account_records import amend, escalate, hold, release, void
 from collectctl.commands.account_set import set_
-from collectctl.commands.completion import complete_invoices, complete_records
+from collectctl.commands.account_team import assign
+from collectctl.commands.completion import complete_invoices, complete_owners, complete_records
 from collectctl.commands.every_profile import (
     all_profiles_option,
     each_profile,
@@ -62,7 +63,8 @@ def account() -> None:
     """One account: view it, log contacts, record promises, disputes and holds.
 
     Record ids: ACT-n (contact), PRM-n (promise), DSP-n (dispute), HLD-n (hold), ESC-n
-    (escalation). Records are never deleted: fix them with `amend` or `void`.
+    (escalation), ASG-n (assignment). Records are never deleted: fix them with `amend` or
+    `void`.
     """
 
 
@@ -87,6 +89,15 @@ def account() -> None:
     help="Only this currency (repeat for any of several).",
 )
 @customer_option
+@click.option("--mine", is_flag=True, help="Only accounts assigned to me (COLLECTCTL_USER...).")
+@click.option(
+    "--owner",
+    "owners",
+    multiple=True,
+    metavar="NAME",
+    shell_complete=complete_owners,
+    help="Only accounts assigned to NAME (repeat for any of several).",
+)
 @click.option(
     "--sort",
     type=click.Choice(["balance", "days", "name", "next"]),
@@ -109,6 +120,8 @@ def list_accounts(
     min_balance: Decimal | None,
     currencies: tuple[str, ...],
     customer_refs: tuple[str, ...],
+    mine: bool,
+    owners: tuple[str, ...],
     sort: str,
     all_profiles: bool,
     insight: bool,
@@ -117,7 +130,8 @@ def list_accounts(
     """Every account with an open balance: stage, flags, last contact, next action.
 
     One row per customer and currency, balances as in `collectctl aging` (net of unapplied
-    credit). Stages: escalated, on-hold, disputed, plan, promised, overdue, current.
+    credit). Stages: escalated, on-hold, disputed, plan, promised, overdue, current. --mine and
+    --owner keep the accounts assigned (`account assign`) to you or to NAME.
     """
     from collectctl.app import App, current_app
     from collectctl.reports import accounts as account_report
@@ -135,6 +149,7 @@ def list_accounts(
             sort=sort,
             customers=customer_keys(app.ledger().conn, customer_refs),
             insight=insight,
+            owners={*(o.strip() for o in owners), *([app.acting_user()] if mine else [])},
         )
 
     app = current_app()
@@ -169,7 +184,7 @@ def show(customer_id: str, as_of: date, fmt: str) -> None:
         emit(Report(columns=[], rows=[], document=doc), fmt)
     elif fmt == "csv":
         rows = account_report.activity_rows(doc)
-        emit(Report(columns=account_report.ACTIVITY_COLUMNS, rows=rows), fmt)
+        emit(Report(columns=account_report.activity_columns(doc), rows=rows), fmt)
     else:
         for n, section in enumerate(account_report.show_reports(doc)):
             if n:
@@ -221,6 +236,7 @@ def log(
             note=note,
             next_date=next_date,
             created_at=stamp(),
+            created_by=app.acting_user(),
         )
     text = f"{ref}: {channel}, {outcome} logged for {cust['name']} ({cust['id']})."
     emit_written(app.ledger().conn, ref, text, fmt)
@@ -304,6 +320,7 @@ def promise(
             invoices=[inv["id"] for inv in found],
             note=note,
             created_at=stamp(),
+            created_by=app.acting_user(),
         )
     text = f"{ref}: {cust['name']} promised {format_minor(units, code)} {code} by {by}."
     emit_written(app.ledger().conn, ref, text, fmt)
@@ -363,7 +380,7 @@ def dispute(
             raise CollectctlError(f"{ref} is already {state}")
         not_before(day, date.fromisoformat(row["opened_on"]), "--as-of", "the dispute's date")
         with app.ledger().write() as conn:
-            collection.resolve_dispute(conn, number, on=day, note=note)
+            collection.resolve_dispute(conn, number, on=day, note=note, by=app.acting_user())
         emit_written(app.ledger().conn, ref, f"{ref} resolved on {day}.", fmt)
         return
     if not invoice or not reason:
@@ -384,10 +401,11 @@ def dispute(
             note=note,
             opened_on=day,
             created_at=stamp(),
+            created_by=app.acting_user(),
         )
     text = f"{ref}: invoice {inv['number']} of {cust['name']} disputed ({reason})."
     emit_written(app.ledger().conn, ref, text, fmt)
 
 
-for _command in (hold, release, escalate, amend, void, set_, cease, optout):
+for _command in (hold, release, escalate, amend, void, set_, cease, optout, assign):
     account.add_command(_command)

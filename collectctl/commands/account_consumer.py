@@ -46,7 +46,13 @@ def cease(
             click.echo(f"{refs} lifted on {day}: dunning may write to {cust['name']} again.")
             return
         ref = consumer_records.add_cease(
-            conn, key, on=day, written=written, note=note, created_at=stamp()
+            conn,
+            key,
+            on=day,
+            written=written,
+            note=note,
+            created_at=stamp(),
+            created_by=app.acting_user(),
         )
     click.echo(f"{ref}: {cust['name']} ({cust['id']}) asked to cease communication on {day}.")
 
@@ -85,5 +91,13 @@ def optout(
                 )
             click.echo(f"{', '.join(f'OPT-{n}' for n in lifted)} lifted on {day}.")
             return
-        ref = consumer_records.add_optout(conn, key, channel, on=day, note=note, created_at=stamp())
+        ref = consumer_records.add_optout(
+            conn,
+            key,
+            channel,
+            on=day,
+            note=note,
+            created_at=stamp(),
+            created_by=app.acting_user(),
+        )
     click.echo(f"{ref}: {cust['name']} ({cust['id']}) opted out of {channel} on {day}.")

@@ -60,6 +60,7 @@ def hold(customer_id: str, until: date | None, reason: str, as_of: date, fmt: st
             until_on=until,
             reason=reason,
             created_at=stamp(),
+            created_by=app.acting_user(),
         )
     end = f" until {until}" if until else " until released"
     text = f"{ref}: {cust['name']} ({cust['id']}) on hold from {day}{end}."
@@ -85,7 +86,7 @@ def release(customer_id: str, as_of: date, fmt: str) -> None:
     if not active:
         raise CollectctlError(f"{cust['name']} ({cust['id']}) is not on hold on {day}")
     with app.ledger().write() as conn:
-        collection.release_holds(conn, active, day)
+        collection.release_holds(conn, active, day, by=app.acting_user())
     refs = [collection.record_id("HLD", n) for n in active]
     emit_written(app.ledger().conn, refs, f"{', '.join(refs)} released on {day}.", fmt)
 
@@ -133,6 +134,7 @@ def escalate(
             escalated_on=day,
             note=note,
             created_at=app.clock.stamp(),
+            created_by=app.acting_user(),
         )
     number = int(ref.split("-")[1])
     try:
@@ -176,6 +178,7 @@ _AMEND_OPTIONS: dict[str, tuple[str, ...]] = {
     "DSP": ("note", "dispute-reason"),
     "HLD": ("note", "until"),
     "ESC": ("note", "to"),
+    "ASG": ("note",),
 }
 
 
@@ -212,7 +215,8 @@ def amend(
     as_of: date,
     fmt: str,
 ) -> None:
-    """Correct a record (ACT-, PRM-, DSP-, HLD-, ESC-n); old and new values stay on record."""
+    """Correct a record (ACT-, PRM-, DSP-, HLD-, ESC-, ASG-n); old and new values stay on
+    record."""
     from collectctl.app import current_app
     from collectctl.errors import CollectctlError
     from collectctl.ledger import collection
@@ -261,7 +265,9 @@ def amend(
         values["on_date"] = moment.date()
     day = as_of
     with app.ledger().write() as conn:
-        changes = collection.amend(conn, record, values, reason=reason, at=stamp(), on_date=day)
+        changes = collection.amend(
+            conn, record, values, reason=reason, at=stamp(), on_date=day, by=app.acting_user()
+        )
     ref = collection.record_id(prefix, number)
     options = {column: option for option, (column, _v) in given.items()}
     shown = sorted({f"--{options.get(c, 'at')}" for c in changes})
@@ -281,5 +287,7 @@ def void(record: str, reason: str, as_of: date, fmt: str) -> None:
     app = current_app()
     day = as_of
     with app.ledger().write() as conn:
-        ref = collection.void(conn, record, reason=reason, at=stamp(), on_date=day)
+        ref = collection.void(
+            conn, record, reason=reason, at=stamp(), on_date=day, by=app.acting_user()
+        )
     emit_written(app.ledger().conn, ref, f"{ref} voided.", fmt)

@@ -1,5 +1,6 @@
 """Shell completion callbacks: what people type after ``--format``, ``--profile``, a customer
-id, ``--invoice``, a record id (ACT-, PRM-, DSP-, HLD-, ESC-) or a plan id (PL-).
+id, ``--invoice``, a record id (ACT-, PRM-, DSP-, HLD-, ESC-, ASG-), a plan id (PL-) or an
+account owner (``--owner``, ``account assign --to``).
 
 click runs these while completing (``_COLLECTCTL_COMPLETE=bash_source collectctl``; docs/cli.md
 has the line for each shell). They never create a profile or open the ledger for writing: the
@@ -26,19 +27,23 @@ def _matching(items: list[tuple[str, str]], incomplete: str) -> list[CompletionI
     ]
 
 
-def _ledger(ctx: click.Context) -> Path:
-    """The ledger file of the profile being completed for (it may not exist)."""
-    from collectctl.home import ConfigError, profile_paths
-
+def _profile_name(ctx: click.Context) -> str:
+    """The name of the profile being completed for (it may not exist)."""
     profile = ctx.meta.get("collectctl.completing_profile")
     node: click.Context | None = ctx
     while node is not None:  # the innermost --profile typed so far wins
         if profile is None and node.params.get("profile"):
             profile = node.params["profile"]
         node = node.parent
-    name = profile or os.environ.get("COLLECTCTL_PROFILE") or "default"
+    return str(profile or os.environ.get("COLLECTCTL_PROFILE") or "default")
+
+
+def _ledger(ctx: click.Context) -> Path:
+    """The ledger file of the profile being completed for (it may not exist)."""
+    from collectctl.home import ConfigError, profile_paths
+
     try:
-        return profile_paths(name).ledger
+        return profile_paths(_profile_name(ctx)).ledger
     except ConfigError:  # not a valid profile name: nothing to complete from
         return Path(os.devnull)
 
@@ -87,8 +92,35 @@ def complete_records(
     """Record ids; only disputes (DSP-) for ``--resolve``."""
     from collectctl.ledger.lookup import record_ids
 
-    prefixes = ("DSP",) if param.name == "resolve" else ("ACT", "PRM", "DSP", "HLD", "ESC")
+    prefixes = ("DSP",) if param.name == "resolve" else ("ACT", "PRM", "DSP", "HLD", "ESC", "ASG")
     return _matching([(r, "") for r in record_ids(_ledger(ctx), prefixes)], incomplete.upper())
+
+
+def complete_owners(
+    ctx: click.Context, param: click.Parameter, incomplete: str
+) -> list[CompletionItem]:
+    """Names accounts were assigned to and of everyone who made a record, for ``--owner`` and
+    ``account assign --to``: from the SQLite file, or (a shared ledger) from PostgreSQL with a
+    short connect timeout. Nothing when the profile or its ledger is missing or unreachable."""
+    from collectctl.ledger import lookup
+
+    try:
+        from collectctl.home import load_config, load_env, profile_paths
+        from collectctl.ledger.dialect import resolve
+
+        paths = profile_paths(_profile_name(ctx))
+        if not paths.config_dir.is_dir():
+            return []
+        config = load_config(paths.config_dir)
+        env = load_env(paths.config_dir)
+        target = resolve(paths.name, paths.data_dir, config, env, config_file=paths.config_file)
+    except Exception:  # a broken config completes nothing; the command itself will say why
+        return []
+    if target.backend == "postgresql":
+        names = lookup.owners_postgresql(target)
+    else:
+        names = lookup.owners(target.path or paths.ledger)
+    return _matching([(n, "") for n in names], incomplete)
 
 
 def complete_plans(

@@ -32,11 +32,16 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "collectctl account list --overdue --sort days",
         "collectctl account list --stage promised --stage plan --format json",
         "collectctl account list --all-profiles --min-balance 500",
+        "collectctl account list --mine --overdue",
     ),
     "account cease": (
         "collectctl account cease mlopez --note 'letter of 2026-11-28: stop contacting me'",
         "collectctl account cease mlopez --not-written --note 'asked by phone'",
         "collectctl account cease mlopez --lift 'consented in writing to resume'",
+    ),
+    "account assign": (
+        "collectctl account assign northwind --to alice",
+        "collectctl account assign northwind --none --note 'paid in full'",
     ),
     "account optout": (
         "collectctl account optout mlopez --channel email --note 'reply: unsubscribe'",

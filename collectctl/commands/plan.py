@@ -53,9 +53,11 @@ def create(account: str, as_of: date, fmt: str, **opts: Any) -> None:
     refuse_future(ctx, as_of, next(p for p in ctx.command.params if p.name == "as_of"))
     from collectctl.reports.plans import draft_report, store
 
-    with current_app().ledger().write() as conn:
+    app = current_app()
+    by = app.acting_user()
+    with app.ledger().write() as conn:
         d, grace, missed = build_draft(conn, account, as_of, opts)
-        plan_id = store(conn, d, grace, missed)
+        plan_id = store(conn, d, grace, missed, created_by=by)
     click.echo(f"Created plan {plan_id} for {d.customer['name']} ({d.customer['id']}).", err=True)
     emit(draft_report(d, grace, missed, plan_id), fmt)
 
@@ -187,7 +189,7 @@ def cancel(plan_id: int, reason: str, as_of: date, fmt: str) -> None:
     if not reason.strip():
         raise click.BadParameter("give a reason", param_hint="--reason")
     with app.ledger().write() as conn:
-        stored = cancel_plan(conn, plan_id, day, reason.strip())
+        stored = cancel_plan(conn, plan_id, day, reason.strip(), by=app.acting_user())
     if fmt == "table":
         click.echo(f"Cancelled plan {stored.id} ({stored.customer_name}) on {day.isoformat()}.")
         return

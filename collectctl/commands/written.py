@@ -18,7 +18,14 @@ from collectctl.commands.options import emit
 from collectctl.output import Column, Report
 
 #: The kind of record behind each id prefix.
-KINDS = {"ACT": "contact", "PRM": "promise", "DSP": "dispute", "HLD": "hold", "ESC": "escalation"}
+KINDS = {
+    "ACT": "contact",
+    "PRM": "promise",
+    "DSP": "dispute",
+    "HLD": "hold",
+    "ESC": "escalation",
+    "ASG": "assignment",
+}
 
 
 def record_document(conn: Any, ref: str) -> dict[str, Any]:

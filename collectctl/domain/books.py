@@ -10,7 +10,7 @@ they are shown as stored and only ever compared through :func:`instant_key`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -118,6 +118,7 @@ class Contact:
     created_at: str
     voided_on: date | None = None
     void_reason: str | None = None
+    created_by: str | None = None  # who made it (None: made before it was recorded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +135,7 @@ class Promise:
     created_at: str
     voided_on: date | None = None
     void_reason: str | None = None
+    created_by: str | None = None  # who made it (None: made before it was recorded)
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +152,8 @@ class Dispute:
     created_at: str
     voided_on: date | None = None
     void_reason: str | None = None
+    created_by: str | None = None  # who made it (None: made before it was recorded)
+    resolved_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +168,8 @@ class Hold:
     created_at: str
     voided_on: date | None = None
     void_reason: str | None = None
+    created_by: str | None = None  # who made it (None: made before it was recorded)
+    released_by: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +185,29 @@ class Escalation:
     created_at: str
     voided_on: date | None = None
     void_reason: str | None = None
+    created_by: str | None = None  # who made it (None: made before it was recorded)
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    """``account assign`` (``ASG-id``): from ``on_date`` the account belongs to ``owner``
+    (None: ``--none``, nobody's)."""
+
+    id: int
+    owner: str | None
+    on_date: date
+    note: str | None
+    created_at: str
+    created_by: str | None = None
+    voided_on: date | None = None
+    void_reason: str | None = None
+
+
+def owner_on(assignments: Sequence[Assignment], as_of: date) -> str | None:
+    """Who owns the account on ``as_of``: the owner of its latest assignment (by day, then as
+    made) dated on or before ``as_of`` and not void; None when there is none or it unassigned."""
+    live = [a for a in assignments if a.voided_on is None and a.on_date <= as_of]
+    return max(live, key=lambda a: (a.on_date, a.id)).owner if live else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +223,7 @@ class Correction:
     on_date: date
     reason: str
     changes: Mapping[str, list[Any]]
+    created_by: str | None = None
 
 
 @dataclass(slots=True)
@@ -246,6 +276,7 @@ class StoredPlan:
     cancelled_on: date | None
     cancel_reason: str | None
     lines: tuple[Installment, ...]
+    created_by: str | None = None  # who made it (None: made before it was recorded)
 
     @property
     def id(self) -> str:

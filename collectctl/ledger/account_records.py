@@ -14,6 +14,7 @@ from collections import defaultdict
 from datetime import date
 
 from collectctl.domain.books import (
+    Assignment,
     Contact,
     Correction,
     Dispute,
@@ -54,7 +55,8 @@ def promises(conn: sqlite3.Connection, as_of: date, ref: Ref | None) -> dict[Ref
     out: dict[Ref, list[Promise]] = defaultdict(list)
     for r in conn.execute(
         f"""SELECT source, customer_ext, id, currency, amount, made_on, due_on, note,
-                   created_at, voided_on, void_reason FROM promises {where} ORDER BY id""",
+                   created_at, voided_on, void_reason, created_by FROM promises {where}
+            ORDER BY id""",
         params,
     ):
         out[(r[0], r[1])].append(
@@ -69,6 +71,7 @@ def promises(conn: sqlite3.Connection, as_of: date, ref: Ref | None) -> dict[Ref
                 r[8],
                 _d(r[9]),
                 r[10],
+                r[11],
             )
         )
     return out
@@ -111,8 +114,8 @@ def disputes(conn: sqlite3.Connection, as_of: date, ref: Ref | None) -> dict[Ref
     out: dict[Ref, list[Dispute]] = defaultdict(list)
     for r in conn.execute(
         f"""SELECT source, customer_ext, id, invoice_ext, reason, note, opened_on, resolved_on,
-                   resolution, created_at, voided_on, void_reason FROM disputes {where}
-            ORDER BY id""",
+                   resolution, created_at, voided_on, void_reason, created_by, resolved_by
+            FROM disputes {where} ORDER BY id""",
         params,
     ):
         out[(r[0], r[1])].append(
@@ -127,6 +130,8 @@ def disputes(conn: sqlite3.Connection, as_of: date, ref: Ref | None) -> dict[Ref
                 r[9],
                 _d(r[10]),
                 r[11],
+                r[12],
+                r[13],
             )
         )
     return out
@@ -138,11 +143,23 @@ def holds(conn: sqlite3.Connection, as_of: date, ref: Ref | None) -> dict[Ref, l
     out: dict[Ref, list[Hold]] = defaultdict(list)
     for r in conn.execute(
         f"""SELECT source, customer_ext, id, start_on, until_on, reason, released_on, created_at,
-                   voided_on, void_reason FROM holds {where} ORDER BY id""",
+                   voided_on, void_reason, created_by, released_by FROM holds {where}
+            ORDER BY id""",
         params,
     ):
         out[(r[0], r[1])].append(
-            Hold(r[2], date.fromisoformat(r[3]), _d(r[4]), r[5], _d(r[6]), r[7], _d(r[8]), r[9])
+            Hold(
+                r[2],
+                date.fromisoformat(r[3]),
+                _d(r[4]),
+                r[5],
+                _d(r[6]),
+                r[7],
+                _d(r[8]),
+                r[9],
+                r[10],
+                r[11],
+            )
         )
     return out
 
@@ -155,12 +172,13 @@ def escalations(
     out: dict[Ref, list[Escalation]] = defaultdict(list)
     for r in conn.execute(
         f"""SELECT source, customer_ext, id, target, escalated_on, note, pack_md, pack_pdf,
-                   created_at, voided_on, void_reason FROM escalations {where} ORDER BY id""",
+                   created_at, voided_on, void_reason, created_by FROM escalations {where}
+            ORDER BY id""",
         params,
     ):
         out[(r[0], r[1])].append(
             Escalation(
-                r[2], r[3], date.fromisoformat(r[4]), r[5], r[6], r[7], r[8], _d(r[9]), r[10]
+                r[2], r[3], date.fromisoformat(r[4]), r[5], r[6], r[7], r[8], _d(r[9]), r[10], r[11]
             )
         )
     return out
@@ -219,11 +237,21 @@ def plans(
 def contacts(conn: sqlite3.Connection, ref: Ref) -> list[Contact]:
     return [
         Contact(
-            r[0], r[1], date.fromisoformat(r[2]), r[3], r[4], r[5], _d(r[6]), r[7], _d(r[8]), r[9]
+            r[0],
+            r[1],
+            date.fromisoformat(r[2]),
+            r[3],
+            r[4],
+            r[5],
+            _d(r[6]),
+            r[7],
+            _d(r[8]),
+            r[9],
+            r[10],
         )
         for r in conn.execute(
             """SELECT id, at, on_date, channel, outcome, note, next_date, created_at, voided_on,
-                      void_reason FROM contacts WHERE source = ? AND customer_ext = ?
+                      void_reason, created_by FROM contacts WHERE source = ? AND customer_ext = ?
                ORDER BY id""",
             ref,
         )
@@ -232,10 +260,43 @@ def contacts(conn: sqlite3.Connection, ref: Ref) -> list[Contact]:
 
 def corrections(conn: sqlite3.Connection, ref: Ref) -> list[Correction]:
     return [
-        Correction(r[0], r[1], r[2], date.fromisoformat(r[3]), r[4], json.loads(r[5]))
+        Correction(r[0], r[1], r[2], date.fromisoformat(r[3]), r[4], json.loads(r[5]), r[6])
         for r in conn.execute(
-            """SELECT record, action, at, on_date, reason, changes FROM corrections
+            """SELECT record, action, at, on_date, reason, changes, created_by FROM corrections
                WHERE source = ? AND customer_ext = ? ORDER BY id""",
             ref,
         )
     ]
+
+
+def assignments(
+    conn: sqlite3.Connection, as_of: date, ref: Ref | None
+) -> dict[Ref, list[Assignment]]:
+    """``account assign`` records: all of one account's (void ones included), or the live ones
+    dated on or before D of every account; oldest first (by day, then as made)."""
+    params: dict[str, object] = {}
+    where = _record_filter("on_date", as_of, ref, params)
+    out: dict[Ref, list[Assignment]] = defaultdict(list)
+    for r in conn.execute(
+        f"""SELECT source, customer_ext, id, owner, on_date, note, created_at, created_by,
+                   voided_on, void_reason FROM assignments {where} ORDER BY on_date, id""",
+        params,
+    ):
+        out[(r[0], r[1])].append(
+            Assignment(r[2], r[3], date.fromisoformat(r[4]), r[5], r[6], r[7], _d(r[8]), r[9])
+        )
+    return out
+
+
+def known_owners(conn: sqlite3.Connection) -> list[str]:
+    """Every name accounts were ever assigned to, and everyone who made a record (for shell
+    completion of ``--owner`` / ``--to``), sorted."""
+    names = {
+        name
+        for (name,) in conn.execute(
+            """SELECT owner FROM assignments WHERE owner IS NOT NULL
+               UNION SELECT created_by FROM assignments WHERE created_by IS NOT NULL
+               UNION SELECT created_by FROM contacts WHERE created_by IS NOT NULL"""
+        )
+    }
+    return sorted(names)

@@ -25,6 +25,7 @@ RECORD_TABLES: dict[str, str] = {
     "DSP": "disputes",
     "HLD": "holds",
     "ESC": "escalations",
+    "ASG": "assignments",
 }
 #: Columns ``amend`` may change, per prefix.
 AMENDABLE: dict[str, tuple[str, ...]] = {
@@ -33,9 +34,13 @@ AMENDABLE: dict[str, tuple[str, ...]] = {
     "DSP": ("reason", "note"),
     "HLD": ("until_on", "reason"),
     "ESC": ("target", "note"),
+    "ASG": ("note",),
 }
 _RECORD_ID = re.compile(r"^\s*([A-Za-z]{3})-(\d+)\s*$")
-_FORMS = "ACT-n (contact), PRM-n (promise), DSP-n (dispute), HLD-n (hold), ESC-n (escalation)"
+_FORMS = (
+    "ACT-n (contact), PRM-n (promise), DSP-n (dispute), HLD-n (hold), ESC-n (escalation), "
+    "ASG-n (assignment)"
+)
 
 Row = dict[str, Any]
 
@@ -73,11 +78,13 @@ def add_contact(
     note: str | None,
     next_date: date | None,
     created_at: str,
+    created_by: str | None,
 ) -> str:
-    """Log a contact; returns its id (``ACT-n``)."""
+    """Log a contact made by ``created_by`` (the acting user); returns its id (``ACT-n``)."""
     cur = conn.execute(
         """INSERT INTO contacts (source, customer_ext, at, on_date, channel, outcome, note,
-                                 next_date, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                                 next_date, created_at, created_by)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             *customer,
             at,
@@ -87,6 +94,7 @@ def add_contact(
             note,
             next_date.isoformat() if next_date else None,
             created_at,
+            created_by,
         ),
     )
     return record_id("ACT", int(cur.lastrowid or 0))
@@ -103,12 +111,22 @@ def add_promise(
     invoices: Sequence[str],
     note: str | None,
     created_at: str,
+    created_by: str | None,
 ) -> str:
     """Record a promise to pay (optionally about particular invoices); returns ``PRM-n``."""
     cur = conn.execute(
         """INSERT INTO promises (source, customer_ext, currency, amount, made_on, due_on, note,
-                                 created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
-        (*customer, currency, amount, made_on.isoformat(), due_on.isoformat(), note, created_at),
+                                 created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+        (
+            *customer,
+            currency,
+            amount,
+            made_on.isoformat(),
+            due_on.isoformat(),
+            note,
+            created_at,
+            created_by,
+        ),
     )
     number = int(cur.lastrowid or 0)
     conn.executemany(
@@ -127,21 +145,24 @@ def add_dispute(
     note: str | None,
     opened_on: date,
     created_at: str,
+    created_by: str | None,
 ) -> str:
     """Open a dispute on one invoice; returns ``DSP-n``."""
     cur = conn.execute(
         """INSERT INTO disputes (source, customer_ext, invoice_ext, reason, note, opened_on,
-                                 created_at) VALUES (?, ?, ?, ?, ?, ?, ?)""",
-        (*customer, invoice_ext, reason, note, opened_on.isoformat(), created_at),
+                                 created_at, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+        (*customer, invoice_ext, reason, note, opened_on.isoformat(), created_at, created_by),
     )
     return record_id("DSP", int(cur.lastrowid or 0))
 
 
-def resolve_dispute(conn: sqlite3.Connection, number: int, *, on: date, note: str | None) -> None:
-    """Mark dispute ``DSP-number`` resolved on ``on``."""
+def resolve_dispute(
+    conn: sqlite3.Connection, number: int, *, on: date, note: str | None, by: str | None
+) -> None:
+    """Mark dispute ``DSP-number`` resolved on ``on`` by ``by`` (the acting user)."""
     conn.execute(
-        "UPDATE disputes SET resolved_on = ?, resolution = ? WHERE id = ?",
-        (on.isoformat(), note, number),
+        "UPDATE disputes SET resolved_on = ?, resolution = ?, resolved_by = ? WHERE id = ?",
+        (on.isoformat(), note, by, number),
     )
 
 
@@ -153,26 +174,31 @@ def add_hold(
     until_on: date | None,
     reason: str,
     created_at: str,
+    created_by: str | None,
 ) -> str:
     """Put the account on hold from ``start_on`` (through ``until_on`` when given)."""
     cur = conn.execute(
-        """INSERT INTO holds (source, customer_ext, start_on, until_on, reason, created_at)
-           VALUES (?, ?, ?, ?, ?, ?)""",
+        """INSERT INTO holds (source, customer_ext, start_on, until_on, reason, created_at,
+                              created_by) VALUES (?, ?, ?, ?, ?, ?, ?)""",
         (
             *customer,
             start_on.isoformat(),
             until_on.isoformat() if until_on else None,
             reason,
             created_at,
+            created_by,
         ),
     )
     return record_id("HLD", int(cur.lastrowid or 0))
 
 
-def release_holds(conn: sqlite3.Connection, numbers: Iterable[int], on: date) -> None:
-    """End the given holds on ``on`` (they no longer apply from that day)."""
+def release_holds(
+    conn: sqlite3.Connection, numbers: Iterable[int], on: date, *, by: str | None
+) -> None:
+    """End the given holds on ``on`` (they no longer apply from that day); ``by`` released them."""
     conn.executemany(
-        "UPDATE holds SET released_on = ? WHERE id = ?", [(on.isoformat(), n) for n in numbers]
+        "UPDATE holds SET released_on = ?, released_by = ? WHERE id = ?",
+        [(on.isoformat(), by, n) for n in numbers],
     )
 
 
@@ -184,12 +210,13 @@ def add_escalation(
     escalated_on: date,
     note: str | None,
     created_at: str,
+    created_by: str | None,
 ) -> str:
     """Record a handover to an agency or to legal; returns ``ESC-n``."""
     cur = conn.execute(
-        """INSERT INTO escalations (source, customer_ext, target, escalated_on, note, created_at)
-           VALUES (?, ?, ?, ?, ?, ?)""",
-        (*customer, target, escalated_on.isoformat(), note, created_at),
+        """INSERT INTO escalations (source, customer_ext, target, escalated_on, note, created_at,
+                                    created_by) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        (*customer, target, escalated_on.isoformat(), note, created_at, created_by),
     )
     return record_id("ESC", int(cur.lastrowid or 0))
 
@@ -203,6 +230,25 @@ def delete_unfinished_escalation(conn: sqlite3.Connection, number: int) -> None:
     """Undo the claim of ``ESC-number`` whose handover pack could not be written or recorded
     (it was never complete, so nothing of it is kept)."""
     conn.execute("DELETE FROM escalations WHERE id = ? AND pack_md IS NULL", (number,))
+
+
+def add_assignment(
+    conn: sqlite3.Connection,
+    customer: tuple[str, str],
+    *,
+    owner: str | None,
+    on_date: date,
+    note: str | None,
+    created_at: str,
+    created_by: str | None,
+) -> str:
+    """Assign the account to ``owner`` from ``on_date`` (None: to nobody); returns ``ASG-n``."""
+    cur = conn.execute(
+        """INSERT INTO assignments (source, customer_ext, owner, on_date, note, created_at,
+                                    created_by) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        (*customer, owner, on_date.isoformat(), note, created_at, created_by),
+    )
+    return record_id("ASG", int(cur.lastrowid or 0))
 
 
 def get_record(conn: sqlite3.Connection, ref: str) -> tuple[str, int, Row]:
@@ -226,10 +272,11 @@ def _correction(
     at: str,
     on_date: date,
     changes: Mapping[str, tuple[Any, Any]],
+    by: str | None,
 ) -> None:
     conn.execute(
         """INSERT INTO corrections (record, source, customer_ext, action, at, on_date, reason,
-                                    changes) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                                    changes, created_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         (
             ref,
             row["source"],
@@ -239,6 +286,7 @@ def _correction(
             on_date.isoformat(),
             reason,
             json.dumps({k: list(v) for k, v in changes.items()}, ensure_ascii=False),
+            by,
         ),
     )
 
@@ -251,8 +299,10 @@ def amend(
     reason: str,
     at: str,
     on_date: date,
+    by: str | None,
 ) -> dict[str, tuple[Any, Any]]:
-    """Change fields of record ``ref``; returns ``{column: (old, new)}`` of what changed.
+    """Change fields of record ``ref`` (``by``: the acting user, kept in the correction);
+    returns ``{column: (old, new)}`` of what changed.
 
     Raises CollectctlError when the record is void or nothing would change.
     """
@@ -275,12 +325,15 @@ def amend(
         f"UPDATE {RECORD_TABLES[prefix]} SET {sets} WHERE id = ?",
         [new for _old, new in changes.values()] + [number],
     )
-    _correction(conn, name, row, "amend", reason, at, on_date, changes)
+    _correction(conn, name, row, "amend", reason, at, on_date, changes, by)
     return changes
 
 
-def void(conn: sqlite3.Connection, ref: str, *, reason: str, at: str, on_date: date) -> str:
-    """Void record ``ref`` (kept, marked, excluded from every evaluation); returns its id."""
+def void(
+    conn: sqlite3.Connection, ref: str, *, reason: str, at: str, on_date: date, by: str | None
+) -> str:
+    """Void record ``ref`` (kept, marked, excluded from every evaluation) as ``by``; returns
+    its id."""
     prefix, number, row = get_record(conn, ref)
     name = record_id(prefix, number)
     if row["voided_on"]:
@@ -289,7 +342,8 @@ def void(conn: sqlite3.Connection, ref: str, *, reason: str, at: str, on_date: d
         f"UPDATE {RECORD_TABLES[prefix]} SET voided_on = ?, void_reason = ? WHERE id = ?",
         (on_date.isoformat(), reason, number),
     )
-    _correction(conn, name, row, "void", reason, at, on_date, {"voided_on": (None, str(on_date))})
+    voided = {"voided_on": (None, str(on_date))}
+    _correction(conn, name, row, "void", reason, at, on_date, voided, by)
     return name
 
 

@@ -33,12 +33,13 @@ def add_cease(
     written: bool,
     note: str | None,
     created_at: str,
+    created_by: str | None,
 ) -> str:
-    """Record a request to cease communication; returns ``CEA-n``."""
+    """Record a request to cease communication (made by ``created_by``); returns ``CEA-n``."""
     cur = conn.execute(
-        """INSERT INTO consumer_ceases (source, customer_ext, on_date, written, note, created_at)
-           VALUES (?, ?, ?, ?, ?, ?)""",
-        (*customer, on.isoformat(), int(written), note, created_at),
+        """INSERT INTO consumer_ceases (source, customer_ext, on_date, written, note, created_at,
+                                        created_by) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        (*customer, on.isoformat(), int(written), note, created_at, created_by),
     )
     return f"CEA-{cur.lastrowid}"
 
@@ -51,12 +52,13 @@ def add_optout(
     on: date,
     note: str | None,
     created_at: str,
+    created_by: str | None,
 ) -> str:
-    """Record an opt-out of one channel; returns ``OPT-n``."""
+    """Record an opt-out of one channel (made by ``created_by``); returns ``OPT-n``."""
     cur = conn.execute(
-        """INSERT INTO channel_optouts (source, customer_ext, channel, on_date, note, created_at)
-           VALUES (?, ?, ?, ?, ?, ?)""",
-        (*customer, channel, on.isoformat(), note, created_at),
+        """INSERT INTO channel_optouts (source, customer_ext, channel, on_date, note, created_at,
+                                        created_by) VALUES (?, ?, ?, ?, ?, ?, ?)""",
+        (*customer, channel, on.isoformat(), note, created_at, created_by),
     )
     return f"OPT-{cur.lastrowid}"
 

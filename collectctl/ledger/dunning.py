@@ -79,21 +79,30 @@ def record_baseline(
     conn: sqlite3.Connection, run: int, rungs: Iterable[tuple[str, str, str, int]], on: date
 ) -> int:
     """Hold (source, invoice_ext, stage, seq) rungs without a letter; returns how many were new
-    (a rung already held is left as it is)."""
-    before = conn.total_changes
+    (a rung already held is left as it is). Counted as this run's rows, on both dialects
+    (PostgreSQL has no ``total_changes``)."""
+    (before,) = conn.execute(
+        "SELECT COUNT(*) FROM dunning_baseline WHERE run = ?", (run,)
+    ).fetchone()
     conn.executemany(
         """INSERT OR IGNORE INTO dunning_baseline (run, source, invoice_ext, stage, seq,
                recorded_on) VALUES (?, ?, ?, ?, ?, ?)""",
         [(run, *rung, on.isoformat()) for rung in rungs],
     )
-    return conn.total_changes - before
+    (after,) = conn.execute(
+        "SELECT COUNT(*) FROM dunning_baseline WHERE run = ?", (run,)
+    ).fetchone()
+    return int(after) - int(before)
 
 
 def baseline_history(conn: sqlite3.Connection) -> dict[tuple[str, str], list[BaselineStep]]:
-    """Every baseline rung per (source, invoice_ext), in one query."""
+    """Every baseline rung per (source, invoice_ext), oldest first, in one query. (A run
+    records at most one rung per invoice, so run order is the order they were recorded — and,
+    unlike SQLite's rowid, a column PostgreSQL has too.)"""
     out: dict[tuple[str, str], list[BaselineStep]] = defaultdict(list)
     for src, ext, stage, seq, on in conn.execute(
-        "SELECT source, invoice_ext, stage, seq, recorded_on FROM dunning_baseline ORDER BY rowid"
+        """SELECT source, invoice_ext, stage, seq, recorded_on FROM dunning_baseline
+           ORDER BY run, seq"""
     ):
         out[(src, ext)].append(BaselineStep(stage, int(seq), date.fromisoformat(on)))
     return dict(out)

@@ -56,6 +56,7 @@ from datetime import date
 from typing import Any
 
 from collectctl.errors import CollectctlError, NotFoundError
+from collectctl.ledger.dialect import insertion_order
 
 STATUSES: tuple[str, ...] = ("claimed", "sending", "sent", "failed", "uncertain", "cancelled")
 FINAL_STATUSES: frozenset[str] = frozenset({"sent", "uncertain", "cancelled"})
@@ -453,10 +454,11 @@ def _invoices(conn: sqlite3.Connection, numbers: Sequence[int]) -> dict[int, lis
     if not numbers:
         return out
     marks = ",".join("?" * len(numbers))
+    order = insertion_order(conn)
     for table in ("letter_invoices", "letter_invoices_released"):
         for row in conn.execute(
             f"""SELECT letter, invoice_ext, number, balance, days, stage, seq FROM {table}
-                WHERE letter IN ({marks}) ORDER BY letter, rowid""",
+                WHERE letter IN ({marks}) ORDER BY letter, {order}""",
             list(numbers),
         ):
             out[int(row[0])].append(LetterInvoice(*row[1:]))
@@ -470,7 +472,7 @@ def _recipients(conn: sqlite3.Connection, numbers: Sequence[int]) -> dict[int, l
     marks = ",".join("?" * len(numbers))
     for row in conn.execute(
         f"""SELECT letter, address, kind, status, error FROM letter_recipients
-            WHERE letter IN ({marks}) ORDER BY letter, rowid""",
+            WHERE letter IN ({marks}) ORDER BY letter, {insertion_order(conn)}""",
         list(numbers),
     ):
         out[int(row[0])].append(Recipient(*row[1:]))

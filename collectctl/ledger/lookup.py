@@ -9,6 +9,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 #: Record id prefix -> table (as :data:`collectctl.ledger.collection.RECORD_TABLES`).
 RECORD_TABLES = {
@@ -17,7 +18,12 @@ RECORD_TABLES = {
     "DSP": "disputes",
     "HLD": "holds",
     "ESC": "escalations",
+    "ASG": "assignments",
 }
+#: The names worth completing for an owner: assignees, and everyone who assigned or logged.
+OWNERS_SQL = """SELECT owner FROM assignments WHERE owner IS NOT NULL
+                UNION SELECT created_by FROM assignments WHERE created_by IS NOT NULL
+                UNION SELECT created_by FROM contacts WHERE created_by IS NOT NULL"""
 
 
 def _query(path: Path, sql: str, params: tuple[object, ...] = ()) -> list[tuple[object, ...]]:
@@ -64,3 +70,27 @@ def plan_ids(path: Path) -> list[tuple[str, str]]:
     rows = _query(path, "SELECT id, CASE WHEN cancelled_on IS NULL THEN '' ELSE 'cancelled' END "
                   "FROM plans ORDER BY id")  # fmt: skip
     return [(f"PL-{n}", str(state)) for n, state in rows]
+
+
+def owners(path: Path) -> list[str]:
+    """Names accounts were assigned to, and of everyone who assigned one or logged a contact."""
+    return sorted({str(n) for (n,) in _query(path, OWNERS_SQL)})
+
+
+def owners_postgresql(target: Any) -> list[str]:
+    """:func:`owners` of a shared ledger: a read-only look-up with a 2-second connect timeout;
+    an unreachable server, a refused login or an older schema answers nothing."""
+    try:
+        import psycopg
+    except ImportError:
+        return []
+    kwargs: dict[str, Any] = {"connect_timeout": 2, "application_name": "collectctl-complete"}
+    if target.password:
+        kwargs["password"] = target.password
+    try:
+        with psycopg.connect(target.url, autocommit=True, **kwargs) as conn:
+            conn.execute("SELECT set_config('search_path', %s, false)", (target.schema,))
+            conn.execute("SET default_transaction_read_only = on")
+            return sorted({str(n) for (n,) in conn.execute(OWNERS_SQL)})
+    except psycopg.Error:
+        return []

@@ -170,7 +170,7 @@ def _pick_invoice(
 _PLAN_COLUMNS = (
     "id, customer_source, customer_ext, customer_name, currency, created_on, created_at, "
     "balance, down, every, start, installments, amount_per, rate, interest_method, fee, "
-    "grace_days, max_missed, cancelled_on, cancel_reason"
+    "grace_days, max_missed, cancelled_on, cancel_reason, created_by"
 )
 
 
@@ -188,12 +188,14 @@ def insert_plan(
     grace_days: int,
     max_missed: int,
     invoices: Sequence[CoveredInvoice],
+    created_by: str | None,
 ) -> int:
-    """Store a plan (call inside :meth:`Ledger.write`); returns its key. The caller checks
-    first that the account may have a new plan (:func:`collectctl.reports.plans.store`)."""
+    """Store a plan made by ``created_by`` (call inside :meth:`Ledger.write`); returns its key.
+    The caller checks first that the account may have a new plan
+    (:func:`collectctl.reports.plans.store`)."""
     cur = conn.execute(
         f"""INSERT INTO plans ({_PLAN_COLUMNS.split(", ", 1)[1]})
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)""",
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)""",
         (
             customer_source,
             customer_id,
@@ -212,6 +214,7 @@ def insert_plan(
             fee,
             grace_days,
             max_missed,
+            created_by,
         ),
     )
     key = int(cur.lastrowid or 0)
@@ -233,8 +236,11 @@ def insert_plan(
     return key
 
 
-def cancel_plan(conn: sqlite3.Connection, key: int, on: date, reason: str) -> StoredPlan:
-    """Mark plan ``key`` cancelled on ``on`` (inside a write transaction); returns it as it was.
+def cancel_plan(
+    conn: sqlite3.Connection, key: int, on: date, reason: str, *, by: str | None = None
+) -> StoredPlan:
+    """Mark plan ``key`` cancelled on ``on`` by ``by`` (inside a write transaction); returns it
+    as it was.
 
     Raises :class:`NotFoundError` for an unknown plan and :class:`CollectctlError` when it is
     cancelled already.
@@ -245,8 +251,8 @@ def cancel_plan(conn: sqlite3.Connection, key: int, on: date, reason: str) -> St
             f"plan {plan.id} was already cancelled on {plan.cancelled_on.isoformat()}"
         )
     conn.execute(
-        "UPDATE plans SET cancelled_on = ?, cancel_reason = ? WHERE id = ?",
-        (on.isoformat(), reason, key),
+        "UPDATE plans SET cancelled_on = ?, cancel_reason = ?, cancelled_by = ? WHERE id = ?",
+        (on.isoformat(), reason, by, key),
     )
     return plan
 
@@ -306,6 +312,7 @@ def load_plans(
                 cancelled_on=None if r[18] is None else date.fromisoformat(r[18]),
                 cancel_reason=r[19],
                 lines=tuple(lines.get(r[0], ())),
+                created_by=r[20],
             )
         )
     return out

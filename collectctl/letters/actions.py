@@ -224,7 +224,9 @@ def send_letter(
         if letter is None:
             raise CollectctlError(f"{old.ref} cancelled: its invoices are no longer demanded")
     else:
-        request = claim_request(prepared, channel, fmt, history, repeat=repeat)
+        request = claim_request(
+            prepared, channel, fmt, history, repeat=repeat, created_by=app.acting_user()
+        )
         if dry_run:
             render_formats(prepared, formats, cfg)  # catches template and font errors
             names = ", ".join(i.number for i in request.invoices)

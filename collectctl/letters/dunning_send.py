@@ -272,7 +272,7 @@ class _Sender:
             interest=content.interest,
             compensation=content.compensation,
             figures=content.figures,
-            created_by="dunning run",
+            created_by=self.app.acting_user(),
         )
         refused: list[str] = []
         letter = send.claim(

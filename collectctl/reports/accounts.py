@@ -19,15 +19,18 @@ from collectctl.domain.accounts import AccountState, PromiseState, account_state
 from collectctl.domain.aging import DEFAULT_BOUNDS
 from collectctl.domain.books import (
     Allocation,
+    Assignment,
     Contact,
     Customer,
     Dispute,
     Escalation,
     Hold,
+    owner_on,
     record_id,
 )
 from collectctl.domain.collection import dispute_status, hold_status
 from collectctl.gc_pause import gc_paused
+from collectctl.ledger.account_records import assignments
 from collectctl.ledger.accounts import load_account, load_accounts
 from collectctl.ledger.letters import LetterRow, last_stages, letters_for_customer
 from collectctl.letters.history import letter_summary
@@ -50,17 +53,19 @@ def account_list(
     sort: str = "balance",
     customers: Collection[int] | None = None,
     insight: bool = False,
+    owners: Collection[str] = (),
 ) -> dict[str, Any]:
     """The JSON document of ``account list``: one row per customer and currency with an open
-    balance or credit (as aging), its stage, flags, last contact and next action; with
-    ``insight`` also how the customer pays (:mod:`collectctl.reports.forecast_insight`).
-    ``currency``, ``stage`` and ``customers`` (ledger keys) keep rows matching any value given."""
+    balance or credit (as aging), its stage, flags, last contact, next action and owner
+    (``account assign``); with ``insight`` also how the customer pays
+    (:mod:`collectctl.reports.forecast_insight`). ``currency``, ``stage``, ``customers`` (ledger
+    keys) and ``owners`` keep rows matching any value given."""
     from collectctl.reports.aging import any_of, single
 
     with gc_paused():
         return _account_list(
             conn, as_of, grace_days, any_of(currency), overdue_only, any_of(stage),
-            min_balance, sort, customers, insight, single,
+            min_balance, sort, customers, insight, single, owners,
         )  # fmt: skip
 
 
@@ -76,6 +81,7 @@ def _account_list(
     customers: Collection[int] | None,
     insight: bool,
     single: Callable[[Any], str | None],
+    owners: Collection[str],
 ) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     keys: list[int] = []
@@ -83,8 +89,12 @@ def _account_list(
     #: currency (the first key) minor units order exactly as the Decimals do
     order: list[tuple[Any, ...]] = []
     letter_stages = last_stages(conn, as_of=as_of)
+    owner_of = account_owners(conn, as_of)
     for books in load_accounts(conn, as_of, currency=single(currencies)):
         if customers is not None and books.customer.key not in customers:
+            continue
+        owner = owner_of.get(books.customer.ref)
+        if owners and owner not in owners:
             continue
         state = account_state(books, as_of, grace_days=grace_days, invoice_states=False)
         c = state.customer
@@ -117,6 +127,7 @@ def _account_list(
                     "last_contact": state.last_contact,
                     "next_action": state.next_action,
                     "flags": list(state.flag_names),
+                    "owner": owner,
                     "source": c.source,
                 }
             )
@@ -137,6 +148,12 @@ def _account_list(
     else:
         rows.sort(key=_sort_key(sort))
     return {"as_of": as_of, "sort": sort, "rows": rows}
+
+
+def account_owners(conn: sqlite3.Connection, as_of: date) -> dict[tuple[str, str], str]:
+    """``{(source, customer id): owner}`` of every account assigned to someone on ``as_of``."""
+    found = {ref: owner_on(items, as_of) for ref, items in assignments(conn, as_of, None).items()}
+    return {ref: owner for ref, owner in found.items() if owner is not None}
 
 
 def _sort_key(sort: str) -> Callable[[Mapping[str, Any]], tuple[Any, ...]]:
@@ -202,8 +219,10 @@ def list_report(document: dict[str, Any]) -> Report:
     """``account list`` for any format: flags joined with spaces outside JSON."""
     rows = document["rows"]
     columns = LIST_COLUMNS
+    if any(r.get("owner") for r in rows):  # a team's books: who works each account
+        columns = [*LIST_COLUMNS, Column("owner")]
     if rows and "trend" in rows[0]:
-        columns = [*LIST_COLUMNS, *INSIGHT_COLUMNS]
+        columns = [*columns, *INSIGHT_COLUMNS]
     return Report(columns=columns, rows=_FlagsJoined(rows), document=document)
 
 
@@ -232,22 +251,28 @@ def account_show(
 
     books = load_account(conn, key, as_of)
     letters = [r for r in letters_for_customer(conn, books.customer.ref) if r.letter_date <= as_of]
+    assigned = assignments(conn, as_of, books.customer.ref).get(books.customer.ref, [])
     state = account_state(books, as_of, grace_days=grace_days, bounds=bounds)
-    doc = show_document(state, letters=letters)
+    doc = show_document(state, letters=letters, assignments=assigned)
     found = insights(conn, as_of, grace_days=grace_days, customers={key})
     doc["insight"] = found.get(key, Insight(None, None, 0.0, 0)).as_dict()
     return doc
 
 
-def show_document(state: AccountState, letters: Sequence[LetterRow] = ()) -> dict[str, Any]:
+def show_document(
+    state: AccountState,
+    letters: Sequence[LetterRow] = (),
+    assignments: Sequence[Assignment] = (),
+) -> dict[str, Any]:
     """The ``account show`` document of an account loaded with its full books (and the
-    letters recorded for it, dated by then)."""
+    letters and assignments recorded for it, dated by then)."""
     as_of, books = state.as_of, state.books
     numbers = books.invoice_numbers
     outcomes = state.outcomes
     doc: dict[str, Any] = {
         "as_of": as_of,
         "customer": _customer(state.customer),
+        "owner": owner_on(assignments, as_of),
         "stage": state.stage,
         "flags": list(state.flag_names),
         "balances": [
@@ -296,7 +321,7 @@ def show_document(state: AccountState, letters: Sequence[LetterRow] = ()) -> dic
         "contacts": [_contact(c) for c in books.contacts],
         "letters": [letter_summary(r) for r in letters],
     }
-    doc["activity"] = timeline(books, outcomes, as_of, letters=letters)
+    doc["activity"] = timeline(books, outcomes, as_of, letters=letters, assignments=assignments)
     return doc
 
 
@@ -355,6 +380,7 @@ def _promise(state: PromiseState, numbers: Mapping[str, str]) -> dict[str, Any]:
         "paid": from_minor(out.paid, cur) if out else None,
         "remaining": from_minor(out.remaining, cur) if out else None,
         "kept_on": out.kept_on if out else None,
+        "created_by": p.created_by,
         **_void(p.voided_on, p.void_reason),
     }
 
@@ -369,6 +395,8 @@ def _dispute(x: Dispute, numbers: Mapping[str, str], as_of: date) -> dict[str, A
         "resolved_on": x.resolved_on,
         "resolution": x.resolution,
         "status": dispute_status(x, as_of),
+        "created_by": x.created_by,
+        "resolved_by": x.resolved_by,
         **_void(x.voided_on, x.void_reason),
     }
 
@@ -381,6 +409,8 @@ def _hold(h: Hold, as_of: date) -> dict[str, Any]:
         "reason": h.reason,
         "released_on": h.released_on,
         "status": hold_status(h, as_of),
+        "created_by": h.created_by,
+        "released_by": h.released_by,
         **_void(h.voided_on, h.void_reason),
     }
 
@@ -394,6 +424,7 @@ def _escalation(e: Escalation) -> dict[str, Any]:
         "pack_md": e.pack_md,
         "pack_pdf": e.pack_pdf,
         "status": "void" if e.voided_on else "active",
+        "created_by": e.created_by,
         **_void(e.voided_on, e.void_reason),
     }
 
@@ -406,6 +437,7 @@ def _contact(c: Contact) -> dict[str, Any]:
         "outcome": c.outcome,
         "note": c.note,
         "next": c.next_date,
+        "created_by": c.created_by,
         **_void(c.voided_on, c.void_reason),
     }
 
@@ -438,6 +470,8 @@ def show_reports(doc: Mapping[str, Any]) -> list[Report]:
     for label in ("email", "phone", "terms_days", "timezone"):
         if c[label] not in (None, ""):
             header.append(f"{label.replace('_', ' ')}: {c[label]}")
+    if doc.get("owner"):
+        header.append(f"owner: {doc['owner']}")
     if c["address"]:
         header.append("address: " + " / ".join(c["address"].splitlines()))
     if doc.get("insight"):
@@ -510,7 +544,7 @@ def show_reports(doc: Mapping[str, Any]) -> list[Report]:
             rows=doc["holds"],
             title="Holds",
         ),
-        Report(columns=ACTIVITY_COLUMNS, rows=activity_rows(doc), title="Activity"),
+        Report(columns=activity_columns(doc), rows=activity_rows(doc), title="Activity"),
     ]
     return [s for s in sections if s.rows or s.title in ("Activity",) or s is sections[0]]
 
@@ -523,8 +557,39 @@ ACTIVITY_COLUMNS = [
 ]
 
 
+#: Timeline kinds that are someone's record (made by a user), not the books' or a rule's.
+RECORD_KINDS = frozenset(
+    {
+        "contact",
+        "promise",
+        "dispute",
+        "dispute-resolved",
+        "hold",
+        "hold-released",
+        "escalation",
+        "letter",
+        "assignment",
+        "amend",
+        "void",
+    }
+)
+
+
+def activity_columns(doc: Mapping[str, Any]) -> list[Column]:
+    """The timeline's columns: a ``by`` column too once anyone's name is on a record."""
+    if any(e.get("by") for e in doc["activity"]):
+        return [*ACTIVITY_COLUMNS, Column("by")]
+    return ACTIVITY_COLUMNS
+
+
 def activity_rows(doc: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The timeline rows, void records marked."""
+    """The timeline rows, void records marked; a record made before who made it was kept
+    (``by`` null in JSON) shows ``unknown``."""
     return [
-        {**e, "text": e["text"] + (" [void]" if e.get("void") else "")} for e in doc["activity"]
+        {
+            **e,
+            "text": e["text"] + (" [void]" if e.get("void") else ""),
+            "by": e.get("by") or ("unknown" if e["kind"] in RECORD_KINDS else ""),
+        }
+        for e in doc["activity"]
     ]

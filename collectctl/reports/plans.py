@@ -125,8 +125,16 @@ def draft(conn: sqlite3.Connection, account: str, terms: Terms, as_of: date) -> 
     return Draft(customer, as_of, invoices, schedule, amount_per, fee)
 
 
-def store(conn: sqlite3.Connection, d: Draft, grace_days: int, max_missed: int) -> str:
-    """Store draft ``d`` as a plan (inside a write transaction); returns its id (``PL-7``).
+def store(
+    conn: sqlite3.Connection,
+    d: Draft,
+    grace_days: int,
+    max_missed: int,
+    *,
+    created_by: str | None = None,
+) -> str:
+    """Store draft ``d`` as a plan made by ``created_by`` (inside a write transaction); returns
+    its id (``PL-7``).
 
     Refuses (:class:`CollectctlError`) when the customer already has a plan in this currency
     that is neither completed nor cancelled on the plan's day (one plan at a time).
@@ -161,6 +169,7 @@ def store(conn: sqlite3.Connection, d: Draft, grace_days: int, max_missed: int) 
         grace_days=grace_days,
         max_missed=max_missed,
         invoices=d.invoices,
+        created_by=created_by,
     )
     return format_plan_id(key)
 
@@ -253,6 +262,7 @@ def plan_document(plan: StoredPlan, invoices: Sequence[PlanInvoice]) -> dict[str
         "max_missed": plan.max_missed,
         "created_on": plan.created_on.isoformat(),
         "created_at": plan.created_at,
+        "created_by": plan.created_by,
         "cancelled_on": _iso(plan.cancelled_on),
         "cancel_reason": plan.cancel_reason,
     }

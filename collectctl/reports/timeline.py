@@ -13,7 +13,13 @@ from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from collectctl.domain.books import AccountBooks, Allocation, instant_key, record_id
+from collectctl.domain.books import (
+    AccountBooks,
+    Allocation,
+    Assignment,
+    instant_key,
+    record_id,
+)
 from collectctl.domain.promises import PromiseOutcome, day_after
 from collectctl.money import from_minor
 
@@ -32,12 +38,15 @@ def timeline(
     as_of: date,
     *,
     letters: Sequence[LetterRow] = (),
+    assignments: Sequence[Assignment] = (),
 ) -> list[dict[str, Any]]:
     """Everything that happened on the account up to ``as_of``, oldest first: invoices,
     payments, contacts, promises (and when they were kept or broken), disputes, holds,
-    escalations, letters (``LTR-n``, from the send record) and every amendment and void (the
-    audit trail). Same-day records are ordered by when they were made (as instants: old
-    local-offset and new UTC stamps compare right)."""
+    escalations, letters (``LTR-n``, from the send record), assignments (``account assign``)
+    and every amendment and void (the audit trail). Same-day records are ordered by when they
+    were made (as instants: old local-offset and new UTC stamps compare right). ``by`` is who
+    made a record (None for the books, for what the rules conclude, and for records made before
+    collectctl kept it)."""
     numbers = books.invoice_numbers
     events: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
 
@@ -49,10 +58,19 @@ def timeline(
         at: str | None = None,
         order: str = "",
         void: bool = False,
+        by: str | None = None,
     ) -> None:
         # Same day: the books first, then records in the order they were made, then outcomes.
         if on <= as_of:
-            item = {"date": on, "at": at, "kind": kind, "ref": ref, "text": text, "void": void}
+            item = {
+                "date": on,
+                "at": at,
+                "kind": kind,
+                "ref": ref,
+                "text": text,
+                "void": void,
+                "by": by,
+            }
             events.append(((on, order, len(events)), item))
 
     for i in books.invoices:
@@ -89,6 +107,7 @@ def timeline(
             at=c.at,
             order="1" + instant_key(c.created_at),
             void=c.voided_on is not None,
+            by=c.created_by,
         )
     for p in books.promises:
         ref = record_id("PRM", p.id)
@@ -101,6 +120,7 @@ def timeline(
             f"promised {money_text(p.amount, p.currency)} by {p.due_on}{about}",
             order="1" + instant_key(p.created_at),
             void=p.voided_on is not None,
+            by=p.created_by,
         )
         out = outcomes.get(p.id)
         if out is None or out.status == "open":
@@ -128,6 +148,7 @@ def timeline(
             f"dispute on {number} ({x.reason}){note}",
             order="1" + instant_key(x.created_at),
             void=x.voided_on is not None,
+            by=x.created_by,
         )
         if x.resolved_on:
             res = f": {x.resolution}" if x.resolution else ""
@@ -137,6 +158,7 @@ def timeline(
                 ref,
                 f"dispute {ref} on {number} resolved{res}",
                 order="2",
+                by=x.resolved_by,
             )
     for h in books.holds:
         ref = record_id("HLD", h.id)
@@ -148,9 +170,17 @@ def timeline(
             f"on hold{until}: {h.reason}",
             order="1" + instant_key(h.created_at),
             void=h.voided_on is not None,
+            by=h.created_by,
         )
         if h.released_on:
-            add(h.released_on, "hold-released", ref, f"hold {ref} released", order="2")
+            add(
+                h.released_on,
+                "hold-released",
+                ref,
+                f"hold {ref} released",
+                order="2",
+                by=h.released_by,
+            )
         elif h.until_on and h.voided_on is None:
             end = day_after(h.until_on)
             if end is not None:  # a hold until 9999-12-31 never expires
@@ -164,6 +194,7 @@ def timeline(
             f"escalated to {e.target}{note}",
             order="1" + instant_key(e.created_at),
             void=e.voided_on is not None,
+            by=e.created_by,
         )
     for lt in letters:
         sum_text = f" for {money_text(lt.total, lt.currency)}" if lt.total is not None else ""
@@ -173,6 +204,18 @@ def timeline(
             lt.ref,
             f"{lt.stage} letter by {lt.channel}{sum_text}: {lt.status}",
             order="1" + instant_key(lt.claimed_at),
+            by=lt.created_by,
+        )
+    for g in assignments:
+        note = f": {g.note}" if g.note else ""
+        add(
+            g.on_date,
+            "assignment",
+            record_id("ASG", g.id),
+            (f"assigned to {g.owner}" if g.owner else "unassigned") + note,
+            order="1" + instant_key(g.created_at),
+            void=g.voided_on is not None,
+            by=g.created_by,
         )
     currencies = {p.id: p.currency for p in books.promises}
     for k in books.corrections:
@@ -188,7 +231,15 @@ def timeline(
                     old, new = from_minor(old, cur), from_minor(new, cur)
                 parts.append(f"{_amend_option(k.record, fld)} {old} -> {new}")
             text = f"{k.record} amended ({'; '.join(parts)}): {k.reason}"
-        add(k.on_date, k.action, k.record, text, at=k.at, order="1" + instant_key(k.at))
+        add(
+            k.on_date,
+            k.action,
+            k.record,
+            text,
+            at=k.at,
+            order="1" + instant_key(k.at),
+            by=k.created_by,
+        )
     events.sort(key=lambda e: e[0])
     return [item for _key, item in events]
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import csv
 import json
-import sqlite3
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -101,19 +101,51 @@ def write_policy(folder: Path, channel: str = "file", text: str = POLICY) -> Pat
     return path
 
 
-def ledger_rows(home: Path, sql: str) -> list[tuple[Any, ...]]:
-    conn = sqlite3.connect(profile_dir(home) / "ledger.db")
-    try:
-        return conn.execute(sql).fetchall()
-    finally:
-        conn.close()
-
-
-def collectctl(home: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run the real ``collectctl`` in a subprocess against ``home``."""
+@contextmanager
+def _ledger_of(home: Path) -> Iterator[Any]:
+    """The default profile's ledger of ``home``, on the test's backend (SQLite file, or the
+    PostgreSQL schema every home of the test shares: two machines, one database)."""
     import os
 
-    env = {**os.environ, "COLLECTCTL_HOME": str(home), "COLLECTCTL_LOAD_PLUGINS": "csv"}
+    from collectctl.app import App
+
+    before = os.environ.get("COLLECTCTL_HOME")
+    os.environ["COLLECTCTL_HOME"] = str(home)
+    app = App()
+    try:
+        yield app.ledger()
+    finally:
+        app.close()
+        if before is None:
+            os.environ.pop("COLLECTCTL_HOME", None)
+        else:
+            os.environ["COLLECTCTL_HOME"] = before
+
+
+def ledger_rows(home: Path, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    """Rows of ``sql`` read from ``home``'s ledger."""
+    with _ledger_of(home) as ledger:
+        return [tuple(r) for r in ledger.conn.execute(sql, params).fetchall()]
+
+
+def ledger_execute(home: Path, sql: str, params: Sequence[Any] = ()) -> None:
+    """Run one write statement on ``home``'s ledger (in a write transaction)."""
+    with _ledger_of(home) as ledger, ledger.write() as conn:
+        conn.execute(sql, params)
+
+
+def collectctl(
+    home: Path, *args: str, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real ``collectctl`` in a subprocess against ``home`` (``env`` added)."""
+    import os
+
+    env = {
+        **os.environ,
+        "COLLECTCTL_HOME": str(home),
+        "COLLECTCTL_LOAD_PLUGINS": "csv",
+        **(env or {}),
+    }
     env.pop("COLLECTCTL_FORMAT", None)
     return subprocess.run(
         [sys.executable, "-m", "collectctl.cli", *args],

@@ -7,6 +7,9 @@ import json
 import pytest
 from dunning_helpers import ledger_rows, write_books, write_config, write_policy
 
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
+
 
 @pytest.fixture
 def consumer(cli, collectctl_home, tmp_path):

@@ -10,6 +10,7 @@ import pytest
 from dunning_helpers import (
     POLICY,
     TODAY,
+    ledger_execute,
     ledger_rows,
     profile_dir,
     sends,
@@ -18,6 +19,9 @@ from dunning_helpers import (
     write_config,
     write_policy,
 )
+
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
 
 
 @pytest.fixture
@@ -85,13 +89,8 @@ def test_a_manual_letter_counts_as_an_automatic_one(cli, synced, collectctl_home
 
 
 def test_stale_sync_is_refused_naming_the_source(cli, synced, collectctl_home, tmp_path):
-    import sqlite3
-
     old = (datetime.now(UTC) - timedelta(hours=27)).isoformat(timespec="seconds")
-    conn = sqlite3.connect(profile_dir(collectctl_home) / "ledger.db")
-    conn.execute("UPDATE sync_log SET finished_at = ?", (old,))
-    conn.commit()
-    conn.close()
+    ledger_execute(collectctl_home, "UPDATE sync_log SET finished_at = ?", (old,))
     policy = write_policy(tmp_path)
     result = cli("dunning", "run", "--policy", str(policy))
     assert result.exit_code == 1

@@ -13,6 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from dunning_helpers import collectctl, ledger_rows, write_books, write_config, write_policy
 
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
+
 
 class Inbox:
     """Counts every message the server accepted; can stall before answering DATA."""
@@ -170,17 +173,13 @@ def test_a_letter_left_sending_by_a_stopped_process_is_reported_never_resent(smt
     assert len(inbox.messages) == 1
     # As if the process had been killed between starting the SMTP transaction and recording
     # its outcome an hour ago: the letter is still "sending".
-    import sqlite3
+    from dunning_helpers import ledger_execute
 
-    from dunning_helpers import profile_dir
-
-    conn = sqlite3.connect(profile_dir(home) / "ledger.db")
-    with conn:
-        conn.execute(
-            "UPDATE letters SET status = 'sending', sent_at = NULL, "
-            "sending_at = '2000-01-01T00:00:00+00:00' WHERE channel = 'email'"
-        )
-    conn.close()
+    ledger_execute(
+        home,
+        "UPDATE letters SET status = 'sending', sent_at = NULL, "
+        "sending_at = '2000-01-01T00:00:00+00:00' WHERE channel = 'email'",
+    )
     second = collectctl(home, "dunning", "run", "--policy", str(policy), "-f", "json")
     assert second.returncode == 3, second.stderr
     assert "1 uncertain" in second.stderr
@@ -190,3 +189,50 @@ def test_a_letter_left_sending_by_a_stopped_process_is_reported_never_resent(smt
     third = collectctl(home, "dunning", "run", "--policy", str(policy), "-f", "json")
     assert third.returncode == 0, third.stderr
     assert len(inbox.messages) == 1  # never sent again
+
+
+@pytest.mark.postgresql_only
+def test_two_machines_on_one_database_never_send_a_letter_twice(smtp, tmp_path):
+    """Two homes (alice's and bob's machines), one PostgreSQL ledger, one SMTP server: both run
+    `dunning run` at once; the dunning advisory lock lets one send, the other finds nothing due."""
+    inbox, port, start = smtp
+    start()
+    alice, bob = tmp_path / "alice", tmp_path / "bob"
+    policy = setup_profile(alice, tmp_path, port)
+    write_config(
+        bob,
+        f'[smtp]\nhost = "127.0.0.1"\nport = {port}\nsecurity = "none"\ntimeout = 2\n'
+        f'from = "billing@lumen.example"\n[dunning]\nretry_after_minutes = 0\n',
+    )
+    homes = {"alice": alice, "bob": bob}
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        results = dict(
+            zip(
+                homes,
+                pool.map(
+                    lambda who: collectctl(
+                        homes[who], "dunning", "run", "--policy", str(policy), "-f", "json",
+                        env={"COLLECTCTL_USER": who},
+                    ),
+                    homes,
+                ),
+                strict=True,
+            )
+        )  # fmt: skip
+    assert {w: r.returncode for w, r in results.items()} == {"alice": 0, "bob": 0}, [
+        r.stderr for r in results.values()
+    ]
+    ids = message_ids(inbox)
+    assert len(ids) == len(set(ids)) == 1  # acme by email (beta has no address: a file)
+    letters = ledger_rows(bob, "SELECT status, channel, created_by FROM letters ORDER BY id")
+    sent_by = {
+        w: sum(1 for d in json.loads(r.stdout)["decisions"] if d["status"] == "sent")
+        for w, r in results.items()
+    }
+    assert sorted(sent_by.values()) == [0, 2]  # one waited for the lock, then had nothing due
+    sender = next(w for w, n in sent_by.items() if n)
+    assert sorted(letters) == [("sent", "email", sender), ("sent", "file", sender)]
+    runs = ledger_rows(alice, "SELECT status, letters FROM dunning_runs ORDER BY id")
+    assert sorted(runs) == [("done", 0), ("done", 2)]
+    # Each machine wrote its own letters directory; only the sender's has the file letter.
+    assert (homes[sender] / "profiles" / "default" / "letters").is_dir()

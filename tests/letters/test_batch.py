@@ -14,6 +14,9 @@ from collectctl.letters.batch import render_pdfs
 from collectctl.letters.blocks import Address, Bullets, Document, Heading, Paragraph, Span, Table
 from collectctl.letters.pdf import PdfOptions, to_pdf
 
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
+
 
 def doc(n: int, name: str = "Łódź") -> Document:
     return Document(

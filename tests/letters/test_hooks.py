@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from letter_helpers import AS_OF
 
 from collectctl import hookimpl
 from collectctl.letters.channel import Channel, Delivery
 from collectctl.letters.templates import TemplatePack
+
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
 
 
 class PostChannel:

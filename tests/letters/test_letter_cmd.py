@@ -4,10 +4,13 @@ the record it leaves, list/show, and the template check."""
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pypdfium2 as pdfium
+import pytest
 from letter_helpers import AS_OF, CREDITOR, set_config
+
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
 
 
 def letter(cli, *args):
@@ -47,10 +50,20 @@ def test_a_reminder_holds_what_domain_says_a_letter_holds(cli, synced):
     assert "billing@lumen.example" in text  # contact for disputes and plans
 
 
+def letters_recorded() -> int:
+    """How many letters the default profile's ledger records (on the test's backend)."""
+    from collectctl.app import App
+
+    app = App()
+    try:
+        return int(app.ledger().conn.execute("SELECT COUNT(*) FROM letters").fetchone()[0])
+    finally:
+        app.close()
+
+
 def test_rendering_alone_records_nothing(cli, synced, collectctl_home):
     assert letter(cli, "--stage", "reminder").exit_code == 0
-    conn = sqlite3.connect(collectctl_home / "profiles" / "default" / "ledger.db")
-    assert conn.execute("SELECT COUNT(*) FROM letters").fetchone()[0] == 0
+    assert letters_recorded() == 0
 
 
 def test_no_creditor_name_is_an_error_naming_the_key_unless_draft(cli, synced, collectctl_home):
@@ -150,8 +163,7 @@ def test_dry_run_sends_and_records_nothing(cli, synced, collectctl_home, tmp_pat
     assert result.exit_code == 0, result.stderr
     assert "would send the reminder letter for INV-1001, INV-1002" in result.stderr
     assert not target.exists()
-    conn = sqlite3.connect(collectctl_home / "profiles" / "default" / "ledger.db")
-    assert conn.execute("SELECT COUNT(*) FROM letters").fetchone()[0] == 0
+    assert letters_recorded() == 0
 
 
 def test_unknown_channel_and_invoice(cli, synced):
@@ -211,13 +223,14 @@ def test_paid_between_the_decision_and_the_claim_is_dropped_inside_the_claim(
     from core_helpers import pay
     from letter_helpers import BOOKS
 
+    from collectctl.app import App
     from collectctl.ledger.books import find_customer
-    from collectctl.ledger.connection import Ledger
     from collectctl.ledger.letters import ClaimInvoice, ClaimRequest
     from collectctl.letters import send
     from collectctl.letters.letter import still_demanded
 
-    ledger = Ledger.open(collectctl_home / "profiles" / "default" / "ledger.db")
+    app = App()
+    ledger = app.ledger()
     customer = find_customer(ledger.conn, "C1")
     request = ClaimRequest(
         customer=("memory", "C1"), currency="GBP", stage="reminder", language="en",
@@ -234,12 +247,11 @@ def test_paid_between_the_decision_and_the_claim_is_dropped_inside_the_claim(
     )  # fmt: skip
     assert letter_row is not None
     assert [i.invoice_ext for i in letter_row.invoices] == ["I2"]
-    ledger.close()
+    app.close()
 
 
 def test_a_future_letter_date_is_refused_for_a_send(cli, synced, collectctl_home):
     result = cli("letter", "C1", "--as-of", "2099-01-01", "--stage", "reminder", "--send", "file")
     assert result.exit_code == 1
     assert "--as-of 2099-01-01 is in the future" in result.stderr
-    conn = sqlite3.connect(collectctl_home / "profiles" / "default" / "ledger.db")
-    assert conn.execute("SELECT COUNT(*) FROM letters").fetchone()[0] == 0
+    assert letters_recorded() == 0

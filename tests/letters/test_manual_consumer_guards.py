@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
@@ -12,6 +11,9 @@ import pytest
 from letter_helpers import AS_OF, CREDITOR, set_config
 
 from collectctl.domain import consumer
+
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -38,11 +40,14 @@ def send(cli, tmp_path, *extra, stage="reminder"):
 
 
 def letters(home) -> int:
-    conn = sqlite3.connect(home / "profiles" / "default" / "ledger.db")
+    """Letters recorded in ``home``'s default profile (on the test's backend)."""
+    from collectctl.app import App
+
+    app = App()
     try:
-        return conn.execute("SELECT COUNT(*) FROM letters").fetchone()[0]
+        return int(app.ledger().conn.execute("SELECT COUNT(*) FROM letters").fetchone()[0])
     finally:
-        conn.close()
+        app.close()
 
 
 def ok(cli, *args):

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from letter_helpers import AS_OF, BOOKS, CREDITOR, set_config
+
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
 
 
 def show(cli):

@@ -14,14 +14,16 @@ from collectctl.ledger.letters import ClaimInvoice, ClaimRequest
 from collectctl.letters import send
 from collectctl.letters.channel import Channel, ChannelContext, Delivery, RenderedLetter
 
+#: Every test here runs on both ledger backends (see collectctl.testing).
+pytestmark = pytest.mark.usefixtures("ledger_backend")
+
 NOW = datetime(2026, 12, 1, 9, 30, tzinfo=UTC)
 
 
 @pytest.fixture
-def ledger(tmp_path: Path):
-    led = Ledger.open(tmp_path / "ledger.db")
-    yield led
-    led.close()
+def ledger(open_ledger):
+    """A fresh ledger on this test's backend (closed by ``open_ledger``)."""
+    return open_ledger()
 
 
 def request(*invoices: tuple[str, str, int], run: str | None = None) -> ClaimRequest:
