@@ -241,42 +241,50 @@ def _plan(
     col = scan.column
     i_id, i_cust, i_inv = col("id"), col("customer_id"), col("invoice_id")
     rec = recorder.file(name, old.header)
-    kept = []
-    kept_digests: set[bytes] = set()
     digests = rec.digests
     keys = rec.keys
     # Rows of one payment are usually next to each other: the unkept rows of the current run
     # of one payment id are held until the run ends, in case a later row of it is kept.
     run_pid: str | None = None
-    run: list[tuple[Item, bytes]] = []
+    run: list[tuple[int, list[str], bytes, str]] = []
     run_kept = False
-    for line, f, d, _text in scan:
+    kept_rows: list[tuple[int, list[str], bytes, str]] = []
+    add_kept = kept_rows.append
+    for row in scan:
+        f = row[1]
+        d = row[2]
         pid = f[i_id].strip()
         digests += d
         keys.append(pid)
         if len(keys) >= chunk:
             rec.pack()
         if pid != run_pid:
-            run_pid, run, run_kept = pid, [], False
+            run_pid = pid
+            run_kept = False
+            if run:
+                run.clear()
         if d in old_set:
             old_set.discard(d)
-            keep = run_kept or (
-                bool(dirty_customers and f[i_cust].strip() in dirty_customers)
+            if run_kept or (
+                (dirty_customers and f[i_cust].strip() in dirty_customers)
                 or f[i_inv].strip() in dirty_invoices
-            )
+            ):
+                if run:
+                    kept_rows += run
+                    run.clear()
+                run_kept = True
+                add_kept(row)
+            else:
+                run.append(row)
         else:
-            keep = True
-        if keep:
             if run:
-                for held, held_d in run:
-                    kept.append(held)
-                    kept_digests.add(held_d)
-                run = []
+                kept_rows += run
+                run.clear()
             run_kept = True
-            kept.append((line, f))
-            kept_digests.add(d)
-        else:
-            run.append(((line, f), d))
+            add_kept(row)
+    kept = [(row[0], row[1]) for row in kept_rows]
+    kept_digests = {row[2] for row in kept_rows}
+    del kept_rows
     rec.done()
     gone = old_set
     dirty_pids = {f[i_id].strip() for _line, f in kept}
