@@ -71,6 +71,11 @@ def letter() -> None:
 @click.option("--repeat", is_flag=True, help="Send a stage already sent for these invoices again.")
 @click.option("--draft", is_flag=True, help="Allow an empty [creditor] name; marked DRAFT.")
 @click.option(
+    "--force",
+    is_flag=True,
+    help="With --send: send to a consumer although the consumer guards refuse it.",
+)
+@click.option(
     "--check-templates",
     is_flag=True,
     help="Render every stage × language with sample data, and exit.",
@@ -88,6 +93,7 @@ def write(
     dry_run: bool,
     repeat: bool,
     draft: bool,
+    force: bool,
     check_templates: bool,
 ) -> None:
     """Write the letter for ACCOUNT at --stage (md, txt, html or pdf); --send records it."""
@@ -138,6 +144,7 @@ def write(
         repeat=repeat,
         draft=draft,
         echo=lambda text: click.echo(text, err=True),
+        force=force,
     )
     if outcome.status == "uncertain":
         click.echo(f"{outcome.ref}: {outcome.message}", err=True)

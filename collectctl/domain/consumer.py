@@ -12,11 +12,14 @@ the decision time) and the dates.
 - :func:`validation_end_date`: receipt assumed 5 business days after sending (weekends and US
   federal holidays excluded, 1006.34(b)(5)), then 30 days.
 - :func:`call_attempt_warning`: the 8th call attempt in 7 consecutive days (1006.14(b)).
+- :func:`manual_send_refusals`: the same guards for a letter sent by hand (``letter write
+  --send``), which ``--force`` overrides.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -128,3 +131,54 @@ def call_attempt_warning(attempts_on: Iterable[date], as_of: date) -> str | None
         f"more than {MAX_CALL_ATTEMPTS} is presumed harassment under Regulation F "
         "(12 CFR 1006.14(b)) for consumer debts"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ManualSend:
+    """What the consumer guards look at before a letter to a consumer is sent by hand.
+
+    Gathered by the caller from the ledger and the clock; ``sends`` maps each demanded invoice's
+    number to the dates of the letters already sent on that debt (manual and automatic alike).
+    """
+
+    channel: str
+    ceased: bool = False
+    opted_out: frozenset[str] = frozenset()
+    disputed: bool = False
+    sends: Mapping[str, Sequence[date]] = field(default_factory=dict)
+    #: Numbers of the demanded invoices whose limitation period has run.
+    time_barred: Sequence[str] = ()
+    threatens_legal_action: bool = False
+    #: Why the moment of sending is outside the contact hours (None: it is within them).
+    hours: str | None = None
+
+
+def manual_send_refusals(facts: ManualSend, as_of: date, sends_per_week: int) -> list[str]:
+    """Every reason the consumer guards refuse a letter sent by hand (empty: it may go).
+
+    The same rules as an automatic run (docs/dunning.md, "Consumer guards"): a cease recorded,
+    the channel opted out, an open dispute on the account, the per-debt send cap, a letter that
+    threatens legal action on a time-barred debt, and the contact hours at the moment of sending.
+    """
+    why: list[str] = []
+    if facts.ceased:
+        why.append("a cease of communication is recorded (account cease)")
+    if facts.channel in facts.opted_out:
+        why.append(f"the consumer opted out of {facts.channel} (account optout)")
+    if facts.disputed:
+        why.append("an open dispute stops the whole consumer account")
+    capped = sorted(
+        n for n, days in facts.sends.items() if not under_send_cap(days, as_of, sends_per_week)
+    )
+    if capped:
+        why.append(
+            f"send cap: {sends_per_week} letters in 7 days already sent on {', '.join(capped)}"
+        )
+    if facts.threatens_legal_action and facts.time_barred:
+        why.append(
+            f"time-barred: {', '.join(sorted(facts.time_barred))} and this letter threatens legal "
+            "action"
+        )
+    if facts.hours:
+        why.append(facts.hours)
+    return why

@@ -7,7 +7,7 @@ recorded. A dry run renders but claims, writes and sends nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -131,8 +131,13 @@ def send_letter(
     repeat: bool,
     draft: bool,
     echo: Callable[[str], None],
+    force: bool = False,
 ) -> Outcome:
-    """Claim, render, send and record one letter (``dry_run``: render only)."""
+    """Claim, render, send and record one letter (``dry_run``: render only).
+
+    A consumer account's letter obeys the same consumer guards as ``dunning run`` (checked
+    before the claim and again inside it) unless ``force``.
+    """
     from collectctl.ledger import letters as record
     from collectctl.letters import send
     from collectctl.letters.channel import ChannelContext
@@ -175,6 +180,17 @@ def send_letter(
     _warn(prepared)
     ledger = app.ledger()
     history = record.ladder_history(ledger.conn)
+    guarded = not force and _consumer_guarded(app, prepared)
+    if guarded:
+        refusals = consumer_refusals(app, prepared, channel, history)
+        if refusals:
+            raise CollectctlError(
+                f"not sent: {prepared.account.name} ({prepared.account.customer_id}) is a "
+                f"consumer account and the consumer guards refuse this letter: "
+                + "; ".join(refusals),
+                hint="Nothing was recorded. Add --force to send it anyway (your responsibility; "
+                'see docs/dunning.md, "Consumer guards").',
+            )
     source = prepared.account.source
     retry = sorted(
         {
@@ -187,6 +203,8 @@ def send_letter(
     formats = sorted({fmt, *chan.needs})
 
     def recheck(conn: Any, req: Any) -> Any:
+        if guarded and _ceased_or_disputed(conn, customer, prepared, app.today()):
+            return None
         return still_demanded(conn, customer, prepared.as_of, req, _grace(app))
 
     if retry and not repeat:
@@ -284,6 +302,98 @@ def send_letter(
             f"server before sending again{extra}",
         )
     return Outcome(letter.ref, "failed", f"sending failed: {result.error}{extra}")
+
+
+def _consumer_guarded(app: App, prepared: Prepared) -> bool:
+    """True when the consumer guards apply to this letter's account."""
+    from collectctl.dunning_settings import read_settings
+
+    if prepared.account.kind != "consumer":
+        return False
+    return read_settings(app.config, app.profile_dir / "config.toml").consumer_guards
+
+
+def consumer_refusals(
+    app: App, prepared: Prepared, channel: str, history: Mapping[Any, Sequence[Any]]
+) -> list[str]:
+    """Why the consumer guards refuse to send ``prepared`` by ``channel`` now (empty: they
+    do not); the rules are :func:`collectctl.domain.consumer.manual_send_refusals`."""
+    from collectctl.domain import consumer
+    from collectctl.domain.dunning_guards import hours_refusal
+    from collectctl.dunning_settings import read_settings
+    from collectctl.ledger import consumer_records
+    from collectctl.ledger.dunning import consumer_last_payments
+    from collectctl.ledger.letters import override_for
+    from collectctl.letters import send
+    from collectctl.letters.templates import TemplateError, find_template, threatens_legal_action
+
+    settings = read_settings(app.config, app.profile_dir / "config.toml")
+    conn = app.ledger().conn
+    acc, day = prepared.account, prepared.as_of
+    ref = (acc.source, acc.customer_id)
+    demanded = prepared.content.demanded
+    paid = consumer_last_payments(conn, day) if settings.limitation_years else {}
+    due = {i.invoice_id: i.due_date for i in acc.invoices}
+    barred = [
+        inv.number
+        for inv in demanded
+        if inv.invoice_id in due
+        and consumer.time_barred(
+            due[inv.invoice_id], paid.get((acc.source, inv.invoice_id)), day,
+            settings.limitation_years or None,
+        )
+    ]  # fmt: skip
+    threatens = prepared.stage == "pre-legal"
+    if barred and not threatens:
+        try:
+            found = find_template(
+                prepared.composed.template, prepared.language, profile_dir=app.profile_dir,
+                packs=_packs(),
+            )  # fmt: skip
+            threatens = threatens_legal_action(found.path)
+        except TemplateError:
+            threatens = False
+    timezone = override_for(conn, ref).timezone or _customer_timezone(conn, ref)
+    # A letter dated in the past still goes out now: what is in force on either day counts.
+    days = {day, app.today()}
+    facts = consumer.ManualSend(
+        channel=channel,
+        ceased=any(ref in consumer_records.ceased(conn, d) for d in days),
+        opted_out=frozenset().union(
+            *(consumer_records.optouts(conn, d).get(ref, frozenset()) for d in days)
+        ),
+        disputed=any(i.disputed for i in acc.invoices),
+        sends={
+            inv.number: [s.letter_date for s in history.get((acc.source, inv.invoice_id), ())]
+            for inv in demanded
+        },
+        time_barred=barred,
+        threatens_legal_action=threatens,
+        hours=hours_refusal(send.utc_now(), timezone, settings.consumer_timezones),
+    )
+    return consumer.manual_send_refusals(facts, day, settings.consumer_sends_per_week)
+
+
+def _customer_timezone(conn: Any, ref: tuple[str, str]) -> str | None:
+    row = conn.execute(
+        "SELECT timezone FROM customers WHERE source = ? AND ext_id = ?", ref
+    ).fetchone()
+    return row[0] if row and row[0] else None
+
+
+def _ceased_or_disputed(
+    conn: Any, customer: Mapping[str, Any], prepared: Prepared, today: date
+) -> bool:
+    """Inside the claim: a cease or a dispute recorded since the check refuses the letter."""
+    from collectctl.domain.accounts import account_state
+    from collectctl.ledger import consumer_records
+    from collectctl.ledger.accounts import load_account
+
+    day = prepared.as_of
+    ref = (customer["source"], customer["id"])
+    if any(ref in consumer_records.ceased(conn, d) for d in {day, today}):
+        return True
+    return bool(account_state(load_account(conn, customer["key"], day), day).disputes_open)
 
 
 def _as_request(letter: Any) -> Any:

@@ -40,12 +40,13 @@ def guards_for(settings: DunningSettings, threatening: frozenset[str]) -> rules.
 
 def threatening_templates(policy: Policy, profile_dir: Path, languages: set[str]) -> frozenset[str]:
     """The policy's templates that declare ``{% set threatens_legal_action = true %}``."""
-    import re
-
-    from collectctl.letters.templates import TemplateError, find_template
+    from collectctl.letters.templates import (
+        TemplateError,
+        find_template,
+        threatens_legal_action,
+    )
     from collectctl.plugins.manager import template_packs
 
-    declared = re.compile(r"{%-?\s*set\s+threatens_legal_action\s*=\s*(true|True)\s*-?%}")
     packs = list(template_packs().values())
     found = set()
     for section in policy.sections.values():
@@ -57,7 +58,7 @@ def threatening_templates(policy: Policy, profile_dir: Path, languages: set[str]
                     ).path
                 except TemplateError:
                     continue
-                if declared.search(path.read_text(encoding="utf-8")):
+                if threatens_legal_action(path):
                     found.add(stage.template)
     return frozenset(found)
 

@@ -186,3 +186,12 @@ def render_template(
     if error is not None:
         raise error
     return result["body"], result.get("subject")
+
+
+def threatens_legal_action(path: Path) -> bool:
+    """True when the template at ``path`` declares ``{% set threatens_legal_action = true %}``
+    (such letters are blocked for time-barred consumer debts)."""
+    import re
+
+    declared = re.compile(r"{%-?\s*set\s+threatens_legal_action\s*=\s*(true|True)\s*-?%}")
+    return bool(declared.search(path.read_text(encoding="utf-8")))

@@ -164,7 +164,14 @@ def test_a_period_with_no_row_or_no_verification_is_refused():
             rates=RATES,
         )
     shipped = load_rates(None)
-    # the shipped file holds H2 2025 but not verified: refused, naming the period
+    with pytest.raises(RateError, match="no EU reference rate for 2026-H2"):
+        shipped.rate("eu", "2026-H2")
+
+
+def test_an_unverified_row_is_refused_naming_the_period(tmp_path: Path):
+    (tmp_path / "rates.toml").write_text(
+        '[[rate]]\nregime = "uk"\nperiod = "2025-H2"\nrate = "4.25"\nsource = "a guess"\n'
+    )
     with pytest.raises(
         RateError, match=r"UK reference rate for 2025-H2 \(4.25 %\) is not verified"
     ):
@@ -175,10 +182,24 @@ def test_a_period_with_no_row_or_no_verification_is_refused():
             due=date(2025, 9, 1),
             allocations=[],
             as_of=date(2025, 10, 1),
-            rates=shipped,
+            rates=load_rates(tmp_path),
         )
-    with pytest.raises(RateError, match="no EU reference rate for 2026-H2"):
-        shipped.rate("eu", "2026-H2")
+
+
+def test_every_shipped_uk_row_is_verified_and_follows_bank_rate():
+    """The shipped UK periods 2024-H1 .. 2026-H2 are verified: Bank Rate on 31 Dec / 30 Jun."""
+    shipped = load_rates(None)
+    expected = {
+        "2024-H1": "5.25",
+        "2024-H2": "5.25",
+        "2025-H1": "4.75",
+        "2025-H2": "4.25",
+        "2026-H1": "3.75",
+        "2026-H2": "3.75",
+    }
+    for period, rate in expected.items():
+        row = shipped.rate("uk", period)
+        assert (row.rate, row.verified_on is not None) == (Decimal(rate), True), period
 
 
 def test_a_profile_rates_file_overrides_the_shipped_rows(tmp_path: Path):

@@ -75,11 +75,21 @@ def test_a_consumer_override_switches_statutory_interest_off(
 
 
 def test_an_unverified_rate_period_is_an_error_naming_it(cli, synced, collectctl_home):
+    rates = collectctl_home / "profiles" / "default" / "rates.toml"
+    rates.write_text('[[rate]]\nregime = "uk"\nperiod = "2026-H2"\nrate = "4.00"\n')
     set_config(collectctl_home, CREDITOR + '[letters]\ninterest = "uk"\n')
     result = cli("letter", "C1", "--as-of", AS_OF, "--stage", "final")
     assert result.exit_code == 1
-    assert "no UK reference rate for 2026-H2" in result.stderr
+    assert "UK reference rate for 2026-H2 (4.00 %) is not verified" in result.stderr
     assert "rates.toml" in result.stderr
+
+
+def test_uk_interest_works_out_of_the_box_with_the_shipped_rates(cli, synced, collectctl_home):
+    set_config(collectctl_home, CREDITOR + '[letters]\ninterest = "uk"\n')
+    result = cli("letter", "C1", "--as-of", AS_OF, "--stage", "final", "-f", "txt")
+    assert result.exit_code == 0, result.stderr
+    assert "Late Payment of Commercial Debts (Interest) Act 1998" in result.stdout
+    assert "11.75" in result.stdout  # 3.75 % Bank Rate on 30 June 2026 + 8 points
 
 
 def test_the_customer_language_picks_the_template(cli, synced, collectctl_home):
