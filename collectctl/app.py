@@ -5,7 +5,12 @@ Commands (core and plugins) reach it through :func:`current_app`::
     from collectctl.app import current_app
 
     app = current_app()
-    app.profile_dir, app.config, app.env, app.debug, app.clock.today()
+    app.profile_dir, app.config_dir, app.config, app.env, app.debug, app.clock.today()
+
+``profile_dir`` is where collectctl writes the profile's state (ledger, handover packs,
+letters, token files); ``config_dir`` holds what the user edits (config.toml, .env, templates,
+rates.toml). They are the same directory under ``COLLECTCTL_HOME``
+(:mod:`collectctl.home`).
 
 Everything is loaded lazily, on first use, so ``--help`` costs nothing.
 """
@@ -20,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
     from collectctl.clock import Clock
+    from collectctl.home import ProfilePaths
     from collectctl.ledger.connection import Ledger
     from collectctl.ledger.dialect import Target
     from collectctl.settings import Settings
@@ -48,32 +54,48 @@ class App:
         self.profile_name = name
 
     @cached_property
-    def profile_dir(self) -> Path:
-        """The profile's directory (``default`` is created on first use; others must exist)."""
-        from collectctl.home import profile_dir
+    def paths(self) -> ProfilePaths:
+        """Both halves of the profile (``default`` is created on first use; others must
+        exist)."""
+        from collectctl.home import existing_profile
 
-        return profile_dir(self.profile_name)
+        return existing_profile(self.profile_name)
+
+    @property
+    def profile_dir(self) -> Path:
+        """The profile's data directory: the ledger, handover packs, letters, token files."""
+        return self.paths.data_dir
+
+    @property
+    def config_dir(self) -> Path:
+        """The profile's config directory: config.toml, .env, templates/, rates.toml."""
+        return self.paths.config_dir
+
+    @property
+    def config_file(self) -> Path:
+        """The profile's config.toml."""
+        return self.paths.config_file
 
     @cached_property
     def config(self) -> Mapping[str, Any]:
         """The profile's config.toml merged over the defaults."""
         from collectctl.home import load_config
 
-        return load_config(self.profile_dir)
+        return load_config(self.config_dir)
 
     @cached_property
     def settings(self) -> Settings:
         """The config as typed sections (``settings.promises.grace_days``, ...)."""
         from collectctl.settings import validate
 
-        return validate(self.config, self.profile_dir / "config.toml")
+        return validate(self.config, self.config_file)
 
     @cached_property
     def env(self) -> Mapping[str, str]:
         """Environment variables with ``.env`` secrets merged in (contract precedence)."""
         from collectctl.home import load_env
 
-        return load_env(self.profile_dir)
+        return load_env(self.config_dir)
 
     @cached_property
     def clock(self) -> Clock:
@@ -97,7 +119,9 @@ class App:
         (PostgreSQL), else the profile's SQLite file."""
         from collectctl.ledger.dialect import resolve
 
-        return resolve(self.profile_name, self.profile_dir, self.config, self.env)
+        return resolve(
+            self.profile_name, self.profile_dir, self.config, self.env, config_file=self.config_file
+        )
 
     def ledger(self) -> Ledger:
         """The profile's ledger, opened (and migrated) on first use: the SQLite file, or a

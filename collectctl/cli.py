@@ -2,7 +2,8 @@
 
 Core commands are imported only when invoked (``CORE_COMMANDS`` maps each name to its module and
 one-line help), and plugin commands are listed from the discovery cache, so ``collectctl --help``
-imports click and nothing heavy.
+imports click and nothing heavy. The console script is :func:`collectctl.entry.main`, which
+answers ``--version`` and a repeated ``--help`` before click is imported.
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from collectctl.commands.groups import (
     remember_profile,
     with_examples,
 )
+
+#: Set by :func:`collectctl.entry.main` for ``collectctl --help``: the width the root help is
+#: rendered at, to store it for the next ``--help`` (None: do not store).
+STORE_HELP_WIDTH: int | None = None
 
 #: name -> (module, attribute, one-line help). Order is the order in ``--help``.
 CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
@@ -80,7 +85,7 @@ CORE_COMMANDS: dict[str, tuple[str, str, str]] = {
     "home": (
         "collectctl.commands.home_dir",
         "home",
-        "Where state lives; move it from the old default.",
+        "Where config and ledgers live; migrate an old layout.",
     ),
 }
 
@@ -112,6 +117,35 @@ class RootGroup(PassDownGroup):
     Every command it resolves is :func:`~collectctl.commands.groups.adopt`-ed: the global
     options work after the command too, and group options reach the subcommand.
     """
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        # The width click's help formatter would compute, without its import of shutil (and
+        # bz2, lzma, ...). Left alone when a test runner forces a width.
+        from click import formatting
+
+        if parent is None and "terminal_width" not in extra and formatting.FORCED_WIDTH is None:
+            from collectctl.help_cache import help_width
+
+            extra["terminal_width"] = help_width()
+        return super().make_context(info_name, args, parent, **extra)
+
+    def get_help(self, ctx: click.Context) -> str:
+        text = super().get_help(ctx)
+        if (
+            STORE_HELP_WIDTH is not None
+            and ctx.parent is None
+            and ctx.terminal_width == STORE_HELP_WIDTH
+        ):
+            from collectctl.help_cache import store_help
+
+            store_help(STORE_HELP_WIDTH, text + "\n")  # click's echo adds the newline
+        return text
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         names = list(CORE_COMMANDS)
@@ -184,7 +218,8 @@ def cli(ctx: click.Context, profile: str | None, debug: bool) -> None:
     """collectctl: get unpaid invoices paid.
 
     Sync your books (CSV exports, QuickBooks Online), see who owes what and how late, and chase
-    it. State lives in $COLLECTCTL_HOME; each profile is one set of books.
+    it. Each profile is one set of books; state lives in $COLLECTCTL_HOME, or without it in
+    your config and data directories (`collectctl home show`).
     """
     from collectctl.app import App
 

@@ -1,16 +1,24 @@
 """Where state lives: COLLECTCTL_HOME, profiles, config.toml and the .env precedence.
 
-Layout::
+With ``COLLECTCTL_HOME`` set (tests and scripts always set it), everything is under it::
 
     $COLLECTCTL_HOME/
         profiles/<name>/config.toml   settings of one set of books
-        profiles/<name>/ledger.db     the SQLite ledger (WAL)
         profiles/<name>/.env          optional secrets for this profile
+        profiles/<name>/ledger.db     the SQLite ledger (WAL), handover/, letters/, tokens
         cache/                        plugin discovery cache
 
-``COLLECTCTL_HOME`` comes from the real environment, else from ``.env`` in the working directory,
-else the platform's user data dir (``~/.local/share/collectctl`` on Linux; an existing home at
-the old default, ``~/.config/collectctl``, keeps working: :mod:`collectctl.home_root`).
+Without it a profile has two halves (:mod:`collectctl.home_root` finds the roots)::
+
+    ~/.config/collectctl/profiles/<name>/        config.toml, .env, templates/, rates.toml
+    ~/.local/share/collectctl/profiles/<name>/   ledger.db, handover/, letters/, tokens
+    ~/.local/share/collectctl/cache/             plugin discovery cache
+
+What you edit is in the config half (:attr:`ProfilePaths.config_dir`); what collectctl writes
+is in the data half (:attr:`ProfilePaths.data_dir`, also ``App.profile_dir``). A profile an
+earlier version kept in one directory (``~/.config/collectctl/profiles/<name>/`` with its
+ledger, or ``~/.local/share/collectctl/profiles/<name>/`` with its config.toml) is used where it
+is until ``collectctl home migrate`` splits it (:mod:`collectctl.home_migration`).
 """
 
 from __future__ import annotations
@@ -18,6 +26,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +34,18 @@ from collectctl.errors import ConfigError, NotFoundError
 
 DEFAULT_PROFILE = "default"
 _PROFILE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+#: What belongs to a profile's config half: the files a user edits. Everything else in a
+#: profile directory (the ledger, locks, handover packs, letters, token files) is data.
+CONFIG_ENTRIES = frozenset({"config.toml", ".env", "templates", "rates.toml"})
+#: Files only collectctl writes: one of them beside config.toml in the config directory marks a
+#: profile kept in one directory by an earlier version.
+_DATA_MARKERS = ("ledger.db", "handover", "letters", "quickbooks-token.json")
+
+#: ProfilePaths.layout values.
+HOME = "home"  # under $COLLECTCTL_HOME, config and data together (the contract's layout)
+SPLIT = "split"  # config dir + data dir
+SINGLE = "single"  # one directory, as an earlier version left it (still works; migrate it)
 
 
 def __getattr__(name: str) -> Any:
@@ -38,8 +59,42 @@ def __getattr__(name: str) -> Any:
     return settings.DEFAULTS if name == "DEFAULTS" else settings.template()
 
 
+@dataclass(frozen=True)
+class ProfilePaths:
+    """Where one profile's two halves are (the same directory unless the layout is split)."""
+
+    name: str
+    #: config.toml, .env, templates/, rates.toml: what the user edits.
+    config_dir: Path
+    #: ledger.db, handover/, letters/, token files: what collectctl writes.
+    data_dir: Path
+    #: :data:`HOME`, :data:`SPLIT` or :data:`SINGLE`.
+    layout: str
+
+    @property
+    def config_file(self) -> Path:
+        """The profile's config.toml."""
+        return self.config_dir / "config.toml"
+
+    @property
+    def ledger(self) -> Path:
+        """The profile's SQLite ledger file (unless ``[ledger] url`` names another)."""
+        return self.data_dir / "ledger.db"
+
+    def dirs(self) -> list[Path]:
+        """The profile's directories, each once."""
+        return [self.config_dir] if self.config_dir == self.data_dir else [
+            self.config_dir, self.data_dir
+        ]  # fmt: skip
+
+    def exists(self) -> bool:
+        """True when either half exists."""
+        return any(path.is_dir() for path in self.dirs())
+
+
 def home() -> Path:
-    """The root of all state (created if missing); see :func:`collectctl.home_root.home_root`."""
+    """The root of what collectctl writes outside a profile (created if missing):
+    ``COLLECTCTL_HOME``, else the data directory (:func:`collectctl.home_root.home_root`)."""
     from collectctl.home_root import home_root
 
     root = Path(home_root())
@@ -47,10 +102,43 @@ def home() -> Path:
     return root
 
 
+def _roots() -> tuple[Path, Path]:
+    """``(config root, data root)``: both ``$COLLECTCTL_HOME`` when it is set."""
+    from collectctl.home_root import config_home, data_home, explicit_home
+
+    explicit = explicit_home()
+    if explicit is not None:
+        return Path(explicit), Path(explicit)
+    return Path(config_home()), Path(data_home())
+
+
+def _old_root() -> Path | None:
+    """click's app dir when it is neither root (never on Linux), and COLLECTCTL_HOME is unset."""
+    from collectctl.home_root import explicit_home, old_home
+
+    if explicit_home() is not None:
+        return None
+    old = Path(old_home())
+    return None if old in _roots() else old
+
+
+def profile_roots() -> list[Path]:
+    """Every ``profiles`` directory a profile may be in (the new places first)."""
+    config_root, data_root = _roots()
+    roots = [config_root / "profiles"]
+    if data_root != config_root:
+        roots.append(data_root / "profiles")
+    old = _old_root()
+    if old is not None:
+        roots.append(old / "profiles")
+    return roots
+
+
 def profiles_dir() -> Path:
-    """``$COLLECTCTL_HOME/profiles`` (created if missing)."""
-    path = home() / "profiles"
-    path.mkdir(exist_ok=True)
+    """Where new profiles' config halves go: ``$COLLECTCTL_HOME/profiles``, else the config
+    directory's ``profiles`` (created if missing)."""
+    path = _roots()[0] / "profiles"
+    path.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -65,72 +153,124 @@ def check_profile_name(name: str) -> str:
     return name
 
 
-def profile_dir(name: str, *, create_default: bool = True) -> Path:
-    """The directory of profile ``name``.
+def _single(path: Path, name: str) -> ProfilePaths:
+    return ProfilePaths(name, path, path, SINGLE)
 
-    The ``default`` profile is created on first use; any other profile must exist already, so a
-    typo never silently starts an empty book.
-    """
+
+def profile_paths(name: str) -> ProfilePaths:
+    """Where profile ``name`` is (or would be created); nothing is created or checked for
+    existence beyond telling the layouts apart (see the module docstring)."""
     check_profile_name(name)
-    path = profiles_dir() / name
-    if path.is_dir():
-        return path
-    if name == DEFAULT_PROFILE and create_default:
-        return create_profile(name, exist_ok=True)
+    config_root, data_root = _roots()
+    config_dir = config_root / "profiles" / name
+    data_dir = data_root / "profiles" / name
+    if config_root == data_root:
+        from collectctl.home_root import explicit_home
+
+        layout = HOME if explicit_home() is not None else SPLIT
+        return ProfilePaths(name, config_dir, data_dir, layout)
+    if (data_dir / "config.toml").is_file() and not (config_dir / "config.toml").is_file():
+        return _single(data_dir, name)  # a 0.2 preview kept everything in the data dir
+    if not data_dir.is_dir() and any((config_dir / m).exists() for m in _DATA_MARKERS):
+        return _single(config_dir, name)  # before 0.2 everything was in ~/.config/collectctl
+    old = _old_root()
+    if (
+        old is not None
+        and not config_dir.is_dir()
+        and not data_dir.is_dir()
+        and (old / "profiles" / name).is_dir()
+    ):
+        return _single(old / "profiles" / name, name)
+    return ProfilePaths(name, config_dir, data_dir, SPLIT)
+
+
+def _missing(name: str) -> NotFoundError:
     known = ", ".join(list_profiles()) or "none"
-    raise NotFoundError(
+    return NotFoundError(
         f"profile {name!r} does not exist (profiles: {known})",
         hint=f"Create it with: collectctl profile create {name}",
     )
 
 
-def create_profile(name: str, *, exist_ok: bool = False) -> Path:
-    """Create profile ``name`` with a commented default config.toml.
+def existing_profile(name: str, *, create_default: bool = True) -> ProfilePaths:
+    """Profile ``name``, which must exist; ``default`` is created on first use (unless
+    ``create_default`` is false), so a typo never silently starts an empty book.
 
-    The directory appears atomically (built under a private name, then renamed), so two processes
-    creating the same profile at once never see a half-written one; the loser gets
+    The data half of an existing profile is created when it is missing.
+    """
+    paths = profile_paths(name)
+    if not paths.exists():
+        if name == DEFAULT_PROFILE and create_default:
+            return create_profile(name, exist_ok=True)
+        raise _missing(name)
+    paths.data_dir.mkdir(parents=True, exist_ok=True)
+    return paths
+
+
+def profile_dir(name: str, *, create_default: bool = True) -> Path:
+    """The data directory of profile ``name`` (its ledger, handover packs, letters, token
+    files); see :func:`existing_profile`."""
+    return existing_profile(name, create_default=create_default).data_dir
+
+
+def create_profile(name: str, *, exist_ok: bool = False) -> ProfilePaths:
+    """Create profile ``name`` with a commented default config.toml (and its data half).
+
+    The config directory appears atomically (built under a private name, then renamed), so two
+    processes creating the same profile at once never see a half-written one; the loser gets
     ConfigError, or the winner's profile with ``exist_ok``.
     """
-    check_profile_name(name)
-    path = profiles_dir() / name
-    if path.exists():
+    paths = profile_paths(name)
+
+    def exists() -> ProfilePaths:
         if exist_ok:
-            return path
-        raise ConfigError(f"profile {name!r} already exists at {path}")
+            paths.data_dir.mkdir(parents=True, exist_ok=True)
+            return paths
+        where = " and ".join(str(p) for p in paths.dirs() if p.is_dir())
+        raise ConfigError(f"profile {name!r} already exists at {where}")
+
+    if paths.exists():
+        return exists()
     import shutil
     import tempfile
 
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=profiles_dir()))
+    parent = paths.config_dir.parent
+    parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=parent))
     try:
         from collectctl.settings import template
 
         (tmp / "config.toml").write_text(template(), encoding="utf-8")
-        tmp.rename(path)
+        tmp.rename(paths.config_dir)
     except OSError:
         shutil.rmtree(tmp, ignore_errors=True)
-        if path.is_dir():
-            if exist_ok:
-                return path
-            raise ConfigError(f"profile {name!r} already exists at {path}") from None
+        if paths.config_dir.is_dir():
+            return exists()
         raise
-    return path
+    paths.data_dir.mkdir(parents=True, exist_ok=True)
+    return paths
 
 
 def list_profiles() -> list[str]:
-    """Names of existing profiles, sorted."""
-    root = profiles_dir()
-    if not root.is_dir():
-        return []
-    return sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    """Names of existing profiles (in either half, or in an old single directory), sorted."""
+    names: set[str] = set()
+    for root in profile_roots():
+        if root.is_dir():
+            names.update(
+                p.name for p in root.iterdir() if p.is_dir() and _PROFILE_NAME.match(p.name)
+            )
+    return sorted(names)
 
 
-def remove_profile(name: str) -> Path:
-    """Delete profile ``name`` and everything in it (its ledger included)."""
+def remove_profile(name: str) -> ProfilePaths:
+    """Delete profile ``name`` and everything in it: both halves (its ledger included)."""
     import shutil
 
-    path = profile_dir(name, create_default=False)
-    shutil.rmtree(path)
-    return path
+    paths = existing_profile(name, create_default=False)
+    for path in paths.dirs():
+        if path.is_dir():
+            shutil.rmtree(path)
+    return paths
 
 
 def _merge(defaults: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:

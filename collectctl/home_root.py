@@ -1,11 +1,20 @@
-"""Where ``COLLECTCTL_HOME`` is, found with nothing but :mod:`os` on Linux (``--help`` needs it
-to read the plugin cache, and must stay fast). :func:`collectctl.home.home` builds on it.
+"""The roots of collectctl's state, found with nothing but :mod:`os` on Linux (``--help`` needs
+one of them to read the plugin cache, and must stay fast). :mod:`collectctl.home` builds the
+profile directories on them.
 
-The root is ``$COLLECTCTL_HOME``, else ``COLLECTCTL_HOME`` from ``.env`` in the working
-directory, else the platform's user *data* directory (``platformdirs.user_data_dir``:
-``~/.local/share/collectctl`` on Linux, honouring ``$XDG_DATA_HOME``). Before 0.2 the default
-was click's app dir (``~/.config/collectctl`` on Linux): a home found there, with nothing yet at
-the new place, keeps working (:func:`legacy_home`), and ``collectctl home migrate`` moves it.
+* ``COLLECTCTL_HOME`` (the environment, else ``.env`` in the working directory) is the root of
+  all state when set: ``$COLLECTCTL_HOME/profiles/<name>/`` holds config.toml, .env and the
+  ledger together (:func:`explicit_home`).
+* Otherwise a profile is split the way the platform expects: what you edit (config.toml, .env,
+  templates) in the user *config* directory (:func:`config_home`, what
+  ``platformdirs.user_config_dir`` gives: ``~/.config/collectctl`` on Linux, honouring
+  ``$XDG_CONFIG_HOME``), and what collectctl writes (the ledger, handover packs, letters, tokens,
+  the plugin cache) in the user *data* directory (:func:`data_home`,
+  ``platformdirs.user_data_dir``: ``~/.local/share/collectctl``, honouring ``$XDG_DATA_HOME``).
+* Earlier versions kept each profile in one directory: under click's app dir
+  (``~/.config/collectctl``, :func:`old_home`) or, in 0.2 previews, under the data directory.
+  Such a profile keeps working where it is (:func:`collectctl.home.profile_paths`) until
+  ``collectctl home migrate`` splits it.
 """
 
 from __future__ import annotations
@@ -30,39 +39,44 @@ def explicit_home() -> str | None:
     return os.path.expanduser(value) if value else None
 
 
+def _xdg(variable: str, default: str) -> str:
+    """An XDG base directory the way platformdirs reads it (unset, empty or relative: the
+    default)."""
+    base = os.environ.get(variable, "").strip()
+    if not base or not os.path.isabs(base):
+        base = os.path.expanduser(default)
+    return os.path.join(base, "collectctl")
+
+
 def data_home() -> str:
     """The platform's user data dir for collectctl (what ``platformdirs.user_data_dir`` gives;
     computed directly on Linux so start-up does not import platformdirs)."""
     if sys.platform.startswith("linux"):
-        base = os.environ.get("XDG_DATA_HOME", "").strip()
-        if not base or not os.path.isabs(base):
-            base = os.path.expanduser("~/.local/share")
-        return os.path.join(base, "collectctl")
+        return _xdg("XDG_DATA_HOME", "~/.local/share")
     import platformdirs
 
     return platformdirs.user_data_dir("collectctl", appauthor=False)
 
 
+def config_home() -> str:
+    """The platform's user config dir for collectctl (``platformdirs.user_config_dir``;
+    computed directly on Linux). On macOS and Windows it is the data dir itself."""
+    if sys.platform.startswith("linux"):
+        return _xdg("XDG_CONFIG_HOME", "~/.config")
+    import platformdirs
+
+    return platformdirs.user_config_dir("collectctl", appauthor=False)
+
+
 def old_home() -> str:
-    """Where collectctl kept its state by default before (click's app dir)."""
+    """Where collectctl kept whole profiles by default before 0.2 (click's app dir; on Linux
+    the same directory as :func:`config_home`)."""
     import click
 
     return click.get_app_dir("collectctl")
 
 
-def legacy_home() -> str | None:
-    """The old default home when it is still the one in use: no ``COLLECTCTL_HOME``, nothing at
-    the new place yet, and profiles at the old one."""
-    if explicit_home() is not None:
-        return None
-    new, old = data_home(), old_home()
-    if os.path.normpath(new) == os.path.normpath(old):
-        return None
-    if os.path.isdir(os.path.join(new, "profiles")):
-        return None
-    return old if os.path.isdir(os.path.join(old, "profiles")) else None
-
-
 def home_root() -> str:
-    """The root of all state (not created here); see the module docstring."""
-    return explicit_home() or legacy_home() or data_home()
+    """The root of what collectctl writes outside any profile (the plugin cache):
+    ``COLLECTCTL_HOME``, else the data directory. Not created here."""
+    return explicit_home() or data_home()

@@ -147,7 +147,10 @@ class SyncRequest:
         of the source's own ``params`` (command line wins; ``None`` values are dropped).
     :param cursor: the cursor stored by the last successful sync of this source, or ``None``.
     :param full: ``True`` when the user asked for a full sync (``--full``) or there is no cursor.
-    :param profile_dir: the profile's directory (token files and other state live here).
+    :param profile_dir: the profile's data directory (token files and other state live here).
+    :param config_dir: the directory of the profile's config.toml: relative paths in the
+        config are relative to it (``None``: ``profile_dir``; the same directory under
+        ``COLLECTCTL_HOME``).
     :param config: the whole profile configuration (read-only), e.g. ``date_format``.
     :param env: the environment with ``.env`` secrets merged in (contract precedence).
     :param progress: call with the number of records read so far; the core draws a progress bar
@@ -159,6 +162,7 @@ class SyncRequest:
     cursor: str | None = None
     full: bool = False
     profile_dir: Path = Path(".")
+    config_dir: Path | None = None
     config: Mapping[str, Any] = field(default_factory=dict)
     env: Mapping[str, str] = field(default_factory=dict)
     progress: Callable[[int], None] | None = None

@@ -105,7 +105,7 @@ def run_sync(
     if source.settings is not None:
         from collectctl.settings import check_table
 
-        check_table(app.profile_dir / "config.toml", source.name, table, source.settings)
+        check_table(app.config_file, source.name, table, source.settings)
     settings = dict(table)
     settings.update({k: v for k, v in options.items() if v is not None and v is not False})
     with ledger.lock("sync", timeout=lock_timeout(), what="sync"):
@@ -119,6 +119,7 @@ def run_sync(
             cursor=cursor,
             full=bool(settings.get("full")) or cursor is None,
             profile_dir=app.profile_dir,
+            config_dir=app.config_dir,
             config=app.config,
             env=app.env,
             progress=progress,

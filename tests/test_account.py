@@ -323,7 +323,7 @@ def test_hold_expires_by_itself(cli, synced):
     assert stage["C2"] == "overdue"
     holds = show(cli, "C2", as_of="2026-12-11")["holds"]
     assert holds[0]["status"] == "expired"
-    result = cli("account", "release", "C2", "--as-of", "2026-12-11")
+    result = cli("account", "release", "C2", "--as-of", "2026-12-11", "--future")
     assert result.exit_code == 1
     assert "not on hold" in result.stderr
 

@@ -28,7 +28,7 @@ def sync(cli, books, records):
 
 
 def create(cli, *args, as_of=AS_OF):
-    return run_json(cli, "plan", "create", *args, "--as-of", as_of)
+    return run_json(cli, "plan", "create", *args, "--as-of", as_of, "--future")
 
 
 def status(cli, plan_id, as_of):
@@ -167,7 +167,7 @@ def test_create_show_list_and_cancel(cli, base):
     assert run_json(cli, "plan", "show", "1")["plan_id"] == "PL-1"
 
     result = cli("plan", "cancel", "PL-1", "--reason", "customer paid elsewhere", "--as-of",
-                 "2026-12-05")  # fmt: skip
+                 "2026-12-05", "--future")  # fmt: skip
     assert result.exit_code == 0, result.stderr
     assert "Cancelled plan PL-1" in result.stdout
     # before the cancellation day the plan was active; from that day on it is cancelled
@@ -199,11 +199,12 @@ def test_one_active_plan_per_account_and_currency(cli, base):
     assert run_json(cli, "plan", "list", "--as-of", "2030-01-01") == before
     # a broken plan still blocks: it has to be cancelled (with a reason) first
     assert status(cli, "PL-1", "2027-01-10")["state"] == "broken"
-    assert cli("plan", "create", *PLAN[:-1], "2027-01-15", "--as-of", "2027-01-10").exit_code == 1
+    late = cli("plan", "create", *PLAN[:-1], "2027-01-15", "--as-of", "2027-01-10", "--future")
+    assert late.exit_code == 1
     # another account is fine
     assert create(cli, "C2", "--installments", "2", "--every", "month", "--start",
                   "2026-12-01")["plan_id"] == "PL-2"  # fmt: skip
-    cli("plan", "cancel", "PL-1", "--reason", "broken", "--as-of", "2027-01-10")
+    cli("plan", "cancel", "PL-1", "--reason", "broken", "--as-of", "2027-01-10", "--future")
     again = create(cli, *PLAN[:-1], "2027-01-15", as_of="2027-01-10")
     assert again["plan_id"] == "PL-3"
 

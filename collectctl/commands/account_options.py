@@ -128,19 +128,25 @@ def future_option(func: F) -> F:
         is_eager=True,
         expose_value=False,
         callback=_future_given,
-        help="Allow --as-of/--at more than a day in the future.",
+        help="Allow --as-of (or --at) more than a day in the future.",
     )(func)
 
 
 def on_option(func: F) -> F:
-    """``--as-of DATE``: the day the record is made (default today)."""
-    return click.option(
+    """``--as-of DATE``: the day the record is made (a hold placed, a release, an escalation,
+    an amendment, a void; default today): not more than a day ahead without ``--future``.
+    Dates that are meant to lie ahead (a hold's ``--until``, a new ``--by``) are other
+    options and are not checked."""
+    func = click.option(
         "--as-of",
         "as_of",
         type=DATE,
         default=None,
-        help="The day this happens (default: today in the profile's time zone).",
+        callback=_as_of_checked,
+        help="The day this happens (default: today in the profile's time zone; more than a day "
+        "ahead needs --future).",
     )(default_today(func))
+    return future_option(func)
 
 
 def happened_on_option(func: F) -> F:

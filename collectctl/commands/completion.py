@@ -28,7 +28,7 @@ def _matching(items: list[tuple[str, str]], incomplete: str) -> list[CompletionI
 
 def _ledger(ctx: click.Context) -> Path:
     """The ledger file of the profile being completed for (it may not exist)."""
-    from collectctl.home_root import home_root
+    from collectctl.home import ConfigError, profile_paths
 
     profile = ctx.meta.get("collectctl.completing_profile")
     node: click.Context | None = ctx
@@ -37,18 +37,19 @@ def _ledger(ctx: click.Context) -> Path:
             profile = node.params["profile"]
         node = node.parent
     name = profile or os.environ.get("COLLECTCTL_PROFILE") or "default"
-    return Path(home_root()) / "profiles" / name / "ledger.db"
+    try:
+        return profile_paths(name).ledger
+    except ConfigError:  # not a valid profile name: nothing to complete from
+        return Path(os.devnull)
 
 
 def complete_profiles(
     ctx: click.Context, param: click.Parameter, incomplete: str
 ) -> list[CompletionItem]:
     """Existing profile names."""
-    from collectctl.home_root import home_root
+    from collectctl.home import list_profiles
 
-    root = Path(home_root()) / "profiles"
-    names = sorted(p.name for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
-    return _matching([(n, "") for n in names if not n.startswith(".")], incomplete)
+    return _matching([(n, "") for n in list_profiles()], incomplete)
 
 
 def complete_formats(

@@ -125,6 +125,9 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "profile list": ("collectctl profile list", "collectctl profile list --format json"),
     "profile show": ("collectctl profile show", "collectctl profile show acme --format json"),
     "profile remove": ("collectctl profile remove acme", "collectctl profile remove acme --yes"),
+    "home": ("collectctl home show", "collectctl home migrate --dry-run"),
+    "home show": ("collectctl home show",),
+    "home migrate": ("collectctl home migrate --dry-run", "collectctl home migrate"),
 }
 
 #: The last line of every examples block.

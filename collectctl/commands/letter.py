@@ -103,7 +103,7 @@ def write(
     if check_templates:
         from collectctl.letters.checking import check_all
 
-        problems = check_all(app.config, app.profile_dir, echo=click.echo)
+        problems = check_all(app.config, app.config_dir, echo=click.echo)
         if problems:
             from collectctl.errors import Findings
 

@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from collectctl.commands.account_options import future_option, on_option, refuse_future
 from collectctl.commands.options import CUSTOMER, as_of_option, emit, output_option
 from collectctl.commands.plan_options import PLAN_ID, STATES, build_draft, terms_options
 
@@ -38,12 +39,18 @@ def propose(account: str, as_of: date, fmt: str, **opts: Any) -> None:
 
 @plan.command()
 @terms_options
+@future_option
 def create(account: str, as_of: date, fmt: str, **opts: Any) -> None:
     """Store a plan for ACCOUNT (same options as propose) and print it.
 
     One plan per account and currency at a time: cancel a broken plan before making a new one.
+    The plan is made on --as-of (default today; more than a day ahead needs --future); its
+    --start may lie ahead.
     """
     from collectctl.app import current_app
+
+    ctx = click.get_current_context()
+    refuse_future(ctx, as_of, next(p for p in ctx.command.params if p.name == "as_of"))
     from collectctl.reports.plans import draft_report, store
 
     with current_app().ledger().write() as conn:
@@ -168,7 +175,7 @@ def agreement(plan_id: int, fmt: str, output: str | None, draft: bool) -> None:
 @plan.command()
 @click.argument("plan_id", type=PLAN_ID)
 @click.option("--reason", required=True, help="Why (kept with the plan).")
-@as_of_option
+@on_option
 @output_option
 def cancel(plan_id: int, reason: str, as_of: date, fmt: str) -> None:
     """Cancel a plan: its invoices go back to the normal dunning stages."""

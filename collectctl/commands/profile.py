@@ -15,6 +15,9 @@ def profile() -> None:
 
     A profile is one set of books with its own config.toml and ledger. Choose one with
     `collectctl --profile NAME ...` or $COLLECTCTL_PROFILE; 'default' is created on first use.
+    Under $COLLECTCTL_HOME a profile is one directory, $COLLECTCTL_HOME/profiles/NAME/;
+    otherwise its config is in the user config directory and its ledger in the user data
+    directory (`collectctl home show`).
     """
 
 
@@ -24,9 +27,12 @@ def create(name: str) -> None:
     """Create profile NAME with a commented config.toml."""
     from collectctl.home import create_profile
 
-    path = create_profile(name)
-    click.echo(f"Created profile {name!r} at {path}")
-    click.echo(f"Edit {path / 'config.toml'} to set your currency, time zone and sources.")
+    paths = create_profile(name)
+    if paths.config_dir == paths.data_dir:
+        click.echo(f"Created profile {name!r} at {paths.config_dir}")
+    else:
+        click.echo(f"Created profile {name!r}: config {paths.config_dir}, data {paths.data_dir}")
+    click.echo(f"Edit {paths.config_file} to set your currency, time zone and sources.")
 
 
 @profile.command("list")
@@ -34,43 +40,56 @@ def create(name: str) -> None:
 def list_(fmt: str) -> None:
     """List profiles."""
     from collectctl.app import current_app
-    from collectctl.home import list_profiles, profiles_dir
+    from collectctl.home import list_profiles, profile_paths
 
     active = current_app().profile_name
-    rows = [
-        {"name": name, "active": name == active, "path": str(profiles_dir() / name)}
-        for name in list_profiles()
-    ]
-    emit(
-        Report(
-            columns=[Column("name"), Column("active", kind="bool"), Column("path")],
-            rows=rows,
-        ),
-        fmt,
-    )
+    rows = []
+    for name in list_profiles():
+        paths = profile_paths(name)
+        rows.append(
+            {
+                "name": name,
+                "active": name == active,
+                "path": str(paths.config_dir),
+                "data": str(paths.data_dir),
+            }
+        )
+    columns = [Column("name"), Column("active", kind="bool"), Column("path"), Column("data")]
+    emit(Report(columns=columns, rows=rows), fmt)
 
 
 @profile.command("show")
 @click.argument("name", required=False, shell_complete=complete_profiles)
 @output_option
 def show(name: str | None, fmt: str) -> None:
-    """Show a profile's settings (the active one by default). Secrets are never shown."""
+    """Show a profile's settings and where it is (the active one by default). Secrets are
+    never shown.
+
+    'path' is the directory of its config.toml, 'data' the directory of its ledger (the same
+    directory under $COLLECTCTL_HOME).
+    """
     from collectctl.app import current_app
-    from collectctl.home import load_config, profile_dir
+    from collectctl.home import existing_profile, load_config
 
     name = name or current_app().profile_name
-    path = profile_dir(name)
-    config = load_config(path)
-    ledger = path / "ledger.db"
+    paths = existing_profile(name)
+    config = load_config(paths.config_dir)
+    ledger = paths.ledger
     document = {
         "name": name,
-        "path": str(path),
+        "path": str(paths.config_dir),
+        "data": str(paths.data_dir),
+        "layout": paths.layout,
         "ledger": str(ledger),
         "ledger_bytes": ledger.stat().st_size if ledger.exists() else 0,
         "config": config,
     }
     rows = [{"key": k, "value": v} for k, v in _flatten(config)]
-    rows = [{"key": "path", "value": str(path)}, *rows]
+    rows = [
+        {"key": "path", "value": str(paths.config_dir)},
+        {"key": "data", "value": str(paths.data_dir)},
+        *rows,
+    ]
     emit(Report(columns=[Column("key"), Column("value")], rows=rows, document=document), fmt)
 
 
@@ -91,12 +110,13 @@ def _flatten(config: dict, prefix: str = "") -> list[tuple[str, str]]:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 def remove(name: str, yes: bool) -> None:
     """Remove profile NAME, its config and its ledger (asks first)."""
-    from collectctl.home import profile_dir, remove_profile
+    from collectctl.home import existing_profile, remove_profile
 
-    path = profile_dir(name, create_default=False)
+    paths = existing_profile(name, create_default=False)
+    where = " and ".join(str(p) for p in paths.dirs())
     if not yes:
         try:
-            confirmed = click.confirm(f"Remove profile {name!r} and its ledger at {path}?")
+            confirmed = click.confirm(f"Remove profile {name!r} and its ledger at {where}?")
         except click.Abort:  # Ctrl-C or end of input at the prompt
             confirmed = False
         if not confirmed:

@@ -32,6 +32,8 @@ def _document(app: App) -> dict[str, Any]:
     size = ledger.size()
     return {
         "profile": app.profile_name,
+        "config": str(app.config_file),
+        "data": str(app.profile_dir),
         "ledger": ledger.display,
         "ledger_bytes": size,
         "sources": rows,
@@ -40,7 +42,10 @@ def _document(app: App) -> dict[str, Any]:
 
 def _footer(document: dict[str, Any]) -> list[str]:
     size = document["ledger_bytes"]
-    lines = [f"profile {document['profile']}: ledger {document['ledger']} ({size / 1024:,.0f} KiB)"]
+    lines = [
+        f"profile {document['profile']}: ledger {document['ledger']} ({size / 1024:,.0f} KiB)",
+        f"config {document['config']}",
+    ]
     if not document["sources"]:
         lines.append("No sync yet: try `collectctl sync csv DIR`.")
     return lines
@@ -56,14 +61,19 @@ def status(all_profiles: bool, fmt: str) -> None:
     (JSON: a list of the per-profile documents, each with its 'profile').
     """
     from collectctl.app import current_app
-    from collectctl.home_root import data_home, legacy_home
+    from collectctl.home import SINGLE, list_profiles, profile_paths
 
     app = current_app()
-    old = legacy_home()
-    if old is not None:
+    old = [profile_paths(name) for name in list_profiles()]
+    old = [paths for paths in old if paths.layout == SINGLE]
+    if old:
+        from collectctl.home_root import config_home, data_home
+
+        where = ", ".join(f"{p.name!r} ({p.config_dir})" for p in old)
         click.echo(
-            f"Note: your profiles are in the old default location {old}; "
-            f"`collectctl home migrate` moves them to {data_home()}.",
+            f"Note: profile(s) {where} are in the old one-directory layout; "
+            f"`collectctl home migrate` moves config to {config_home()} and ledgers to "
+            f"{data_home()} (`--dry-run` shows what moves).",
             err=True,
         )
     if not all_profiles:

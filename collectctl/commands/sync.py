@@ -193,7 +193,7 @@ def sync(ctx: click.Context, dry_run: bool, allow_deletions: bool, fmt: str, qui
         raise ConfigError(
             "no sources are configured for this profile",
             hint=f'Run e.g. `collectctl sync csv DIR`, or add [sources.csv] dir = "..." to '
-            f"{app.profile_dir / 'config.toml'}.",
+            f"{app.config_file}.",
         )
     known = sources()
     missing = [name for name in configured if name not in known]

@@ -82,19 +82,27 @@ def is_postgres_url(url: str) -> bool:
 
 
 def resolve(
-    profile_name: str, profile_dir: Path, config: Mapping[str, Any], env: Mapping[str, str]
+    profile_name: str,
+    profile_dir: Path,
+    config: Mapping[str, Any],
+    env: Mapping[str, str],
+    *,
+    config_file: Path | None = None,
 ) -> Target:
-    """The ledger :class:`Target` of a profile (see the module docstring for the precedence)."""
+    """The ledger :class:`Target` of a profile (see the module docstring for the precedence):
+    ``profile_dir`` is where its SQLite file goes, ``config_file`` (default
+    ``profile_dir/config.toml``) the file errors name."""
+    config_file = config_file or profile_dir / "config.toml"
     section = config.get("ledger") or {}
     if not isinstance(section, Mapping):
         raise ConfigError(
-            f"{profile_dir / 'config.toml'}: ledger: must be a table ([ledger])",
+            f"{config_file}: ledger: must be a table ([ledger])",
             hint="See docs/configuration.md.",
         )
     url = env.get("COLLECTCTL_LEDGER_URL") or section.get("url") or ""
     if not isinstance(url, str):
         raise ConfigError(
-            f"{profile_dir / 'config.toml'}: ledger.url: must be a string",
+            f"{config_file}: ledger.url: must be a string",
             hint='Write url = "postgresql://user@host/database" (see docs/team.md).',
         )
     url = url.strip()

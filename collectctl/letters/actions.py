@@ -53,7 +53,7 @@ def load(
     from collectctl.letters.accounts import letter_accounts, pick_currency
     from collectctl.letters.letter import letter_config, prepare
 
-    cfg = letter_config(app.config, app.profile_dir)
+    cfg = letter_config(app.config, app.config_dir)
     conn = app.ledger().conn
     customer = find_customer(conn, account_ref)
     day = as_of or app.today()
@@ -310,7 +310,7 @@ def _consumer_guarded(app: App, prepared: Prepared) -> bool:
 
     if prepared.account.kind != "consumer":
         return False
-    return read_settings(app.config, app.profile_dir / "config.toml").consumer_guards
+    return read_settings(app.config, app.config_file).consumer_guards
 
 
 def consumer_refusals(
@@ -327,7 +327,7 @@ def consumer_refusals(
     from collectctl.letters import send
     from collectctl.letters.templates import TemplateError, find_template, threatens_legal_action
 
-    settings = read_settings(app.config, app.profile_dir / "config.toml")
+    settings = read_settings(app.config, app.config_file)
     conn = app.ledger().conn
     acc, day = prepared.account, prepared.as_of
     ref = (acc.source, acc.customer_id)
@@ -347,7 +347,7 @@ def consumer_refusals(
     if barred and not threatens:
         try:
             found = find_template(
-                prepared.composed.template, prepared.language, profile_dir=app.profile_dir,
+                prepared.composed.template, prepared.language, profile_dir=app.config_dir,
                 packs=_packs(),
             )  # fmt: skip
             threatens = threatens_legal_action(found.path)

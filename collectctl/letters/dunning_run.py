@@ -97,8 +97,8 @@ def run_dunning(
 
     clock = now or utc_now
     policy, sha = load_policy(opts.policy)
-    settings = read_settings(app.config, app.profile_dir / "config.toml")
-    cfg = letter_config(app.config, app.profile_dir)
+    settings = read_settings(app.config, app.config_file)
+    cfg = letter_config(app.config, app.config_dir)
     # "Today" is the profile's date at the run's instant (tests inject the instant).
     today = app.today() if now is None else clock().astimezone(app.clock.zone).date()
     as_of = opts.as_of or today
@@ -132,7 +132,7 @@ def run_dunning(
         )
     report.warnings.extend(stale)
     languages = {cfg.language, "en"}
-    guards = guards_for(settings, threatening_templates(policy, app.profile_dir, languages))
+    guards = guards_for(settings, threatening_templates(policy, app.config_dir, languages))
     if opts.dry_run:
         decisions = decide(app, policy, settings, as_of, guards)
         _refuse_too_many(decisions, policy, opts, report)

@@ -83,7 +83,7 @@ def parse(request: SyncRequest) -> CsvOptions:
     if mapping:
         path = pathlib.Path(str(mapping)).expanduser()
         if not path.is_absolute() and not isinstance(mapping, pathlib.Path):
-            path = pathlib.Path(request.profile_dir) / path
+            path = pathlib.Path(request.config_dir or request.profile_dir) / path
         mapped = load_file(path)
         layout = mapped if layout is None else layout.overlay(mapped)
     configured = from_config(options)

@@ -55,7 +55,7 @@ def resolve_directory(request: SyncRequest) -> pathlib.Path:
     path = pathlib.Path(value).expanduser()
     if path.is_absolute() or not _from_config(request, value):
         return path
-    return pathlib.Path(request.profile_dir) / path
+    return pathlib.Path(request.config_dir or request.profile_dir) / path
 
 
 def _from_config(request: SyncRequest, value: str) -> bool:
