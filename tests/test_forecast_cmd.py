@@ -99,19 +99,15 @@ def test_months_and_customer_view(synced):
     assert [r["expected"] for r in doc["cash"]] == ["700.00", "0.00"]
 
 
-def test_recency_weights_in_the_ledger(cli, books):
+def test_recency_weights_in_the_ledger(cli, books, ledger_backend, open_ledger):
     """The loader's rows for R: bin 8 (delay 0) weight 0.5^(545/180), bin 12 (delay 31) weight
     0.5^(29/180); R1 is mature (due > 181 days before) and fully paid, so no "never" row."""
     sync(cli, books, rowan_books())
-    from collectctl.ledger.connection import Ledger
     from collectctl.ledger.forecast import payment_history
     from collectctl.reports.forecast import GEOMETRY
 
-    ledger = Ledger.open(Path(cli_home(cli)) / "profiles" / "default" / "ledger.db")
-    try:
-        rows = payment_history(ledger.conn, day(AS_OF), GEOMETRY, 180.0)
-    finally:
-        ledger.close()
+    ledger = open_ledger()  # the test's backend: the SQLite file or PostgreSQL
+    rows = payment_history(ledger.conn, day(AS_OF), GEOMETRY, 180.0)
     got = {b: w for _c, b, w in rows}
     assert set(got) == {8, 12}
     assert got[8] == pytest.approx(0.5 ** (545 / 180))
@@ -133,7 +129,7 @@ def cli_home(cli) -> str:
     return os.environ["COLLECTCTL_HOME"]
 
 
-def test_never_row_for_an_old_unpaid_invoice(cli, books):
+def test_never_row_for_an_old_unpaid_invoice(cli, books, ledger_backend, open_ledger):
     """N1 due 2025-06-01, never paid: as of 2026-06-30 it is 394 days past due, so it adds
     0.5^((394 − 182)/180) = 0.4420 to the never bin; it is itself unlikely to be collected."""
     sync(
@@ -144,15 +140,11 @@ def test_never_row_for_an_old_unpaid_invoice(cli, books):
             inv("N1", "N", "2025-05-01", "50.00", due="2025-06-01"),
         ],
     )
-    from collectctl.ledger.connection import Ledger
     from collectctl.ledger.forecast import payment_history
     from collectctl.reports.forecast import GEOMETRY
 
-    ledger = Ledger.open(Path(cli_home(cli)) / "profiles" / "default" / "ledger.db")
-    try:
-        rows = payment_history(ledger.conn, day(AS_OF), GEOMETRY, 180.0)
-    finally:
-        ledger.close()
+    ledger = open_ledger()  # the test's backend: the SQLite file or PostgreSQL
+    rows = payment_history(ledger.conn, day(AS_OF), GEOMETRY, 180.0)
     ((_c, b, w),) = rows
     assert b == 34
     assert w == pytest.approx(0.5 ** ((394 - 182) / 180))
@@ -322,26 +314,24 @@ def test_no_sqlite_math_functions_fallback(cli, books):
     conn.close()
 
 
-def test_the_back_test_history_equals_one_history_per_date(cli, books):
+def test_the_back_test_history_equals_one_history_per_date(cli, books, ledger_backend, open_ledger):
     """payment_history_at (one pass for every month-end) gives exactly payment_history's rows."""
     sync(cli, books, [*base_books(), *rowan_books()])
-    from collectctl.ledger.connection import Ledger
     from collectctl.ledger.forecast import payment_history, payment_history_at
     from collectctl.reports.forecast import GEOMETRY
 
     days = [day("2025-03-31"), day("2025-12-31"), day(AS_OF)]
-    ledger = Ledger.open(Path(cli_home(cli)) / "profiles" / "default" / "ledger.db")
-    try:
-        multi = dict(payment_history_at(ledger.conn, days, GEOMETRY, 180.0))
-        for d in days:
-            single = {(c, b): w for c, b, w in payment_history(ledger.conn, d, GEOMETRY, 180.0)}
-            assert single  # something to compare
-            assert {(c, b): w for c, b, w in multi[d]} == pytest.approx(single)
-    finally:
-        ledger.close()
+    ledger = open_ledger()  # the test's backend: the SQLite file or PostgreSQL
+    multi = dict(payment_history_at(ledger.conn, days, GEOMETRY, 180.0))
+    for d in days:
+        single = {(c, b): w for c, b, w in payment_history(ledger.conn, d, GEOMETRY, 180.0)}
+        assert single  # something to compare
+        assert {(c, b): w for c, b, w in multi[d]} == pytest.approx(single)
 
 
-def test_open_invoices_and_back_test_inputs_as_of_past_dates(cli, books):
+def test_open_invoices_and_back_test_inputs_as_of_past_dates(
+    cli, books, ledger_backend, open_ledger
+):
     """open_invoices as of D (read through paid_on) = a plain sum of allocations dated ≤ D;
     receipts_between and last_write_offs give each month-end what it would have queried."""
     records = [
@@ -358,31 +348,28 @@ def test_open_invoices_and_back_test_inputs_as_of_past_dates(cli, books):
         inv("P3", "P", "2025-12-01", "40.00", due="2025-12-31"),  # never paid
     ]
     sync(cli, books, records)
-    from collectctl.ledger.connection import Ledger
     from collectctl.ledger.forecast import last_write_offs, open_invoices, receipts_between
 
-    ledger = Ledger.open(Path(cli_home(cli)) / "profiles" / "default" / "ledger.db")
+    ledger = open_ledger()  # the test's backend: the SQLite file or PostgreSQL
     conn = ledger.conn
-    try:
-        dates = ["2025-10-31", "2025-11-15", "2025-11-30", "2025-12-20", "2025-12-31",
-                 "2026-01-04", "2026-01-05", "2026-02-28", AS_OF]  # fmt: skip
-        for d in dates:
-            want = conn.execute(
-                """SELECT i.id, i.amount - COALESCE((SELECT SUM(a.amount) FROM allocations a
-                                 WHERE a.invoice = i.id AND a.date <= :d), 0) AS bal
-                   FROM invoices i WHERE i.void = 0 AND i.issue_date <= :d AND bal > 0
-                   ORDER BY i.id""",
-                {"d": d},
-            ).fetchall()
-            got = [(i.key, i.balance) for i in open_invoices(conn, day(d), with_paid_on=True)]
-            assert got == want, d
-        keys = dict(conn.execute("SELECT ext_id, id FROM invoices"))
-        assert last_write_offs(conn) == {keys["P1"]: day("2026-02-10")}
-        rows = receipts_between(conn, day("2025-11-30"), day("2026-06-01"))
-        # payments only (no credit or write-off), summed per invoice and day, in date order
-        assert rows == [
-            (day("2026-01-05").toordinal(), keys["P2"], 8000),
-            (day("2026-06-01").toordinal(), keys["R2"], 10000),
-        ]
-    finally:
-        ledger.close()
+    dates = ["2025-10-31", "2025-11-15", "2025-11-30", "2025-12-20", "2025-12-31",
+             "2026-01-04", "2026-01-05", "2026-02-28", AS_OF]  # fmt: skip
+    for d in dates:
+        want = conn.execute(
+            """SELECT id, bal FROM (
+                   SELECT i.id, i.amount - COALESCE((SELECT SUM(a.amount) FROM allocations a
+                                WHERE a.invoice = i.id AND a.date <= :d), 0) AS bal
+                   FROM invoices i WHERE i.void = 0 AND i.issue_date <= :d) AS x
+               WHERE bal > 0 ORDER BY id""",
+            {"d": d},
+        ).fetchall()
+        got = [(i.key, i.balance) for i in open_invoices(conn, day(d), with_paid_on=True)]
+        assert got == want, d
+    keys = dict(conn.execute("SELECT ext_id, id FROM invoices"))
+    assert last_write_offs(conn) == {keys["P1"]: day("2026-02-10")}
+    rows = receipts_between(conn, day("2025-11-30"), day("2026-06-01"))
+    # payments only (no credit or write-off), summed per invoice and day, in date order
+    assert rows == [
+        (day("2026-01-05").toordinal(), keys["P2"], 8000),
+        (day("2026-06-01").toordinal(), keys["R2"], 10000),
+    ]

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import math
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
+from itertools import chain
 from typing import NamedTuple
 
 
@@ -147,14 +148,15 @@ def payment_history(
 
 def payment_history_at(
     conn: sqlite3.Connection, dates: Sequence[date], geometry: Geometry, half_life_days: float
-) -> Iterator[tuple[date, list[tuple[int, int, float]]]]:
+) -> Iterator[tuple[date, Iterable[tuple[int, int, float]]]]:
     """:func:`payment_history` as of each of ``dates``, from three scans in all (the back-test).
 
     A weight ``0.5 ** ((D − t) ÷ h)`` is ``0.5 ** ((R − t) ÷ h)`` times ``0.5 ** ((D − R) ÷ h)``
     for a reference day R: each payment (and each invoice's "never" share) is summed once at R,
     per the first of the dates it is visible on, and every date's rows are running totals of
     those sums scaled to that date. Gives the same rows as one :func:`payment_history` per date,
-    yielded date by date in ascending order (one date's rows in memory at a time).
+    yielded date by date in ascending order, each date's rows an iterator to read once (it
+    stays valid when later dates have been yielded).
     """
     _ensure_exp(conn)
     days = sorted(set(dates))
@@ -210,17 +212,29 @@ def payment_history_at(
         params,
     ):
         settled[q].append((customer, w))
-    acc: dict[tuple[int, int], float] = {}
+    # The running totals per (customer, bin), in order of first appearance: three parallel
+    # lists, so that a date's rows are zipped from them (no tuple kept per row and date).
+    where: dict[tuple[int, int], int] = {}
+    cs: list[int] = []
+    bs: list[int] = []
+    ws: list[float] = []
     never: dict[int, float] = {}
     for j, day in enumerate(days):
         for customer, b, w in paid[j]:
-            acc[(customer, b)] = acc.get((customer, b), 0.0) + w
+            at = where.get((customer, b))
+            if at is None:
+                where[(customer, b)] = len(ws)
+                cs.append(customer)
+                bs.append(b)
+                ws.append(0.0 + w)
+            else:
+                ws[at] += w
         for customer, w in settled[j]:
             never[customer] = never.get(customer, 0.0) + w
         scale = math.exp(k * (day.toordinal() - ref.toordinal()))
-        rows = [(c, b, w * scale) for (c, b), w in acc.items()]
-        rows += [(c, top, w * scale) for c, w in never.items() if w * scale > 1e-9]
-        yield day, rows
+        nevers = [(c, top, w * scale) for c, w in never.items() if w * scale > 1e-9]
+        # later dates only append to cs and bs; the scaled weights are this date's own list
+        yield day, chain(zip(cs, bs, [w * scale for w in ws], strict=False), nevers)
 
 
 def open_invoices(
@@ -257,11 +271,18 @@ def open_invoices(
         WHERE i.void = 0 AND i.issue_date <= :d {cur} AND {still_open}
         ORDER BY i.id
     """
-    fromiso = date.fromisoformat
-    make = ForecastInvoice._make
+    days: dict[str | None, date | None] = {None: None}  # a few hundred dates, parsed once each
+
+    def day(text: str | None) -> date | None:
+        out = days.get(text)
+        if out is None:
+            out = days[text] = date.fromisoformat(text)  # type: ignore[arg-type]
+        return out
+
+    new = tuple.__new__
     return [
-        make((r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], fromiso(r[8]), fromiso(r[9]),
-              r[10], r[11], fromiso(r[12]) if r[12] else None))
+        new(ForecastInvoice, (r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], day(r[8]),
+                              day(r[9]), r[10], r[11], day(r[12]) if r[12] else None))
         for r in conn.execute(sql, params)
         if r[11] > 0
     ]  # fmt: skip

@@ -57,13 +57,16 @@ def gc_paused(func: Callable[P, R]) -> Callable[P, R]:
 
 
 class InvoiceOutlook(NamedTuple):
-    """One open invoice and its forecast (``outlook`` is None for at-risk invoices)."""
+    """One open invoice and its forecast (``outlook`` is None for at-risk invoices, and for
+    ``forecast`` ones when :func:`outlooks` was asked ``curves=False``: those follow
+    ``behaviour`` beyond ``overdue`` days past due, ``curve_outlook``'s one piece)."""
 
     invoice: loader.ForecastInvoice
     status: str  # forecast | plan | promise | disputed | escalated
     ref: str | None  # PL-n, PRM-n, DSP-n or ESC-n
     outlook: model.Outlook | None
     behaviour: model.Behaviour
+    overdue: int  # days past due as of the as-of date (negative: not yet due)
 
 
 def behaviours(
@@ -112,50 +115,57 @@ def outlooks(
     grace_days: int = 0,
     with_paid_on: bool = False,
     invoices: Sequence[loader.ForecastInvoice] | None = None,
+    curves: bool = True,
 ) -> list[InvoiceOutlook]:
     """How each invoice open as of ``as_of`` is expected to arrive (see the module docstring);
-    ``invoices``: :func:`collectctl.ledger.forecast.open_invoices`, when already loaded."""
+    ``invoices``: :func:`collectctl.ledger.forecast.open_invoices`, when already loaded.
+    ``curves=False``: no :class:`~collectctl.domain.forecast.Outlook` is built for invoices
+    that follow their customer's behaviour alone (status ``forecast``); the caller works from
+    ``behaviour`` and ``overdue``."""
     if invoices is None:
         invoices = loader.open_invoices(conn, as_of, currency=currency, with_paid_on=with_paid_on)
     disputed = collection.open_disputes(conn, as_of)
     escalated = {
         ref: collection.record_id("ESC", n) for ref, n in loader.escalations(conn, as_of).items()
     }
-    by_ref = {(i.source, i.invoice_id): i for i in invoices}
     scheduled: dict[int, list[tuple[int, int, float]]] = defaultdict(list)
     refs: dict[int, tuple[str, str]] = {}
     at_risk: dict[int, tuple[str, str]] = {}
-    for i in invoices:
+    for i in invoices if disputed or escalated else ():
         if (i.source, i.invoice_id) in disputed:
             at_risk[i.key] = ("disputed", disputed[(i.source, i.invoice_id)])
         elif (i.source, i.customer_id) in escalated:
             at_risk[i.key] = ("escalated", escalated[(i.source, i.customer_id)])
-    _plans(conn, as_of, by_ref, at_risk, scheduled, refs)
+    _plans(conn, as_of, invoices, at_risk, scheduled, refs)
     _promises(conn, as_of, invoices, at_risk, scheduled, refs, grace_days, settings)
     out = []
-    ref: str | None
+    look: model.Outlook | None
+    day0 = as_of.toordinal()
+    own, profile = beh.customers, beh.profile
+    new = tuple.__new__
+    curve = model.curve_outlook
     for i in invoices:
-        b = beh.of(i.customer_key)
-        if i.key in at_risk:
-            status, ref = at_risk[i.key]
-            out.append(InvoiceOutlook(i, status, ref, None, b))
-            continue
-        overdue = (as_of - i.due_date).days
-        parts = scheduled.get(i.key)
-        if parts:
-            status, ref = refs[i.key]
+        b = own.get(i.customer_key, profile)  # beh.of(), inlined
+        overdue = day0 - i.due_date.toordinal()
+        key = i.key
+        parts = scheduled.get(key)
+        if key in at_risk:
+            status, ref = at_risk[key]
+            out.append(new(InvoiceOutlook, (i, status, ref, None, b, overdue)))
+        elif parts:
+            status, ref = refs[key]
             look = model.scheduled_outlook(i.balance, b, overdue, parts)
+            out.append(new(InvoiceOutlook, (i, status, ref, look, b, overdue)))
         else:
-            status, ref = "forecast", None
-            look = model.curve_outlook(i.balance, b, overdue)
-        out.append(InvoiceOutlook(i, status, ref, look, b))
+            look = curve(i.balance, b, overdue) if curves else None
+            out.append(new(InvoiceOutlook, (i, "forecast", None, look, b, overdue)))
     return out
 
 
 def _plans(
     conn: sqlite3.Connection,
     as_of: date,
-    by_ref: Mapping[tuple[str, str], loader.ForecastInvoice],
+    invoices: Sequence[loader.ForecastInvoice],
     at_risk: Mapping[int, tuple[str, str]],
     scheduled: dict[int, list[tuple[int, int, float]]],
     refs: dict[int, tuple[str, str]],
@@ -165,6 +175,7 @@ def _plans(
     if not stored:
         return
     paid = plan_ledger.receipts(conn, as_of)
+    by_ref = {(i.source, i.invoice_id): i for i in invoices}
     covers: dict[int, list[loader.ForecastInvoice]] = defaultdict(list)
     for plan, source, ext in loader.plan_coverage(conn, as_of):
         inv = by_ref.get((source, ext))
@@ -272,8 +283,16 @@ def forecast_document(
     """The JSON document of ``collectctl forecast`` (see docs/forecast.md for every key)."""
     invoices = loader.open_invoices(conn, as_of, currency=currency)
     beh = behaviours(conn, as_of, settings, {i.customer_key for i in invoices})
+    by_week = by == "week"  # then the usual invoices need no Outlook object: only their cash
     looks = outlooks(
-        conn, as_of, beh, settings, currency=currency, grace_days=grace_days, invoices=invoices
+        conn,
+        as_of,
+        beh,
+        settings,
+        currency=currency,
+        grace_days=grace_days,
+        invoices=invoices,
+        curves=not by_week,
     )
     spans = cashflow.periods(as_of, unit, count)
     bounds = [p.last for p in spans]
@@ -283,6 +302,7 @@ def forecast_document(
     invoice_rows: list[dict[str, Any]] = []
     customers: dict[tuple[int, str], dict[str, Any]] = {}
     want_invoices = by == "invoice"
+    add_cash = cashflow.add_curve_cash
     for item in looks:
         inv = item.invoice
         cur = inv.currency
@@ -293,20 +313,28 @@ def forecast_document(
             if cust is None:
                 cust = customers[(inv.customer_key, cur)] = _customer_row(item, cur)
             cust["_balance"] += inv.balance
-        if item.outlook is None:
+        if item.outlook is None and item.status != "forecast":
             risk[cur] += inv.balance
             if cust is not None:
                 cust["_risk"] += inv.balance
             if want_invoices:
                 invoice_rows.append(_invoice_row(item, as_of, None, None))
             continue
-        shares = cashflow.add_to_tally(tally, item.outlook, bounds)
+        if by_week:
+            if item.outlook is None:  # status forecast: the customer's curve
+                add_cash(tally, inv.balance, item.behaviour, item.overdue, bounds)
+            else:
+                cashflow.add_to_tally(tally, item.outlook, bounds)
+            continue
+        look = item.outlook
+        assert look is not None  # curves=True: every invoice not at risk has its outlook
+        shares = cashflow.add_to_tally(tally, look, bounds)
         if cust is not None:
-            never = item.outlook.never()
+            never = look.never()
             cust["_in"] += inv.balance * sum(shares)
             cust["_never"] += inv.balance * never
             cust["_later"] += inv.balance * max(1 - never - sum(shares), 0.0)
-            median = item.outlook.quantile(0.5)
+            median = look.quantile(0.5)
             if median is not None and (cust["_next"] is None or median < cust["_next"]):
                 cust["_next"] = median
         if want_invoices:

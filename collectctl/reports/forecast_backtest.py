@@ -18,7 +18,7 @@ from __future__ import annotations
 import sqlite3
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date, timedelta
 from typing import Any
 
@@ -65,7 +65,7 @@ def backtest_document(
     known = loader.books_end(conn)
     replay = [m for m in days if known is not None and m + timedelta(days=7) <= known]
     history = loader.payment_history_at(conn, replay, GEOMETRY, settings.half_life_days)
-    pending: tuple[date, list[tuple[int, int, float]]] | None = next(history, None)
+    pending: tuple[date, Iterable[tuple[int, int, float]]] | None = next(history, None)
     receipts = (
         loader.receipts_between(conn, min(days), max(days) + timedelta(days=7 * weeks))
         if days
@@ -81,7 +81,7 @@ def backtest_document(
         usable = [s for s in spans if known is not None and s.end <= known]
         if not usable:
             continue
-        hist_rows: list[tuple[int, int, float]] = []
+        hist_rows: Iterable[tuple[int, int, float]] = ()
         while pending is not None and pending[0] <= m:
             if pending[0] == m:
                 hist_rows = pending[1]
@@ -91,7 +91,14 @@ def backtest_document(
         beh = model.build_behaviours(hist_rows, settings, only)
         del hist_rows
         looks = outlooks(
-            conn, m, beh, settings, currency=currency, grace_days=grace_days, invoices=invoices
+            conn,
+            m,
+            beh,
+            settings,
+            currency=currency,
+            grace_days=grace_days,
+            invoices=invoices,
+            curves=False,
         )
         bounds = [s.last for s in usable]
         horizon = bounds[-1]
@@ -100,26 +107,36 @@ def backtest_document(
         naive: dict[str, list[float]] = defaultdict(lambda n=n: [0.0] * n)  # type: ignore[misc]
         actual: dict[str, list[float]] = {}
         wanted: dict[int, str] = {}
+        add_curve = cashflow.add_curve
+        model_err, naive_err = dates["model"], dates["naive"]
         for item in looks:
             inv, look = item.invoice, item.outlook
-            if look is None:
-                continue
+            if look is None and item.status != "forecast":
+                continue  # at risk
             cur = inv.currency
+            bal = inv.balance
+            paid_on = inv.paid_on
+            # scored for its pay date: paid in full after m, not by a write-off
+            scored = paid_on is not None and paid_on > m and write_offs.get(inv.key, m) <= m
+            median: int | None
+            if look is None:
+                # the usual invoice: its customer's curve, without an Outlook object
+                median = add_curve(expected[cur], bal, item.behaviour, item.overdue, bounds, scored)
+            else:
+                row = expected[cur]
+                for k, s in enumerate(cashflow.period_shares(look, bounds)):
+                    row[k] += bal * s
+                median = look.quantile(0.5) if scored else None
             wanted[inv.key] = cur
-            shares = cashflow.period_shares(look, bounds)
-            row = expected[cur]
-            for k, s in enumerate(shares):
-                row[k] += inv.balance * s
-            naive_offset = max((inv.due_date - m).days, 1)
+            naive_offset = max(1, -item.overdue)  # the due date, an overdue invoice tomorrow
             if naive_offset <= horizon:
-                naive[cur][(naive_offset - 1) // 7] += inv.balance
-            actual.setdefault(cur, [0.0] * n)
-            if inv.paid_on is not None and inv.paid_on > m and write_offs.get(inv.key, m) <= m:
-                real = (inv.paid_on - m).days
-                median = look.quantile(0.5)
-                if median is not None:
-                    dates["model"].append(abs(median - real))
-                    dates["naive"].append(abs(naive_offset - real))
+                naive[cur][(naive_offset - 1) // 7] += bal
+            if cur not in actual:
+                actual[cur] = [0.0] * n
+            if scored and median is not None:
+                real = (paid_on - m).days  # type: ignore[operator]
+                model_err.append(abs(median - real))
+                naive_err.append(abs(naive_offset - real))
         day0 = m.toordinal()
         window = slice(bisect_right(receipt_days, day0), bisect_right(receipt_days, day0 + horizon))
         for day, key, amount in receipts[window]:

@@ -103,10 +103,16 @@ def insights(
         wanted = {c for c in wanted if c in customers}
     beh = model.build_behaviours(rows, settings, wanted)
     nxt: dict[int, dict[str, date]] = {}
-    for item in outlooks(conn, as_of, beh, settings, grace_days=grace_days, invoices=invoices):
-        if item.outlook is None:
-            continue
-        offset = item.outlook.quantile(0.5)
+    looks = outlooks(
+        conn, as_of, beh, settings, grace_days=grace_days, invoices=invoices, curves=False
+    )
+    for item in looks:
+        if item.outlook is not None:
+            offset = item.outlook.quantile(0.5)
+        elif item.status == "forecast":  # the customer's curve alone
+            offset = model.curve_median(item.behaviour, item.overdue)
+        else:
+            continue  # at risk
         if offset is None:
             continue
         day = as_of + timedelta(days=offset)
