@@ -185,12 +185,23 @@ class SourceBatch:
         real; ``None`` (the default) keeps what the last sync stored. A source may set it while
         its records are consumed; the core reads it after the last record, and stores it with
         the sync state in the same transaction as the data.
+    :param on_commit: called once the sync's write transaction has committed (never on a dry
+        run or a failed sync): where a source that keeps state outside the ledger (e.g. the CSV
+        source's digests of the rows it last synced) makes that state current. It must not
+        raise (the sync has already succeeded): a source that cannot save its state leaves it
+        out of step, and must then notice that and read everything on the next sync.
+    :param fallback: for an incremental batch a source *derived* from a complete snapshot (the
+        CSV source compares the files with the rows it last synced): returns the complete batch
+        to read instead when this one has problems, so that they are reported exactly as a full
+        read reports them. ``None`` (the default): problems are reported as they are.
     """
 
     complete: bool
     records: Iterable[Record]
     description: str = ""
     approximate_payment_dates: bool | None = None
+    on_commit: Callable[[], None] | None = None
+    fallback: Callable[[], SourceBatch] | None = None
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,12 @@
 1. Take the profile's sync lock (one sync at a time; a second one waits, then fails cleanly).
 2. Call the source's ``read`` with the stored cursor; stream its records into a staging file.
 3. Validate the whole batch; any problem fails the sync with every problem listed (nothing written).
+   An increment the source derived itself (``SourceBatch.fallback``) that has problems is read
+   again as a complete batch first, so the problems are the ones a full read reports.
 4. Diff against the ledger; refuse to remove more than 20 % of the source's invoices unless
    ``allow_deletions``; stop here on ``dry_run``.
-5. Apply, store the cursor and log the sync in one short write transaction.
+5. Apply, store the cursor and log the sync in one short write transaction; then tell the source
+   (``SourceBatch.on_commit``).
 """
 
 from __future__ import annotations
@@ -126,11 +129,25 @@ def run_sync(
         staging: Staging | None = None
         try:
             batch = _guard(source.name, lambda: source.read(request))
-            staging = Staging(
-                conn, path, source=source.name, config=app.config, complete=batch.complete
-            )
-            staged = _guard(source.name, lambda: staging.load(batch.records, progress))
-            progress.done()
+            while True:
+                staging = current = Staging(
+                    conn, path, source=source.name, config=app.config, complete=batch.complete
+                )
+                records = batch.records
+                staged = _guard(
+                    source.name,
+                    lambda: current.load(records, progress),  # noqa: B023 (called at once)
+                )
+                progress.done()
+                if not staged.problem_count or batch.fallback is None:
+                    break
+                # A derived increment has problems: read everything, so that they are reported
+                # exactly as a full read reports them (the batch read has nothing to fall back to).
+                fallback = batch.fallback
+                staging.detach()
+                staging = None
+                path.unlink(missing_ok=True)
+                batch = _guard(source.name, fallback)
             described = batch.description or source.name
             if staged.problem_count:
                 n = staged.problem_count
@@ -166,6 +183,8 @@ def run_sync(
                         description=described,
                         result=changes,
                     )
+                if batch.on_commit is not None:
+                    batch.on_commit()  # the ledger is written: the source must not raise here
             return SyncOutcome(
                 source=source.name,
                 description=described,

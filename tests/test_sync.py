@@ -243,6 +243,26 @@ def test_incremental_reference_to_ledger_rows_is_valid_and_bad_one_is_not(cli, b
     assert "belongs to customer 'C1'" in result.stderr
 
 
+def test_incremental_batch_rechecks_the_ledgers_write_offs_on_what_it_changes(cli, books):
+    synced(cli, books, [*BASE, pay("W1", "C1", "2026-06-25", "150.00", "I2", kind="write_off")])
+    # I2 (200.00, 40.00 paid, 150.00 written off) shrinks to 150.00: the ledger's write-off,
+    # not in the batch, is now more than was open on its date.
+    books.load([inv("I2", "C1", "2026-06-01", "150.00", due="2026-07-01")], complete=False)
+    result = cli("sync", "memory")
+    assert result.exit_code == 1
+    assert "payment W1: column 'amount': write_off of 150.00 is larger than the 110.00 open" in (
+        result.stderr
+    )
+    # A payment added before the write-off's date does the same.
+    books.load([pay("P9", "C1", "2026-06-20", "20.00", "I2")], complete=False)
+    result = cli("sync", "memory")
+    assert result.exit_code == 1
+    assert "write_off of 150.00 is larger than the 140.00 open" in result.stderr
+    # One after it does not.
+    books.load([pay("P9", "C1", "2026-06-30", "10.00", "I2")], complete=False)
+    assert cli("sync", "memory", "-q").exit_code == 0
+
+
 def test_status_shows_last_sync_and_counts(cli, books):
     synced(cli, books)
     doc = run_json(cli, "status")

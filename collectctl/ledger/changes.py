@@ -97,8 +97,13 @@ def _ledger_views(conn: sqlite3.Connection, source: str) -> None:
     )
 
 
-def _differs(fields: tuple[str, ...]) -> str:
-    return " OR ".join(f"s.{f} IS NOT l.{f}" for f in fields)
+def _differs(fields: tuple[str, ...], customer: str | None = None) -> str:
+    """SQL: staged row ``s`` differs from ledger row ``l`` in one of ``fields`` (the
+    ledger's customer id is ``customer`` when given: the ledger keeps a key, not the id)."""
+    return " OR ".join(
+        f"s.{f} IS NOT {customer}" if f == "customer_ext" and customer else f"s.{f} IS NOT l.{f}"
+        for f in fields
+    )
 
 
 def diff(conn: sqlite3.Connection, source: str, *, complete: bool, examples: int = 50) -> Diff:
@@ -119,25 +124,34 @@ def diff(conn: sqlite3.Connection, source: str, *, complete: bool, examples: int
         " op TEXT NOT NULL, PRIMARY KEY (payment_id, invoice_ext, seq))"
     )
     x = conn.execute
-    # customers
+    p = {"src": source}
+    # Added and changed rows: each staged row looked up by its key (an index search each).
     x(
         f"""INSERT INTO d_customers SELECT s.ext_id,
                CASE WHEN l.id IS NULL THEN 'add' ELSE 'change' END
-            FROM st.s_customers s LEFT JOIN lv_customers l ON l.ext_id = s.ext_id
-            WHERE l.id IS NULL OR {_differs(CUSTOMER_FIELDS)}"""
+            FROM st.s_customers s
+            LEFT JOIN main.customers l ON l.source = :src AND l.ext_id = s.ext_id
+            WHERE l.id IS NULL OR {_differs(CUSTOMER_FIELDS)}""",
+        p,
     )
     x(
         f"""INSERT INTO d_invoices SELECT s.ext_id,
                CASE WHEN l.id IS NULL THEN 'add' ELSE 'change' END
-            FROM st.s_invoices s LEFT JOIN lv_invoices l ON l.ext_id = s.ext_id
-            WHERE l.id IS NULL OR {_differs(INVOICE_FIELDS)}"""
+            FROM st.s_invoices s
+            LEFT JOIN main.invoices l ON l.source = :src AND l.ext_id = s.ext_id
+            LEFT JOIN main.customers c ON c.id = l.customer
+            WHERE l.id IS NULL OR {_differs(INVOICE_FIELDS, customer="c.ext_id")}""",
+        p,
     )
     x(
         f"""INSERT INTO d_allocations SELECT s.payment_id, s.invoice_ext, s.seq,
                CASE WHEN l.id IS NULL THEN 'add' ELSE 'change' END
-            FROM st.s_allocations s LEFT JOIN lv_allocations l
-              ON l.payment_id = s.payment_id AND l.invoice_ext = s.invoice_ext AND l.seq = s.seq
-            WHERE l.id IS NULL OR {_differs(ALLOCATION_FIELDS)}"""
+            FROM st.s_allocations s
+            LEFT JOIN main.allocations l ON l.source = :src AND l.payment_id = s.payment_id
+              AND l.invoice_ext = s.invoice_ext AND l.seq = s.seq
+            LEFT JOIN main.customers c ON c.id = l.customer
+            WHERE l.id IS NULL OR {_differs(ALLOCATION_FIELDS, customer="c.ext_id")}""",
+        p,
     )
     if complete:
         x(
@@ -155,26 +169,54 @@ def diff(conn: sqlite3.Connection, source: str, *, complete: bool, examples: int
                    AND s.seq = l.seq)"""
         )
     else:
-        # Explicit deletions, and the cascade a removed customer or invoice implies.
+        # Explicit deletions, and the cascade a removed customer or invoice implies (each part
+        # an index search, so a small batch costs little against a big ledger).
         x(
-            """INSERT OR IGNORE INTO d_customers SELECT l.ext_id, 'remove' FROM lv_customers l
-               WHERE l.ext_id IN (SELECT ext_id FROM st.s_deletions WHERE kind = 'customer')"""
+            """INSERT OR IGNORE INTO d_customers SELECT l.ext_id, 'remove' FROM main.customers l
+               WHERE l.source = :src AND l.ext_id IN (
+                   SELECT ext_id FROM st.s_deletions WHERE kind = 'customer')""",
+            p,
         )
         x(
-            """INSERT OR IGNORE INTO d_invoices SELECT l.ext_id, 'remove' FROM lv_invoices l
-               WHERE l.ext_id IN (SELECT ext_id FROM st.s_deletions WHERE kind = 'invoice')
-                  OR l.customer_ext IN (SELECT ext_id FROM d_customers WHERE op = 'remove')"""
+            """INSERT OR IGNORE INTO d_invoices SELECT l.ext_id, 'remove' FROM main.invoices l
+               WHERE l.source = :src AND l.ext_id IN (
+                   SELECT ext_id FROM st.s_deletions WHERE kind = 'invoice')""",
+            p,
+        )
+        x(
+            """INSERT OR IGNORE INTO d_invoices SELECT l.ext_id, 'remove'
+               FROM temp.d_customers d CROSS JOIN customers c
+                 ON c.source = :src AND c.ext_id = d.ext_id
+               CROSS JOIN invoices l ON l.customer = c.id
+               WHERE d.op = 'remove' AND l.source = :src""",
+            p,
         )
         # A payment in the batch replaces all of its rows; a deleted payment loses them all.
         x(
             """INSERT OR IGNORE INTO d_allocations
-               SELECT l.payment_id, l.invoice_ext, l.seq, 'remove' FROM lv_allocations l
-               WHERE (l.payment_id IN (SELECT payment_id FROM st.s_allocations)
-                      AND NOT EXISTS (SELECT 1 FROM st.s_allocations s
-                          WHERE s.payment_id = l.payment_id AND s.invoice_ext = l.invoice_ext
-                            AND s.seq = l.seq))
-                  OR l.payment_id IN (SELECT ext_id FROM st.s_deletions WHERE kind = 'payment')
-                  OR l.customer_ext IN (SELECT ext_id FROM d_customers WHERE op = 'remove')"""
+               SELECT l.payment_id, l.invoice_ext, l.seq, 'remove' FROM main.allocations l
+               WHERE l.source = :src AND l.payment_id IN (
+                     SELECT payment_id FROM st.s_allocations)
+                 AND NOT EXISTS (SELECT 1 FROM st.s_allocations s
+                     WHERE s.payment_id = l.payment_id AND s.invoice_ext = l.invoice_ext
+                       AND s.seq = l.seq)""",
+            p,
+        )
+        x(
+            """INSERT OR IGNORE INTO d_allocations
+               SELECT l.payment_id, l.invoice_ext, l.seq, 'remove' FROM main.allocations l
+               WHERE l.source = :src AND l.payment_id IN (
+                   SELECT ext_id FROM st.s_deletions WHERE kind = 'payment')""",
+            p,
+        )
+        x(
+            """INSERT OR IGNORE INTO d_allocations
+               SELECT l.payment_id, l.invoice_ext, l.seq, 'remove'
+               FROM temp.d_customers d CROSS JOIN customers c
+                 ON c.source = :src AND c.ext_id = d.ext_id
+               CROSS JOIN allocations l ON l.customer = c.id
+               WHERE d.op = 'remove' AND l.source = :src""",
+            p,
         )
     result = Diff()
     for name in ENTITIES:
@@ -343,10 +385,10 @@ def apply(conn: sqlite3.Connection, source: str, *, complete: bool, changes: Dif
     if not complete:
         # Invoices whose allocated total may change: their old and new allocations.
         x(
-            """INSERT OR IGNORE INTO touched SELECT a.invoice FROM main.allocations a
-               JOIN temp.d_allocations d ON d.payment_id = a.payment_id
-                AND d.invoice_ext = a.invoice_ext AND d.seq = a.seq
-               WHERE a.source = :src AND a.invoice IS NOT NULL""",
+            """INSERT OR IGNORE INTO touched SELECT a.invoice FROM temp.d_allocations d
+               CROSS JOIN allocations a ON a.source = :src AND a.payment_id = d.payment_id
+                AND a.invoice_ext = d.invoice_ext AND a.seq = d.seq
+               WHERE a.invoice IS NOT NULL""",
             p,
         )
     # 1. customers (added and changed)
@@ -378,19 +420,21 @@ def apply(conn: sqlite3.Connection, source: str, *, complete: bool, changes: Dif
     )
     if not complete:
         x(
-            """INSERT OR IGNORE INTO touched SELECT i.id FROM main.invoices i
-               JOIN temp.d_invoices d ON d.ext_id = i.ext_id
-               WHERE i.source = :src AND d.op != 'remove'""",
+            """INSERT OR IGNORE INTO touched SELECT i.id FROM temp.d_invoices d
+               CROSS JOIN invoices i ON i.source = :src AND i.ext_id = d.ext_id
+               WHERE d.op != 'remove'""",
             p,
         )
     # 3. allocations: remove, then add and change
-    x(
-        """DELETE FROM allocations WHERE source = :src AND id IN (
-             SELECT a.id FROM main.allocations a JOIN temp.d_allocations d
-               ON d.payment_id = a.payment_id AND d.invoice_ext = a.invoice_ext AND d.seq = a.seq
-             WHERE a.source = :src AND d.op = 'remove')""",
-        p,
-    )
+    if removed["allocations"]:
+        x(
+            """DELETE FROM allocations WHERE id IN (
+                 SELECT a.id FROM temp.d_allocations d CROSS JOIN allocations a
+                   ON a.source = :src AND a.payment_id = d.payment_id
+                  AND a.invoice_ext = d.invoice_ext AND a.seq = d.seq
+                 WHERE d.op = 'remove')""",
+            p,
+        )
     alloc_cols = [f for f in ALLOCATION_FIELDS if f != "customer_ext"]
     sets = ", ".join(f"{f} = excluded.{f}" for f in ["customer", "invoice", *alloc_cols])
     x(
@@ -410,10 +454,10 @@ def apply(conn: sqlite3.Connection, source: str, *, complete: bool, changes: Dif
     )
     if not complete:
         x(
-            """INSERT OR IGNORE INTO touched SELECT a.invoice FROM main.allocations a
-               JOIN temp.d_allocations d ON d.payment_id = a.payment_id
-                AND d.invoice_ext = a.invoice_ext AND d.seq = a.seq
-               WHERE a.source = :src AND a.invoice IS NOT NULL AND d.op != 'remove'""",
+            """INSERT OR IGNORE INTO touched SELECT a.invoice FROM temp.d_allocations d
+               CROSS JOIN allocations a ON a.source = :src AND a.payment_id = d.payment_id
+                AND a.invoice_ext = d.invoice_ext AND a.seq = d.seq
+               WHERE a.invoice IS NOT NULL AND d.op != 'remove'""",
             p,
         )
     # 4. removed invoices: allocations still pointing at them become unapplied (incremental).
@@ -431,7 +475,7 @@ def apply(conn: sqlite3.Connection, source: str, *, complete: bool, changes: Dif
         )
     # Allocations stored unlinked (their invoice was deleted by an earlier incremental batch)
     # whose invoice this batch adds again.
-    if not complete:
+    if not complete and changes.counts["invoices"]["add"]:
         x(
             """UPDATE allocations SET invoice = (SELECT i.id FROM main.invoices i
                    WHERE i.source = allocations.source AND i.ext_id = allocations.invoice_ext)

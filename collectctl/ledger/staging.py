@@ -129,7 +129,9 @@ class Staging:
         self._dates: dict[date, str] = {}
         # Customers with an invoice in another currency than their own: their payment rows
         # without a currency take the invoice's (resolved after loading).
-        self._mixed: set[str] | None = None if not complete else set()
+        self._mixed: set[str] = set()
+        # Incremental: customers whose ledger invoices were checked for another currency.
+        self._mixed_checked: set[str] = set()
         self._deferred = 0
         conn.execute("ATTACH DATABASE ? AS st", (str(path),))
         conn.execute("PRAGMA st.journal_mode = OFF")
@@ -362,7 +364,7 @@ class Staging:
             self.problem(origin, f"invoice amount must be more than 0, not {rec.amount}", "amount")
             amount = None
         if customer and currency and currency != customer[0]:
-            self._mixed_customers().add(rec.customer_id)
+            self._mixed.add(rec.customer_id)
         due = rec.due_date
         if due is None:
             terms = customer[1] if customer and customer[1] is not None else self.default_terms
@@ -408,7 +410,11 @@ class Staging:
             )
         customer = self._customer_defaults(rec.customer_id)
         amount_text = None
-        if rec.currency is None and rec.invoice_id and rec.customer_id in self._mixed_customers():
+        if (
+            rec.currency is None
+            and rec.invoice_id
+            and (rec.customer_id in self._mixed or self._mixed_in_ledger(rec.customer_id))
+        ):
             # The customer has invoices in more than one currency: a payment row without a
             # currency is in its invoice's currency, known once everything is loaded.
             currency = amount = None
@@ -439,18 +445,21 @@ class Staging:
             amount_text,
         )
 
-    def _mixed_customers(self) -> set[str]:
-        if self._mixed is None:  # incremental: the ledger's invoices count too
-            self._mixed = {
-                row[0]
-                for row in self.conn.execute(
-                    """SELECT DISTINCT c.ext_id FROM main.invoices i
-                       JOIN main.customers c ON c.id = i.customer
-                       WHERE i.source = ? AND i.currency != c.currency""",
-                    (self.source,),
-                )
-            }
-        return self._mixed
+    def _mixed_in_ledger(self, customer_ext: str) -> bool:
+        """Incremental batches: whether the ledger holds an invoice of ``customer_ext`` in
+        another currency than the customer's (asked once per customer)."""
+        if self.complete or customer_ext in self._mixed_checked:
+            return False
+        self._mixed_checked.add(customer_ext)
+        row = self.conn.execute(
+            """SELECT 1 FROM main.customers c JOIN main.invoices i ON i.customer = c.id
+               WHERE c.source = ? AND c.ext_id = ? AND i.currency != c.currency LIMIT 1""",
+            (self.source, customer_ext),
+        ).fetchone()
+        if row is None:
+            return False
+        self._mixed.add(customer_ext)
+        return True
 
     def _resolve_deferred_currencies(self) -> None:
         """Give deferred payment rows their invoice's currency and exact minor units."""
@@ -495,7 +504,8 @@ class Staging:
 
     # -- validation -----------------------------------------------------------------------
     def _views(self) -> None:
-        """TEMP views of every customer and invoice the batch may reference."""
+        """``temp.all_customers`` and ``temp.all_invoices``: every customer and invoice the
+        batch may reference (views of the staged rows for a complete batch)."""
         src = _q(self.source)
         self.conn.execute("DROP VIEW IF EXISTS temp.all_customers")
         self.conn.execute("DROP VIEW IF EXISTS temp.all_invoices")
@@ -506,23 +516,42 @@ class Staging:
                 " origin FROM st.s_invoices"
             )
             return
-        self.conn.execute(
-            f"""CREATE TEMP VIEW all_customers AS
-            SELECT ext_id FROM st.s_customers
-            UNION ALL
-            SELECT c.ext_id FROM main.customers c WHERE c.source = {src}
+        # Incremental: the staged rows and the ledger rows the batch refers to (not every
+        # ledger row: a small batch against a big ledger stays small), in TEMP tables.
+        x = self.conn.execute
+        x("DROP TABLE IF EXISTS temp.inc_customers")
+        x("DROP TABLE IF EXISTS temp.inc_invoices")
+        x("CREATE TEMP TABLE inc_customers AS SELECT ext_id FROM st.s_customers")
+        x(
+            f"""INSERT INTO temp.inc_customers SELECT c.ext_id FROM main.customers c
+            WHERE c.source = {src} AND c.ext_id IN (
+                  SELECT customer_ext FROM st.s_invoices
+                  UNION SELECT customer_ext FROM st.s_allocations)
               AND c.ext_id NOT IN (SELECT ext_id FROM st.s_customers)
               AND c.ext_id NOT IN (SELECT ext_id FROM st.s_deletions WHERE kind = 'customer')"""
         )
-        self.conn.execute(
-            f"""CREATE TEMP VIEW all_invoices AS
-            SELECT ext_id, customer_ext, currency, amount, origin FROM st.s_invoices
-            UNION ALL
+        x("CREATE INDEX temp.inc_customers_ext ON inc_customers (ext_id)")
+        x(
+            """CREATE TEMP TABLE inc_invoices AS SELECT ext_id, customer_ext, currency, amount,
+               origin FROM st.s_invoices"""
+        )
+        x(
+            f"""INSERT INTO temp.inc_invoices
             SELECT i.ext_id, c.ext_id, i.currency, i.amount, 'invoice ' || i.ext_id
             FROM main.invoices i JOIN main.customers c ON c.id = i.customer
-            WHERE i.source = {src}
+            WHERE i.source = {src} AND i.ext_id IN (
+                  SELECT invoice_ext FROM st.s_allocations WHERE invoice_ext != '')
               AND i.ext_id NOT IN (SELECT ext_id FROM st.s_invoices)
               AND i.ext_id NOT IN (SELECT ext_id FROM st.s_deletions WHERE kind = 'invoice')"""
+        )
+        x(
+            """CREATE INDEX temp.inc_invoices_ext ON inc_invoices
+               (ext_id, customer_ext, currency, amount)"""
+        )
+        x("CREATE TEMP VIEW all_customers AS SELECT ext_id FROM temp.inc_customers")
+        x(
+            """CREATE TEMP VIEW all_invoices AS SELECT ext_id, customer_ext, currency, amount,
+               origin FROM temp.inc_invoices"""
         )
 
     def _validate(self) -> None:
@@ -587,31 +616,20 @@ class Staging:
 
     def _check_write_offs(self) -> None:
         """A write-off may not exceed the invoice's open amount at the write-off's date."""
-        # Allocations in the ledger that this batch does not replace also count (incremental).
-        src = _q(self.source)
-        ledger_part = (
-            ""
-            if self.complete
-            else f"""UNION ALL
-            SELECT a.invoice_ext, a.date, a.amount, -a.id FROM main.allocations a
-            WHERE a.source = {src} AND a.invoice_ext != ''
-              AND a.payment_id NOT IN (SELECT payment_id FROM st.s_allocations)
-              AND a.payment_id NOT IN (SELECT ext_id FROM st.s_deletions WHERE kind = 'payment')"""
-        )
-        rows = self.conn.execute(
-            f"""
-            WITH allocs(invoice_ext, date, amount, rid) AS (
-                SELECT invoice_ext, date, amount, rowid FROM st.s_allocations
-                WHERE invoice_ext != '' AND amount IS NOT NULL {ledger_part})
-            SELECT w.origin, w.invoice_ext, w.amount, w.date, w.currency,
-                   (SELECT MIN(i.amount) FROM all_invoices i WHERE i.ext_id = w.invoice_ext)
-                   - COALESCE((SELECT SUM(o.amount) FROM allocs o
-                               WHERE o.invoice_ext = w.invoice_ext AND o.date <= w.date
-                                 AND o.rid != w.rowid), 0) AS open
-            FROM st.s_allocations w
-            WHERE w.kind = 'write_off' AND w.invoice_ext != '' AND w.amount IS NOT NULL
-            """
-        ).fetchall()
+        if self.complete:
+            rows = self.conn.execute(
+                """
+                SELECT w.origin, w.invoice_ext, w.amount, w.date, w.currency,
+                       (SELECT MIN(i.amount) FROM all_invoices i WHERE i.ext_id = w.invoice_ext)
+                       - COALESCE((SELECT SUM(o.amount) FROM st.s_allocations o
+                                   WHERE o.invoice_ext = w.invoice_ext AND o.date <= w.date
+                                     AND o.amount IS NOT NULL AND o.rowid != w.rowid), 0)
+                FROM st.s_allocations w
+                WHERE w.kind = 'write_off' AND w.invoice_ext != '' AND w.amount IS NOT NULL
+                """
+            ).fetchall()
+        else:
+            rows = self._incremental_write_offs()
         for origin, inv, amount, when, currency, open_ in rows:
             if open_ is None or currency is None:
                 continue
@@ -622,6 +640,63 @@ class Staging:
                     f"{format_minor(max(open_, 0), currency)} open on invoice {inv!r} on {when}",
                     "amount",
                 )
+
+    def _incremental_write_offs(self) -> list[tuple[Any, ...]]:
+        """The write-offs an incremental batch must check, with what is open at their dates:
+        the staged ones, and the ledger's that the batch keeps on an invoice whose amount or
+        allocations it changes. The ledger's allocations that the batch neither replaces nor
+        deletes count with the staged ones (found through the invoice: an index lookup per
+        write-off, not a scan of the ledger)."""
+        src = _q(self.source)
+        x = self.conn.execute
+        x("DROP TABLE IF EXISTS temp.inc_write_offs")
+        # (origin, invoice, amount, date, currency, staged rowid | NULL, ledger id | NULL,
+        #  the ledger's invoice key | NULL)
+        x(
+            f"""CREATE TEMP TABLE inc_write_offs AS
+               SELECT w.origin, w.invoice_ext, w.amount, w.date, w.currency, w.rowid AS srid,
+                      CAST(NULL AS INTEGER) AS lid,
+                      (SELECT li.id FROM main.invoices li WHERE li.source = {src}
+                         AND li.ext_id = w.invoice_ext) AS inv
+               FROM st.s_allocations w
+               WHERE w.kind = 'write_off' AND w.invoice_ext != '' AND w.amount IS NOT NULL"""
+        )
+        x(
+            f"""INSERT INTO temp.inc_write_offs
+            SELECT 'payment ' || w.payment_id, w.invoice_ext, w.amount, w.date, w.currency,
+                   NULL, w.id, i.id
+            FROM main.invoices i CROSS JOIN allocations w ON w.invoice = i.id
+            WHERE i.source = {src} AND i.ext_id IN (
+                      SELECT invoice_ext FROM st.s_allocations WHERE invoice_ext != ''
+                      UNION SELECT ext_id FROM st.s_invoices)
+              AND w.kind = 'write_off' AND w.source = {src}
+              AND w.payment_id NOT IN (SELECT payment_id FROM st.s_allocations)
+              AND w.payment_id NOT IN (SELECT ext_id FROM st.s_deletions WHERE kind = 'payment')"""
+        )
+        kept = f"""AND a.source = {src}
+                  AND a.payment_id NOT IN (SELECT payment_id FROM st.s_allocations)
+                  AND a.payment_id NOT IN (SELECT ext_id FROM st.s_deletions
+                                           WHERE kind = 'payment')"""
+        return x(
+            f"""
+            SELECT w.origin, w.invoice_ext, w.amount, w.date, w.currency,
+                   (SELECT MIN(i.amount) FROM all_invoices i WHERE i.ext_id = w.invoice_ext)
+                   - COALESCE((SELECT SUM(o.amount) FROM st.s_allocations o
+                               WHERE o.invoice_ext = w.invoice_ext AND o.date <= w.date
+                                 AND o.amount IS NOT NULL
+                                 AND (w.srid IS NULL OR o.rowid != w.srid)), 0)
+                   - CASE WHEN w.inv IS NOT NULL THEN COALESCE(
+                         (SELECT SUM(a.amount) FROM main.allocations a
+                          WHERE a.invoice = w.inv AND a.date <= w.date
+                            AND (w.lid IS NULL OR a.id != w.lid) {kept}), 0)
+                     -- allocations left unlinked when an earlier batch deleted the invoice
+                     ELSE COALESCE(
+                         (SELECT SUM(a.amount) FROM main.allocations a
+                          WHERE a.invoice IS NULL AND a.invoice_ext = w.invoice_ext
+                            AND a.date <= w.date {kept}), 0) END
+            FROM temp.inc_write_offs w
+            """
+        ).fetchall()
 
 
 def _problem_order(text: str) -> tuple[str, int, str]:

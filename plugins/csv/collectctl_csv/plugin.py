@@ -76,9 +76,17 @@ def read(request: SyncRequest) -> SourceBatch:
     :func:`fingerprint`). When the stored cursor equals the directory's fingerprint now, nothing
     can have changed: an empty incremental batch is returned without reading the rows (unless
     ``--full``), so a nightly re-sync of an unchanged export costs a hash of the files.
+
+    When the files changed but the profile keeps the digests of the rows the ledger was last
+    synced from (:mod:`collectctl_csv.rowstate`, written after each sync of this format
+    commits), the batch is incremental: only the rows that changed and those that depend on
+    them, plus deletions (:mod:`collectctl_csv.increment`); it falls back to a complete batch
+    whenever the comparison cannot be trusted or the batch has problems.
     """
+    from collectctl_csv import rowstate
     from collectctl_csv.options import parse
     from collectctl_csv.reader import check_directory, read_directory
+    from collectctl_csv.rowstate import Recorder
 
     directory = resolve_directory(request)
     opts = parse(request)
@@ -99,23 +107,74 @@ def read(request: SyncRequest) -> SourceBatch:
         )
     check_directory(directory)
     stamp = fingerprint(directory, request)
-    if request.cursor == stamp and not request.options.get("full"):
+    full = bool(request.options.get("full"))
+    if request.cursor == stamp and not full:
         return SourceBatch(
             complete=False,
             records=iter([Cursor(stamp)]),
             description=f"CSV directory {directory} (unchanged since the last sync)",
         )
+    head = settings_key(request)
 
-    def records() -> Iterator[Record]:
-        yield from read_directory(directory, settings, request.progress)
-        yield Cursor(stamp)
+    def complete() -> SourceBatch:
+        recorder = Recorder(request.profile_dir, stamp, head)
 
+        def records() -> Iterator[Record]:
+            yield from read_directory(directory, settings, request.progress, recorder=recorder)
+            yield Cursor(stamp)
+
+        return SourceBatch(
+            complete=True,
+            records=records(),
+            description=f"CSV directory {directory}",
+            approximate_payment_dates=False,  # payments.csv dates every payment
+            on_commit=recorder.save,
+        )
+
+    previous = None if full else rowstate.load(request.profile_dir, request.cursor, head)
+    if previous is None:
+        return complete()
+    from collectctl_csv.increment import plan
+    from collectctl_csv.table import Progress
+
+    recorder = Recorder(request.profile_dir, stamp, head)
+    counter = Progress(request.progress)
+    changes = plan(directory, settings, previous, recorder, counter)
+    del previous
+    if changes is None:
+        return complete()
+    changes.append(Cursor(stamp))
     return SourceBatch(
-        complete=True,
-        records=records(),
-        description=f"CSV directory {directory}",
-        approximate_payment_dates=False,  # payments.csv dates every payment
+        complete=False,
+        records=changes,
+        description=f"CSV directory {directory} (the rows changed since the last sync)",
+        approximate_payment_dates=False,
+        on_commit=recorder.save,
+        fallback=complete,
     )
+
+
+def settings_key(request: SyncRequest, extra: object = None) -> str:
+    """What a sync's parsing and defaults depend on besides the files' bytes: the profile
+    settings and options, ``extra`` (a preset's content) and the versions of collectctl and
+    this plugin (their validation rules), as JSON."""
+    import json
+
+    return json.dumps(_head(request, extra), sort_keys=True, default=str)
+
+
+def _head(request: SyncRequest, extra: object) -> list[object]:
+    import collectctl
+    from collectctl_csv import __version__
+
+    settings = {k: v for k, v in request.options.items() if k not in ("dir", "full")}
+    return [
+        collectctl.__version__,
+        __version__,
+        settings,
+        dict(request.config),
+        repr(extra) if extra is not None else None,
+    ]
 
 
 def fingerprint(
@@ -131,20 +190,10 @@ def fingerprint(
     import hashlib
     import json
 
-    import collectctl
-    from collectctl_csv import __version__
     from collectctl_csv.reader import FILES
 
     digest = hashlib.blake2b(digest_size=20)
-    settings = {k: v for k, v in request.options.items() if k not in ("dir", "full")}
-    head = [
-        str(directory.resolve()),
-        collectctl.__version__,
-        __version__,
-        settings,
-        dict(request.config),
-        repr(extra) if extra is not None else None,
-    ]
+    head = [str(directory.resolve()), *_head(request, extra)]
     digest.update(json.dumps(head, sort_keys=True, default=str).encode())
     paths = files if files is not None else [directory / name for name in FILES]
     for path in paths:

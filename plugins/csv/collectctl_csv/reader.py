@@ -24,6 +24,7 @@ from collectctl.errors import SourceError
 from collectctl.records import ALLOCATION_KINDS, CUSTOMER_KINDS, Problem, Record
 from collectctl_csv import construct
 from collectctl_csv.formats import Settings, Values, fast_amount
+from collectctl_csv.rowstate import Recorder, View, recorded
 from collectctl_csv.table import Progress, Table
 
 #: The three files of a CSV directory, in the order they are read.
@@ -84,6 +85,7 @@ def read_directory(
     settings: Settings | None = None,
     progress: Callable[[int], None] | None = None,
     open_table: Callable[[str, Progress], Table] | None = None,
+    recorder: Recorder | None = None,
 ) -> Iterator[Record]:
     """Yield every customer, then invoice, then allocation of ``directory``, problems inline.
 
@@ -93,6 +95,8 @@ def read_directory(
         :data:`~collectctl_csv.table.PROGRESS_EVERY` rows and after each file.
     :param open_table: ``(file name, counter) -> Table`` for a mapping or another dialect
         (default: collectctl's own format).
+    :param recorder: collects each row's digest for the next re-sync (own format only; see
+        :mod:`collectctl_csv.rowstate`).
     """
     values = Values(settings or Settings())
     counter = Progress(progress)
@@ -110,9 +114,17 @@ def read_directory(
             raise SourceError(f"{name} disappeared from {directory} while it was being read")
         with open_table(name, counter) as table:
             if table.problems:  # no usable header: the rows cannot be read
+                if recorder is not None:
+                    recorder.spoiled = True
                 yield from table.problems
                 continue
-            yield from convert(table, values)
+            if recorder is None:
+                yield from convert(table, values)
+                continue
+            col = table.column
+            deps = (col("currency"), col("terms_days")) if name == FILES[0] else None
+            rows = recorded(table.rows(), recorder.file(name, table.header), col("id"), deps)
+            yield from convert(View(table, rows), values)  # type: ignore[arg-type]
     if progress is not None:
         progress(counter.rows)
 

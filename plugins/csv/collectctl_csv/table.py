@@ -104,6 +104,11 @@ class Table:
         self._bad: list[bytes] = []
         self._fh: BinaryIO | None = None
 
+    @property
+    def header(self) -> list[str]:
+        """The header row as read (empty when it had problems)."""
+        return self._header
+
     def origin(self, line: int) -> str:
         """``"invoices.csv:12"``."""
         return f"{self.name}:{line}"
