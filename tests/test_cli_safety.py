@@ -92,6 +92,10 @@ def test_ctrl_c_exits_130_and_leaves_the_ledger_as_it_was(collectctl_home, tmp_p
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A shell that starts the tests in the background (`make test &`) hands its children
+        # SIGINT ignored, and Python keeps an ignored SIGINT ignored: give the child the
+        # interactive default, as a terminal's Ctrl-C finds it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         deadline = time.monotonic() + 30
