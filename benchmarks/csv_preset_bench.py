@@ -13,10 +13,8 @@ native 1M target, and the same 500 MB peak memory.
 from __future__ import annotations
 
 import csv
-import sys
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -26,18 +24,9 @@ HEADER = (
 )
 
 
-def _runner() -> ModuleType:
-    """The benchmark runner importing us: ``__main__`` when run.py is the script, else ``run``."""
-    main = sys.modules.get("__main__")
-    main_file = getattr(main, "__file__", None)
-    if main is not None and main_file and Path(main_file).resolve() == BENCH_DIR / "run.py":
-        return main
-    import run
+from bench_runner import runner  # noqa: E402
 
-    return run
-
-
-_run = _runner()
+_run = runner()
 
 
 def _dmy(iso: str) -> str:

@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -47,18 +45,9 @@ offset_days = 30
 SEEDED = ("holds", "disputes", "promises")
 
 
-def _runner() -> ModuleType:
-    """The benchmark runner importing us: ``__main__`` when run.py is the script, else ``run``."""
-    main = sys.modules.get("__main__")
-    main_file = getattr(main, "__file__", None)
-    if main is not None and main_file and Path(main_file).resolve() == BENCH_DIR / "run.py":
-        return main
-    import run
+from bench_runner import runner  # noqa: E402
 
-    return run
-
-
-_run = _runner()
+_run = runner()
 
 
 @contextmanager

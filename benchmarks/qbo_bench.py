@@ -22,7 +22,6 @@ from __future__ import annotations
 import dataclasses
 import sys
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -52,18 +51,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from run import Context, Result
 
 
-def _runner() -> ModuleType:
-    """The benchmark runner importing us: ``__main__`` when run.py is the script, else ``run``."""
-    main = sys.modules.get("__main__")
-    main_file = getattr(main, "__file__", None)
-    if main is not None and main_file and Path(main_file).resolve() == BENCH_DIR / "run.py":
-        return main
-    import run
+from bench_runner import runner  # noqa: E402
 
-    return run
-
-
-_run = _runner()
+_run = runner()
 
 
 def _fakeqbo() -> Any:

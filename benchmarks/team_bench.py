@@ -23,10 +23,8 @@ import os
 import shutil
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
-from types import ModuleType
 from typing import TYPE_CHECKING
 
 BENCH_DIR = Path(__file__).resolve().parent
@@ -68,18 +66,9 @@ INTERVAL_S = 0.05
 TARGET_P95_S = 0.2
 
 
-def _runner() -> ModuleType:
-    """The benchmark runner importing us: ``__main__`` when run.py is the script, else ``run``."""
-    main = sys.modules.get("__main__")
-    main_file = getattr(main, "__file__", None)
-    if main is not None and main_file and Path(main_file).resolve() == BENCH_DIR / "run.py":
-        return main
-    import run
+from bench_runner import runner  # noqa: E402
 
-    return run
-
-
-_run = _runner()
+_run = runner()
 
 
 def percentile(values: list[float], q: float) -> float:
