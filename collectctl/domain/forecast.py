@@ -203,30 +203,37 @@ def build_behaviours(
 
 
 def _life_table(weights: list[float], part: list[float], whole: list[float]) -> list[float]:
-    """Bin weights (``NBINS`` paid bins, then never) corrected for invoices still waiting.
+    """Bin weights (``NBINS`` paid bins, then never) with the paid bins re-shaped for the
+    invoices still waiting.
 
     ``whole[b]`` open shares are waiting in bin b, ``part[b]`` the share of bin b they have
     waited through. The chance of being paid in bin b once bin b is reached is the weight paid
     there ÷ everything that reached it (paid there or later, never, waiting in a later bin,
-    and the part of bin b the ones waiting in it have seen) — the actuarial life table. With
-    nothing waiting it gives back ``weights``' own proportions. The result keeps the same total
-    weight plus the waiting shares (so the shrinkage still counts invoices).
+    and the part of bin b the ones waiting in it have seen) — the actuarial life table. Its
+    paid bins give the shape of the paid money; the never share stays what the history says
+    (what was still unpaid past :data:`NEVER_AFTER`): an invoice still waiting says it is
+    later than the history's payments, not that it will never be paid. The total weight is
+    kept, and with nothing waiting the result is ``weights`` itself (up to rounding).
     """
-    total = sum(weights) + sum(whole)
-    later = weights[NBINS]  # never, then paid bins and waiting invoices from the top down
+    never = weights[NBINS]
+    paid_weight = sum(weights) - never
+    later = never  # never, then paid bins and waiting invoices from the top down
     reached = [0.0] * NBINS
     for b in range(NBINS - 1, -1, -1):
         reached[b] = later + weights[b] + part[b]
         later += weights[b] + whole[b]
-    out = []
+    shape = []
     alive = 1.0
     for b in range(NBINS):
         r = reached[b]
         paid = alive * weights[b] / r if r > 0 else 0.0
-        out.append(paid * total)
+        shape.append(paid)
         alive -= paid
-    out.append(max(alive, 0.0) * total)
-    return out
+    paid_shape = sum(shape)
+    if paid_shape <= 0:
+        return weights
+    scale = paid_weight / paid_shape
+    return [p * scale for p in shape] + [never]
 
 
 def shrink_rate(kept: float, resolved: float, prior_rate: float, strength: float) -> float:

@@ -81,14 +81,17 @@ def test_invoices_still_waiting_count_by_hand():
 
 
 def test_waiting_part_of_a_bin_by_hand():
-    """One invoice paid at delay 0 (bin 8, delays 0..6) and one open 3 days past due: it has
-    waited through days 0..3, 4/7 of bin 8. Bin 8 is reached by 1 + 4/7 → 1 ÷ (11/7) = 7/11
-    paid there; the remaining 4/11 has no later payment to follow, so it is "never" (K = 0)."""
-    beh = fm.build_behaviours(
-        [(1, 8, 1.0)], fm.ModelSettings(prior_invoices=0.0), None, [(1, 3, 1.0)]
-    )
-    b = beh.of(1)
-    assert (b.mass[8], b.never) == pytest.approx((7 / 11, 4 / 11))
+    """History: one invoice paid at delay 0 (bin 8, delays 0..6), one at delay 7 (bin 9), one
+    never; one invoice open 3 days past due: it has waited through days 0..3, 4/7 of bin 8.
+    Life table (K = 0): bin 9 is reached by its payment and the never one → 1/2 paid there;
+    bin 8 by all three and 4/7 of the waiting one (25/7) → 7/25 paid there, 18/25 go on, of
+    which half (9/25) is paid in bin 9. Paid shape 7 : 9. The never share stays what the
+    history says, 1/3: bin 8 = 2/3 × 7/16 = 7/24, bin 9 = 2/3 × 9/16 = 3/8 (paid only: 1/3 each).
+    """
+    rows = [(1, 8, 1.0), (1, 9, 1.0), (1, fm.NEVER, 1.0)]
+    settings = fm.ModelSettings(prior_invoices=0.0)
+    b = fm.build_behaviours(rows, settings, None, [(1, 3, 1.0)]).of(1)
+    assert (b.mass[8], b.mass[9], b.never) == pytest.approx((7 / 24, 3 / 8, 1 / 3))
 
 
 def test_never_bin_and_unlikely():
