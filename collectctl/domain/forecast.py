@@ -171,15 +171,15 @@ def build_behaviours(
     for customer, x, share in open_rows:
         if share <= 0 or x < LOW or x > NEVER_AFTER:
             continue
-        w = waiting.get(customer)
-        if w is None:
-            w = waiting[customer] = ([0.0] * NBINS, [0.0] * NBINS)
-        b, k = divmod(x - LOW, BIN_DAYS)
-        part = share * (k + 1) / BIN_DAYS  # the share of bin b it has been waiting through
-        w[0][b] += part
-        w[1][b] += share
-        all_in[b] += part
-        all_out[b] += share
+        seen = waiting.get(customer)
+        if seen is None:
+            seen = waiting[customer] = ([0.0] * NBINS, [0.0] * NBINS)
+        wb, day = divmod(x - LOW, BIN_DAYS)
+        part = share * (day + 1) / BIN_DAYS  # the share of bin wb it has been waiting through
+        seen[0][wb] += part
+        seen[1][wb] += share
+        all_in[wb] += part
+        all_out[wb] += share
     if waiting:
         profile = _life_table(profile, all_in, all_out)
     prior = Behaviour(profile[:NBINS], profile[NBINS]) if sum(profile) > 0 else Behaviour.on_time()
@@ -193,12 +193,12 @@ def build_behaviours(
             continue
         evidence[customer] = sum(hist)
         bins = list(map(add, hist, kpm))  # own + K × profile
-        w = waiting.get(customer)
-        customers[customer] = of_bins(bins if w is None else _life_table(bins, *w))
-    for customer, w in waiting.items():
+        seen = waiting.get(customer)
+        customers[customer] = of_bins(bins if seen is None else _life_table(bins, *seen))
+    for customer, (part_seen, whole_seen) in waiting.items():
         if customer in own or (only is not None and customer not in only):
             continue
-        customers[customer] = of_bins(_life_table(list(kpm), *w))
+        customers[customer] = of_bins(_life_table(list(kpm), part_seen, whole_seen))
     return Behaviours(prior, customers, evidence)
 
 
