@@ -485,3 +485,95 @@ def test_money_is_never_float_in_json(cli, books):
     total = doc["rows"][0]["total"]
     assert total == "0.30"
     assert isinstance(total, str)
+
+
+def test_prepaid_invoice_follows_its_payment_date_through_a_resync(cli, books):
+    # I1 is paid in full before it is issued: unapplied credit until its issue date. Aging
+    # reads settled invoices only through their allocations after the date, so moving the
+    # payment (a re-sync) must move the credit with it. P9 after the date keeps allocations
+    # after AS_OF in the books (the other way aging reconstructs the past).
+    base = [
+        cust("C1"),
+        cust("C2"),
+        inv("I1", "C1", "2026-12-10", "60.00", due="2027-01-09"),
+        inv("I2", "C2", "2026-10-01", "100.00", due="2026-10-31"),
+        pay("P9", "C2", "2026-12-05", "100.00", "I2"),
+    ]
+    sync(cli, books, [*base, pay("P1", "C1", "2026-11-20", "60.00", "I1")])
+    for extra in ([], ["--by", "invoice"]):
+        doc = aging(cli, *extra)
+        if not extra:
+            assert (row_of(doc, "C1")["unapplied"], row_of(doc, "C1")["total"]) == (
+                "-60.00",
+                "-60.00",
+            )
+            assert row_of(doc, "C2")["1-30"] == "100.00"
+        else:
+            assert [r["invoice_id"] for r in doc["rows"]] == ["I2"]
+    # Before the prepayment: nothing from C1.
+    doc = run_json(cli, "aging", "--as-of", "2026-11-19")
+    assert [r["customer_id"] for r in doc["rows"]] == ["C2"]
+    # The payment moved after the issue date: no credit as of AS_OF any more.
+    sync(cli, books, [*base, pay("P1", "C1", "2026-12-15", "60.00", "I1")])
+    doc = aging(cli)
+    assert [r["customer_id"] for r in doc["rows"]] == ["C2"]
+    # And back before it, now with nothing after AS_OF at all.
+    sync(
+        cli,
+        books,
+        [
+            *base[:4],
+            pay("P9", "C2", "2026-11-05", "100.00", "I2"),
+            pay("P1", "C1", "2026-11-20", "60.00", "I1"),
+        ],
+    )
+    doc = aging(cli)
+    assert [r["customer_id"] for r in doc["rows"]] == ["C1"]
+    assert row_of(doc, "C1")["unapplied"] == "-60.00"
+
+
+def test_every_format_has_the_same_rows_with_quotes_and_non_ascii_names(cli, books):
+    sync(
+        cli,
+        books,
+        [
+            cust("C1", 'The "Best" Co'),
+            cust("C2", "Ærø Ølhandel"),
+            cust("C3", "zeta\\tab"),
+            inv("I1", "C1", "2026-10-01", "10.00", due="2026-10-31"),
+            inv("I2", "C2", "2026-10-01", "20.00", due="2026-10-31"),
+            inv("I3", "C3", "2026-10-01", "30.00", due="2026-10-31"),
+        ],
+    )
+    for by in ("customer", "invoice"):
+        doc = aging(cli, "--by", by)
+        assert [r["customer"] for r in doc["rows"]] == [
+            'The "Best" Co',
+            "zeta\\tab",
+            "Ærø Ølhandel",
+        ]
+        result = cli("aging", "--as-of", AS_OF, "--by", by, "--format", "csv")
+        assert result.exit_code == 0, result.stderr
+        parsed = list(csv.DictReader(io.StringIO(result.stdout)))
+        assert [dict(r) for r in parsed] == [{k: str(v) for k, v in r.items()} for r in doc["rows"]]
+
+
+def test_few_allocations_after_the_date_among_many(cli, books):
+    # One allocation after the date among many: the correction path for a few late invoices.
+    records = [cust("C1"), cust("C2")]
+    for k in range(40):  # 2 of 42 allocations after AS_OF
+        records.append(inv(f"I{k}", "C1", "2026-09-01", "10.00", due="2026-10-01"))
+        records.append(pay(f"P{k}", "C1", "2026-09-15", "10.00", f"I{k}"))
+    records += [
+        inv("J1", "C2", "2026-11-01", "50.00", due="2026-11-15"),
+        pay("Q1", "C2", "2026-12-02", "50.00", "J1"),  # after AS_OF: J1 is open as of AS_OF
+        pay("Q2", "C1", "2026-12-03", "5.00", "I0"),  # overpays I0 after AS_OF: no effect yet
+    ]
+    sync(cli, books, records)
+    doc = aging(cli)
+    assert [(r["customer_id"], r["1-30"], r["unapplied"]) for r in doc["rows"]] == [
+        ("C2", "50.00", "0.00")
+    ]
+    assert [r["invoice_id"] for r in aging(cli, "--by", "invoice")["rows"]] == ["J1"]
+    doc = run_json(cli, "aging", "--as-of", "2026-12-31")
+    assert [(r["customer_id"], r["unapplied"]) for r in doc["rows"]] == [("C1", "-5.00")]

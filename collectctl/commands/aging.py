@@ -101,11 +101,16 @@ def aging(
     from collectctl.app import App, current_app
     from collectctl.reports import aging as aging_report
 
-    def build(app: App) -> dict[str, Any]:
+    def build(app: App, plain: bool = False) -> dict[str, Any]:
         note_empty_books(app)
         day = as_of
         conn = app.ledger().conn
-        make = aging_report.by_invoice if by == "invoice" else aging_report.by_customer
+        if plain:  # rows as dicts, to be merged with other profiles'
+            make = aging_report.by_invoice if by == "invoice" else aging_report.by_customer
+        else:
+            make = (
+                aging_report.invoice_document if by == "invoice" else aging_report.customer_document
+            )
         document = make(
             conn,
             day,
@@ -134,5 +139,5 @@ def aging(
         return
     if customer_refs:
         raise click.UsageError("--customer ids belong to one profile; leave out --all-profiles")
-    document = merge_documents([(name, build(app)) for name in each_profile(app)])
+    document = merge_documents([(name, build(app, plain=True)) for name in each_profile(app)])
     emit(with_profile_column(aging_report.to_report(document, by)), fmt)

@@ -63,24 +63,6 @@ def cutoffs(as_of: date, bounds: Sequence[int]) -> list[date]:
 
 
 @dataclass
-class AgingLine:
-    """One (customer, currency) line in minor units: bucket balances and unapplied credit."""
-
-    customer_key: int
-    currency: str
-    buckets: list[int]
-    unapplied: int = 0
-
-    @property
-    def total(self) -> int:
-        return sum(self.buckets) + self.unapplied
-
-    @property
-    def empty(self) -> bool:
-        return not any(self.buckets) and self.unapplied == 0
-
-
-@dataclass
 class Totals:
     """Per-currency sums of the lines shown."""
 
@@ -100,13 +82,18 @@ def totals_by_currency(
     lines: Iterable[tuple[str, Sequence[int], int]], n_buckets: int
 ) -> list[Totals]:
     """Sum ``(currency, buckets, unapplied)`` triples per currency, ordered by currency."""
-    acc: dict[str, Totals] = {}
-    for currency, buckets, unapplied in lines:
-        t = acc.get(currency)
-        if t is None:
-            t = acc[currency] = Totals(currency, [0] * n_buckets)
-        for i, v in enumerate(buckets):
-            t.buckets[i] += v
-        t.unapplied += unapplied
-        t.rows += 1
-    return [acc[c] for c in sorted(acc)]
+    per: dict[str, list[Sequence[int]]] = {}
+    unapplied: dict[str, int] = {}
+    for currency, buckets, unap in lines:
+        rows = per.get(currency)
+        if rows is None:
+            rows = per[currency] = []
+            unapplied[currency] = 0
+        rows.append(buckets)
+        unapplied[currency] += unap
+    out = []
+    for currency in sorted(per):
+        rows = per[currency]
+        sums = [sum(column) for column in zip(*rows, strict=True)] or [0] * n_buckets
+        out.append(Totals(currency, sums, unapplied[currency], rows=len(rows)))
+    return out

@@ -2,11 +2,13 @@
 
 As of date D an invoice's balance is ``amount − allocations dated ≤ D``, computed as
 ``amount − allocated + (allocations dated after D)``: ``allocated`` (all allocations, kept by the
-sync) makes the usual as-of dates touch only the few allocations dated after D. Invoices are read
-through the covering ``invoices_aging`` index in (customer, currency) order, so SQLite groups a
-million invoices without sorting. Unapplied credit as of D = unapplied payments and credits
-(less refunds) dated ≤ D, plus allocations dated ≤ D to void invoices or to invoices issued after
-D, plus any excess of allocations over an invoice's amount.
+sync) makes the usual as-of dates touch only the few allocations dated after D. The invoices that
+can contribute without any allocation after D — the unsettled ones — are read through the partial
+covering index ``invoices_unsettled`` in (customer, currency) order, so SQLite groups them without
+sorting, and the few with allocations after D are corrected from those allocations. Unapplied
+credit as of D = unapplied payments and credits (less refunds) dated ≤ D, plus allocations dated
+≤ D to void invoices or to invoices issued after D, plus any excess of allocations over an
+invoice's amount.
 """
 
 from __future__ import annotations
@@ -15,24 +17,7 @@ import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-
-from collectctl.domain.aging import AgingLine
-
-
-@dataclass(frozen=True)
-class OpenInvoice:
-    """An invoice open as of the report date (minor units)."""
-
-    invoice_id: str
-    number: str
-    customer_key: int
-    customer_id: str
-    customer: str
-    currency: str
-    issue_date: date
-    due_date: date
-    amount: int
-    balance: int
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -52,9 +37,22 @@ class AsOfSql:
     relevant: str
 
 
-#: Allocations dated after ``:d``, summed per invoice, and its join to invoice ``i``.
+#: The invoices in the partial index ``invoices_unsettled``: not fully allocated, void, or paid
+#: in full before their issue date. Any other invoice is settled: as of any date it contributes
+#: nothing unless it has allocations after that date (allocations are positive, so an invoice
+#: whose allocations all lie on or before D is paid in full by D, and ``paid_on`` — the date
+#: the allocations first covered the amount — is then on or before D).
+UNSETTLED = "(i.amount != i.allocated OR i.void != 0 OR i.paid_on < i.issue_date)"
+
+#: Allocations dated after ``:d``, summed per invoice, and its join to invoice ``i``: read in
+#: invoice order (no sort), or, when they are few, straight from the date index and sorted.
+_LATE = "WITH late AS MATERIALIZED ("
 _LATE_CTE = (
-    "WITH late AS MATERIALIZED (SELECT invoice, SUM(amount) AS amt FROM allocations "
+    f"{_LATE}SELECT invoice, SUM(amount) AS amt FROM allocations "
+    "WHERE date > :d AND invoice IS NOT NULL GROUP BY invoice) "
+)
+_FEW_LATE_CTE = (
+    f"{_LATE}SELECT invoice, SUM(amount) AS amt FROM allocations INDEXED BY allocations_by_date "
     "WHERE date > :d AND invoice IS NOT NULL GROUP BY invoice) "
 )
 _LATE_JOIN = "LEFT JOIN late l ON l.invoice = i.id"
@@ -75,7 +73,7 @@ def as_of_sql(conn: sqlite3.Connection, as_of: str) -> AsOfSql:
     total = conn.execute("SELECT COUNT(*) FROM allocations WHERE invoice IS NOT NULL").fetchone()[0]
     if late * 2 <= total:
         return AsOfSql(
-            _LATE_CTE,
+            _FEW_LATE_CTE if late * 16 <= total else _LATE_CTE,
             _LATE_JOIN,
             "(i.allocated - COALESCE(l.amt, 0))",
             "(i.amount - i.allocated + COALESCE(l.amt, 0))",
@@ -92,71 +90,123 @@ def as_of_sql(conn: sqlite3.Connection, as_of: str) -> AsOfSql:
     )
 
 
-def customer_lines(
+#: One (customer, currency) line as :func:`named_lines` returns it: ``(customer key, customer id,
+#: name, currency, *buckets, unapplied, origin)`` in minor units; ``origin`` is 0 when invoices
+#: contributed to the line, 1 when only unapplied payments did.
+NamedLine = tuple[Any, ...]
+
+
+def named_lines(
     conn: sqlite3.Connection,
     as_of: date,
     cutoffs: Sequence[date],
     *,
     basis: str = "due",
     currency: str | None = None,
-) -> list[AgingLine]:
-    """One :class:`AgingLine` per (customer, currency) with anything open or unapplied.
+) -> list[NamedLine]:
+    """Every (customer, currency) with anything open or unapplied, with the customer's id and
+    name (:data:`NamedLine`), in no particular order — one statement.
 
     ``cutoffs`` are the bucket boundaries as dates (basis date ≥ ``cutoffs[k]`` means bucket
     ≤ k: :func:`collectctl.domain.aging.cutoffs`), so SQL compares dates and does no date
     arithmetic.
+
+    When at most half of the allocations lie after the date (the usual as-of dates), the
+    unsettled invoices (:data:`UNSETTLED`) are summed as if none did, read through their partial
+    covering index with no per-invoice look-up, and the invoices that have allocations after
+    the date are added as corrections (their exact contribution less the one just summed): the
+    sums are linear, so the result is exact. Otherwise every invoice is read with the
+    allocations on or before the date (:func:`as_of_sql`).
     """
     d = as_of.isoformat()
-    cuts = [c.isoformat() for c in cutoffs]
     column = "i.due_date" if basis == "due" else "i.issue_date"
     params: dict[str, object] = {"d": d}
     case = ["CASE"]
-    for k, cut in enumerate(cuts):
+    for k, cut in enumerate(c.isoformat() for c in cutoffs):
         params[f"c{k}"] = cut
         case.append(f"WHEN {column} >= :c{k} THEN {k}")
-    case.append(f"ELSE {len(cuts)} END")
-    n = len(cuts) + 1
-    q = as_of_sql(conn, d)
-    live = "(i.void = 0 AND i.issue_date <= :d)"
-    where = f"WHERE {q.relevant}"
+    case.append(f"ELSE {len(cutoffs)} END")
+    bucket = " ".join(case)
+    n = len(cutoffs) + 1
+    cur = ""
     if currency:
-        where += " AND i.currency = :cur"
+        cur = " AND i.currency = :cur"
         params["cur"] = currency
-    sums = ", ".join(f"SUM(CASE WHEN k = {k} THEN bal ELSE 0 END)" for k in range(n))
-    # Invoices that contribute nothing (paid exactly, or not yet issued and not prepaid) are
-    # skipped before any bucket arithmetic: most of a ledger is paid.
+    live = "(i.void = 0 AND i.issue_date <= :d)"
+    sums = ", ".join(f"SUM(CASE WHEN k = {k} THEN bal ELSE 0 END) AS b{k}" for k in range(n))
+    cols = ", ".join(f"b{k}" for k in range(n))
+    zeros = ", ".join(f"0 AS b{k}" for k in range(n))
+
+    def contribution(open_: str, applied: str) -> tuple[str, str]:
+        """The (balance, unapplied) an invoice adds, from its open amount and applied sum."""
+        return (
+            f"CASE WHEN {live} THEN MAX({open_}, 0) ELSE 0 END",
+            f"CASE WHEN {live} THEN MIN({open_}, 0) ELSE -{applied} END",
+        )
+
+    def grouped(bal: str, unap: str, source: str, where: str) -> str:
+        return f"""
+            SELECT customer, currency, {sums}, SUM(unap) AS u, 0 AS origin FROM (
+                SELECT i.customer AS customer, i.currency AS currency, {bal} AS bal,
+                       {unap} AS unap, {bucket} AS k
+                FROM {source} WHERE {where}{cur}) AS t
+            GROUP BY customer, currency"""
+
+    q = as_of_sql(conn, d)
+    if not q.cte or q.cte.startswith(_LATE):
+        # Every unsettled invoice as if nothing were allocated after the date (the partial
+        # index, in (customer, currency) order: no sort); a settled one contributes nothing
+        # unless it has allocations after the date (see the migration of invoices_unsettled).
+        bal, unap = contribution("(i.amount - i.allocated)", "i.allocated")
+        parts = [grouped(bal, unap, "invoices i INDEXED BY invoices_unsettled", UNSETTLED)]
+        if q.cte:
+            # The invoices with allocations after the date: exact less what was summed above.
+            exact_bal, exact_unap = contribution(q.open, q.applied)
+            parts.append(
+                grouped(
+                    f"{exact_bal} - CASE WHEN {UNSETTLED} THEN {bal} ELSE 0 END",
+                    f"{exact_unap} - CASE WHEN {UNSETTLED} THEN {unap} ELSE 0 END",
+                    "late l CROSS JOIN invoices i ON i.id = l.invoice",
+                    "1",
+                )
+            )
+    else:
+        # Invoices that contribute nothing (paid exactly, or not yet issued and not prepaid)
+        # are skipped before any bucket arithmetic: most of a ledger is paid.
+        bal, unap = contribution(q.open, q.applied)
+        parts = [grouped(bal, unap, f"invoices i {q.join}", q.relevant)]
+    parts.append(
+        f"""
+        SELECT customer, currency, {zeros},
+               SUM(CASE WHEN kind = 'refund' THEN amount ELSE -amount END) AS u, 1 AS origin
+        FROM allocations INDEXED BY allocations_unapplied
+        WHERE invoice IS NULL AND date <= :d{cur.replace("i.", "")}
+        GROUP BY customer, currency"""
+    )
+    totals = ", ".join(f"SUM(b{k}) AS b{k}" for k in range(n))
+    nonzero = " OR ".join([*(f"SUM(b{k}) != 0" for k in range(n)), "SUM(u) != 0"])
     sql = f"""
         {q.cte}
-        SELECT customer, currency, {sums}, SUM(unap) FROM (
-            SELECT i.customer AS customer, i.currency AS currency,
-                CASE WHEN {live} THEN MAX({q.open}, 0) ELSE 0 END AS bal,
-                CASE WHEN {live} THEN MIN({q.open}, 0) ELSE -{q.applied} END AS unap,
-                {" ".join(case)} AS k
-            FROM invoices i {q.join} {where}) AS t
-        GROUP BY customer, currency
+        SELECT g.customer, c.ext_id, c.name, g.currency, {cols}, u, origin FROM (
+            SELECT customer, currency, {totals}, SUM(u) AS u, MIN(origin) AS origin
+            FROM ({" UNION ALL ".join(parts)}) AS p
+            GROUP BY customer, currency
+            HAVING {nonzero}) AS g
+        CROSS JOIN customers c ON c.id = g.customer
     """
-    lines: dict[tuple[int, str], AgingLine] = {}
-    for row in conn.execute(sql, params):
-        key = (row[0], row[1])
-        lines[key] = AgingLine(row[0], row[1], list(row[2 : 2 + n]), row[2 + n])
-    unapplied_sql = """
-        SELECT customer, currency, SUM(CASE WHEN kind = 'refund' THEN amount ELSE -amount END)
-        FROM allocations INDEXED BY allocations_unapplied
-        WHERE invoice IS NULL AND date <= :d {cur}
-        GROUP BY customer, currency
-    """.format(cur="AND currency = :cur" if currency else "")
-    for cust, cur, amount in conn.execute(unapplied_sql, params):
-        line = lines.get((cust, cur))
-        if line is None:
-            line = lines[(cust, cur)] = AgingLine(cust, cur, [0] * n, 0)
-        line.unapplied += amount
-    return [line for line in lines.values() if not line.empty]
+    return conn.execute(sql, params).fetchall()
 
 
 def customer_names(conn: sqlite3.Connection, keys: Sequence[int]) -> dict[int, tuple[str, str]]:
     """``{customer key: (id, name)}`` for the given ledger keys."""
     out: dict[int, tuple[str, str]] = {}
     wanted = sorted(set(keys))
+    if len(wanted) > _READ_ALL_NAMES:
+        # Most of the customers: one pass over the table beats thousands of key look-ups.
+        every = conn.execute("SELECT id, ext_id, name FROM customers").fetchall()
+        ids, exts, names = zip(*every, strict=True)
+        found = dict(zip(ids, zip(exts, names, strict=True), strict=True))
+        return {key: found[key] for key in wanted if key in found}
     for start in range(0, len(wanted), 900):
         chunk = wanted[start : start + 900]
         marks = ",".join("?" * len(chunk))
@@ -167,36 +217,57 @@ def customer_names(conn: sqlite3.Connection, keys: Sequence[int]) -> dict[int, t
     return out
 
 
-def open_invoices(
+#: Above this many keys, :func:`customer_names` reads the whole customers table.
+_READ_ALL_NAMES = 2000
+
+
+#: One open invoice as :func:`open_invoice_rows` returns it: ``(invoice id, number, customer key,
+#: currency, issue date, due date, amount, balance, ledger key)``, dates as ISO text, money in
+#: minor units.
+InvoiceRow = tuple[str, str, int, str, str, str, int, int, int]
+
+
+def open_invoice_rows(
     conn: sqlite3.Connection, as_of: date, *, currency: str | None = None
-) -> list[OpenInvoice]:
-    """Invoices issued on or before ``as_of``, not void, with a balance > 0 as of that date."""
+) -> list[InvoiceRow]:
+    """Invoices issued on or before ``as_of``, not void, with a balance > 0 as of that date, as
+    plain tuples (:data:`InvoiceRow`), in no particular order.
+
+    When few allocations lie after the date, only the invoices not fully allocated look up the
+    allocations after the date; the fully allocated ones with such allocations come from those.
+    """
     d = as_of.isoformat()
     q = as_of_sql(conn, d)
     params: dict[str, object] = {"d": d}
     cur = ""
     if currency:
-        cur = "AND i.currency = :cur"
+        cur = " AND i.currency = :cur"
         params["cur"] = currency
-    sql = f"""
-        {q.cte}
-        SELECT i.ext_id, i.number, c.id, c.ext_id, c.name, i.currency, i.issue_date,
-               i.due_date, i.amount, {q.open} AS bal
-        FROM invoices i {q.join} JOIN customers c ON c.id = i.customer
-        WHERE i.void = 0 AND i.issue_date <= :d {cur} AND {q.open} > 0
-    """
-    return [
-        OpenInvoice(
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            date.fromisoformat(r[6]),
-            date.fromisoformat(r[7]),
-            r[8],
-            r[9],
-        )
-        for r in conn.execute(sql, params)
-    ]
+    cols = "i.ext_id, i.number, i.customer, i.currency, i.issue_date, i.due_date, i.amount"
+    live = f"i.void = 0 AND i.issue_date <= :d{cur}"
+    if not q.cte or q.cte.startswith(_LATE):
+        # Open by the date means not fully allocated now, or allocations after the date.
+        later = "COALESCE((SELECT l.amt FROM late l WHERE l.invoice = i.id), 0)" if q.cte else "0"
+        sql = f"""
+            {q.cte}
+            SELECT * FROM (
+                SELECT {cols}, i.amount - i.allocated + {later} AS bal, i.id AS id
+                FROM invoices i INDEXED BY invoices_unsettled
+                WHERE {UNSETTLED} AND {live} AND i.amount > i.allocated) AS t
+            WHERE bal > 0
+        """
+        if q.cte:
+            sql += f"""
+            UNION ALL
+            SELECT {cols}, i.amount - i.allocated + l.amt, i.id
+            FROM late l CROSS JOIN invoices i ON i.id = l.invoice
+            WHERE {live} AND i.amount <= i.allocated AND i.amount - i.allocated + l.amt > 0
+            """
+    else:
+        sql = f"""
+            {q.cte}
+            SELECT {cols}, {q.open} AS bal, i.id
+            FROM invoices i {q.join}
+            WHERE {live} AND {q.open} > 0
+        """
+    return conn.execute(sql, params).fetchall()

@@ -16,9 +16,9 @@ from decimal import Decimal
 from typing import Any
 
 from collectctl.domain.aging import bucket_index, bucket_names, cutoffs, totals_by_currency
-from collectctl.ledger.aging import customer_lines, customer_names, open_invoices
+from collectctl.ledger.aging import customer_names, named_lines, open_invoice_rows
 from collectctl.money import format_minor, formatter, from_minor
-from collectctl.output import Column, Report
+from collectctl.output import Column, Report, Rows
 
 
 def _passes(total_minor: int, currency: str, min_balance: Decimal | None) -> bool:
@@ -37,6 +37,71 @@ def single(values: frozenset[str] | None) -> str | None:
     return next(iter(values)) if values and len(values) == 1 else None
 
 
+def customer_document(
+    conn: sqlite3.Connection,
+    as_of: date,
+    bounds: Sequence[int],
+    *,
+    basis: str = "due",
+    currency: str | Collection[str] | None = None,
+    min_balance: Decimal | None = None,
+    customers: Collection[int] | None = None,
+) -> dict[str, Any]:
+    """:func:`by_customer`'s document with the rows kept as :class:`~collectctl.output.Rows`
+    (one tuple per row: what the command writes, in any format)."""
+    names = bucket_names(bounds)
+    n = len(names)
+    currencies = any_of(currency)
+    lines = named_lines(
+        conn, as_of, cutoffs(as_of, bounds), basis=basis, currency=single(currencies)
+    )
+    if currencies is not None or customers is not None or min_balance is not None:
+        lines = [
+            ln
+            for ln in lines
+            if (currencies is None or ln[3] in currencies)
+            and (customers is None or ln[0] in customers)
+            and _passes(sum(ln[4 : 4 + n]) + ln[4 + n], ln[3], min_balance)
+        ]
+    # By case-folded name, currency, customer id; then as the ledger lists the lines (those
+    # with invoices first, by customer key).
+    order = sorted(
+        (ln[2].casefold(), ln[3], ln[1], ln[5 + n], ln[0], k) for k, ln in enumerate(lines)
+    )
+    fmts = {cur: formatter(cur) for cur in {ln[3] for ln in lines}}
+    cells = []
+    for *_, k in order:
+        ln = lines[k]
+        fmt = fmts[ln[3]]
+        buckets = ln[4 : 4 + n]
+        cells.append(
+            (
+                ln[1],
+                ln[2],
+                ln[3],
+                *map(fmt, buckets),
+                fmt(ln[4 + n]),
+                fmt(sum(buckets) + ln[4 + n]),
+            )
+        )
+    keys = ["customer_id", "customer", "currency", *names, "unapplied", "total"]
+    totals = []
+    for t in totals_by_currency(((ln[3], ln[4 : 4 + n], ln[4 + n]) for ln in lines), n):
+        fmt = formatter(t.currency)
+        total: dict[str, Any] = {"currency": t.currency}
+        total.update(zip(names, map(fmt, t.buckets), strict=True))
+        total["unapplied"] = fmt(t.unapplied)
+        total["total"] = fmt(t.total)
+        totals.append(total)
+    return {
+        "as_of": as_of,
+        "basis": basis,
+        "buckets": names,
+        "rows": Rows(keys, cells),
+        "totals": totals,
+    }
+
+
 def by_customer(
     conn: sqlite3.Connection,
     as_of: date,
@@ -49,43 +114,106 @@ def by_customer(
 ) -> dict[str, Any]:
     """The JSON document of ``collectctl aging`` (``--by customer``); ``currency`` and
     ``customers`` (ledger keys) keep the rows matching any of the values given."""
+    return _plain_rows(
+        customer_document(
+            conn,
+            as_of,
+            bounds,
+            basis=basis,
+            currency=currency,
+            min_balance=min_balance,
+            customers=customers,
+        )
+    )
+
+
+def invoice_document(
+    conn: sqlite3.Connection,
+    as_of: date,
+    bounds: Sequence[int],
+    *,
+    basis: str = "due",
+    currency: str | Collection[str] | None = None,
+    min_balance: Decimal | None = None,
+    customers: Collection[int] | None = None,
+) -> dict[str, Any]:
+    """:func:`by_invoice`'s document with the rows kept as :class:`~collectctl.output.Rows`."""
     names = bucket_names(bounds)
     currencies = any_of(currency)
-    lines = customer_lines(
-        conn, as_of, cutoffs(as_of, bounds), basis=basis, currency=single(currencies)
-    )
-    lines = [
-        ln
-        for ln in lines
-        if _passes(ln.total, ln.currency, min_balance)
-        and (currencies is None or ln.currency in currencies)
-        and (customers is None or ln.customer_key in customers)
-    ]
-    who = customer_names(conn, [ln.customer_key for ln in lines])
-    lines.sort(
-        key=lambda ln: (who[ln.customer_key][1].casefold(), ln.currency, who[ln.customer_key][0])
-    )
+    invoices = open_invoice_rows(conn, as_of, currency=single(currencies))
+    if currencies is not None or customers is not None or min_balance is not None:
+        invoices = [
+            inv
+            for inv in invoices
+            if (currencies is None or inv[3] in currencies)
+            and (customers is None or inv[2] in customers)
+            and _passes(inv[7], inv[3], min_balance)
+        ]
+    who = customer_names(conn, [inv[2] for inv in invoices])
+    # Customers ranked by (case-folded name, id): equal pairs share a rank.
+    named = {key: (name.casefold(), ext) for key, (ext, name) in who.items()}
+    rank_of = {pair: n for n, pair in enumerate(sorted(set(named.values())))}
+    rank = {key: rank_of[pair] for key, pair in named.items()}
+    invoices.sort(key=lambda i: (rank[i[2]], i[5], i[1], i[0], i[8]))
+    at = 5 if basis == "due" else 4
+    ages: dict[str, tuple[int, int]] = {}
     fmts: dict[str, Callable[[int], str]] = {}
-    rows = []
-    for ln in lines:
-        fmt = fmts.get(ln.currency) or fmts.setdefault(ln.currency, formatter(ln.currency))
-        ext, name = who[ln.customer_key]
-        row: dict[str, Any] = {"customer_id": ext, "customer": name, "currency": ln.currency}
-        row.update(zip(names, map(fmt, ln.buckets), strict=True))
-        row["unapplied"] = fmt(ln.unapplied)
-        row["total"] = fmt(ln.total)
-        rows.append(row)
+    sums: dict[str, list[int]] = {}
+    cells = []
+    for number_id, number, key, cur, issue, due, amount, balance, _ in invoices:
+        basis_date = due if at == 5 else issue
+        age = ages.get(basis_date)
+        if age is None:
+            days = (as_of - date.fromisoformat(basis_date)).days
+            age = ages[basis_date] = (days, bucket_index(days, bounds))
+        fmt = fmts.get(cur)
+        if fmt is None:
+            fmt = fmts[cur] = formatter(cur)
+            sums[cur] = [0] * len(names)
+        sums[cur][age[1]] += balance
+        ext, name = who[key]
+        cells.append(
+            (
+                number_id,
+                number,
+                ext,
+                name,
+                cur,
+                issue,
+                due,
+                age[0],
+                names[age[1]],
+                fmt(amount),
+                fmt(balance),
+            )
+        )
+    keys = [
+        "invoice_id",
+        "number",
+        "customer_id",
+        "customer",
+        "currency",
+        "issue_date",
+        "due_date",
+        "days",
+        "bucket",
+        "amount",
+        "balance",
+    ]
     totals = []
-    for t in totals_by_currency(
-        ((ln.currency, ln.buckets, ln.unapplied) for ln in lines), len(names)
-    ):
-        fmt = formatter(t.currency)
+    for t in totals_by_currency(((cur, sums[cur], 0) for cur in sums), len(names)):
         total: dict[str, Any] = {"currency": t.currency}
-        total.update(zip(names, map(fmt, t.buckets), strict=True))
-        total["unapplied"] = fmt(t.unapplied)
-        total["total"] = fmt(t.total)
+        for label, value in zip(names, t.buckets, strict=True):
+            total[label] = format_minor(value, t.currency)
+        total["total"] = format_minor(t.total, t.currency)
         totals.append(total)
-    return {"as_of": as_of, "basis": basis, "buckets": names, "rows": rows, "totals": totals}
+    return {
+        "as_of": as_of,
+        "basis": basis,
+        "buckets": names,
+        "rows": Rows(keys, cells),
+        "totals": totals,
+    }
 
 
 def by_invoice(
@@ -98,51 +226,24 @@ def by_invoice(
     min_balance: Decimal | None = None,
     customers: Collection[int] | None = None,
 ) -> dict[str, Any]:
-    """The JSON document of ``collectctl aging --by invoice`` (filters as :func:`by_customer`)."""
-    names = bucket_names(bounds)
-    currencies = any_of(currency)
-    invoices = [
-        inv
-        for inv in open_invoices(conn, as_of, currency=single(currencies))
-        if _passes(inv.balance, inv.currency, min_balance)
-        and (currencies is None or inv.currency in currencies)
-        and (customers is None or inv.customer_key in customers)
-    ]
-    invoices.sort(
-        key=lambda i: (i.customer.casefold(), i.customer_id, i.due_date, i.number, i.invoice_id)
-    )
-    rows = []
-    sums = []
-    for inv in invoices:
-        basis_date = inv.due_date if basis == "due" else inv.issue_date
-        days = (as_of - basis_date).days
-        k = bucket_index(days, bounds)
-        rows.append(
-            {
-                "invoice_id": inv.invoice_id,
-                "number": inv.number,
-                "customer_id": inv.customer_id,
-                "customer": inv.customer,
-                "currency": inv.currency,
-                "issue_date": inv.issue_date,
-                "due_date": inv.due_date,
-                "days": days,
-                "bucket": names[k],
-                "amount": format_minor(inv.amount, inv.currency),
-                "balance": format_minor(inv.balance, inv.currency),
-            }
+    """The JSON document of ``collectctl aging --by invoice`` (filters as :func:`by_customer`;
+    dates as ISO text)."""
+    return _plain_rows(
+        invoice_document(
+            conn,
+            as_of,
+            bounds,
+            basis=basis,
+            currency=currency,
+            min_balance=min_balance,
+            customers=customers,
         )
-        buckets = [0] * len(names)
-        buckets[k] = inv.balance
-        sums.append((inv.currency, buckets, 0))
-    totals = []
-    for t in totals_by_currency(sums, len(names)):
-        total: dict[str, Any] = {"currency": t.currency}
-        for label, value in zip(names, t.buckets, strict=True):
-            total[label] = format_minor(value, t.currency)
-        total["total"] = format_minor(t.total, t.currency)
-        totals.append(total)
-    return {"as_of": as_of, "basis": basis, "buckets": names, "rows": rows, "totals": totals}
+    )
+
+
+def _plain_rows(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` with its :class:`~collectctl.output.Rows` as a list of dicts."""
+    return {**document, "rows": list(document["rows"])}
 
 
 def to_report(document: dict[str, Any], by: str) -> Report:

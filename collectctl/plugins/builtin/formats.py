@@ -7,13 +7,11 @@ for people and may change. CSV neutralises spreadsheet formulas in text columns 
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, TextIO
 
-from collectctl.output import Column, Format, Report, escape_formula
+from collectctl.output import Column, Format, Report, escape_formula, write_json
 from collectctl.plugins.hookspecs import hookimpl
 
 
@@ -27,26 +25,12 @@ def _plain(value: Any) -> str:
     return str(value)
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, set | frozenset | tuple):
-        return list(value)
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
-
-
 def render_json(report: Report, out: TextIO) -> None:
     """The report's ``document`` (or its rows) as JSON; money as strings, never floats."""
     doc = report.document if report.document is not None else list(report.rows)
-    # Indented for a person at a terminal; compact (and written by the C encoder, which matters
-    # for a million-row report) when piped to a script.
-    pretty = out.isatty() if hasattr(out, "isatty") else False
-    out.write(
-        json.dumps(doc, default=_json_default, ensure_ascii=False, indent=2 if pretty else None)
-    )
-    out.write("\n")
+    # Indented for a person at a terminal; compact (and written by the C encoder, or from the
+    # rows' tuples, which matters for a million-row report) when piped to a script.
+    write_json(doc, out, pretty=out.isatty() if hasattr(out, "isatty") else False)
 
 
 def render_csv(report: Report, out: TextIO) -> None:
