@@ -103,6 +103,29 @@ def match_payments(
 def _match(
     schedule_lines: Sequence[Installment], payments: Iterable[Payment]
 ) -> tuple[list[InstallmentState], int]:
+    lines, paid, paid_on, excess = _settle(schedule_lines, payments)
+    states = [
+        InstallmentState(
+            number=line.number,
+            due=line.due,
+            total=line.total,
+            paid_fee=paid[k][0],
+            paid_interest=paid[k][1],
+            paid_principal=paid[k][2],
+            paid=sum(paid[k]),
+            outstanding=line.total - sum(paid[k]),
+            paid_on=paid_on[k],
+        )
+        for k, line in enumerate(lines)
+    ]
+    return states, excess
+
+
+def _settle(
+    schedule_lines: Sequence[Installment], payments: Iterable[Payment]
+) -> tuple[list[Installment], list[list[int]], list[date | None], int]:
+    """The matching itself: the lines in due order, what each got as [fee, interest,
+    principal], the date each was completed (None while outstanding), and the excess."""
     lines = sorted(schedule_lines, key=lambda line: (line.due, line.number))
     owed = [[line.fee, line.interest, line.principal] for line in lines]
     paid = [[0, 0, 0] for _ in lines]
@@ -129,32 +152,22 @@ def _match(
                 left -= take
         settle(day)
         excess += left
-    states = [
-        InstallmentState(
-            number=line.number,
-            due=line.due,
-            total=line.total,
-            paid_fee=paid[k][0],
-            paid_interest=paid[k][1],
-            paid_principal=paid[k][2],
-            paid=sum(paid[k]),
-            outstanding=line.total - sum(paid[k]),
-            paid_on=paid_on[k],
-        )
-        for k, line in enumerate(lines)
-    ]
-    return states, excess
+    return lines, paid, paid_on, excess
 
 
 def installment_status(state: InstallmentState, as_of: date, grace_days: int) -> str:
     """``paid``, ``late``, ``partial``, ``due`` or ``upcoming`` on ``as_of`` (first match wins)."""
-    if state.outstanding == 0:
+    return _status(state.outstanding, state.paid, state.due, as_of, grace_days)
+
+
+def _status(outstanding: int, paid: int, due: date, as_of: date, grace_days: int) -> str:
+    if outstanding == 0:
         return PAID
-    if (as_of - state.due).days > grace_days:
+    if (as_of - due).days > grace_days:
         return LATE
-    if state.paid > 0:
+    if paid > 0:
         return PARTIAL
-    return DUE if state.due <= as_of else UPCOMING
+    return DUE if due <= as_of else UPCOMING
 
 
 def plan_state(
@@ -174,15 +187,29 @@ def plan_state(
         raise PlanError("grace days cannot be negative")
     if max_missed < 0:
         raise PlanError("max missed installments cannot be negative")
-    states, excess = _match(lines, [p for p in payments if p[0] <= as_of])
-    statuses = tuple(
-        InstallmentStatus(
-            **vars(state),
-            status=installment_status(state, as_of, grace_days),
-            days_past_due=max(0, (as_of - state.due).days) if state.outstanding else 0,
+    ordered, paid, paid_on, excess = _settle(lines, [p for p in payments if p[0] <= as_of])
+    made = []
+    for k, line in enumerate(ordered):
+        fee, interest, principal = paid[k]
+        paid_total = fee + interest + principal
+        outstanding = line.total - paid_total
+        made.append(
+            InstallmentStatus(
+                line.number,
+                line.due,
+                line.total,
+                fee,
+                interest,
+                principal,
+                paid_total,
+                outstanding,
+                paid_on[k],
+                _status(outstanding, paid_total, line.due, as_of, grace_days),
+                max(0, (as_of - line.due).days) if outstanding else 0,
+            )
         )
-        for state in states
-    )
+    # An InstallmentStatus is an InstallmentState with its status: one object per installment.
+    statuses = states = tuple(made)
     broken_on, reason = _broken(states, as_of, grace_days, max_missed)
     total = sum(s.total for s in states)
     outstanding = sum(s.outstanding for s in states)

@@ -28,9 +28,12 @@ Finding kinds, in the order a report lists them for one customer and currency:
 
 from __future__ import annotations
 
+from collections import defaultdict, deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from operator import attrgetter
+from typing import NamedTuple
 
 from collectctl.money import format_minor
 
@@ -45,9 +48,9 @@ KINDS: tuple[str, ...] = (
 )
 
 
-@dataclass(frozen=True)
-class Credit:
-    """One piece of credit on an account (minor units).
+class Credit(NamedTuple):
+    """One piece of credit on an account (minor units; a tuple: tens of thousands are made per
+    report).
 
     :param payment_id: the payment (or credit note) the money came from.
     :param date: when it became credit (the payment's date).
@@ -64,9 +67,8 @@ class Credit:
     kind: str = "payment"
 
 
-@dataclass(frozen=True)
-class OpenItem:
-    """An invoice open as of the report date (minor units)."""
+class OpenItem(NamedTuple):
+    """An invoice open as of the report date (minor units; a tuple, like :class:`Credit`)."""
 
     invoice_id: str
     number: str
@@ -189,6 +191,11 @@ class _Left:
     left: int
 
 
+#: Oldest credit first (date, then payment id); oldest invoice first (due, issue, number, id).
+_CREDIT_ORDER = attrgetter("date", "payment_id")
+_ITEM_ORDER = attrgetter("due_date", "issue_date", "number", "invoice_id")
+
+
 def plan_credit(
     credits: Iterable[Credit], refunds: int, open_items: Iterable[OpenItem], as_of: date
 ) -> CreditPlan:
@@ -200,32 +207,33 @@ def plan_credit(
     3. The rest: oldest credit (by date, then payment id) to oldest invoice (by due date, issue
        date, number), as far as it goes.
     """
-    pool: list[_Left] = [
-        _Left(c, c.amount) for c in sorted(credits, key=lambda c: (c.date, c.payment_id))
-    ]
+    pool: list[_Left] = [_Left(c, c.amount) for c in sorted(credits, key=_CREDIT_ORDER)]
     left = refunds
     for entry in pool:
         used = min(left, entry.left)
         entry.left -= used
         left -= used
-    items = sorted(open_items, key=lambda i: (i.due_date, i.issue_date, i.number, i.invoice_id))
+    items = sorted(open_items, key=_ITEM_ORDER)
     open_left = {item.invoice_id: item.balance for item in items}
     exact: list[Application] = []
+    # The untouched unapplied payments by amount, oldest first: the pool entries an exact match
+    # can take (a match empties its entry, so it leaves the queue; nothing else changes them).
+    untouched: dict[int, deque[_Left]] = defaultdict(deque)
+    for entry in pool:
+        c = entry.credit
+        if c.invoice_id is None and c.kind == "payment" and entry.left == c.amount:
+            untouched[c.amount].append(entry)
     for item in items:
         if item.due_date >= as_of:
             continue
-        for entry in pool:
+        queue = untouched.get(item.balance)
+        if queue:
+            entry = queue.popleft()
             c = entry.credit
-            if (
-                c.invoice_id is None
-                and c.kind == "payment"
-                and entry.left == c.amount == item.balance
-            ):
-                app = Application(c.payment_id, None, item.invoice_id, item.number, c.amount)
-                exact.append(app)
-                entry.left = 0
-                open_left[item.invoice_id] = 0
-                break
+            app = Application(c.payment_id, None, item.invoice_id, item.number, c.amount)
+            exact.append(app)
+            entry.left = 0
+            open_left[item.invoice_id] = 0
     applications: list[Application] = []
     credit_iter = iter(pool)
     current: _Left | None = next(credit_iter, None)

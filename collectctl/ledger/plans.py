@@ -34,6 +34,7 @@ from typing import Any
 from collectctl.domain.books import PLAN_PREFIX, StoredPlan, format_plan_id
 from collectctl.domain.plans import Installment, Schedule
 from collectctl.errors import CollectctlError, NotFoundError
+from collectctl.ledger.days import DAYS
 
 #: Allocation kinds that count as receipts when applied to a covered invoice.
 APPLIED_RECEIPT_KINDS = ("payment", "credit")
@@ -273,12 +274,13 @@ def load_plans(
     made on or before ``created_by``. Two queries, whatever the number of plans."""
     where, params = _plan_filter(keys, customer, currency, created_by)
     lines: dict[int, list[Installment]] = defaultdict(list)
+    days = DAYS
     for r in conn.execute(
         "SELECT l.plan, l.number, l.due, l.principal, l.interest, l.fee, l.total, l.remaining "
         f"FROM plans p CROSS JOIN plan_lines l ON l.plan = p.id {where} ORDER BY p.id, l.number",
         params,
     ):
-        lines[r[0]].append(Installment(r[1], date.fromisoformat(r[2]), *r[3:]))
+        lines[r[0]].append(Installment(r[1], days[r[2]], *r[3:]))
     out = []
     for r in conn.execute(f"SELECT {_PLAN_COLUMNS} FROM plans p {where} ORDER BY id", params):
         out.append(
@@ -360,9 +362,10 @@ def receipts(
         GROUP BY plan, date ORDER BY plan, date
     """
     out: dict[int, list[tuple[date, int]]] = defaultdict(list)
+    days = DAYS
     for plan, day, amount in conn.execute(sql, {"d": as_of.isoformat()}):
         if amount > 0:
-            out[plan].append((date.fromisoformat(day), amount))
+            out[plan].append((days[day], amount))
     return out
 
 

@@ -20,13 +20,14 @@ from typing import Any
 
 from collectctl.domain.reconcile import Credit, OpenItem
 from collectctl.ledger.aging import as_of_sql
+from collectctl.ledger.days import DAYS as _DAYS
 from collectctl.ledger.dialect import dialect_of
 
 Account = tuple[int, str]  # (customer key, currency)
 
 
 def _day(text: str) -> date:
-    return date.fromisoformat(text)
+    return _DAYS[text]
 
 
 def _in_chunks(
@@ -40,6 +41,12 @@ def _in_chunks(
         args = dict(params, **{f"k{n}": key for n, key in enumerate(chunk)})
         rows += conn.execute(sql.format(keys=marks), args).fetchall()
     return rows
+
+
+def _aging_index(customer: int | None) -> str:
+    """The index hint for a pass over every invoice: the covering ``invoices_aging`` holds every
+    column the checks filter on, so only the few rows that pass are read from the table."""
+    return "INDEXED BY invoices_aging" if customer is None else ""
 
 
 @dataclass(frozen=True)
@@ -64,8 +71,9 @@ def overpaid(conn: sqlite3.Connection, d: str, customer: int | None) -> list[Ove
     rows = conn.execute(
         f"""{q.cte}
         SELECT i.id, i.ext_id, i.number, i.customer, i.currency, i.amount, {q.applied} AS paid
-        FROM invoices i {q.join}
-        WHERE i.void = 0 AND i.issue_date <= :d AND {q.applied} > i.amount {who}""",
+        FROM invoices i {_aging_index(customer)} {q.join}
+        WHERE i.void = 0 AND i.issue_date <= :d AND i.allocated > i.amount
+          AND {q.applied} > i.amount {who}""",
         params,
     ).fetchall()
     allocations: dict[int, list[tuple[str, date, int]]] = defaultdict(list)
@@ -91,21 +99,25 @@ def account_credit(
     params: dict[str, Any] = {"d": d, "cust": customer}
     who = "AND customer = :cust" if customer is not None else ""
     credits: dict[Account, list[Credit]] = defaultdict(list)
-    refunds: dict[Account, tuple[int, list[str]]] = {}
+    refund_totals: dict[Account, int] = defaultdict(int)
+    refund_ids: dict[Account, list[str]] = defaultdict(list)
+    days = _DAYS
     for cust, currency, payment_id, day, amount, kind in conn.execute(
-        f"""SELECT customer, currency, payment_id, date, amount, kind FROM allocations
+        f"""SELECT customer, currency, payment_id, date, amount, kind
+            FROM allocations INDEXED BY allocations_unapplied_ids
             WHERE invoice IS NULL AND +date <= :d {who}""",
         params,
     ):
         if kind == "refund":
-            total, ids = refunds.get((cust, currency), (0, []))
-            refunds[(cust, currency)] = (total + amount, [*ids, payment_id])
+            refund_totals[(cust, currency)] += amount
+            refund_ids[(cust, currency)].append(payment_id)
         else:
-            credits[(cust, currency)].append(Credit(payment_id, _day(day), amount, None, kind))
+            credits[(cust, currency)].append(Credit(payment_id, days[day], amount, None, kind))
+    refunds = {key: (total, refund_ids[key]) for key, total in refund_totals.items()}
     who_i = "AND i.customer = :cust" if customer is not None else ""
     for cust, currency, payment_id, day, amount, kind, ext in conn.execute(
         f"""SELECT a.customer, a.currency, a.payment_id, a.date, a.amount, a.kind, i.ext_id
-            FROM invoices i CROSS JOIN allocations a ON a.invoice = i.id
+            FROM invoices i {_aging_index(customer)} CROSS JOIN allocations a ON a.invoice = i.id
             WHERE (i.void = 1 OR i.issue_date > :d) AND +a.date <= :d {who_i}""",
         params,
     ):
@@ -130,6 +142,7 @@ def open_items(
         )
     cte = f"{q.cte}, {with_accounts}" if q.cte else f"WITH {with_accounts}"
     out: dict[Account, list[OpenItem]] = defaultdict(list)
+    days = _DAYS
     for cust, currency, ext, number, issue, due, balance in conn.execute(
         f"""{cte}
         SELECT i.customer, i.currency, i.ext_id, i.number, i.issue_date, i.due_date,
@@ -139,7 +152,7 @@ def open_items(
         WHERE i.void = 0 AND i.issue_date <= :d AND {q.open} > 0""",
         {"d": d, "accounts": json.dumps(accounts)},
     ):
-        out[(cust, currency)].append(OpenItem(ext, number, _day(issue), _day(due), balance))
+        out[(cust, currency)].append(OpenItem(ext, number, days[issue], days[due], balance))
     return out
 
 
@@ -155,24 +168,37 @@ class Duplicate:
     payment_ids: tuple[str, ...]
 
 
+#: The rows the duplicate check looks at: payments with a reference (the predicate of the
+#: partial index ``allocations_payment_refs``, written the same way so the planner uses it).
+_REFERENCED = "kind = 'payment' AND reference IS NOT NULL AND reference != ''"
+
+
 def duplicates(conn: sqlite3.Connection, d: str, customer: int | None) -> list[Duplicate]:
     """Payments (kind ``payment``, with a reference) that share customer, currency, date,
-    amount and reference under different ids. A payment's amount is the sum of its rows."""
+    amount and reference under different ids. A payment's amount is the sum of its rows.
+
+    Only (customer, currency, date, reference) groups of two or more rows can hold duplicates;
+    they are found in one streamed pass over the covering partial index, and only their rows
+    are summed per payment."""
     who = "AND customer = :cust" if customer is not None else ""
     group_array = "json_group_array(payment_id)"
     if dialect_of(conn) == "postgresql":
         group_array = "json_agg(payment_id)::text"
     rows = conn.execute(
         f"""WITH g AS MATERIALIZED (
-                SELECT customer, currency, date FROM allocations INDEXED BY allocations_by_customer
-                WHERE +date <= :d {who} GROUP BY customer, currency, date HAVING COUNT(*) > 1),
+                SELECT customer, currency, date, reference
+                FROM allocations INDEXED BY allocations_payment_refs
+                WHERE {_REFERENCED} AND +date <= :d {who}
+                GROUP BY customer, currency, date, reference
+                HAVING COUNT(*) > 1),
             p AS (
                 SELECT a.customer, a.currency, a.date, a.reference, a.payment_id,
                        SUM(a.amount) AS amount
-                FROM g CROSS JOIN allocations a
+                FROM g CROSS JOIN allocations a INDEXED BY allocations_payment_refs
                   ON a.customer = g.customer AND a.currency = g.currency AND a.date = g.date
+                     AND a.reference = g.reference
                 WHERE a.kind = 'payment' AND a.reference IS NOT NULL AND a.reference != ''
-                GROUP BY a.source, a.payment_id, a.customer, a.currency, a.date, a.reference)
+                GROUP BY a.customer, a.currency, a.date, a.reference, a.source, a.payment_id)
             SELECT customer, currency, date, reference, amount, {group_array}
             FROM p GROUP BY customer, currency, date, reference, amount
             HAVING COUNT(*) > 1""",
