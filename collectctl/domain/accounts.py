@@ -40,6 +40,7 @@ import functools
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from types import MappingProxyType
 from typing import TypeVar
 
 from collectctl.domain.aging import DEFAULT_BOUNDS, bucket_index, bucket_names
@@ -312,7 +313,8 @@ class AccountState:
       due date, number, id. Empty when loaded without invoices (``account list``).
     - ``promises``: every promise loaded, with its outcome (:class:`PromiseState`).
     - ``plans``: the plans made by D with their state (:class:`PlanState`), oldest first.
-    - ``disputes_open``: ``{invoice id: "DSP-n"}`` of the disputes open on D.
+    - ``disputes_open``: ``{invoice id: "DSP-n"}`` of the disputes open on D; ``on_plan``:
+      ``{invoice id: "PL-n"}`` of the invoices covered by an active plan (the first plan wins).
     - ``flags``: :class:`AccountFlags`; ``stage``: one of :data:`STAGES`; ``flag_names``: the
       flags as ``account list`` shows them.
     - ``last_contact``, ``next_action``: the last contact's date and the next action date.
@@ -329,6 +331,7 @@ class AccountState:
     promises: tuple[PromiseState, ...]
     plans: tuple[PlanState, ...]
     disputes_open: Mapping[str, str]
+    on_plan: Mapping[str, str]
     flags: AccountFlags
     stage: str
     flag_names: tuple[str, ...]
@@ -367,16 +370,18 @@ def balances(books: AccountBooks, disputed: Mapping[str, str], as_of: date) -> t
                 held[inv.currency] = held.get(inv.currency, 0) + inv.balance
     lines = books.lines if len(books.lines) < 2 else sorted(books.lines, key=lambda ln: ln.currency)
     return tuple(
-        Balance(
-            line.currency,
-            line.current + line.overdue,
-            line.overdue,
-            held.get(line.currency, 0),
-            line.unapplied,
-            line.oldest_due,
-        )
-        for line in lines
-        if line.current or line.overdue or line.unapplied
+        [
+            Balance(
+                line.currency,
+                line.current + line.overdue,
+                line.overdue,
+                held.get(line.currency, 0) if held else 0,
+                line.unapplied,
+                line.oldest_due,
+            )
+            for line in lines
+            if line.current or line.overdue or line.unapplied
+        ]
     )
 
 
@@ -391,14 +396,17 @@ def account_state(
     *,
     grace_days: int = 0,
     bounds: Sequence[int] = DEFAULT_BOUNDS,
+    invoice_states: bool = True,
 ) -> AccountState:
     """Evaluate every account rule for one customer as of ``as_of``.
 
     :param grace_days: ``[promises] grace_days`` (days after a promise's date it may still be kept).
     :param bounds: aging bucket bounds for the open invoices' ``bucket``.
+    :param invoice_states: ``False`` leaves ``invoices`` empty (dunning reads the open invoices
+        from ``books`` with ``disputes_open`` and ``on_plan``, and needs no days or buckets).
     """
     if not (books.promises or books.disputes or books.holds or books.escalations or books.plans):
-        return _plain_state(books, as_of, bounds)
+        return _plain_state(books, as_of, bounds, invoice_states)
     outcomes = promise_outcomes(books.promises, books.promise_payments, as_of, grace_days)
     statuses = plan_states(books.plans, books.plan_receipts, as_of)
     plans = tuple(
@@ -415,7 +423,7 @@ def account_state(
             on_plan.setdefault(ext, p.plan.id)
     names = _bucket_names(tuple(bounds))
     invoices = []
-    for inv in books.open_invoices:
+    for inv in books.open_invoices if invoice_states else ():
         days = (as_of - inv.due_date).days
         dispute, plan = disputed.get(inv.id), on_plan.get(inv.id)
         invoices.append(
@@ -437,6 +445,7 @@ def account_state(
         promises=tuple(PromiseState(p, outcomes.get(p.id)) for p in books.promises),
         plans=plans,
         disputes_open=disputed,
+        on_plan=on_plan,
         flags=flags,
         stage=derive_stage(flags),
         flag_names=tuple(flag_names(flags)),
@@ -447,14 +456,26 @@ def account_state(
     )
 
 
-def _plain_state(books: AccountBooks, as_of: date, bounds: Sequence[int]) -> AccountState:
+_PLAIN_FLAGS = (AccountFlags(overdue=False), AccountFlags(overdue=True))
+_EMPTY: Mapping[str, str] = MappingProxyType({})
+
+
+def _plain_state(
+    books: AccountBooks, as_of: date, bounds: Sequence[int], invoice_states: bool = True
+) -> AccountState:
     """:func:`account_state` of an account without any collection record (most of a ledger):
     the same rules with every record-driven part empty, without the per-record work."""
-    sums = balances(books, {}, as_of)
-    flags = AccountFlags(overdue=any(b.overdue > 0 for b in sums))
+    sums = balances(books, _EMPTY, as_of)
+    overdue = False
+    for b in sums:
+        if b.overdue > 0:
+            overdue = True
+            break
+    flags = _PLAIN_FLAGS[overdue]
+    stage, names_ = _plain_stage(overdue)
     names = _bucket_names(tuple(bounds))
     invoices = []
-    for inv in books.open_invoices:
+    for inv in books.open_invoices if invoice_states else ():
         days = (as_of - inv.due_date).days
         invoices.append(
             InvoiceState(inv, days, names[bucket_index(days, bounds)], None, None, None)
@@ -467,12 +488,21 @@ def _plain_state(books: AccountBooks, as_of: date, bounds: Sequence[int]) -> Acc
         invoices=tuple(invoices),
         promises=(),
         plans=(),
-        disputes_open={},
+        disputes_open=_EMPTY,
+        on_plan=_EMPTY,
         flags=flags,
-        stage=derive_stage(flags),
-        flag_names=tuple(flag_names(flags)),
+        stage=stage,
+        flag_names=names_,
         last_contact=books.last_contact,
         next_action=books.contact_next,
         holds_in_force=(),
         skip_reasons=(),
     )
+
+
+#: The stage and flag names of an account without records, not overdue / overdue.
+_PLAIN_STAGES = tuple((derive_stage(f), tuple(flag_names(f))) for f in _PLAIN_FLAGS)
+
+
+def _plain_stage(overdue: bool) -> tuple[str, tuple[str, ...]]:
+    return _PLAIN_STAGES[overdue]

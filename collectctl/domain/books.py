@@ -64,7 +64,7 @@ class Customer:
         return (self.source, self.id)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Invoice:
     """An invoice with what was applied to it by the as-of date (``paid``, minor units)."""
 
@@ -196,7 +196,7 @@ class Correction:
     changes: Mapping[str, list[Any]]
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class BalanceLine:
     """One currency of an account as of D, summed by the ledger (minor units).
 

@@ -59,7 +59,7 @@ SKIP_REASONS: Mapping[str, str] = {
 EXCLUSIONS = (DISPUTED, PLAN)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class DunningInvoice:
     """One open invoice as the account model sees it on the decision day."""
 
@@ -239,9 +239,11 @@ def _lines(
     as_of: date,
     guards: Guards,
     consumer_rules: bool,
+    memo: dict[tuple[int, date], tuple[int, int] | str | None],
 ) -> tuple[list[Line], list[Skipped], bool]:
     """The invoices due a rung today (lines), those held out (skipped), and whether any was
-    due at all."""
+    due at all. ``memo`` keeps :func:`next_rung` of invoices with nothing sent yet (most),
+    which depends only on the section and the due date."""
     lines: list[Line] = []
     skipped: list[Skipped] = []
     would_be_due = False
@@ -250,7 +252,14 @@ def _lines(
         if policy.start_on is not None and inv.due_date < policy.start_on:
             continue
         sent = rungs.get((inv.source, inv.invoice_id), ())
-        rung = next_rung(section, inv.due_date, sent, as_of)
+        if sent:
+            rung = next_rung(section, inv.due_date, sent, as_of)
+        else:
+            key = (id(section), inv.due_date)
+            if key in memo:
+                rung = memo[key]
+            else:
+                rung = memo[key] = next_rung(section, inv.due_date, (), as_of)
         if rung is None:
             continue
         would_be_due = True
@@ -304,9 +313,15 @@ def _account_skip(
 
 
 def decide(
-    account: DunningAccount, history: History, policy: Policy, as_of: date, guards: Guards
+    account: DunningAccount,
+    history: History,
+    policy: Policy,
+    as_of: date,
+    guards: Guards,
+    memo: dict[tuple[int, date], tuple[int, int] | str | None] | None = None,
 ) -> Decision | None:
-    """The decision for one account and currency (None: nothing is due, nothing to report)."""
+    """The decision for one account and currency (None: nothing is due, nothing to report).
+    ``memo``: a dict shared by the decisions of one run over one policy and day (speed only)."""
     section, rule = policy.assign(account.customer_id, account.kind, account.currency)
     consumer_rules = guards.enabled and account.kind == "consumer"
     out: dict[str, object] = {
@@ -325,7 +340,10 @@ def decide(
         if any(inv.due_date < as_of for inv in account.invoices):
             return Decision(**out, skip_reason=MANUAL_ONLY, detail=SKIP_REASONS[MANUAL_ONLY])  # type: ignore[arg-type]
         return None
-    lines, skipped, due = _lines(account, section, history, policy, as_of, guards, consumer_rules)
+    lines, skipped, due = _lines(
+        account, section, history, policy, as_of, guards, consumer_rules,
+        {} if memo is None else memo,
+    )  # fmt: skip
     if not due:
         return None
     out["skipped"] = tuple(skipped)
@@ -406,8 +424,9 @@ def decide_all(
 ) -> list[Decision]:
     """Every account's decision, letters and skips, in the accounts' order."""
     decisions = []
+    memo: dict[tuple[int, date], tuple[int, int] | str | None] = {}
     for account in accounts:
-        decision = decide(account, history, policy, as_of, guards)
+        decision = decide(account, history, policy, as_of, guards, memo)
         if decision is not None:
             decisions.append(decision)
     return decisions

@@ -8,8 +8,10 @@ anything open or unapplied on D — a fixed number of queries however many custo
 :class:`~collectctl.domain.accounts.AccountState` live in :mod:`collectctl.domain.accounts`
 (this module calls none of them).
 
-Balances as of D come from the as-of SQL of :func:`collectctl.ledger.aging.as_of_sql` (the
-same numbers as ``aging``), summed per (customer, currency) in one pass over the aging index.
+Balances as of D are the numbers of ``aging`` (an invoice's balance is ``amount − allocated +
+allocations dated after D``), summed per (customer, currency) in SQL without joining every
+invoice to its later allocations: one pass over the invoices not simply paid today through the
+aging index, then what the (few) allocations dated after D change (:func:`balance_lines`).
 """
 
 from __future__ import annotations
@@ -30,7 +32,6 @@ from collectctl.domain.books import (
     Invoice,
 )
 from collectctl.ledger import account_records as rec
-from collectctl.ledger.aging import as_of_sql
 
 Ref = tuple[str, str]  # (source, customer id)
 _NONE: Mapping[Any, Any] = MappingProxyType({})
@@ -59,6 +60,39 @@ def _customers(conn: sqlite3.Connection, key: int | None = None) -> dict[int, Cu
     }
 
 
+#: Allocations to invoices dated after ``:d``, summed per invoice (few for a recent D): a range
+#: of the date index, sorted (left alone, SQLite walks the whole invoice index to group them).
+_LATE = (
+    "late AS MATERIALIZED (SELECT invoice, SUM(amount) AS amt "
+    "FROM allocations INDEXED BY allocations_by_date "
+    "WHERE date > :d AND invoice IS NOT NULL {extra} GROUP BY invoice)"
+)
+
+
+def _split(open_: str) -> tuple[str, str]:
+    """The (balance, credit) parts of an invoice whose balance as of D is ``open_``: a live
+    invoice (issued by D, not void) counts its positive balance as open and an overpayment as
+    credit; any other counts what was applied to it by D as credit (the aging rules)."""
+    live = "(i.void = 0 AND i.issue_date <= :d)"
+    return (
+        f"CASE WHEN {live} THEN MAX({open_}, 0) ELSE 0 END",
+        f"CASE WHEN {live} THEN MIN({open_}, 0) ELSE ({open_}) - i.amount END",
+    )
+
+
+def _filters(
+    customer: int | None, currency: str | None, params: dict[str, object], alias: str = "i."
+) -> str:
+    where = ""
+    if currency:
+        where += f" AND {alias}currency = :cur"
+        params["cur"] = currency
+    if customer is not None:
+        where += f" AND {alias}customer = :k"
+        params["k"] = customer
+    return where
+
+
 def balance_lines(
     conn: sqlite3.Connection,
     as_of: date,
@@ -67,38 +101,62 @@ def balance_lines(
     currency: str | None = None,
 ) -> dict[int, list[BalanceLine]]:
     """``{customer key: [BalanceLine, ...]}`` as of ``as_of`` for every customer (or one) with
-    anything open or unapplied; two queries (invoices through the aging index, then unapplied
-    allocations)."""
-    d = as_of.isoformat()
-    q = as_of_sql(conn, d)
-    params: dict[str, object] = {"d": d}
-    where = f"WHERE {q.relevant}"
-    unapplied_where = ""
-    if currency:
-        where += " AND i.currency = :cur"
-        unapplied_where += " AND currency = :cur"
-        params["cur"] = currency
-    if customer is not None:
-        where += " AND i.customer = :k"
-        unapplied_where += " AND customer = :k"
-        params["k"] = customer
-    live = "(i.void = 0 AND i.issue_date <= :d)"
-    sql = f"""
-        {q.cte}
-        SELECT customer, currency,
-               SUM(CASE WHEN due >= :d THEN bal ELSE 0 END),
-               SUM(CASE WHEN due < :d THEN bal ELSE 0 END),
-               SUM(unap), MIN(CASE WHEN bal > 0 THEN due END)
-        FROM (
-            SELECT i.customer AS customer, i.currency AS currency, i.due_date AS due,
-                CASE WHEN {live} THEN MAX({q.open}, 0) ELSE 0 END AS bal,
-                CASE WHEN {live} THEN MIN({q.open}, 0) ELSE -{q.applied} END AS unap
-            FROM invoices i {q.join} {where})
-        GROUP BY customer, currency
+    anything open or unapplied — the numbers of ``aging``, summed in SQL in three passes:
+
+    1. every invoice that is not simply paid *today* (``amount != allocated``, void, or issued
+       after D) through the covering aging index, as if no allocation were dated after D;
+    2. the invoices with allocations dated after D (few for a recent D): per (customer,
+       currency) what those allocations change — the difference of each invoice's parts with
+       and without them (zero for an invoice paid today and before D alike);
+    3. unapplied allocations dated by D.
+
+    An invoice open today was open on D too (allocations only lower a balance), so the
+    earliest due date of an open invoice is the earlier of passes 1 and 2.
     """
-    sums: dict[tuple[int, str], tuple[int, int, int, str | None]] = {}
-    for key, cur, current, overdue, unap, oldest in conn.execute(sql, params):
-        sums[(key, cur)] = (current, overdue, unap, oldest)
+    d = as_of.isoformat()
+    params: dict[str, object] = {"d": d}
+    where = _filters(customer, currency, params)
+    now_bal, now_unap = _split("i.amount - i.allocated")
+    then_bal, then_unap = _split("i.amount - i.allocated + l.amt")
+    late_extra = " AND customer = :k" if customer is not None else ""
+    sums: dict[tuple[int, str], list[Any]] = {}
+    for key, cur, current, overdue, unap, oldest in conn.execute(
+        f"""SELECT customer, currency,
+                   SUM(CASE WHEN due >= :d THEN bal ELSE 0 END),
+                   SUM(CASE WHEN due < :d THEN bal ELSE 0 END),
+                   SUM(unap), MIN(CASE WHEN bal > 0 THEN due END)
+            FROM (SELECT i.customer AS customer, i.currency AS currency, i.due_date AS due,
+                         {now_bal} AS bal, {now_unap} AS unap
+                  FROM invoices i
+                  WHERE (i.amount != i.allocated OR i.void != 0 OR i.issue_date > :d) {where}) t
+            GROUP BY customer, currency""",
+        params,
+    ):
+        sums[(key, cur)] = [current, overdue, unap, oldest]
+    for key, cur, current, overdue, unap, oldest in conn.execute(
+        f"""WITH {_LATE.format(extra=late_extra)}
+            SELECT customer, currency,
+                   SUM(CASE WHEN due >= :d THEN bal ELSE 0 END),
+                   SUM(CASE WHEN due < :d THEN bal ELSE 0 END),
+                   SUM(unap), MIN(CASE WHEN open_bal > 0 THEN due END)
+            FROM (SELECT i.customer AS customer, i.currency AS currency, i.due_date AS due,
+                         {then_bal} - {now_bal} AS bal, {then_unap} - {now_unap} AS unap,
+                         {then_bal} AS open_bal
+                  FROM late l JOIN invoices i ON i.id = l.invoice
+                  WHERE 1 = 1 {where}) t
+            GROUP BY customer, currency""",
+        params,
+    ):
+        found = sums.get((key, cur))
+        if found is None:
+            sums[(key, cur)] = [current, overdue, unap, oldest]
+            continue
+        found[0] += current
+        found[1] += overdue
+        found[2] += unap
+        if oldest is not None and (found[3] is None or oldest < found[3]):
+            found[3] = oldest
+    unapplied_where = _filters(customer, currency, params, alias="")
     for key, cur, amount in conn.execute(
         f"""SELECT customer, currency,
                    SUM(CASE WHEN kind = 'refund' THEN amount ELSE -amount END)
@@ -107,8 +165,11 @@ def balance_lines(
             GROUP BY customer, currency""",
         params,
     ):
-        current, overdue, unap, oldest = sums.get((key, cur), (0, 0, 0, None))
-        sums[(key, cur)] = (current, overdue, unap + amount, oldest)
+        found = sums.get((key, cur))
+        if found is None:
+            sums[(key, cur)] = [0, 0, amount, None]
+        else:
+            found[2] += amount
     out: dict[int, list[BalanceLine]] = defaultdict(list)
     for (key, cur), (current, overdue, unap, oldest) in sums.items():
         if current or overdue or unap:
@@ -124,40 +185,55 @@ def open_invoices(
     currency: str | None = None,
 ) -> dict[int, list[Invoice]]:
     """``{customer key: [Invoice, ...]}``: invoices open on ``as_of`` (live, issued by then,
-    balance > 0), each customer's ordered by due date, number and id. One query."""
+    balance > 0), each customer's ordered by due date, number and id. Two queries: the
+    allocations dated after D per invoice (few for a recent D), then the invoices open today
+    or touched by those allocations, with ``paid`` as of D."""
     d = as_of.isoformat()
-    q = as_of_sql(conn, d)
     params: dict[str, object] = {"d": d}
-    where = ""
-    if currency:
-        where += " AND i.currency = :cur"
-        params["cur"] = currency
-    if customer is not None:
-        where += " AND i.customer = :k"
-        params["k"] = customer
+    where = _filters(customer, currency, params)
+    late_extra = " AND customer = :k" if customer is not None else ""
+    late: dict[int, int] = dict(
+        conn.execute(
+            f"WITH {_LATE.format(extra=late_extra)} SELECT invoice, amt FROM late", params
+        ).fetchall()
+    )
+    columns = "i.customer, i.ext_id, i.number, i.currency, i.issue_date, i.due_date, i.amount"
+    live = "i.void = 0 AND i.issue_date <= :d"
     sql = f"""
-        {q.cte}
-        SELECT i.customer, i.ext_id, i.number, i.currency, i.issue_date, i.due_date, i.amount,
-               {q.applied}, i.description
-        FROM invoices i {q.join}
-        WHERE i.void = 0 AND i.issue_date <= :d AND {q.open} > 0 {where}
+        SELECT {columns}, i.allocated, i.description, i.id FROM invoices i
+        WHERE {live} AND i.amount > i.allocated {where}
         ORDER BY i.customer, i.due_date, i.number, i.ext_id
     """
     out: dict[int, list[Invoice]] = defaultdict(list)
-    for key, ext, number, cur, issued, due, amount, paid, text in conn.execute(sql, params):
+    day = date.fromisoformat
+    get = late.get
+    for key, ext, number, cur, issued, due, amount, allocated, text, row in conn.execute(
+        sql, params
+    ):
         out[key].append(
             Invoice(
-                ext,
-                number,
-                cur,
-                date.fromisoformat(issued),
-                date.fromisoformat(due),
-                amount,
-                paid,
-                False,
+                ext, number, cur, day(issued), day(due), amount, allocated - get(row, 0), False,
                 text,
             )
-        )
+        )  # fmt: skip
+    if late:
+        # Paid (or overpaid) today, but open on D: allocations dated after D reopen them.
+        extra = conn.execute(
+            f"""WITH {_LATE.format(extra=late_extra)}
+                SELECT {columns}, i.allocated - l.amt, i.description
+                FROM late l JOIN invoices i ON i.id = l.invoice
+                WHERE {live} AND i.amount <= i.allocated AND i.amount - i.allocated + l.amt > 0
+                {where}""",
+            params,
+        ).fetchall()
+        touched = set()
+        for key, ext, number, cur, issued, due, amount, paid, text in extra:
+            out[key].append(
+                Invoice(ext, number, cur, day(issued), day(due), amount, paid, False, text)
+            )
+            touched.add(key)
+        for key in touched:
+            out[key].sort(key=lambda i: (i.due_date, i.number, i.id))
     return out
 
 
@@ -226,10 +302,11 @@ def load_accounts(
     """
     lines = balance_lines(conn, as_of, currency=currency)
     found = open_invoices(conn, as_of, currency=currency) if invoices else {}
-    customers = _customers(conn)
+    # Customer rows as tuples: only those with lines become Customers (most, not all).
+    customers = {r[0]: r for r in conn.execute(f"SELECT {_CUSTOMER_COLUMNS} FROM {_CUSTOMER_FROM}")}
     records = _Records(conn, as_of, None)
     for key in sorted(lines):
-        yield _books(customers[key], lines[key], found.get(key, ()), records)
+        yield _books(Customer(*customers[key]), lines[key], found.get(key, ()), records)
 
 
 def load_account(conn: sqlite3.Connection, key: int, as_of: date) -> AccountBooks:

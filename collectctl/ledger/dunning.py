@@ -116,12 +116,14 @@ def consumer_last_payments(conn: sqlite3.Connection, as_of: date) -> dict[tuple[
     return {
         (src, ext): date.fromisoformat(day)
         for src, ext, day in conn.execute(
+            # From the consumers down (CROSS JOIN keeps that order on SQLite): their
+            # allocations through allocations_by_customer, not a scan of every allocation.
             """SELECT a.source, a.invoice_ext, MAX(a.date)
-               FROM allocations a
-               JOIN customers c ON c.id = a.customer
+               FROM customers c
                LEFT JOIN account_overrides o ON o.source = c.source AND o.customer_ext = c.ext_id
-               WHERE a.invoice IS NOT NULL AND a.kind = 'payment' AND a.date <= ?
-                 AND COALESCE(o.kind, c.kind) = 'consumer'
+               CROSS JOIN allocations a ON a.customer = c.id
+               WHERE COALESCE(o.kind, c.kind) = 'consumer'
+                 AND a.invoice IS NOT NULL AND a.kind = 'payment' AND a.date <= ?
                GROUP BY a.source, a.invoice_ext""",
             (as_of.isoformat(),),
         )

@@ -38,20 +38,21 @@ def dunning_accounts(
         kind = (override.kind if override else None) or cust.kind
         timezone = (override.timezone if override else None) or cust.timezone
         email = (override.email if override else None) or cust.email
-        for balance in state.balances:
-            invoices = tuple(
+        disputed, on_plan = state.disputes_open, state.on_plan
+        by_currency: dict[str, list[rules.DunningInvoice]] = {}
+        for inv in state.books.open_invoices:  # open on D: balance > 0
+            if inv.currency not in by_currency:
+                by_currency[inv.currency] = []
+            ext = inv.id
+            by_currency[inv.currency].append(
                 rules.DunningInvoice(
-                    source=cust.source,
-                    invoice_id=i.invoice.id,
-                    number=i.invoice.number,
-                    due_date=i.invoice.due_date,
-                    balance=i.invoice.balance,
-                    excluded=rules.DISPUTED if i.dispute else rules.PLAN if i.plan else None,
-                    last_payment_on=last_payments.get((cust.source, i.invoice.id)),
+                    cust.source, ext, inv.number, inv.due_date, inv.balance,
+                    rules.DISPUTED if ext in disputed else rules.PLAN if ext in on_plan else None,
+                    last_payments.get((cust.source, ext)) if last_payments else None,
                 )
-                for i in state.invoices
-                if i.invoice.currency == balance.currency and i.invoice.balance > 0
-            )
+            )  # fmt: skip
+        for balance in state.balances:
+            invoices = by_currency.get(balance.currency)
             if not invoices:
                 continue
             yield rules.DunningAccount(
@@ -60,7 +61,7 @@ def dunning_accounts(
                 name=cust.name,
                 kind=kind,
                 currency=balance.currency,
-                invoices=invoices,
+                invoices=tuple(invoices),
                 unapplied_credit=max(-balance.unapplied, 0),
                 on_hold=state.flags.on_hold,
                 escalated=state.flags.escalated,
@@ -78,7 +79,7 @@ def load_states(conn: sqlite3.Connection, as_of: date, grace_days: int) -> Itera
     from collectctl.ledger.accounts import load_accounts
 
     for books in load_accounts(conn, as_of, invoices=True):
-        yield account_state(books, as_of, grace_days=grace_days)
+        yield account_state(books, as_of, grace_days=grace_days, invoice_states=False)
 
 
 def load_history(conn: sqlite3.Connection) -> rules.History:

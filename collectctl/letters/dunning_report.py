@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from collectctl.gc_pause import gc_paused
 from collectctl.letters.dunning_outcomes import Outcome, RunReport
-from collectctl.money import from_minor
+from collectctl.money import formatter
 from collectctl.output import Column, Report
 
 COLUMNS = [
@@ -22,8 +24,15 @@ COLUMNS = [
 ]
 
 
+_FORMATTERS: dict[str, Callable[[int], str]] = {}
+
+
 def _money(units: int, currency: str) -> str:
-    return str(from_minor(units, currency))
+    """``format_minor`` through one formatter per currency (the same text)."""
+    fmt = _FORMATTERS.get(currency)
+    if fmt is None:
+        fmt = _FORMATTERS[currency] = formatter(currency)
+    return fmt(units)
 
 
 def decision_document(outcome: Outcome) -> dict[str, Any]:
@@ -85,6 +94,11 @@ def run_document(report: RunReport) -> dict[str, Any]:
 
 def to_report(report: RunReport) -> Report:
     """Rows for table/csv (one per decision); JSON carries :func:`run_document`."""
+    with gc_paused():
+        return _to_report(report)
+
+
+def _to_report(report: RunReport) -> Report:
     from decimal import Decimal
 
     rows = []

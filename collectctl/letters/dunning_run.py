@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from collectctl.domain import dunning as rules
 from collectctl.errors import CollectctlError
+from collectctl.gc_pause import gc_paused
 from collectctl.letters.dunning_outcomes import Outcome, RunOptions, RunReport
 
 __all__ = ["Outcome", "RunOptions", "RunReport", "decide", "guards_for", "run_dunning"]
@@ -73,11 +74,12 @@ def decide(
     grace = int(dict(app.config.get("promises") or {}).get("grace_days", 0) or 0)
     conn.execute("BEGIN")  # one snapshot for the whole decision pass (WAL: readers never wait)
     try:
-        history = load_history(conn)
-        accounts = load_accounts_for_dunning(
-            conn, as_of, grace, consumer_rules=guards.enabled and bool(guards.limitation_years)
-        )
-        return rules.decide_all(accounts, history, policy, as_of, guards)
+        with gc_paused():  # tens of thousands of acyclic objects: reference counting frees them
+            history = load_history(conn)
+            accounts = load_accounts_for_dunning(
+                conn, as_of, grace, consumer_rules=guards.enabled and bool(guards.limitation_years)
+            )
+            return rules.decide_all(accounts, history, policy, as_of, guards)
     finally:
         conn.execute("COMMIT")
 

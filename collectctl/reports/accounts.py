@@ -27,6 +27,7 @@ from collectctl.domain.books import (
     record_id,
 )
 from collectctl.domain.collection import dispute_status, hold_status
+from collectctl.gc_pause import gc_paused
 from collectctl.ledger.accounts import load_account, load_accounts
 from collectctl.ledger.letters import LetterRow, last_stages, letters_for_customer
 from collectctl.letters.history import letter_summary
@@ -56,24 +57,49 @@ def account_list(
     ``currency``, ``stage`` and ``customers`` (ledger keys) keep rows matching any value given."""
     from collectctl.reports.aging import any_of, single
 
-    currencies, stages = any_of(currency), any_of(stage)
+    with gc_paused():
+        return _account_list(
+            conn, as_of, grace_days, any_of(currency), overdue_only, any_of(stage),
+            min_balance, sort, customers, insight, single,
+        )  # fmt: skip
+
+
+def _account_list(
+    conn: sqlite3.Connection,
+    as_of: date,
+    grace_days: int,
+    currencies: Collection[str] | None,
+    overdue_only: bool,
+    stages: Collection[str] | None,
+    min_balance: Decimal | None,
+    sort: str,
+    customers: Collection[int] | None,
+    insight: bool,
+    single: Callable[[Any], str | None],
+) -> dict[str, Any]:
     rows: list[dict[str, Any]] = []
     keys: list[int] = []
+    #: the "balance" sort's key of each row, with the balance in minor units: within one
+    #: currency (the first key) minor units order exactly as the Decimals do
+    order: list[tuple[Any, ...]] = []
     letter_stages = last_stages(conn, as_of=as_of)
     for books in load_accounts(conn, as_of, currency=single(currencies)):
         if customers is not None and books.customer.key not in customers:
             continue
-        state = account_state(books, as_of, grace_days=grace_days)
+        state = account_state(books, as_of, grace_days=grace_days, invoice_states=False)
         c = state.customer
+        folded = None
         for b in state.balances:
-            if currencies and b.currency not in currencies:
+            cur = b.currency
+            if currencies and cur not in currencies:
                 continue
             row_stage = state.stage
             if row_stage == "overdue":  # refined by the latest letter sent for this currency
-                row_stage = letter_stages.get((c.source, c.id, b.currency), row_stage)
+                row_stage = letter_stages.get((c.source, c.id, cur), row_stage)
             if stages and row_stage not in stages:
                 continue
-            balance = from_minor(b.total, b.currency)
+            total = b.total
+            balance = from_minor(total, cur)
             if overdue_only and b.overdue <= 0:
                 continue
             if min_balance is not None and balance < min_balance:
@@ -83,9 +109,9 @@ def account_list(
                     "customer_id": c.id,
                     "customer": c.name,
                     "kind": c.kind,
-                    "currency": b.currency,
+                    "currency": cur,
                     "balance": balance,
-                    "overdue": from_minor(b.overdue, b.currency),
+                    "overdue": from_minor(b.overdue, cur),
                     "oldest_days": (as_of - b.oldest_due).days if b.oldest_due else None,
                     "stage": row_stage,
                     "last_contact": state.last_contact,
@@ -95,6 +121,9 @@ def account_list(
                 }
             )
             keys.append(c.key)
+            if folded is None:
+                folded = c.name.casefold()
+            order.append((cur, -total, folded, c.id, cur))
     if insight:
         from collectctl.reports.forecast_insight import Insight, insights
 
@@ -102,7 +131,11 @@ def account_list(
         none = Insight(None, None, 0.0, 0)
         for row, key in zip(rows, keys, strict=True):
             row.update(found.get(key, none).as_dict(row["currency"]))
-    rows.sort(key=_sort_key(sort))
+    if sort == "balance":
+        ranked = sorted(range(len(rows)), key=order.__getitem__)
+        rows = [rows[i] for i in ranked]
+    else:
+        rows.sort(key=_sort_key(sort))
     return {"as_of": as_of, "sort": sort, "rows": rows}
 
 
@@ -146,13 +179,32 @@ INSIGHT_COLUMNS = [
 ]
 
 
+class _FlagsJoined(Sequence[Mapping[str, Any]]):
+    """The document's rows with their flags joined by spaces, made when read (JSON, which
+    writes the document, never reads them)."""
+
+    def __init__(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        self._rows = rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def _joined(self, row: Mapping[str, Any]) -> Mapping[str, Any]:
+        return {**row, "flags": " ".join(row["flags"])}
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return [self._joined(r) for r in self._rows[index]]
+        return self._joined(self._rows[index])
+
+
 def list_report(document: dict[str, Any]) -> Report:
     """``account list`` for any format: flags joined with spaces outside JSON."""
-    rows = [{**r, "flags": " ".join(r["flags"])} for r in document["rows"]]
+    rows = document["rows"]
     columns = LIST_COLUMNS
     if rows and "trend" in rows[0]:
         columns = [*LIST_COLUMNS, *INSIGHT_COLUMNS]
-    return Report(columns=columns, rows=rows, document=document)
+    return Report(columns=columns, rows=_FlagsJoined(rows), document=document)
 
 
 # -- account show --------------------------------------------------------------------------------
