@@ -126,6 +126,39 @@ def test_recency_weights_in_the_ledger(cli, books, ledger_backend, open_ledger):
     assert build_behaviours(flat).of(rows[0][0]).median_delay() == 6
 
 
+def test_invoices_still_waiting_make_a_customer_later(cli, books):
+    """S (Sorrel) paid S1 on its due date, 2026-06-30 (bin 8); T (Tansy) paid T1, due
+    2026-06-16, 14 days late on 2026-06-30 (bin 10): both weigh 1 as of 2026-06-30. S's S2, due
+    2026-06-17, is open 13 days past due: it has waited through all of bin 9 (delays 7..13).
+    Profile life table: bin 8 reached by all 3, 1 paid → 1/3; bin 9 by T1 and S2, none paid;
+    bin 10 by T1 → the other 2/3 (paid only: 1/2, 1/2). S with K = 2: own 1 in bin 8 + 2 × (1/3,
+    2/3) = (5/3, 4/3), plus S2 waiting: bin 8 reached by 4 → 5/12, bin 10 the other 7/12.
+    S's typical delay (median of its paid money): 0.5 is past bin 8's 5/12, in bin 10 at
+    ceil((0.5 − 5/12) ÷ (7/12) × 7) − 1 = 0 → 14 days late (paid history alone: (2/3, 1/3),
+    median ceil(0.5 ÷ (2/3) × 7) − 1 = 5 days). S2 beyond day 13 is all in bin 10: median at
+    5/12 + 0.5 × 7/12 = 17/24, ceil(3.5) − 1 = 3 days into it, delay 17, 4 days after the as-of
+    date: 2026-07-04."""
+    sync(
+        cli,
+        books,
+        [
+            cust("S", "Sorrel", currency="USD"),
+            cust("T", "Tansy", currency="USD"),
+            inv("S1", "S", "2026-06-01", "100.00", due="2026-06-30"),
+            pay("PS1", "S", "2026-06-30", "100.00", "S1"),
+            inv("T1", "T", "2026-06-01", "100.00", due="2026-06-16"),
+            pay("PT1", "T", "2026-06-30", "100.00", "T1"),
+            inv("S2", "S", "2026-06-01", "300.00", due="2026-06-17"),
+        ],
+    )
+    doc = run_json(cli, "forecast", "--as-of", AS_OF, "--by", "customer")
+    (row,) = doc["rows"]
+    assert (row["customer_id"], row["typical_days_late"]) == ("S", 14)
+    (inv_row,) = run_json(cli, "forecast", "--as-of", AS_OF, "--by", "invoice")["rows"]
+    assert (inv_row["invoice_id"], inv_row["expected_date"]) == ("S2", "2026-07-04")
+    assert inv_row["p_never"] == 0.0
+
+
 def cli_home(cli) -> str:
     import os
 

@@ -139,12 +139,22 @@ def build_behaviours(
     rows: Iterable[tuple[int, int, float]],
     settings: ModelSettings = ModelSettings(),
     only: Container[int] | None = None,
+    open_rows: Iterable[tuple[int, int, float]] = (),
 ) -> Behaviours:
-    """Behaviours from history rows ``(customer, bin, weight)`` (bin :data:`NEVER` = never).
+    """Behaviours from history rows ``(customer, bin, weight)`` (bin :data:`NEVER` = never)
+    and the invoices still open ``(customer, days past due, open share)``.
 
     Shrinkage: customer = (own weights + K × profile distribution) ÷ (own total + K). Every row
     counts toward the profile; ``only`` limits which customers get a behaviour of their own
     built (the others' is never asked for).
+
+    Censoring: an invoice open ``x`` days past due has not been paid in its first ``x`` days,
+    which the paid history alone cannot see (it holds only the payments that have come, the
+    quick ones first). Such an invoice counts, for its open share, among those still waiting
+    in every bin up to day ``x`` (the life-table estimate, :func:`_life_table`), so that a
+    customer whose invoices are all sitting unpaid is not taken for a quick payer. Invoices
+    not yet due by more than :data:`LOW` days, or past :data:`NEVER_AFTER` (already "never"
+    in the history), tell nothing here.
     """
     own: dict[int, list[float]] = {}
     profile = [0.0] * (NBINS + 1)
@@ -156,6 +166,22 @@ def build_behaviours(
             hist = own[customer] = [0.0] * (NBINS + 1)
         hist[b] += w
         profile[b] += w
+    waiting: dict[int, tuple[list[float], list[float]]] = {}
+    all_in, all_out = [0.0] * NBINS, [0.0] * NBINS
+    for customer, x, share in open_rows:
+        if share <= 0 or x < LOW or x > NEVER_AFTER:
+            continue
+        seen = waiting.get(customer)
+        if seen is None:
+            seen = waiting[customer] = ([0.0] * NBINS, [0.0] * NBINS)
+        wb, day = divmod(x - LOW, BIN_DAYS)
+        part = share * (day + 1) / BIN_DAYS  # the share of bin wb it has been waiting through
+        seen[0][wb] += part
+        seen[1][wb] += share
+        all_in[wb] += part
+        all_out[wb] += share
+    if waiting:
+        profile = _life_table(profile, all_in, all_out)
     prior = Behaviour(profile[:NBINS], profile[NBINS]) if sum(profile) > 0 else Behaviour.on_time()
     k = settings.prior_invoices
     kpm = [k * p for p in (*prior.mass, prior.never)]  # K × the profile, per bin
@@ -166,8 +192,48 @@ def build_behaviours(
         if only is not None and customer not in only:
             continue
         evidence[customer] = sum(hist)
-        customers[customer] = of_bins(list(map(add, hist, kpm)))  # own + K × profile
+        bins = list(map(add, hist, kpm))  # own + K × profile
+        seen = waiting.get(customer)
+        customers[customer] = of_bins(bins if seen is None else _life_table(bins, *seen))
+    for customer, (part_seen, whole_seen) in waiting.items():
+        if customer in own or (only is not None and customer not in only):
+            continue
+        customers[customer] = of_bins(_life_table(list(kpm), part_seen, whole_seen))
     return Behaviours(prior, customers, evidence)
+
+
+def _life_table(weights: list[float], part: list[float], whole: list[float]) -> list[float]:
+    """Bin weights (``NBINS`` paid bins, then never) with the paid bins re-shaped for the
+    invoices still waiting.
+
+    ``whole[b]`` open shares are waiting in bin b, ``part[b]`` the share of bin b they have
+    waited through. The chance of being paid in bin b once bin b is reached is the weight paid
+    there ÷ everything that reached it (paid there or later, never, waiting in a later bin,
+    and the part of bin b the ones waiting in it have seen) — the actuarial life table. Its
+    paid bins give the shape of the paid money; the never share stays what the history says
+    (what was still unpaid past :data:`NEVER_AFTER`): an invoice still waiting says it is
+    later than the history's payments, not that it will never be paid. The total weight is
+    kept, and with nothing waiting the result is ``weights`` itself (up to rounding).
+    """
+    never = weights[NBINS]
+    paid_weight = sum(weights) - never
+    later = never  # never, then paid bins and waiting invoices from the top down
+    reached = [0.0] * NBINS
+    for b in range(NBINS - 1, -1, -1):
+        reached[b] = later + weights[b] + part[b]
+        later += weights[b] + whole[b]
+    shape = []
+    alive = 1.0
+    for b in range(NBINS):
+        r = reached[b]
+        paid = alive * weights[b] / r if r > 0 else 0.0
+        shape.append(paid)
+        alive -= paid
+    paid_shape = sum(shape)
+    if paid_shape <= 0:
+        return weights
+    scale = paid_weight / paid_shape
+    return [p * scale for p in shape] + [never]
 
 
 def shrink_rate(kept: float, resolved: float, prior_rate: float, strength: float) -> float:

@@ -15,7 +15,7 @@ import functools
 import gc
 import sqlite3
 from collections import defaultdict
-from collections.abc import Callable, Container, Mapping, Sequence
+from collections.abc import Callable, Container, Iterator, Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any, NamedTuple, ParamSpec, TypeVar
 
@@ -74,11 +74,23 @@ def behaviours(
     as_of: date,
     settings: model.ModelSettings,
     only: Container[int] | None = None,
+    invoices: Sequence[loader.ForecastInvoice] = (),
 ) -> model.Behaviours:
     """Customers' delay distributions as of ``as_of`` (only what was known then); ``only``
-    the customers whose behaviour will be asked for (the profile's always uses everyone)."""
+    the customers whose behaviour will be asked for (the profile's always uses everyone);
+    ``invoices`` every invoice open as of ``as_of`` (what is still waiting counts too)."""
     rows = loader.payment_history(conn, as_of, GEOMETRY, settings.half_life_days)
-    return model.build_behaviours(rows, settings, only)
+    return model.build_behaviours(rows, settings, only, waiting(as_of, invoices))
+
+
+def waiting(
+    as_of: date, invoices: Sequence[loader.ForecastInvoice]
+) -> Iterator[tuple[int, int, float]]:
+    """``(customer, days past due, open share)`` of the invoices open as of ``as_of``: the
+    still-unpaid evidence :func:`collectctl.domain.forecast.build_behaviours` counts."""
+    day0 = as_of.toordinal()
+    for i in invoices:
+        yield i.customer_key, day0 - i.due_date.toordinal(), i.balance / i.amount
 
 
 def _promise_rates(
@@ -281,8 +293,9 @@ def forecast_document(
     settings: model.ModelSettings = model.ModelSettings(),
 ) -> dict[str, Any]:
     """The JSON document of ``collectctl forecast`` (see docs/forecast.md for every key)."""
-    invoices = loader.open_invoices(conn, as_of, currency=currency)
-    beh = behaviours(conn, as_of, settings, {i.customer_key for i in invoices})
+    every = loader.open_invoices(conn, as_of)  # all of them count as evidence
+    invoices = [i for i in every if i.currency == currency] if currency else every
+    beh = behaviours(conn, as_of, settings, {i.customer_key for i in invoices}, every)
     by_week = by == "week"  # then the usual invoices need no Outlook object: only their cash
     looks = outlooks(
         conn,

@@ -26,7 +26,7 @@ from collectctl.domain import cashflow
 from collectctl.domain import forecast as model
 from collectctl.ledger import forecast as loader
 from collectctl.money import formatter
-from collectctl.reports.forecast import GEOMETRY, gc_paused, outlooks
+from collectctl.reports.forecast import GEOMETRY, gc_paused, outlooks, waiting
 
 
 def month_ends(start: date, end: date) -> list[date]:
@@ -86,9 +86,11 @@ def backtest_document(
             if pending[0] == m:
                 hist_rows = pending[1]
             pending = next(history, None)
-        invoices = loader.open_invoices(conn, m, currency=currency, with_paid_on=True)
+        every = loader.open_invoices(conn, m, with_paid_on=True)  # all count as evidence
+        invoices = [i for i in every if i.currency == currency] if currency else every
         only = {i.customer_key for i in invoices}
-        beh = model.build_behaviours(hist_rows, settings, only)
+        beh = model.build_behaviours(hist_rows, settings, only, waiting(m, every))
+        del every
         del hist_rows
         looks = outlooks(
             conn,

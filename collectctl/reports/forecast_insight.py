@@ -21,7 +21,7 @@ from typing import Any
 
 from collectctl.domain import forecast as model
 from collectctl.ledger import forecast as loader
-from collectctl.reports.forecast import GEOMETRY, outlooks, promise_record
+from collectctl.reports.forecast import GEOMETRY, outlooks, promise_record, waiting
 
 #: Days between the recent and the older median delay that count as a trend.
 TREND_DAYS = 7
@@ -93,15 +93,12 @@ def insights(
     rows = loader.payment_history(
         conn, as_of, GEOMETRY, settings.half_life_days, split, RECENT_DAYS
     )
-    invoices = [
-        i
-        for i in loader.open_invoices(conn, as_of)
-        if customers is None or i.customer_key in customers
-    ]
+    every = loader.open_invoices(conn, as_of)  # all of them count as evidence
+    invoices = [i for i in every if customers is None or i.customer_key in customers]
     wanted = {c for c, _b, _w in rows} | {i.customer_key for i in invoices}
     if customers is not None:
         wanted = {c for c in wanted if c in customers}
-    beh = model.build_behaviours(rows, settings, wanted)
+    beh = model.build_behaviours(rows, settings, wanted, waiting(as_of, every))
     nxt: dict[int, dict[str, date]] = {}
     looks = outlooks(
         conn, as_of, beh, settings, grace_days=grace_days, invoices=invoices, curves=False
@@ -133,7 +130,7 @@ def insights(
     for c in wanted:
         kept, resolved = record.get(refs.get(c, ("", "")), (0.0, 0))
         out[c] = Insight(
-            typical_days_late=beh.of(c).median_delay() if c in beh.customers else None,
+            typical_days_late=beh.of(c).median_delay() if c in beh.evidence else None,
             trend=trend(_median(recent.get(c, {})), _median(older.get(c, {}))),
             promises_kept=kept,
             promises_resolved=resolved,

@@ -50,6 +50,50 @@ def test_more_history_means_less_shrinkage():
     assert beh.of(1).mass[10] == pytest.approx((40 + 2 * 0.25) / 42)
 
 
+def test_invoices_still_waiting_count_by_hand():
+    """Customer 1 paid one invoice at delay 0 (bin 8) and has one open 13 days past due (it
+    has waited through all of bin 9, delays 7..13); customer 2 paid one at delay 14 (bin 10).
+    Profile life table (3 invoices): bin 8 reached by 3, 1 paid → 1/3; bin 9 reached by 2
+    (customer 2's and the waiting one), none paid; bin 10 reached by customer 2's only, paid →
+    the remaining 2/3. So (1/3, 2/3), not the paid-only (1/2, 1/2).
+    Customer 1, K = 2: own bin 8 = 1 + 2/3 = 5/3, bin 10 = 4/3, plus the waiting invoice:
+    bin 8 reached by 4 → 5/12 paid there; the other 7/12 all in bin 10.
+    Customer 3 (no history, one invoice open 13 days past due): 2 × profile = (2/3, 4/3) plus
+    the waiting one: bin 8 → (2/3) ÷ 3 = 2/9, bin 10 → 7/9. Evidence counts only history."""
+    rows = [(1, 8, 1.0), (2, 10, 1.0)]
+    open_rows = [(1, 13, 1.0), (3, 13, 1.0)]
+    beh = fm.build_behaviours(rows, fm.ModelSettings(prior_invoices=2.0), None, open_rows[:1])
+    assert (beh.profile.mass[8], beh.profile.mass[10]) == pytest.approx((1 / 3, 2 / 3))
+    c1 = beh.of(1)
+    assert (c1.mass[8], c1.mass[10], c1.never) == pytest.approx((5 / 12, 7 / 12, 0.0))
+    beh3 = fm.build_behaviours(rows, fm.ModelSettings(prior_invoices=2.0), {3}, open_rows[1:])
+    c3 = beh3.of(3)
+    assert (c3.mass[8], c3.mass[10]) == pytest.approx((2 / 9, 7 / 9))
+    assert 3 not in beh3.evidence
+    # With nothing waiting (or only invoices the bins cannot place: due in more than 56 days,
+    # or more than 181 days past due and already "never" in the history) nothing changes.
+    plain = fm.build_behaviours(rows, fm.ModelSettings(prior_invoices=2.0))
+    far = fm.build_behaviours(
+        rows, fm.ModelSettings(prior_invoices=2.0), None, [(1, -57, 1.0), (1, 182, 1.0)]
+    )
+    assert far.of(1).mass == pytest.approx(plain.of(1).mass)
+    assert (plain.profile.mass[8], plain.profile.mass[10]) == pytest.approx((0.5, 0.5))
+
+
+def test_waiting_part_of_a_bin_by_hand():
+    """History: one invoice paid at delay 0 (bin 8, delays 0..6), one at delay 7 (bin 9), one
+    never; one invoice open 3 days past due: it has waited through days 0..3, 4/7 of bin 8.
+    Life table (K = 0): bin 9 is reached by its payment and the never one → 1/2 paid there;
+    bin 8 by all three and 4/7 of the waiting one (25/7) → 7/25 paid there, 18/25 go on, of
+    which half (9/25) is paid in bin 9. Paid shape 7 : 9. The never share stays what the
+    history says, 1/3: bin 8 = 2/3 × 7/16 = 7/24, bin 9 = 2/3 × 9/16 = 3/8 (paid only: 1/3 each).
+    """
+    rows = [(1, 8, 1.0), (1, 9, 1.0), (1, fm.NEVER, 1.0)]
+    settings = fm.ModelSettings(prior_invoices=0.0)
+    b = fm.build_behaviours(rows, settings, None, [(1, 3, 1.0)]).of(1)
+    assert (b.mass[8], b.mass[9], b.never) == pytest.approx((7 / 24, 3 / 8, 1 / 3))
+
+
 def test_never_bin_and_unlikely():
     """One invoice paid at delay 0, one never: 1/2 never. Open invoice 200 days past due: beyond
     the last delay bin, so all of it is unlikely to be collected."""
