@@ -23,6 +23,7 @@ from collectctl.domain.forecast import (
     Behaviour,
     Outlook,
     Piece,
+    paid_by,
 )
 
 #: z for a two-sided 80 % band (10th to 90th percentile of a normal).
@@ -82,30 +83,32 @@ def piece_shares(outlook: Outlook, bounds: Sequence[int]) -> list[list[float]]:
     return out
 
 
-def curve_shares(behaviour: Behaviour, overdue: int, bounds: Sequence[int]) -> list[float]:
-    """:func:`period_shares` of ``curve_outlook(_, behaviour, overdue)`` without building it:
-    :meth:`Piece.cdfs <collectctl.domain.forecast.Piece.cdfs>` and :func:`piece_shares`, the
-    same arithmetic step for step, in one call (the back-test's million invoices)."""
-    cum, mass = behaviour.cum, behaviour.mass
-    x = overdue
-    if x < LOW:
-        base = 0.0
-    elif x >= NEVER_AFTER:
-        base = cum[NBINS]
-    else:
-        b, r = divmod(x - LOW, BIN_DAYS)
-        base = cum[b] + mass[b] * (r + 1) / BIN_DAYS
-    left = 1.0 - base
+def _on_bins(left: float, x: int, bounds: Sequence[int]) -> bool:
+    """True when the periods ``bounds`` days ahead of ``x`` fall on whole bins of the curve, so
+    each period's cumulative share is read straight off the bins."""
     n = len(bounds)
     first = bounds[0]
-    if (
+    return (
         left > 1e-12
         and n > 1
         and x + first >= LOW
         and x + bounds[-1] < NEVER_AFTER
         and bounds[-1] - first == BIN_DAYS * (n - 1)
         and bounds[1] - first == BIN_DAYS
-    ):
+    )
+
+
+def curve_shares(behaviour: Behaviour, overdue: int, bounds: Sequence[int]) -> list[float]:
+    """:func:`period_shares` of ``curve_outlook(_, behaviour, overdue)`` without building it:
+    :meth:`Piece.cdfs <collectctl.domain.forecast.Piece.cdfs>` and :func:`piece_shares`, the
+    same arithmetic step for step, in one call (the back-test's million invoices)."""
+    cum, mass = behaviour.cum, behaviour.mass
+    x = overdue
+    base = paid_by(behaviour, x)
+    left = 1.0 - base
+    n = len(bounds)
+    first = bounds[0]
+    if _on_bins(left, x, bounds):
         b0, r = divmod(x + first - LOW, BIN_DAYS)
         r1 = r + 1
         now = [
@@ -131,24 +134,11 @@ def add_curve(
     :func:`~collectctl.domain.forecast.curve_median` (else None), from the same start."""
     cum, mass = behaviour.cum, behaviour.mass
     x = overdue
-    if x < LOW:
-        base = 0.0
-    elif x >= NEVER_AFTER:
-        base = cum[NBINS]
-    else:
-        b, r = divmod(x - LOW, BIN_DAYS)
-        base = cum[b] + mass[b] * (r + 1) / BIN_DAYS
+    base = paid_by(behaviour, x)
     left = 1.0 - base
     n = len(bounds)
     first = bounds[0]
-    if (
-        left > 1e-12
-        and n > 1
-        and x + first >= LOW
-        and x + bounds[-1] < NEVER_AFTER
-        and bounds[-1] - first == BIN_DAYS * (n - 1)
-        and bounds[1] - first == BIN_DAYS
-    ):
+    if _on_bins(left, x, bounds):
         b0, r = divmod(x + first - LOW, BIN_DAYS)
         r1 = r + 1
         prev = 0.0

@@ -367,17 +367,22 @@ def curve_outlook(balance: int, behaviour: Behaviour, overdue: int) -> Outlook:
     return Outlook(balance, (Piece(1.0, behaviour, overdue),))
 
 
+def paid_by(behaviour: Behaviour, overdue: int) -> float:
+    """The share of ``behaviour``'s money paid by ``overdue`` days past due (the start of a
+    :class:`Piece`'s conditional curve)."""
+    if overdue < LOW:
+        return 0.0
+    if overdue >= NEVER_AFTER:
+        return behaviour.cum[NBINS]
+    b, k = divmod(overdue - LOW, BIN_DAYS)
+    return behaviour.cum[b] + behaviour.mass[b] * (k + 1) / BIN_DAYS
+
+
 def curve_median(behaviour: Behaviour, overdue: int) -> int | None:
     """``curve_outlook(_, behaviour, overdue).quantile(0.5)`` without building the outlook:
     the same arithmetic, step for step (the back-test asks it of a million invoices)."""
-    cum, mass = behaviour.cum, behaviour.mass
-    if overdue < LOW:
-        base = 0.0
-    elif overdue >= NEVER_AFTER:
-        base = cum[NBINS]
-    else:
-        b, k = divmod(overdue - LOW, BIN_DAYS)
-        base = cum[b] + mass[b] * (k + 1) / BIN_DAYS
+    cum = behaviour.cum
+    base = paid_by(behaviour, overdue)
     left = 1.0 - base
     never = 1.0 if left <= 1e-12 else behaviour.never / left
     if 1.0 - never <= 1e-9:
