@@ -102,6 +102,7 @@ class Table:
         self._header: list[str] = []
         self._width = 0
         self._bad: list[bytes] = []
+        self._utf16 = False  # the file starts with a UTF-16 byte order mark
         self._fh: BinaryIO | None = None
 
     @property
@@ -125,8 +126,11 @@ class Table:
         dialect = self.dialect
         try:
             self._fh = self.path.open("rb")
-            if (dialect is None or dialect.encoding == "utf-8") and self._fh.read(3) != _BOM:
-                self._fh.seek(0)
+            if dialect is None or dialect.encoding == "utf-8":
+                start = self._fh.read(3)
+                self._utf16 = start[:2] in (b"\xff\xfe", b"\xfe\xff")
+                if start != _BOM:
+                    self._fh.seek(0)
         except OSError as exc:
             raise SourceError(f"cannot read {self.path}: {exc.strerror or exc}") from exc
         if dialect is None or dialect.native:
@@ -143,6 +147,12 @@ class Table:
                 1,
                 "the file has no header row; line 1 must name the columns "
                 f"(at least {','.join(self.required)})",
+            )
+        elif self._bad and self._utf16:
+            self._problem(
+                1,
+                'the file is UTF-16 text (Excel\'s "Unicode Text" export), not UTF-8: save it '
+                'as "CSV UTF-8 (Comma delimited)"',
             )
         elif self._bad:
             self._problem(
@@ -172,10 +182,15 @@ class Table:
     def _checked(self, text: Iterator[str]) -> Iterator[str]:
         try:
             yield from text
-        except UnicodeDecodeError as exc:
+        except UnicodeError as exc:  # a decode error, or UTF-16 without its byte order mark
             enc = self.dialect.encoding if self.dialect else "utf-8"
+            where = (
+                f"{exc.reason} at byte {exc.start}"
+                if isinstance(exc, UnicodeDecodeError)
+                else str(exc)
+            )
             raise SourceError(
-                f"{self.path} is not {enc} text ({exc.reason} at byte {exc.start})",
+                f"{self.path} is not {enc} text ({where})",
                 hint='Set encoding = "utf-8", "utf-16" or "windows-1252" under '
                 "[sources.csv] to match how the file was saved.",
             ) from exc

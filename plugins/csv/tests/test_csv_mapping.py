@@ -393,3 +393,20 @@ def test_a_semicolon_file_in_the_native_format_gets_a_hint_then_reads(cli, colle
     configure(collectctl_home, cli, 'delimiter = "auto"\n')
     result = cli("sync", "csv", directory)
     assert result.exit_code == 0, result.stderr
+
+
+def test_a_utf16_export_is_named_and_reads_once_configured(cli, collectctl_home, tmp_path):
+    files = {name: text.encode("utf-16") for name, text in GOOD.items()}
+    books = write_books(tmp_path / "books", files)
+    result = cli("sync", "csv", books)
+    assert result.exit_code == 1
+    assert "customers.csv:1: the file is UTF-16 text" in result.stderr
+    assert "CSV UTF-8" in result.stderr
+    configure(collectctl_home, cli, 'encoding = "utf-16"\n')
+    assert cli("sync", "csv", books).exit_code == 0
+    # one file saved otherwise: a clear error naming it, not an internal one
+    (books / "payments.csv").write_bytes(GOOD["payments.csv"].encode("utf-8"))
+    mixed = cli("sync", "csv", books)
+    assert mixed.exit_code == 1
+    assert "payments.csv is not utf-16 text" in mixed.stderr
+    assert "Traceback" not in mixed.stderr
