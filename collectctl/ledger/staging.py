@@ -42,6 +42,8 @@ from collectctl.records import (
     Deletion,
     Invoice,
     Problem,
+    Rows,
+    row_record,
 )
 
 BATCH = 5000
@@ -127,6 +129,9 @@ class Staging:
         self._timezones: dict[str, bool] = {}
         self._exponents: dict[str, int] = {}
         self._dates: dict[date, str] = {}
+        # Bulk rows (:class:`Rows`): ISO date texts known to be dates, and due-date defaults.
+        self._date_texts: set[str] = set()
+        self._due: dict[tuple[str, int], str] = {}
         # Customers with an invoice in another currency than their own: their payment rows
         # without a currency take the invoice's (resolved after loading).
         self._mixed: set[str] = set()
@@ -195,6 +200,24 @@ class Staging:
                     row = self._customer(rec)
                     if row:
                         customers.append(row)
+                elif type(rec) is Rows:
+                    flush()
+                    n = len(rec.rows)
+                    if rec.kind == "invoice":
+                        ins(
+                            "INSERT INTO st.s_invoices VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                            self._invoice_rows(rec.rows),
+                        )
+                    elif rec.kind == "allocation":
+                        ins(
+                            "INSERT INTO st.s_allocations VALUES (?,?,1,?,?,?,?,?,?,?,?,?)",
+                            self._allocation_rows(rec.rows),
+                        )
+                    else:
+                        raise TypeError(f"a source yielded rows of kind {rec.kind!r}")
+                    count += n - 1  # every row is a record
+                    if progress:
+                        progress(count)
                 elif type(rec) is Problem:
                     self.result.problem_count += 1
                     if len(self.result.problems) < KEEP_PROBLEMS:
@@ -444,6 +467,141 @@ class Staging:
             origin,
             amount_text,
         )
+
+    # -- bulk rows (:class:`~collectctl.records.Rows`) ---------------------------------------
+    # The same checks and defaults as _invoice and _allocation, on text: a row is taken here
+    # only when every value is the usual kind (a known currency code, an ISO date already seen
+    # to be one, a plain decimal with no more decimals than the currency has); any other row
+    # becomes its record and goes through _invoice or _allocation, so its problems are theirs.
+
+    def _date_text_ok(self, text: object) -> bool:
+        """True when ``text`` is an ISO date as ``date.isoformat`` writes it (cached)."""
+        if type(text) is not str:
+            return False
+        try:
+            ok = date.fromisoformat(text).isoformat() == text
+        except ValueError:
+            ok = False
+        if ok:
+            self._date_texts.add(text)
+        return ok
+
+    def _units(self, text: object, exp: int) -> int | None:
+        """Minor units of the decimal text ``text`` (``None`` unless it is a plain decimal of
+        at most ``exp`` decimals, above 0 and within :data:`MAX_UNITS`)."""
+        if type(text) is not str:
+            return None
+        whole, _, frac = text.partition(".")
+        digits = whole + frac
+        n = len(frac)
+        if n > exp or not digits.isdigit() or not digits.isascii():
+            return None
+        units = int(digits) * (_POWERS[exp - n] if exp - n in _POWERS else 10 ** (exp - n))
+        return units if 0 < units <= MAX_UNITS else None
+
+    def _invoice_rows(self, rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Staged invoice rows from bulk rows (see :class:`~collectctl.records.Rows`)."""
+        out: list[tuple[Any, ...]] = []
+        add = out.append
+        customers = self._customers
+        exponents = self._exponents
+        dates = self._date_texts
+        dues = self._due
+        complete = self.complete
+        default_terms = self.default_terms
+        for row in rows:
+            iid, cust, issue, amount, number, due, currency, void, desc, origin = row
+            customer = customers.get(cust)
+            if customer is None and not complete:
+                customer = self._customer_defaults(cust)
+            code = currency or (customer[0] if customer else None)
+            exp = exponents.get(code)  # type: ignore[arg-type]
+            units = None if exp is None else self._units(amount, exp)
+            if (
+                units is None
+                or not iid
+                or not origin
+                or (issue not in dates and not self._date_text_ok(issue))
+                or (due is not None and due not in dates and not self._date_text_ok(due))
+            ):
+                staged = self._invoice(self._invoice_record(row))
+                if staged:
+                    add(staged)
+                continue
+            if due is None:
+                terms = customer[1] if customer and customer[1] is not None else default_terms
+                due = dues.get((issue, terms))
+                if due is None:
+                    try:
+                        due = self._iso(date.fromisoformat(issue) + timedelta(days=terms))
+                    except OverflowError:
+                        staged = self._invoice(self._invoice_record(row))
+                        if staged:
+                            add(staged)
+                        continue
+                    dues[(issue, terms)] = due
+            if customer and code != customer[0]:
+                self._mixed.add(cust)
+            add(
+                (
+                    iid,
+                    cust,
+                    number or iid,
+                    issue,
+                    due,
+                    code,
+                    units,
+                    1 if void else 0,
+                    desc,
+                    None,
+                    origin,
+                )
+            )
+        return out
+
+    def _allocation_rows(self, rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Staged allocation rows from bulk rows (see :class:`~collectctl.records.Rows`)."""
+        out: list[tuple[Any, ...]] = []
+        add = out.append
+        customers = self._customers
+        exponents = self._exponents
+        dates = self._date_texts
+        mixed = self._mixed
+        complete = self.complete
+        for row in rows:
+            pid, cust, day, amount, inv, kind, currency, method, ref, origin = row
+            customer = customers.get(cust)
+            if customer is None and not complete:
+                customer = self._customer_defaults(cust)
+            code = currency or (customer[0] if customer else None)
+            exp = exponents.get(code)  # type: ignore[arg-type]
+            units = None if exp is None else self._units(amount, exp)
+            if (
+                units is None
+                or not pid
+                or not origin
+                or kind not in ALLOCATION_KINDS
+                or (kind == "write_off" and not inv)
+                or (kind == "refund" and inv)
+                # a payment row without a currency in a mixed-currency account waits for its
+                # invoice's (see _allocation)
+                or (currency is None and inv and (cust in mixed or self._mixed_in_ledger(cust)))
+                or (day not in dates and not self._date_text_ok(day))
+            ):
+                staged = self._allocation(self._allocation_record(row))
+                if staged:
+                    add(staged)
+                continue
+            add((pid, inv or "", cust, day, units, code, kind, method, ref, origin, None))
+        return out
+
+    def _invoice_record(self, row: tuple[Any, ...]) -> Invoice:
+        """The :class:`Invoice` a bulk row stands for."""
+        return _row_record("invoice", row)  # type: ignore[return-value]
+
+    def _allocation_record(self, row: tuple[Any, ...]) -> Allocation:
+        """The :class:`Allocation` a bulk row stands for."""
+        return _row_record("allocation", row)  # type: ignore[return-value]
 
     def _mixed_in_ledger(self, customer_ext: str) -> bool:
         """Incremental batches: whether the ledger holds an invoice of ``customer_ext`` in
@@ -697,6 +855,15 @@ class Staging:
             FROM temp.inc_write_offs w
             """
         ).fetchall()
+
+
+def _row_record(kind: str, row: tuple[Any, ...]) -> Invoice | Allocation:
+    """:func:`~collectctl.records.row_record`; a row not as :class:`Rows` describes is the
+    source's bug (a TypeError, reported as the source failing)."""
+    try:
+        return row_record(kind, row)
+    except ValueError as exc:
+        raise TypeError(str(exc)) from exc
 
 
 def _problem_order(text: str) -> tuple[str, int, str]:
