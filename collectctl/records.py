@@ -196,7 +196,7 @@ def row_record(kind: str, row: tuple[Any, ...]) -> Invoice | Allocation:
             reference=ref,
             origin=origin,
         )
-    except (TypeError, ArithmeticError) as exc:
+    except (TypeError, ValueError, ArithmeticError) as exc:
         raise ValueError(f"a {kind} row that is not as Rows describes: {row!r}") from exc
 
 

@@ -628,6 +628,7 @@ class Staging:
                       (SELECT MIN(i.currency) FROM all_invoices i WHERE i.ext_id = a.invoice_ext)
                FROM st.s_allocations a WHERE a.amount_text IS NOT NULL"""
         ).fetchall()
+        updates: list[tuple[Any, ...]] = []
         for rowid, text, origin, customer_ext, invoice_currency in rows:
             customer = self._customer_defaults(customer_ext)
             currency = self._currency(
@@ -636,10 +637,10 @@ class Staging:
             if currency is None:
                 continue  # the unknown invoice or customer is reported by the checks
             amount = self._minor(Decimal(text), currency, origin, "amount")
-            self.conn.execute(
-                "UPDATE st.s_allocations SET currency = ?, amount = ? WHERE rowid = ?",
-                (currency, amount if amount is not None and amount > 0 else None, rowid),
-            )
+            updates.append((currency, amount if amount is not None and amount > 0 else None, rowid))
+        self.conn.executemany(
+            "UPDATE st.s_allocations SET currency = ?, amount = ? WHERE rowid = ?", updates
+        )
 
     def _number_repeats(self) -> None:
         """Give repeated (payment, invoice) rows a sequence number so each row has a key.
@@ -738,19 +739,19 @@ class Staging:
         # Every check of an allocation in one pass over the staged rows (each a lookup in a
         # covering index): its customer exists; its invoice exists, is its customer's and is in
         # its currency.
+        # The invoice side is one index search per allocation: every invoice row with its
+        # id (several only when the id is duplicated) grouped back onto the allocation.
         for origin, pid, cust, inv, cur, has_customer, invoices, owner, inv_cur in q(
             """SELECT * FROM (SELECT a.origin, a.payment_id, a.customer_ext, a.invoice_ext,
                    a.currency,
                    EXISTS (SELECT 1 FROM all_customers c WHERE c.ext_id = a.customer_ext) AS has_c,
-                   CASE WHEN a.invoice_ext != '' THEN (SELECT COUNT(*) FROM all_invoices i
-                       WHERE i.ext_id = a.invoice_ext) END AS n_inv,
-                   CASE WHEN a.invoice_ext != '' THEN (SELECT MIN(i.customer_ext)
-                       FROM all_invoices i WHERE i.ext_id = a.invoice_ext
-                         AND i.customer_ext != a.customer_ext) END AS owner,
-                   CASE WHEN a.invoice_ext != '' AND a.currency IS NOT NULL THEN (
-                       SELECT MIN(i.currency) FROM all_invoices i WHERE i.ext_id = a.invoice_ext
-                         AND i.currency IS NOT NULL AND i.currency != a.currency) END AS inv_cur
-               FROM st.s_allocations a)
+                   CASE WHEN a.invoice_ext != '' THEN COUNT(i.ext_id) END AS n_inv,
+                   MIN(CASE WHEN i.customer_ext != a.customer_ext THEN i.customer_ext END)
+                       AS owner,
+                   MIN(CASE WHEN i.currency != a.currency THEN i.currency END) AS inv_cur
+               FROM st.s_allocations a LEFT JOIN all_invoices i
+                 ON a.invoice_ext != '' AND i.ext_id = a.invoice_ext
+               GROUP BY a.rowid)
                WHERE NOT has_c OR n_inv = 0 OR owner IS NOT NULL OR inv_cur IS NOT NULL"""
         ):
             if not has_customer:
