@@ -57,6 +57,8 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 MAX_TERMS_DAYS = 36_500
 #: Rows per :class:`~collectctl.records.Rows` block in bulk reads.
 BLOCK = 5000
+#: Stands for an amount a bulk read saw to be a plain decimal above 0 (it keeps the text).
+PLAIN = Decimal(1)
 
 
 def check_directory(directory: Path) -> None:
@@ -284,7 +286,11 @@ def _invoices(table: Table, values: Values, block: int = 0) -> Iterator[Record]:
         if issue is None and block:
             issue = date_of(issue_text)  # a date not seen yet (None for a bad one)
         due = (dates.get(due_text) or (date_of(due_text) if block else None)) if due_text else None
-        amount = fast_amount(amount_text) if plain else None
+        if block:  # the text is what is kept: no Decimal needed to see it is a plain one
+            digits = amount_text.replace(".", "", 1)
+            amount = PLAIN if digits.isdigit() and digits.isascii() and digits.strip("0") else None
+        else:
+            amount = fast_amount(amount_text) if plain else None
         if (
             issue is None
             or amount is None
@@ -374,7 +380,11 @@ def _allocations(table: Table, values: Values, block: int = 0) -> Iterator[Recor
         when = dates.get(date_text)
         if when is None and block:
             when = date_of(date_text)  # a date not seen yet (None for a bad one)
-        amount = fast_amount(amount_text) if plain else None
+        if block:  # the text is what is kept: no Decimal needed to see it is a plain one
+            digits = amount_text.replace(".", "", 1)
+            amount = PLAIN if digits.isdigit() and digits.isascii() and digits.strip("0") else None
+        else:
+            amount = fast_amount(amount_text) if plain else None
         if when is None or amount is None or not amount or not pid or not cust or kind != "payment":
             if _blank(f):
                 continue
