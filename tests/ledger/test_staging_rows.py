@@ -212,3 +212,26 @@ def test_a_row_that_is_not_as_rows_describe_is_the_sources_fault(tmp_path):
     bad = Rows("invoice", [("I1", "C1", "01/06/2026", "1.00", None, None, "US", False, None, "x")])
     with pytest.raises(TypeError, match="not as Rows describes"):
         stage(tmp_path, "broken", [*CUSTOMERS, bad])
+
+
+@pytest.mark.usefixtures("ledger_backend")
+def test_rows_stage_as_their_records_on_either_backend(open_ledger, tmp_path):
+    conn = open_ledger().conn
+    records = [*CUSTOMERS, *GOOD[:10], *BAD[:11], *GOOD[10:], *BAD[11:]]
+
+    def staged(items: list[Any]) -> tuple[Any, ...]:
+        staging = Staging(conn, tmp_path / "staging.db", source="csv", config={}, complete=True)
+        try:
+            result = staging.load(iter(items))
+            tables = {
+                t: sorted((tuple(r) for r in conn.execute(f"SELECT * FROM st.{t}")), key=repr)
+                for t in ("s_customers", "s_invoices", "s_allocations")
+            }
+        finally:
+            staging.detach()
+            (tmp_path / "staging.db").unlink(missing_ok=True)
+        return tables, result.problems, result.problem_count
+
+    plain = staged(records)
+    assert plain[2] > 10
+    assert staged(as_rows(records)) == plain
