@@ -494,8 +494,8 @@ class Staging:
         whole, _, frac = text.partition(".")
         digits = whole + frac
         n = len(frac)
-        if n > exp or not digits.isdigit() or not digits.isascii():
-            return None
+        if n > exp or len(digits) > 18 or not digits.isdigit() or not digits.isascii():
+            return None  # (beyond MAX_UNITS anyway; int() refuses thousands of digits)
         units = int(digits) * (_POWERS[exp - n] if exp - n in _POWERS else 10 ** (exp - n))
         return units if 0 < units <= MAX_UNITS else None
 

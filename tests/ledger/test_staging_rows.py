@@ -97,6 +97,8 @@ BAD = [
     _pay("Q10", "C4", "2026-06-25", "10.005", "I8"),  # deferred, then inexact in EUR
     _pay("Q11", "C1", "2026-06-01", "1" + "0" * 14),
     _pay("Q12", "C1", "2026-06-01", "0.001"),
+    _pay("Q13", "C1", "2026-06-01", "9" * 5000),  # more digits than int() reads
+    _pay("Q14", "C1", "2026-06-01", "0." + "0" * 5000 + "1"),
     Problem("payments.csv:99", "'2026-02-30' is not a date", "date", "2026-02-30"),
 ]
 
