@@ -136,7 +136,71 @@ class Problem:
         return where + self.message
 
 
-Record = Customer | Invoice | Allocation | Deletion | Cursor | Problem
+@dataclass(frozen=True, slots=True)
+class Rows:
+    """Many invoices or allocations at once, each a plain tuple: the bulk form of
+    :class:`Invoice` and :class:`Allocation` for sources that read millions of rows.
+
+    ``kind`` is ``invoice`` or ``allocation``. Each row holds the fields of the record in the
+    order of its constructor's positional arguments below, as the record would hold them, except
+    that dates are ISO text (``2025-04-03``) and the amount is its decimal text (``318.29``:
+    ``Decimal(text)`` is the amount):
+
+    - invoice: ``(id, customer_id, issue_date, amount, number, due_date, currency, void,
+      description, origin)``;
+    - allocation: ``(payment_id, customer_id, date, amount, invoice_id, kind, currency, method,
+      reference, origin)``.
+
+    The core checks and defaults these rows exactly as it does the records they stand for (a
+    row it cannot take as it is goes through the record's own path), so a source may yield
+    either form; rows keep their order among the other records.
+    """
+
+    kind: Literal["invoice", "allocation"]
+    rows: Sequence[tuple[Any, ...]]
+
+    def records(self) -> list[Invoice | Allocation]:
+        """The records these rows stand for, in order."""
+        return [row_record(self.kind, row) for row in self.rows]
+
+
+def row_record(kind: str, row: tuple[Any, ...]) -> Invoice | Allocation:
+    """The :class:`Invoice` or :class:`Allocation` (``kind``) one :class:`Rows` row stands for.
+
+    Raises :class:`ValueError` when a date is not ISO text or the amount not a decimal."""
+    try:
+        if kind == "invoice":
+            iid, cust, issue, amount, number, due, currency, void, desc, origin = row
+            return Invoice(
+                id=iid,
+                customer_id=cust,
+                issue_date=date.fromisoformat(issue),
+                amount=Decimal(amount),
+                number=number,
+                due_date=None if due is None else date.fromisoformat(due),
+                currency=currency,
+                void=bool(void),
+                description=desc,
+                origin=origin,
+            )
+        pid, cust, day, amount, inv, alloc_kind, currency, method, ref, origin = row
+        return Allocation(
+            payment_id=pid,
+            customer_id=cust,
+            date=date.fromisoformat(day),
+            amount=Decimal(amount),
+            invoice_id=inv,
+            kind=alloc_kind,
+            currency=currency,
+            method=method,
+            reference=ref,
+            origin=origin,
+        )
+    except (TypeError, ValueError, ArithmeticError) as exc:
+        raise ValueError(f"a {kind} row that is not as Rows describes: {row!r}") from exc
+
+
+Record = Customer | Invoice | Allocation | Deletion | Cursor | Problem | Rows
 
 
 @dataclass(frozen=True)

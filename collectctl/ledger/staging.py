@@ -42,6 +42,8 @@ from collectctl.records import (
     Deletion,
     Invoice,
     Problem,
+    Rows,
+    row_record,
 )
 
 BATCH = 5000
@@ -127,6 +129,9 @@ class Staging:
         self._timezones: dict[str, bool] = {}
         self._exponents: dict[str, int] = {}
         self._dates: dict[date, str] = {}
+        # Bulk rows (:class:`Rows`): ISO date texts known to be dates, and due-date defaults.
+        self._date_texts: set[str] = set()
+        self._due: dict[tuple[str, int], str] = {}
         # Customers with an invoice in another currency than their own: their payment rows
         # without a currency take the invoice's (resolved after loading).
         self._mixed: set[str] = set()
@@ -195,6 +200,24 @@ class Staging:
                     row = self._customer(rec)
                     if row:
                         customers.append(row)
+                elif type(rec) is Rows:
+                    flush()
+                    n = len(rec.rows)
+                    if rec.kind == "invoice":
+                        ins(
+                            "INSERT INTO st.s_invoices VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                            self._invoice_rows(rec.rows),
+                        )
+                    elif rec.kind == "allocation":
+                        ins(
+                            "INSERT INTO st.s_allocations VALUES (?,?,1,?,?,?,?,?,?,?,?,?)",
+                            self._allocation_rows(rec.rows),
+                        )
+                    else:
+                        raise TypeError(f"a source yielded rows of kind {rec.kind!r}")
+                    count += n - 1  # every row is a record
+                    if progress:
+                        progress(count)
                 elif type(rec) is Problem:
                     self.result.problem_count += 1
                     if len(self.result.problems) < KEEP_PROBLEMS:
@@ -445,6 +468,141 @@ class Staging:
             amount_text,
         )
 
+    # -- bulk rows (:class:`~collectctl.records.Rows`) ---------------------------------------
+    # The same checks and defaults as _invoice and _allocation, on text: a row is taken here
+    # only when every value is the usual kind (a known currency code, an ISO date already seen
+    # to be one, a plain decimal with no more decimals than the currency has); any other row
+    # becomes its record and goes through _invoice or _allocation, so its problems are theirs.
+
+    def _date_text_ok(self, text: object) -> bool:
+        """True when ``text`` is an ISO date as ``date.isoformat`` writes it (cached)."""
+        if type(text) is not str:
+            return False
+        try:
+            ok = date.fromisoformat(text).isoformat() == text
+        except ValueError:
+            ok = False
+        if ok:
+            self._date_texts.add(text)
+        return ok
+
+    def _units(self, text: object, exp: int) -> int | None:
+        """Minor units of the decimal text ``text`` (``None`` unless it is a plain decimal of
+        at most ``exp`` decimals, above 0 and within :data:`MAX_UNITS`)."""
+        if type(text) is not str:
+            return None
+        whole, _, frac = text.partition(".")
+        digits = whole + frac
+        n = len(frac)
+        if n > exp or len(digits) > 18 or not digits.isdigit() or not digits.isascii():
+            return None  # (beyond MAX_UNITS anyway; int() refuses thousands of digits)
+        units = int(digits) * (_POWERS[exp - n] if exp - n in _POWERS else 10 ** (exp - n))
+        return units if 0 < units <= MAX_UNITS else None
+
+    def _invoice_rows(self, rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Staged invoice rows from bulk rows (see :class:`~collectctl.records.Rows`)."""
+        out: list[tuple[Any, ...]] = []
+        add = out.append
+        customers = self._customers
+        exponents = self._exponents
+        dates = self._date_texts
+        dues = self._due
+        complete = self.complete
+        default_terms = self.default_terms
+        for row in rows:
+            iid, cust, issue, amount, number, due, currency, void, desc, origin = row
+            customer = customers.get(cust)
+            if customer is None and not complete:
+                customer = self._customer_defaults(cust)
+            code = currency or (customer[0] if customer else None)
+            exp = exponents.get(code)  # type: ignore[arg-type]
+            units = None if exp is None else self._units(amount, exp)
+            if (
+                units is None
+                or not iid
+                or not origin
+                or (issue not in dates and not self._date_text_ok(issue))
+                or (due is not None and due not in dates and not self._date_text_ok(due))
+            ):
+                staged = self._invoice(self._invoice_record(row))
+                if staged:
+                    add(staged)
+                continue
+            if due is None:
+                terms = customer[1] if customer and customer[1] is not None else default_terms
+                due = dues.get((issue, terms))
+                if due is None:
+                    try:
+                        due = self._iso(date.fromisoformat(issue) + timedelta(days=terms))
+                    except OverflowError:
+                        staged = self._invoice(self._invoice_record(row))
+                        if staged:
+                            add(staged)
+                        continue
+                    dues[(issue, terms)] = due
+            if customer and code != customer[0]:
+                self._mixed.add(cust)
+            add(
+                (
+                    iid,
+                    cust,
+                    number or iid,
+                    issue,
+                    due,
+                    code,
+                    units,
+                    1 if void else 0,
+                    desc,
+                    None,
+                    origin,
+                )
+            )
+        return out
+
+    def _allocation_rows(self, rows: Iterable[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Staged allocation rows from bulk rows (see :class:`~collectctl.records.Rows`)."""
+        out: list[tuple[Any, ...]] = []
+        add = out.append
+        customers = self._customers
+        exponents = self._exponents
+        dates = self._date_texts
+        mixed = self._mixed
+        complete = self.complete
+        for row in rows:
+            pid, cust, day, amount, inv, kind, currency, method, ref, origin = row
+            customer = customers.get(cust)
+            if customer is None and not complete:
+                customer = self._customer_defaults(cust)
+            code = currency or (customer[0] if customer else None)
+            exp = exponents.get(code)  # type: ignore[arg-type]
+            units = None if exp is None else self._units(amount, exp)
+            if (
+                units is None
+                or not pid
+                or not origin
+                or kind not in ALLOCATION_KINDS
+                or (kind == "write_off" and not inv)
+                or (kind == "refund" and inv)
+                # a payment row without a currency in a mixed-currency account waits for its
+                # invoice's (see _allocation)
+                or (currency is None and inv and (cust in mixed or self._mixed_in_ledger(cust)))
+                or (day not in dates and not self._date_text_ok(day))
+            ):
+                staged = self._allocation(self._allocation_record(row))
+                if staged:
+                    add(staged)
+                continue
+            add((pid, inv or "", cust, day, units, code, kind, method, ref, origin, None))
+        return out
+
+    def _invoice_record(self, row: tuple[Any, ...]) -> Invoice:
+        """The :class:`Invoice` a bulk row stands for."""
+        return _row_record("invoice", row)  # type: ignore[return-value]
+
+    def _allocation_record(self, row: tuple[Any, ...]) -> Allocation:
+        """The :class:`Allocation` a bulk row stands for."""
+        return _row_record("allocation", row)  # type: ignore[return-value]
+
     def _mixed_in_ledger(self, customer_ext: str) -> bool:
         """Incremental batches: whether the ledger holds an invoice of ``customer_ext`` in
         another currency than the customer's (asked once per customer)."""
@@ -470,6 +628,7 @@ class Staging:
                       (SELECT MIN(i.currency) FROM all_invoices i WHERE i.ext_id = a.invoice_ext)
                FROM st.s_allocations a WHERE a.amount_text IS NOT NULL"""
         ).fetchall()
+        updates: list[tuple[Any, ...]] = []
         for rowid, text, origin, customer_ext, invoice_currency in rows:
             customer = self._customer_defaults(customer_ext)
             currency = self._currency(
@@ -478,10 +637,10 @@ class Staging:
             if currency is None:
                 continue  # the unknown invoice or customer is reported by the checks
             amount = self._minor(Decimal(text), currency, origin, "amount")
-            self.conn.execute(
-                "UPDATE st.s_allocations SET currency = ?, amount = ? WHERE rowid = ?",
-                (currency, amount if amount is not None and amount > 0 else None, rowid),
-            )
+            updates.append((currency, amount if amount is not None and amount > 0 else None, rowid))
+        self.conn.executemany(
+            "UPDATE st.s_allocations SET currency = ?, amount = ? WHERE rowid = ?", updates
+        )
 
     def _number_repeats(self) -> None:
         """Give repeated (payment, invoice) rows a sequence number so each row has a key.
@@ -580,19 +739,19 @@ class Staging:
         # Every check of an allocation in one pass over the staged rows (each a lookup in a
         # covering index): its customer exists; its invoice exists, is its customer's and is in
         # its currency.
+        # The invoice side is one index search per allocation: every invoice row with its
+        # id (several only when the id is duplicated) grouped back onto the allocation.
         for origin, pid, cust, inv, cur, has_customer, invoices, owner, inv_cur in q(
             """SELECT * FROM (SELECT a.origin, a.payment_id, a.customer_ext, a.invoice_ext,
                    a.currency,
                    EXISTS (SELECT 1 FROM all_customers c WHERE c.ext_id = a.customer_ext) AS has_c,
-                   CASE WHEN a.invoice_ext != '' THEN (SELECT COUNT(*) FROM all_invoices i
-                       WHERE i.ext_id = a.invoice_ext) END AS n_inv,
-                   CASE WHEN a.invoice_ext != '' THEN (SELECT MIN(i.customer_ext)
-                       FROM all_invoices i WHERE i.ext_id = a.invoice_ext
-                         AND i.customer_ext != a.customer_ext) END AS owner,
-                   CASE WHEN a.invoice_ext != '' AND a.currency IS NOT NULL THEN (
-                       SELECT MIN(i.currency) FROM all_invoices i WHERE i.ext_id = a.invoice_ext
-                         AND i.currency IS NOT NULL AND i.currency != a.currency) END AS inv_cur
-               FROM st.s_allocations a)
+                   CASE WHEN a.invoice_ext != '' THEN COUNT(i.ext_id) END AS n_inv,
+                   MIN(CASE WHEN i.customer_ext != a.customer_ext THEN i.customer_ext END)
+                       AS owner,
+                   MIN(CASE WHEN i.currency != a.currency THEN i.currency END) AS inv_cur
+               FROM st.s_allocations a LEFT JOIN all_invoices i
+                 ON a.invoice_ext != '' AND i.ext_id = a.invoice_ext
+               GROUP BY a.rowid)
                WHERE NOT has_c OR n_inv = 0 OR owner IS NOT NULL OR inv_cur IS NOT NULL"""
         ):
             if not has_customer:
@@ -697,6 +856,15 @@ class Staging:
             FROM temp.inc_write_offs w
             """
         ).fetchall()
+
+
+def _row_record(kind: str, row: tuple[Any, ...]) -> Invoice | Allocation:
+    """:func:`~collectctl.records.row_record`; a row not as :class:`Rows` describes is the
+    source's bug (a TypeError, reported as the source failing)."""
+    try:
+        return row_record(kind, row)
+    except ValueError as exc:
+        raise TypeError(str(exc)) from exc
 
 
 def _problem_order(text: str) -> tuple[str, int, str]:

@@ -154,6 +154,8 @@ class Values:
         self.date_hint = settings.date_hint()
         self.amount_hint = settings.amount_hint()
         self.plain_amounts = settings.plain_amounts
+        #: Dates are strict ISO ``YYYY-MM-DD`` (the default): a date's text is its ISO text.
+        self.iso_dates = settings.date_format is None and not settings.flexible_dates
 
     def date(self, text: str) -> date | None:
         """The date written as ``text``, or ``None`` when it is not one."""

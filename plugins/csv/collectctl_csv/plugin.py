@@ -120,7 +120,9 @@ def read(request: SyncRequest) -> SourceBatch:
         recorder = Recorder(request.profile_dir, stamp, head)
 
         def records() -> Iterator[Record]:
-            yield from read_directory(directory, settings, request.progress, recorder=recorder)
+            yield from read_directory(
+                directory, settings, request.progress, recorder=recorder, bulk=True
+            )
             yield Cursor(stamp)
 
         return SourceBatch(

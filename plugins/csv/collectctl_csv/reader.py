@@ -21,7 +21,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from collectctl.errors import SourceError
-from collectctl.records import ALLOCATION_KINDS, CUSTOMER_KINDS, Problem, Record
+from collectctl.records import ALLOCATION_KINDS, CUSTOMER_KINDS, Problem, Record, Rows
 from collectctl_csv import construct
 from collectctl_csv.formats import Settings, Values, fast_amount
 from collectctl_csv.rowstate import Recorder, View, recorded
@@ -55,6 +55,10 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 
 #: The largest ``terms_days`` taken seriously (a hundred years).
 MAX_TERMS_DAYS = 36_500
+#: Rows per :class:`~collectctl.records.Rows` block in bulk reads.
+BLOCK = 5000
+#: Stands for an amount a bulk read saw to be a plain decimal above 0 (it keeps the text).
+PLAIN = Decimal(1)
 
 
 def check_directory(directory: Path) -> None:
@@ -86,6 +90,7 @@ def read_directory(
     progress: Callable[[int], None] | None = None,
     open_table: Callable[[str, Progress], Table] | None = None,
     recorder: Recorder | None = None,
+    bulk: bool = False,
 ) -> Iterator[Record]:
     """Yield every customer, then invoice, then allocation of ``directory``, problems inline.
 
@@ -97,8 +102,12 @@ def read_directory(
         (default: collectctl's own format).
     :param recorder: collects each row's digest for the next re-sync (own format only; see
         :mod:`collectctl_csv.rowstate`).
+    :param bulk: yield invoices and payments as :class:`~collectctl.records.Rows` blocks (text
+        tuples, no record object per row) where the settings are the defaults (ISO dates, plain
+        amounts); problems and customers are yielded as they are, in file order.
     """
     values = Values(settings or Settings())
+    block = BLOCK if bulk and values.iso_dates and values.plain_amounts else 0
     counter = Progress(progress)
     if open_table is None:
 
@@ -119,12 +128,12 @@ def read_directory(
                 yield from table.problems
                 continue
             if recorder is None:
-                yield from convert(table, values)
+                yield from convert(table, values, block)
                 continue
             col = table.column
             deps = (col("currency"), col("terms_days")) if name == FILES[0] else None
             rows = recorded(table.rows(), recorder.file(name, table.header), col("id"), deps)
-            yield from convert(View(table, rows), values)  # type: ignore[arg-type]
+            yield from convert(View(table, rows), values, block)  # type: ignore[arg-type]
     if progress is not None:
         progress(counter.rows)
 
@@ -183,7 +192,7 @@ class _Row:
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
-def _customers(table: Table, values: Values) -> Iterator[Record]:
+def _customers(table: Table, values: Values, block: int = 0) -> Iterator[Record]:
     col = table.column
     i_id, i_name, i_email, i_phone, i_address = map(col, COLUMNS["customers.csv"][:5])
     i_kind, i_cur, i_tz, i_terms, i_lang = map(col, COLUMNS["customers.csv"][5:])
@@ -247,16 +256,25 @@ def _customers(table: Table, values: Values) -> Iterator[Record]:
         )
 
 
-def _invoices(table: Table, values: Values) -> Iterator[Record]:
+def _invoices(table: Table, values: Values, block: int = 0) -> Iterator[Record]:
+    """Invoices of ``table``; with ``block`` (rows per block, ISO dates and plain amounts
+    only), good rows come as :class:`Rows` of text tuples instead of one record each."""
     col = table.column
     i_id, i_cust, i_num, i_issue, i_due = map(col, COLUMNS["invoices.csv"][:5])
     i_cur, i_amount, i_status, i_desc = map(col, COLUMNS["invoices.csv"][5:])
     file_name = table.name
     dates = values.dates
+    date_of = values.date
     plain = values.plain_amounts
     make = construct.invoice
+    rows: list[tuple[object, ...]] = []
+    add = rows.append
     for item in table.rows():
         if type(item) is Problem:
+            if rows:
+                yield Rows("invoice", rows)
+                rows = []
+                add = rows.append
             yield item
             continue
         line, f = item  # type: ignore[misc]
@@ -265,8 +283,14 @@ def _invoices(table: Table, values: Values) -> Iterator[Record]:
         issue_text, due_text = f[i_issue].strip(), f[i_due].strip()
         amount_text = f[i_amount].strip()
         issue = dates.get(issue_text)
-        due = dates.get(due_text) if due_text else None
-        amount = fast_amount(amount_text) if plain else None
+        if issue is None and block:
+            issue = date_of(issue_text)  # a date not seen yet (None for a bad one)
+        due = (dates.get(due_text) or (date_of(due_text) if block else None)) if due_text else None
+        if block:  # the text is what is kept: no Decimal needed to see it is a plain one
+            digits = amount_text.replace(".", "", 1)
+            amount = PLAIN if digits.isdigit() and digits.isascii() and digits.strip("0") else None
+        else:
+            amount = fast_amount(amount_text) if plain else None
         if (
             issue is None
             or amount is None
@@ -285,8 +309,32 @@ def _invoices(table: Table, values: Values) -> Iterator[Record]:
             due = row.parse_date(values, "due_date", due_text, required=False)
             amount = row.parse_amount(values, "amount", amount_text)
             if row.problems:
+                if rows:
+                    yield Rows("invoice", rows)
+                    rows = []
+                    add = rows.append
                 yield from row.problems
                 continue
+        if block:
+            add(
+                (
+                    iid,
+                    cust,
+                    issue_text,  # ISO text: values.date read it as ISO
+                    amount_text,  # plain: Decimal(amount_text) is the amount
+                    f[i_num].strip() or None,
+                    due_text or None,
+                    f[i_cur].strip() or None,
+                    f[i_status].strip().lower() == "void",
+                    f[i_desc].strip() or None,
+                    origin,
+                )
+            )
+            if len(rows) >= block:
+                yield Rows("invoice", rows)
+                rows = []
+                add = rows.append
+            continue
         yield make(
             iid,
             cust,
@@ -299,18 +347,28 @@ def _invoices(table: Table, values: Values) -> Iterator[Record]:
             f[i_desc].strip() or None,
             origin,
         )
+    if rows:
+        yield Rows("invoice", rows)
 
 
-def _allocations(table: Table, values: Values) -> Iterator[Record]:
+def _allocations(table: Table, values: Values, block: int = 0) -> Iterator[Record]:
+    """Payment rows of ``table``; ``block`` as for :func:`_invoices`."""
     col = table.column
     i_id, i_cust, i_date, i_amount, i_inv = map(col, COLUMNS["payments.csv"][:5])
     i_kind, i_cur, i_method, i_ref = map(col, COLUMNS["payments.csv"][5:])
     file_name = table.name
     dates = values.dates
+    date_of = values.date
     plain = values.plain_amounts
     make = construct.allocation
+    rows: list[tuple[object, ...]] = []
+    add = rows.append
     for item in table.rows():
         if type(item) is Problem:
+            if rows:
+                yield Rows("allocation", rows)
+                rows = []
+                add = rows.append
             yield item
             continue
         line, f = item  # type: ignore[misc]
@@ -320,7 +378,13 @@ def _allocations(table: Table, values: Values) -> Iterator[Record]:
         invoice = f[i_inv].strip() or None
         kind = f[i_kind].strip() or "payment"
         when = dates.get(date_text)
-        amount = fast_amount(amount_text) if plain else None
+        if when is None and block:
+            when = date_of(date_text)  # a date not seen yet (None for a bad one)
+        if block:  # the text is what is kept: no Decimal needed to see it is a plain one
+            digits = amount_text.replace(".", "", 1)
+            amount = PLAIN if digits.isdigit() and digits.isascii() and digits.strip("0") else None
+        else:
+            amount = fast_amount(amount_text) if plain else None
         if when is None or amount is None or not amount or not pid or not cust or kind != "payment":
             if _blank(f):
                 continue
@@ -346,8 +410,32 @@ def _allocations(table: Table, values: Values) -> Iterator[Record]:
                     "unapplied credit, so leave invoice_id blank",
                 )
             if row.problems:
+                if rows:
+                    yield Rows("allocation", rows)
+                    rows = []
+                    add = rows.append
                 yield from row.problems
                 continue
+        if block:
+            add(
+                (
+                    pid,
+                    cust,
+                    date_text,
+                    amount_text,
+                    invoice,
+                    kind,
+                    f[i_cur].strip() or None,
+                    f[i_method].strip() or None,
+                    f[i_ref].strip() or None,
+                    origin,
+                )
+            )
+            if len(rows) >= block:
+                yield Rows("allocation", rows)
+                rows = []
+                add = rows.append
+            continue
         yield make(
             pid,
             cust,
@@ -360,6 +448,8 @@ def _allocations(table: Table, values: Values) -> Iterator[Record]:
             f[i_ref].strip() or None,
             origin,
         )
+    if rows:
+        yield Rows("allocation", rows)
 
 
 class _TimeZones:

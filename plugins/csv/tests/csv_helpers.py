@@ -11,7 +11,7 @@ from typing import Any
 
 from collectctl_csv.plugin import read
 
-from collectctl.records import Cursor, Problem, SyncRequest
+from collectctl.records import Cursor, Problem, Rows, SyncRequest
 
 CUSTOMERS = "id,name,email,phone,address,kind,currency,timezone,terms_days\n"
 INVOICES = "id,customer_id,number,issue_date,due_date,currency,amount,status,description\n"
@@ -62,13 +62,18 @@ def read_all(
     config: Mapping[str, Any] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[Any]:
-    """Every record the csv source yields for ``directory``, less its closing Cursor."""
+    """Every record the csv source yields for ``directory``, less its closing Cursor (a
+    :class:`Rows` block as the records it stands for)."""
     request = SyncRequest(
         options={"dir": directory, **(options or {})},
         config=dict(config or {}),
         progress=progress,
     )
-    records = list(read(request).records)
+    records = [
+        r
+        for item in read(request).records
+        for r in (item.records() if type(item) is Rows else [item])
+    ]
     assert isinstance(records[-1], Cursor), "the batch ends with its fingerprint"
     return records[:-1]
 
