@@ -41,8 +41,9 @@ ITER_BLOCK = 2000
 #: 4 MB default spills them to disk), and index look-ups priced as the cached reads they are
 #: (the default 4.0 is for spinning disks: it made the planner scan a million-row index
 #: rather than look 20,000 rows up). ``temp_buffers`` is the memory for a sync's staging
-#: tables (temporary tables, read through it alone; the 8 MB default holds 1/50 of a
-#: million-invoice sync, so every index look-up into them was a read from the OS).
+#: tables (temporary tables, read through it alone; the 8 MB default against ~600 MB of
+#: staging for a million invoices made most index look-ups into them a read from the OS).
+#: It is taken only as temporary tables fill, so only a sync uses it.
 SESSION_SETTINGS = {
     "jit": "off",
     "work_mem": "64MB",
