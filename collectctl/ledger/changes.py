@@ -529,13 +529,17 @@ def _drop_temp(conn: sqlite3.Connection) -> None:
 def _drop_indexes_for_bulk_load(conn: sqlite3.Connection) -> list[str]:
     """When the ledger holds no invoices or allocations yet (a first sync), drop their secondary
     indexes so the load appends rows, and return the SQL to build them again (a sorted build is
-    far cheaper than millions of random index inserts). Returns [] otherwise (and always on
-    PostgreSQL, whose first load goes through the same statements)."""
-    if dialect_of(conn) != "sqlite" or (
+    far cheaper than millions of random index inserts). Returns [] otherwise. (PostgreSQL:
+    :func:`~collectctl.ledger.pgledger.drop_indexes_for_bulk_load`.)"""
+    if (
         conn.execute("SELECT 1 FROM main.invoices LIMIT 1").fetchone()
         or conn.execute("SELECT 1 FROM main.allocations LIMIT 1").fetchone()
     ):
         return []
+    if dialect_of(conn) == "postgresql":
+        from collectctl.ledger.pgledger import drop_indexes_for_bulk_load
+
+        return drop_indexes_for_bulk_load(conn)
     rows = conn.execute(
         """SELECT name, sql FROM main.sqlite_master WHERE type = 'index' AND sql IS NOT NULL
            AND tbl_name IN ('invoices', 'allocations')"""

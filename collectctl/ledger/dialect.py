@@ -157,10 +157,3 @@ def acting_user(env: Mapping[str, str], database_user: str | None = None) -> str
 def dialect_of(conn: Any) -> str:
     """``"postgresql"`` for a PostgreSQL ledger connection, else ``"sqlite"``."""
     return str(getattr(conn, "dialect", SQLITE))
-
-
-def insertion_order(conn: Any) -> str:
-    """The column that orders a table without a key column as its rows were inserted: SQLite's
-    ``rowid``; PostgreSQL's ``ctid`` (the rows' physical order, which rows inserted together
-    by one statement and never updated keep)."""
-    return "ctid" if dialect_of(conn) == "postgresql" else "rowid"

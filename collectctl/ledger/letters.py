@@ -56,7 +56,6 @@ from datetime import date
 from typing import Any
 
 from collectctl.errors import CollectctlError, NotFoundError
-from collectctl.ledger.dialect import insertion_order
 
 STATUSES: tuple[str, ...] = ("claimed", "sending", "sent", "failed", "uncertain", "cancelled")
 FINAL_STATUSES: frozenset[str] = frozenset({"sent", "uncertain", "cancelled"})
@@ -281,10 +280,10 @@ def insert_claim(
         conn.execute("UPDATE letters SET message_id = ? WHERE id = ?", (message_id, number))
         conn.executemany(
             """INSERT INTO letter_invoices (letter, source, invoice_ext, number, balance, days,
-                   stage, seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+                   stage, seq, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)""",
             [
-                (number, source, i.invoice_ext, i.number, i.balance, i.days, i.stage, i.seq)
-                for i in request.invoices
+                (number, source, i.invoice_ext, i.number, i.balance, i.days, i.stage, i.seq, k)
+                for k, i in enumerate(request.invoices, start=1)
             ],
         )
     except sqlite3.IntegrityError:
@@ -368,8 +367,8 @@ def cancel(conn: sqlite3.Connection, number: int, *, at: str, reason: str) -> No
     _move(conn, number, "cancelled", "finished_at = ?, cancel_reason = ?", (at, reason))
     conn.execute(
         """INSERT INTO letter_invoices_released
-               (letter, source, invoice_ext, number, balance, days, stage, seq)
-           SELECT letter, source, invoice_ext, number, balance, days, stage, seq
+               (letter, source, invoice_ext, number, balance, days, stage, seq, position)
+           SELECT letter, source, invoice_ext, number, balance, days, stage, seq, position
            FROM letter_invoices WHERE letter = ?""",
         (number,),
     )
@@ -384,8 +383,8 @@ def drop_invoices(conn: sqlite3.Connection, number: int, invoice_exts: Iterable[
     for ext in invoice_exts:
         conn.execute(
             """INSERT INTO letter_invoices_released
-                   (letter, source, invoice_ext, number, balance, days, stage, seq)
-               SELECT letter, source, invoice_ext, number, balance, days, stage, seq
+                   (letter, source, invoice_ext, number, balance, days, stage, seq, position)
+               SELECT letter, source, invoice_ext, number, balance, days, stage, seq, position
                FROM letter_invoices WHERE letter = ? AND invoice_ext = ?""",
             (number, ext),
         )
@@ -398,8 +397,12 @@ def set_recipients(conn: sqlite3.Connection, number: int, recipients: Iterable[R
     """Record (replace) the recipients of a letter and whether each was accepted."""
     conn.execute("DELETE FROM letter_recipients WHERE letter = ?", (number,))
     conn.executemany(
-        "INSERT INTO letter_recipients (letter, address, kind, status, error) VALUES (?,?,?,?,?)",
-        [(number, r.address, r.kind, r.status, r.error) for r in recipients],
+        """INSERT INTO letter_recipients (letter, address, kind, status, error, position)
+           VALUES (?, ?, ?, ?, ?, ?)""",
+        [
+            (number, r.address, r.kind, r.status, r.error, k)
+            for k, r in enumerate(recipients, start=1)
+        ],
     )
 
 
@@ -454,11 +457,10 @@ def _invoices(conn: sqlite3.Connection, numbers: Sequence[int]) -> dict[int, lis
     if not numbers:
         return out
     marks = ",".join("?" * len(numbers))
-    order = insertion_order(conn)
     for table in ("letter_invoices", "letter_invoices_released"):
         for row in conn.execute(
             f"""SELECT letter, invoice_ext, number, balance, days, stage, seq FROM {table}
-                WHERE letter IN ({marks}) ORDER BY letter, {order}""",
+                WHERE letter IN ({marks}) ORDER BY letter, position""",
             list(numbers),
         ):
             out[int(row[0])].append(LetterInvoice(*row[1:]))
@@ -472,7 +474,7 @@ def _recipients(conn: sqlite3.Connection, numbers: Sequence[int]) -> dict[int, l
     marks = ",".join("?" * len(numbers))
     for row in conn.execute(
         f"""SELECT letter, address, kind, status, error FROM letter_recipients
-            WHERE letter IN ({marks}) ORDER BY letter, {insertion_order(conn)}""",
+            WHERE letter IN ({marks}) ORDER BY letter, position""",
         list(numbers),
     ):
         out[int(row[0])].append(Recipient(*row[1:]))

@@ -108,17 +108,23 @@ def _rewrite_code(code: str) -> str:
     return code
 
 
-def _temp_table(sql: str) -> str:
-    """BIGINT integers and a ``rowid`` column for a temporary table created by the ledger."""
+def _temp_table(sql: str, *, rowid: bool = True) -> str:
+    """BIGINT integers and a ``rowid`` column for a temporary table created by the ledger
+    (none for one SQLite made ``WITHOUT ROWID``: nothing can read it there)."""
     body = _INTEGER.sub("BIGINT", sql.rstrip().rstrip(";"))
     body = re.sub(r"\bTEXT\b", 'TEXT COLLATE "C"', body, flags=re.IGNORECASE)
     close = body.rfind(")")
-    if close < 0 or "(" not in body or re.search(r"\bAS\s+SELECT\b", body, re.IGNORECASE):
+    if (
+        not rowid
+        or close < 0
+        or "(" not in body
+        or re.search(r"\bAS\s+SELECT\b", body, re.IGNORECASE)
+    ):
         return body
-    rowid = (
+    column = (
         ", rowid BIGSERIAL" if "PRIMARY KEY" in body.upper() else ", rowid BIGSERIAL PRIMARY KEY"
     )
-    return body[:close] + rowid + body[close:]
+    return body[:close] + column + body[close:]
 
 
 _FROM_PAREN = re.compile(r"\bFROM\s*\(", re.IGNORECASE)
@@ -177,13 +183,14 @@ def _alias_subqueries(sql: str) -> str:
 @lru_cache(maxsize=2048)
 def translate(sql: str) -> tuple[str, bool]:
     """The PostgreSQL text of ``sql`` and whether it takes parameters."""
+    without_rowid = bool(_WITHOUT_ROWID.search(sql))
     text = _INDEX_PREFIX.sub(r"\1", sql)
     text = _outside_literals(text, _rewrite_code)
     text = _alias_subqueries(text)
     if _OR_IGNORE.match(text):
         text = _OR_IGNORE.sub("INSERT INTO", text).rstrip().rstrip(";") + " ON CONFLICT DO NOTHING"
     if _CREATE_TEMP.match(text):
-        text = _temp_table(text)
+        text = _temp_table(text, rowid=not without_rowid)
     return _placeholders(text)
 
 

@@ -199,3 +199,94 @@ def test_overrides_survive_and_merge(ledger: Ledger) -> None:
         "t2",
     )
     assert set(record.overrides(ledger.conn)) == {("qbo", "7")}
+
+
+def test_a_letter_keeps_the_order_of_its_invoices_and_recipients(ledger: Ledger) -> None:
+    """The order is the ``position`` column, not the rows' physical order: moving the first
+    row to the end (an update on PostgreSQL, a new rowid on SQLite) changes nothing."""
+    letter = send.claim(
+        ledger,
+        request(("i9", "firm", 1), ("i2", "firm", 1), ("i5", "firm", 1), ("i1", "firm", 1)),
+        now=NOW,
+        message_domain="x",
+    )
+    assert letter is not None
+    with ledger.write() as conn:
+        record.set_recipients(
+            conn,
+            letter.id,
+            [
+                record.Recipient("z@x.test", "to", "accepted"),
+                record.Recipient("a@x.test", "cc", "accepted"),
+                record.Recipient("m@x.test", "bcc", "refused", "550 no such mailbox"),
+            ],
+        )
+        # SQLite: a new rowid; PostgreSQL: a new row version (ctid order would put it last)
+        move = "rowid = rowid + 1000" if ledger.dialect == "sqlite" else "number = number"
+        conn.execute(f"UPDATE letter_invoices SET {move} WHERE invoice_ext = 'i9'")
+        conn.execute(
+            f"UPDATE letter_recipients SET {move.replace('number', 'kind')} "
+            "WHERE address = 'z@x.test'"
+        )
+    shown = record.get_letter(ledger.conn, letter.id)
+    assert [i.invoice_ext for i in shown.invoices] == ["i9", "i2", "i5", "i1"]
+    assert [r.address for r in shown.recipients] == ["z@x.test", "a@x.test", "m@x.test"]
+    with ledger.write() as conn:
+        record.drop_invoices(conn, letter.id, ["i2"])
+    # the claims still held first, then the released one
+    shown = record.get_letter(ledger.conn, letter.id)
+    assert [i.invoice_ext for i in shown.invoices] == ["i9", "i5", "i1", "i2"]
+    with ledger.write() as conn:
+        record.cancel(conn, letter.id, at="t", reason="test")
+    # every claim released: the letter's own order again
+    shown = record.get_letter(ledger.conn, letter.id)
+    assert [i.invoice_ext for i in shown.invoices] == ["i9", "i2", "i5", "i1"]
+    assert [li.invoices[0].invoice_ext for li in record.list_letters(ledger.conn)] == ["i9"]
+
+
+def test_migration_11_keeps_the_order_existing_rows_were_read_in(
+    open_ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from collectctl.ledger import connection, schema
+
+    monkeypatch.setattr(connection, "MIGRATIONS", schema.MIGRATIONS[:10])
+    monkeypatch.setattr(connection, "LATEST", 10)
+    monkeypatch.setattr(schema, "LATEST", 10)
+    old = open_ledger()
+    assert old.version == 10
+    with old.write() as conn:
+        for letter, ext in [(1, "a"), (2, "x"), (1, "c"), (1, "b"), (2, "y"), (3, "r")]:
+            table = "letter_invoices_released" if letter == 3 else "letter_invoices"
+            conn.execute(
+                f"INSERT INTO {table} (letter, source, invoice_ext, number, balance, days, "
+                "stage, seq) VALUES (?, 'csv', ?, ?, 100, 10, 'firm', 1)",
+                (letter, ext, ext.upper()),
+            )
+        for address in ("z@x.test", "a@x.test"):
+            conn.execute(
+                "INSERT INTO letter_recipients (letter, address, kind, status) "
+                "VALUES (1, ?, 'to', 'accepted')",
+                (address,),
+            )
+    old.close()
+    monkeypatch.setattr(connection, "MIGRATIONS", schema.MIGRATIONS)
+    monkeypatch.setattr(connection, "LATEST", len(schema.MIGRATIONS))
+    monkeypatch.setattr(schema, "LATEST", len(schema.MIGRATIONS))
+    new = open_ledger()
+    assert new.version == len(schema.MIGRATIONS)
+    rows = new.conn.execute(
+        "SELECT letter, invoice_ext, position FROM letter_invoices ORDER BY letter, position"
+    ).fetchall()
+    assert [tuple(r) for r in rows] == [
+        (1, "a", 1),
+        (1, "c", 2),
+        (1, "b", 3),
+        (2, "x", 1),
+        (2, "y", 2),
+    ]
+    released = new.conn.execute("SELECT invoice_ext, position FROM letter_invoices_released")
+    assert [tuple(r) for r in released] == [("r", 1)]
+    recipients = new.conn.execute(
+        "SELECT address, position FROM letter_recipients ORDER BY position"
+    ).fetchall()
+    assert [tuple(r) for r in recipients] == [("z@x.test", 1), ("a@x.test", 2)]
