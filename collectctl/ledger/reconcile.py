@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from collectctl.domain.reconcile import Credit, OpenItem
-from collectctl.ledger.aging import as_of_sql
+from collectctl.ledger.aging import UNSETTLED, as_of_sql
 from collectctl.ledger.days import DAYS as _DAYS
 from collectctl.ledger.dialect import dialect_of
 
@@ -43,12 +43,6 @@ def _in_chunks(
     return rows
 
 
-def _aging_index(customer: int | None) -> str:
-    """The index hint for a pass over every invoice: the covering ``invoices_aging`` holds every
-    column the checks filter on, so only the few rows that pass are read from the table."""
-    return "INDEXED BY invoices_aging" if customer is None else ""
-
-
 @dataclass(frozen=True)
 class Overpaid:
     """An invoice whose allocations dated ≤ D exceed its amount; ``allocations`` are its
@@ -64,15 +58,18 @@ class Overpaid:
 
 
 def overpaid(conn: sqlite3.Connection, d: str, customer: int | None) -> list[Overpaid]:
-    """Invoices whose allocations dated ≤ D exceed their amount, with those allocations."""
+    """Invoices whose allocations dated ≤ D exceed their amount, with those allocations.
+
+    Such an invoice is overpaid today too (allocations only add up), so it is unsettled
+    (``allocated != amount``): only the partial index ``invoices_unsettled`` is read."""
     q = as_of_sql(conn, d)
     params: dict[str, Any] = {"d": d, "cust": customer}
     who = "AND i.customer = :cust" if customer is not None else ""
     rows = conn.execute(
         f"""{q.cte}
         SELECT i.id, i.ext_id, i.number, i.customer, i.currency, i.amount, {q.applied} AS paid
-        FROM invoices i {_aging_index(customer)} {q.join}
-        WHERE i.void = 0 AND i.issue_date <= :d AND i.allocated > i.amount
+        FROM invoices i INDEXED BY invoices_unsettled {q.join}
+        WHERE {UNSETTLED} AND i.void = 0 AND i.issue_date <= :d AND i.allocated > i.amount
           AND {q.applied} > i.amount {who}""",
         params,
     ).fetchall()
@@ -114,21 +111,63 @@ def account_credit(
         else:
             credits[(cust, currency)].append(Credit(payment_id, days[day], amount, None, kind))
     refunds = {key: (total, refund_ids[key]) for key, total in refund_totals.items()}
-    who_i = "AND i.customer = :cust" if customer is not None else ""
-    for cust, currency, payment_id, day, amount, kind, ext in conn.execute(
-        f"""SELECT a.customer, a.currency, a.payment_id, a.date, a.amount, a.kind, i.ext_id
-            FROM invoices i {_aging_index(customer)} CROSS JOIN allocations a ON a.invoice = i.id
-            WHERE (i.void = 1 OR i.issue_date > :d) AND +a.date <= :d {who_i}""",
-        params,
+    for cust, currency, payment_id, day, amount, kind, ext in _credit_allocations(
+        conn, params, customer
     ):
         credits[(cust, currency)].append(Credit(payment_id, _day(day), amount, ext, kind))
     return credits, refunds
 
 
+#: Allocations dated ≤ D (and ``a.id``) to invoices ``i`` that are void or issued after D:
+#: the columns :func:`_credit_allocations` returns, then its sort key.
+_CREDIT_COLUMNS = (
+    "a.customer, a.currency, a.payment_id, a.date, a.amount, a.kind, i.ext_id, "
+    "i.void, i.issue_date, i.due_date, i.amount, i.allocated, i.id, a.id"
+)
+
+
+def _credit_allocations(
+    conn: sqlite3.Connection, params: dict[str, Any], customer: int | None
+) -> list[tuple[Any, ...]]:
+    """``(customer, currency, payment id, date, amount, kind, invoice id)`` of the allocations
+    dated ≤ D to void invoices or to invoices issued after D, in the order of a pass over
+    ``invoices_aging`` and, per invoice, ``allocations_by_invoice``.
+
+    Over the whole ledger the void invoices come from ``invoices_unsettled`` (a void invoice is
+    unsettled) and those issued after D from a range of ``invoices_by_issue``, instead of a pass
+    over every invoice; the rows are then put in the single pass's order."""
+    if customer is not None:
+        sources = [
+            f"""SELECT {_CREDIT_COLUMNS} FROM invoices i CROSS JOIN allocations a
+                ON a.invoice = i.id WHERE (i.void = 1 OR i.issue_date > :d) AND +a.date <= :d
+                AND i.customer = :cust"""
+        ]
+    else:
+        sources = [
+            f"""SELECT {_CREDIT_COLUMNS} FROM invoices i INDEXED BY invoices_unsettled
+                CROSS JOIN allocations a ON a.invoice = i.id
+                WHERE {UNSETTLED} AND i.void = 1 AND +a.date <= :d""",
+            f"""SELECT {_CREDIT_COLUMNS} FROM invoices i INDEXED BY invoices_by_issue
+                CROSS JOIN allocations a ON a.invoice = i.id
+                WHERE i.void = i.void AND i.void = 0 AND i.issue_date > :d AND +a.date <= :d""",
+        ]
+    rows = [row for sql in sources for row in conn.execute(sql, params)]
+    # invoices_aging order (customer, currency, void, issue, due, amount, allocated, key), then
+    # allocations_by_invoice order (date, amount, key)
+    rows.sort(key=lambda r: (r[0], r[1], *r[7:13], r[3], r[4], r[13]))
+    return [row[:7] for row in rows]
+
+
 def open_items(
     conn: sqlite3.Connection, d: str, accounts: list[Account]
 ) -> dict[Account, list[OpenItem]]:
-    """Open invoices as of D of the given accounts (one query; accounts passed as JSON)."""
+    """Open invoices as of D of the given accounts (accounts passed as JSON).
+
+    When at most half of the allocations lie after D (the usual dates), an invoice open as of D
+    is either unsettled (the partial covering index ``invoices_unsettled``, read per account) or
+    settled with allocations after D (read from those allocations): the few hundred thousand
+    settled invoices of the accounts are never visited. Otherwise every invoice of the accounts
+    is read with its allocations on or before D."""
     if not accounts:
         return {}
     q = as_of_sql(conn, d)
@@ -141,17 +180,44 @@ def open_items(
             "FROM json_array_elements(CAST(:accounts AS json)) AS value)"
         )
     cte = f"{q.cte}, {with_accounts}" if q.cte else f"WITH {with_accounts}"
+    params = {"d": d, "accounts": json.dumps(accounts)}
+    columns = "i.customer, i.currency, i.ext_id, i.number, i.issue_date, i.due_date"
+    few_late = not q.cte or q.join.startswith("LEFT JOIN late ")
+    if few_late:
+        rows = conn.execute(
+            f"""{cte}
+            SELECT {columns}, {q.open} AS bal
+            FROM acc CROSS JOIN invoices i INDEXED BY invoices_unsettled
+              ON i.customer = acc.customer AND i.currency = acc.currency
+            {q.join}
+            WHERE {UNSETTLED} AND i.void = 0 AND i.issue_date <= :d AND {q.open} > 0""",
+            params,
+        ).fetchall()
+        if q.cte:
+            # settled invoices (allocated = amount) open as of D: their allocations after D
+            wanted = set(map(tuple, accounts))
+            rows += [
+                row
+                for row in conn.execute(
+                    f"""{q.cte}
+                    SELECT {columns}, l.amt FROM late l CROSS JOIN invoices i ON i.id = l.invoice
+                    WHERE ({UNSETTLED}) IS NOT TRUE AND i.void = 0 AND i.issue_date <= :d""",
+                    params,
+                )
+                if (row[0], row[1]) in wanted
+            ]
+    else:
+        rows = conn.execute(
+            f"""{cte}
+            SELECT {columns}, {q.open} AS bal
+            FROM acc JOIN invoices i ON i.customer = acc.customer AND i.currency = acc.currency
+            {q.join}
+            WHERE i.void = 0 AND i.issue_date <= :d AND {q.open} > 0""",
+            params,
+        ).fetchall()
     out: dict[Account, list[OpenItem]] = defaultdict(list)
     days = _DAYS
-    for cust, currency, ext, number, issue, due, balance in conn.execute(
-        f"""{cte}
-        SELECT i.customer, i.currency, i.ext_id, i.number, i.issue_date, i.due_date,
-               {q.open} AS bal
-        FROM acc JOIN invoices i ON i.customer = acc.customer AND i.currency = acc.currency
-        {q.join}
-        WHERE i.void = 0 AND i.issue_date <= :d AND {q.open} > 0""",
-        {"d": d, "accounts": json.dumps(accounts)},
-    ):
+    for cust, currency, ext, number, issue, due, balance in rows:
         out[(cust, currency)].append(OpenItem(ext, number, days[issue], days[due], balance))
     return out
 
