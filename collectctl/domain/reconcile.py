@@ -29,13 +29,13 @@ Finding kinds, in the order a report lists them for one customer and currency:
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from operator import attrgetter
 from typing import NamedTuple
 
-from collectctl.money import format_minor
+from collectctl.money import formatter
 
 #: Every finding kind, in report order.
 KINDS: tuple[str, ...] = (
@@ -113,8 +113,19 @@ class Finding:
         return KINDS.index(self.kind), first_invoice, first_payment
 
 
+#: :func:`collectctl.money.formatter` per currency (the same text as ``format_minor``).
+_FORMATTERS: dict[str, Callable[[int], str]] = {}
+
+
+def _money(units: int, currency: str) -> str:
+    fmt = _FORMATTERS.get(currency)
+    if fmt is None:
+        fmt = _FORMATTERS[currency] = formatter(currency)
+    return fmt(units)
+
+
 def _m(units: int, currency: str) -> str:
-    return f"{format_minor(units, currency)} {currency}"
+    return f"{_money(units, currency)} {currency}"
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -309,7 +320,7 @@ def credit_findings(
     if plan.applications:
         applied = sum(a.amount for a in plan.applications)
         pairs = "; ".join(
-            f"{a.payment_id} → {a.number} {format_minor(a.amount, currency)}"
+            f"{a.payment_id} → {a.number} {_money(a.amount, currency)}"
             for a in plan.applications[:3]
         )
         more = len(plan.applications) - 3

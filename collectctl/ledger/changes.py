@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collectctl.ledger.dialect import dialect_of
+from collectctl.ledger.reconcile import note_payment_refs
 from collectctl.ledger.staging import _q
 
 CUSTOMER_FIELDS = (
@@ -325,6 +326,7 @@ def _apply_fresh(conn: sqlite3.Connection, source: str) -> None:
     )
     for sql in indexes:
         x(sql)
+    note_payment_refs(conn, None)  # reconcile's duplicate-payment keys
 
 
 def update_paid_on(conn: sqlite3.Connection, where: str, params: dict[str, Any]) -> None:
@@ -452,6 +454,7 @@ def apply(conn: sqlite3.Connection, source: str, *, complete: bool, changes: Dif
             ON CONFLICT (source, payment_id, invoice_ext, seq) DO UPDATE SET {sets}""",
         p,
     )
+    note_payment_refs(conn, source)  # reconcile's duplicate-payment keys
     if not complete:
         x(
             """INSERT OR IGNORE INTO touched SELECT a.invoice FROM temp.d_allocations d

@@ -243,27 +243,24 @@ def duplicates(conn: sqlite3.Connection, d: str, customer: int | None) -> list[D
     """Payments (kind ``payment``, with a reference) that share customer, currency, date,
     amount and reference under different ids. A payment's amount is the sum of its rows.
 
-    Only (customer, currency, date, reference) groups of two or more rows can hold duplicates;
-    they are found in one streamed pass over the covering partial index, and only their rows
-    are summed per payment."""
+    Only the keys in ``payment_ref_groups`` (customer, currency, date and reference shared by
+    payments of different ids, kept by the sync: :func:`note_payment_refs`) can hold
+    duplicates; only their rows are read and summed per payment."""
     who = "AND customer = :cust" if customer is not None else ""
     group_array = "json_group_array(payment_id)"
     if dialect_of(conn) == "postgresql":
         group_array = "json_agg(payment_id)::text"
     rows = conn.execute(
         f"""WITH g AS MATERIALIZED (
-                SELECT customer, currency, date, reference
-                FROM allocations INDEXED BY allocations_payment_refs
-                WHERE {_REFERENCED} AND +date <= :d {who}
-                GROUP BY customer, currency, date, reference
-                HAVING COUNT(*) > 1),
+                SELECT customer, currency, date, reference FROM payment_ref_groups
+                WHERE date <= :d {who}),
             p AS (
                 SELECT a.customer, a.currency, a.date, a.reference, a.payment_id,
                        SUM(a.amount) AS amount
                 FROM g CROSS JOIN allocations a INDEXED BY allocations_payment_refs
                   ON a.customer = g.customer AND a.currency = g.currency AND a.date = g.date
                      AND a.reference = g.reference
-                WHERE a.kind = 'payment' AND a.reference IS NOT NULL AND a.reference != ''
+                WHERE {_REFERENCED_A}
                 GROUP BY a.customer, a.currency, a.date, a.reference, a.source, a.payment_id)
             SELECT customer, currency, date, reference, amount, {group_array}
             FROM p GROUP BY customer, currency, date, reference, amount
@@ -274,6 +271,45 @@ def duplicates(conn: sqlite3.Connection, d: str, customer: int | None) -> list[D
         Duplicate(cust, currency, _day(day), amount, ref, tuple(json.loads(ids)))
         for cust, currency, day, ref, amount, ids in rows
     ]
+
+
+_REFERENCED_A = "a.kind = 'payment' AND a.reference IS NOT NULL AND a.reference != ''"
+
+
+def note_payment_refs(conn: sqlite3.Connection, source: str | None) -> None:
+    """Add to ``payment_ref_groups`` the keys (customer, currency, date, reference) that payments
+    of different ids now share (call in the sync's write transaction, after the allocations are
+    written).
+
+    With ``source``, only the keys of the allocations the incremental sync just added or changed
+    (``temp.d_allocations``) are looked at, each against the rows of its key; with ``None`` (a
+    source's first load), every payment with a reference, in one pass. Keys are never removed
+    here: :func:`duplicates` checks them against the allocations, so a stale one costs a look-up
+    and nothing else."""
+    if source is None:
+        conn.execute(
+            f"""INSERT OR IGNORE INTO payment_ref_groups (customer, currency, date, reference)
+                SELECT customer, currency, date, reference
+                FROM allocations INDEXED BY allocations_payment_refs WHERE {_REFERENCED}
+                GROUP BY customer, currency, date, reference
+                HAVING MIN(source) != MAX(source) OR MIN(payment_id) != MAX(payment_id)"""
+        )
+        return
+    conn.execute(
+        f"""INSERT OR IGNORE INTO payment_ref_groups (customer, currency, date, reference)
+            SELECT DISTINCT a.customer, a.currency, a.date, a.reference
+            FROM temp.d_allocations d CROSS JOIN allocations a
+              ON a.source = :src AND a.payment_id = d.payment_id
+             AND a.invoice_ext = d.invoice_ext AND a.seq = d.seq
+            WHERE d.op != 'remove' AND {_REFERENCED_A}
+              AND EXISTS (
+                SELECT 1 FROM allocations b INDEXED BY allocations_payment_refs
+                WHERE b.customer = a.customer AND b.currency = a.currency AND b.date = a.date
+                  AND b.reference = a.reference AND b.kind = 'payment'
+                  AND b.reference IS NOT NULL AND b.reference != ''
+                  AND (b.source != a.source OR b.payment_id != a.payment_id))""",
+        {"src": source},
+    )
 
 
 @dataclass(frozen=True)
