@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from collectctl.domain.reconcile import Credit, OpenItem
-from collectctl.ledger.aging import UNSETTLED, as_of_sql
+from collectctl.ledger.aging import UNSETTLED, AsOfSql, as_of_sql
 from collectctl.ledger.days import DAYS as _DAYS
 from collectctl.ledger.dialect import dialect_of
 
@@ -57,12 +57,20 @@ class Overpaid:
     allocations: tuple[tuple[str, date, int], ...]
 
 
-def overpaid(conn: sqlite3.Connection, d: str, customer: int | None) -> list[Overpaid]:
+def as_of(conn: sqlite3.Connection, d: str) -> AsOfSql:
+    """The SQL of "allocations dated on or before D" (:func:`collectctl.ledger.aging.as_of_sql`),
+    worked out once for the checks of one report (it counts the allocations after D)."""
+    return as_of_sql(conn, d)
+
+
+def overpaid(
+    conn: sqlite3.Connection, d: str, customer: int | None, q: AsOfSql | None = None
+) -> list[Overpaid]:
     """Invoices whose allocations dated ≤ D exceed their amount, with those allocations.
 
     Such an invoice is overpaid today too (allocations only add up), so it is unsettled
     (``allocated != amount``): only the partial index ``invoices_unsettled`` is read."""
-    q = as_of_sql(conn, d)
+    q = q or as_of_sql(conn, d)
     params: dict[str, Any] = {"d": d, "cust": customer}
     who = "AND i.customer = :cust" if customer is not None else ""
     rows = conn.execute(
@@ -159,7 +167,7 @@ def _credit_allocations(
 
 
 def open_items(
-    conn: sqlite3.Connection, d: str, accounts: list[Account]
+    conn: sqlite3.Connection, d: str, accounts: list[Account], q: AsOfSql | None = None
 ) -> dict[Account, list[OpenItem]]:
     """Open invoices as of D of the given accounts (accounts passed as JSON).
 
@@ -170,7 +178,7 @@ def open_items(
     is read with its allocations on or before D."""
     if not accounts:
         return {}
-    q = as_of_sql(conn, d)
+    q = q or as_of_sql(conn, d)
     with_accounts = "acc(customer, currency) AS (SELECT json_extract(value, '$[0]'), " + (
         "json_extract(value, '$[1]') FROM json_each(:accounts))"
     )
@@ -325,12 +333,13 @@ class Mismatch:
 
 
 def mismatches(conn: sqlite3.Connection, d: str, customer: int | None) -> list[Mismatch]:
-    """Invoices whose source-reported balance differs from ``max(amount − allocated, 0)``."""
+    """Invoices whose source-reported balance differs from ``max(amount − allocated, 0)``
+    (read through the partial index ``invoices_source_balance``: only the invoices with one)."""
     who = "AND customer = :cust" if customer is not None else ""
     rows = conn.execute(
         f"""SELECT customer, currency, ext_id, number, source_balance,
                    MAX(amount - allocated, 0) AS bal
-            FROM invoices
+            FROM invoices INDEXED BY invoices_source_balance
             WHERE source_balance IS NOT NULL AND void = 0 AND issue_date <= :d
               AND source_balance != MAX(amount - allocated, 0) {who}""",
         {"d": d, "cust": customer},

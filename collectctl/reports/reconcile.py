@@ -22,6 +22,7 @@ from collectctl.domain.reconcile import (
     overpayment,
     overpayment_credit,
 )
+from collectctl.gc_pause import gc_paused
 from collectctl.ledger import reconcile as candidates
 from collectctl.ledger.aging import customer_names
 from collectctl.money import formatter, from_minor
@@ -33,7 +34,8 @@ def find(conn: sqlite3.Connection, as_of: date, customer: int | None = None) -> 
     d = as_of.isoformat()
     found: list[Finding] = []
     credits, refunds = candidates.account_credit(conn, d, customer)
-    for o in candidates.overpaid(conn, d, customer):
+    q = candidates.as_of(conn, d)
+    for o in candidates.overpaid(conn, d, customer, q):
         ids = [a[0] for a in o.allocations]
         found.append(
             overpayment(o.customer_key, o.currency, o.invoice_id, o.number, o.amount, o.paid, ids)
@@ -45,7 +47,7 @@ def find(conn: sqlite3.Connection, as_of: date, customer: int | None = None) -> 
     needs_open = [
         a for a in accounts if sum(c.amount for c in credits.get(a, [])) > refunds.get(a, (0,))[0]
     ]
-    items = candidates.open_items(conn, d, needs_open)
+    items = candidates.open_items(conn, d, needs_open, q)
     for account in accounts:
         refunded, refund_ids = refunds.get(account, (0, []))
         found += credit_findings(
@@ -73,7 +75,8 @@ def find(conn: sqlite3.Connection, as_of: date, customer: int | None = None) -> 
 def document(conn: sqlite3.Connection, as_of: date, customer: int | None = None) -> dict[str, Any]:
     """The JSON document of ``collectctl reconcile`` (shape in docs/reconcile.md); its
     ``findings`` are :class:`FindingRows`."""
-    findings = find(conn, as_of, customer)
+    with gc_paused():  # tens of thousands of acyclic objects: reference counting frees them
+        findings = find(conn, as_of, customer)
     who = customer_names(conn, [f.customer_key for f in findings])
     findings.sort(
         key=lambda f: (

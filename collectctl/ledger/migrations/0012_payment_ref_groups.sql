@@ -16,3 +16,8 @@ SELECT customer, currency, date, reference FROM allocations
 WHERE kind = 'payment' AND reference IS NOT NULL AND reference != ''
 GROUP BY customer, currency, date, reference
 HAVING MIN(source) != MAX(source) OR MIN(payment_id) != MAX(payment_id);
+-- Invoices whose source reports its own open balance (QuickBooks): reconcile's source-balance
+-- check reads these only (none at all for CSV books), not every invoice.
+CREATE INDEX invoices_source_balance
+    ON invoices (customer, currency, void, issue_date, source_balance, amount, allocated)
+    WHERE source_balance IS NOT NULL;
