@@ -232,16 +232,42 @@ COLUMNS = [
 ]
 
 
+def _table_row(finding: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **finding,
+        "invoice_ids": " ".join(finding["invoice_ids"]),
+        "payment_ids": " ".join(finding["payment_ids"]),
+    }
+
+
+class TableRows(Sequence[dict[str, Any]]):
+    """The rows of table/csv/md: the findings with their id lists joined with spaces, made
+    when read (``--format json`` writes the document and never reads them)."""
+
+    def __init__(self, findings: Sequence[dict[str, Any]]) -> None:
+        self.findings = findings
+
+    def __len__(self) -> int:
+        return len(self.findings)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [_table_row(f) for f in self.findings[index]]
+        return _table_row(self.findings[index])
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return map(_table_row, self.findings)
+
+
 def to_report(document: dict[str, Any]) -> Report:
-    """Rows for table/csv/md: id lists joined with spaces; JSON keeps the whole document."""
-    rows = [
-        {
-            **finding,
-            "invoice_ids": " ".join(finding["invoice_ids"]),
-            "payment_ids": " ".join(finding["payment_ids"]),
-        }
-        for finding in document["findings"]
-    ]
+    """Rows for table/csv/md (:class:`TableRows`); JSON keeps the whole document."""
+    rows = TableRows(document["findings"])
     counts = ", ".join(f"{n} {kind}" for kind, n in document["counts"].items() if n)
     footer = [f"\n{len(rows)} finding{'s' if len(rows) != 1 else ''}: {counts}"] if rows else []
     return Report(columns=COLUMNS, rows=rows, document=document, footer=footer)
