@@ -134,6 +134,10 @@ _CREDIT_COLUMNS = (
 )
 
 
+#: From this many invoices issued after D on, :func:`_credit_allocations` reads every invoice.
+_MANY_LATER = 50_000
+
+
 def _credit_allocations(
     conn: sqlite3.Connection, params: dict[str, Any], customer: int | None
 ) -> list[tuple[Any, ...]]:
@@ -143,12 +147,23 @@ def _credit_allocations(
 
     Over the whole ledger the void invoices come from ``invoices_unsettled`` (a void invoice is
     unsettled) and those issued after D from a range of ``invoices_by_issue``, instead of a pass
-    over every invoice; the rows are then put in the single pass's order."""
-    if customer is not None:
+    over every invoice, unless many invoices were issued after D (a date far back: then one pass
+    over every invoice is cheaper than looking up each one's allocations in issue-date order);
+    the rows are then put in the single pass's order."""
+    later = 0
+    if customer is None:
+        later = conn.execute(
+            f"""SELECT COUNT(*) FROM (SELECT 1 FROM invoices i INDEXED BY invoices_by_issue
+                WHERE i.void = i.void AND i.void = 0 AND i.issue_date > :d LIMIT {_MANY_LATER})""",
+            params,
+        ).fetchone()[0]
+    if customer is not None or later >= _MANY_LATER:
+        who = "AND i.customer = :cust" if customer is not None else ""
+        hint = "INDEXED BY invoices_aging" if customer is None else ""  # covers the filter
         sources = [
-            f"""SELECT {_CREDIT_COLUMNS} FROM invoices i CROSS JOIN allocations a
+            f"""SELECT {_CREDIT_COLUMNS} FROM invoices i {hint} CROSS JOIN allocations a
                 ON a.invoice = i.id WHERE (i.void = 1 OR i.issue_date > :d) AND +a.date <= :d
-                AND i.customer = :cust"""
+                {who}"""
         ]
     else:
         sources = [
