@@ -454,7 +454,6 @@ def apply(conn: sqlite3.Connection, source: str, *, complete: bool, changes: Dif
             ON CONFLICT (source, payment_id, invoice_ext, seq) DO UPDATE SET {sets}""",
         p,
     )
-    note_payment_refs(conn, source)  # reconcile's duplicate-payment keys
     if not complete:
         x(
             """INSERT OR IGNORE INTO touched SELECT a.invoice FROM temp.d_allocations d
@@ -522,6 +521,7 @@ def apply(conn: sqlite3.Connection, source: str, *, complete: bool, changes: Dif
         update_paid_on(conn, "i.id IN (SELECT id FROM temp.touched)", p)
     for sql in indexes:
         x(sql)
+    note_payment_refs(conn, source)  # reconcile's duplicate-payment keys
 
 
 def _drop_temp(conn: sqlite3.Connection) -> None:
