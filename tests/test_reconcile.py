@@ -234,3 +234,33 @@ def test_plan_credit_exact_match_first_then_oldest_first():
     assert plan.credit == 8500
     assert plan.left_credit == 0
     assert plan.left_open == 9000
+
+
+def test_duplicates_found_after_incremental_syncs(cli, books):
+    """The duplicate-payment keys are kept by every sync: a duplicate that appears, goes or is
+    made by changing a payment on a later sync is reported as of that sync."""
+    base = [
+        cust("C1", "Acme Ltd"),
+        inv("I1", "C1", "2026-03-01", "100.00", due="2026-03-31"),
+        pay("P1", "C1", "2026-04-01", "40.00", "I1", reference="CHK 7"),
+    ]
+    sync(cli, books, base)
+    assert findings_of(run_json(cli, "reconcile", "--as-of", AS_OF), "duplicate_payment") == []
+    twin = pay("P2", "C1", "2026-04-01", "40.00", "I1", reference="CHK 7")
+    sync(cli, books, [*base, twin])
+    (dup,) = findings_of(run_json(cli, "reconcile", "--as-of", AS_OF), "duplicate_payment")
+    assert dup["payment_ids"] == ["P1", "P2"]
+    # P2 removed: the key stays behind, but nothing is reported
+    sync(cli, books, base)
+    assert findings_of(run_json(cli, "reconcile", "--as-of", AS_OF), "duplicate_payment") == []
+    # P3 first carries another reference, then a later sync changes it to P1's
+    other = pay("P3", "C1", "2026-04-01", "40.00", "I1", reference="CHK 8")
+    sync(cli, books, [*base, other])
+    assert findings_of(run_json(cli, "reconcile", "--as-of", AS_OF), "duplicate_payment") == []
+    changed = pay("P3", "C1", "2026-04-01", "40.00", "I1", reference="CHK 7")
+    sync(cli, books, [*base, changed])
+    (dup,) = findings_of(run_json(cli, "reconcile", "--as-of", AS_OF), "duplicate_payment")
+    assert dup["payment_ids"] == ["P1", "P3"]
+    # not before the payments' date
+    doc = run_json(cli, "reconcile", "--as-of", "2026-03-31")
+    assert findings_of(doc, "duplicate_payment") == []

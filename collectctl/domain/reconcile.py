@@ -29,13 +29,13 @@ Finding kinds, in the order a report lists them for one customer and currency:
 from __future__ import annotations
 
 from collections import defaultdict, deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from operator import attrgetter
 from typing import NamedTuple
 
-from collectctl.money import format_minor
+from collectctl.money import formatter
 
 #: Every finding kind, in report order.
 KINDS: tuple[str, ...] = (
@@ -77,9 +77,9 @@ class OpenItem(NamedTuple):
     balance: int
 
 
-@dataclass(frozen=True)
-class Application:
-    """A suggested application: ``amount`` of ``payment_id``'s credit to ``invoice_id``."""
+class Application(NamedTuple):
+    """A suggested application: ``amount`` of ``payment_id``'s credit to ``invoice_id`` (a
+    tuple, like :class:`Credit`)."""
 
     payment_id: str
     from_invoice_id: str | None
@@ -113,8 +113,19 @@ class Finding:
         return KINDS.index(self.kind), first_invoice, first_payment
 
 
+#: :func:`collectctl.money.formatter` per currency (the same text as ``format_minor``).
+_FORMATTERS: dict[str, Callable[[int], str]] = {}
+
+
+def _money(units: int, currency: str) -> str:
+    fmt = _FORMATTERS.get(currency)
+    if fmt is None:
+        fmt = _FORMATTERS[currency] = formatter(currency)
+    return fmt(units)
+
+
 def _m(units: int, currency: str) -> str:
-    return f"{format_minor(units, currency)} {currency}"
+    return f"{_money(units, currency)} {currency}"
 
 
 def _unique(items: Iterable[str]) -> list[str]:
@@ -183,14 +194,6 @@ class CreditPlan:
     left_open: int  # open balance still unpaid after every suggestion
 
 
-@dataclass
-class _Left:
-    """A piece of credit and how much of it is still unapplied."""
-
-    credit: Credit
-    left: int
-
-
 #: Oldest credit first (date, then payment id); oldest invoice first (due, issue, number, id).
 _CREDIT_ORDER = attrgetter("date", "payment_id")
 _ITEM_ORDER = attrgetter("due_date", "issue_date", "number", "invoice_id")
@@ -207,55 +210,62 @@ def plan_credit(
     3. The rest: oldest credit (by date, then payment id) to oldest invoice (by due date, issue
        date, number), as far as it goes.
     """
-    pool: list[_Left] = [_Left(c, c.amount) for c in sorted(credits, key=_CREDIT_ORDER)]
-    left = refunds
-    for entry in pool:
-        used = min(left, entry.left)
-        entry.left -= used
-        left -= used
+    pool = sorted(credits, key=_CREDIT_ORDER)
+    left = [c.amount for c in pool]  # how much of each piece of credit is still unapplied
+    rest = refunds
+    for n, amount in enumerate(left):
+        if not rest:
+            break
+        used = min(rest, amount)
+        left[n] = amount - used
+        rest -= used
     items = sorted(open_items, key=_ITEM_ORDER)
-    open_left = {item.invoice_id: item.balance for item in items}
+    open_left = [item.balance for item in items]
     exact: list[Application] = []
     # The untouched unapplied payments by amount, oldest first: the pool entries an exact match
     # can take (a match empties its entry, so it leaves the queue; nothing else changes them).
-    untouched: dict[int, deque[_Left]] = defaultdict(deque)
-    for entry in pool:
-        c = entry.credit
-        if c.invoice_id is None and c.kind == "payment" and entry.left == c.amount:
-            untouched[c.amount].append(entry)
-    for item in items:
-        if item.due_date >= as_of:
-            continue
-        queue = untouched.get(item.balance)
-        if queue:
-            entry = queue.popleft()
-            c = entry.credit
-            app = Application(c.payment_id, None, item.invoice_id, item.number, c.amount)
-            exact.append(app)
-            entry.left = 0
-            open_left[item.invoice_id] = 0
+    untouched: dict[int, deque[int]] = defaultdict(deque)
+    for n, c in enumerate(pool):
+        if c.invoice_id is None and c.kind == "payment" and left[n] == c.amount:
+            untouched[c.amount].append(n)
+    if untouched:
+        for k, item in enumerate(items):
+            if item.due_date >= as_of:
+                break  # the past-due invoices come first (items are in due-date order)
+            queue = untouched.get(item.balance)
+            if queue:
+                n = queue.popleft()
+                c = pool[n]
+                exact.append(
+                    Application(c.payment_id, None, item.invoice_id, item.number, c.amount)
+                )
+                left[n] = 0
+                open_left[k] = 0
     applications: list[Application] = []
-    credit_iter = iter(pool)
-    current: _Left | None = next(credit_iter, None)
-    for item in items:
-        while open_left[item.invoice_id] > 0 and current is not None:
-            if current.left <= 0:
-                current = next(credit_iter, None)
+    n, count = 0, len(pool)
+    for k, item in enumerate(items):
+        if n >= count:
+            break  # no credit left to apply
+        need = open_left[k]
+        while need > 0 and n < count:
+            have = left[n]
+            if have <= 0:
+                n += 1
                 continue
-            take = min(current.left, open_left[item.invoice_id])
-            c = current.credit
+            take = min(have, need)
+            c = pool[n]
             applications.append(
                 Application(c.payment_id, c.invoice_id, item.invoice_id, item.number, take)
             )
-            current.left -= take
-            open_left[item.invoice_id] -= take
-    credit = sum(e.credit.amount for e in pool) - refunds
+            left[n] = have - take
+            need -= take
+        open_left[k] = need
     return CreditPlan(
-        credit=credit,
+        credit=sum(c.amount for c in pool) - refunds,
         exact=exact,
         applications=applications,
-        left_credit=sum(e.left for e in pool),
-        left_open=sum(open_left.values()),
+        left_credit=sum(left),
+        left_open=sum(open_left),
     )
 
 
@@ -309,7 +319,7 @@ def credit_findings(
     if plan.applications:
         applied = sum(a.amount for a in plan.applications)
         pairs = "; ".join(
-            f"{a.payment_id} → {a.number} {format_minor(a.amount, currency)}"
+            f"{a.payment_id} → {a.number} {_money(a.amount, currency)}"
             for a in plan.applications[:3]
         )
         more = len(plan.applications) - 3

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from collectctl.ledger.dialect import dialect_of
+from collectctl.ledger.reconcile import note_payment_refs
 from collectctl.ledger.staging import _q
 
 CUSTOMER_FIELDS = (
@@ -325,6 +326,7 @@ def _apply_fresh(conn: sqlite3.Connection, source: str) -> None:
     )
     for sql in indexes:
         x(sql)
+    note_payment_refs(conn, None)  # reconcile's duplicate-payment keys
 
 
 def update_paid_on(conn: sqlite3.Connection, where: str, params: dict[str, Any]) -> None:
@@ -519,6 +521,7 @@ def apply(conn: sqlite3.Connection, source: str, *, complete: bool, changes: Dif
         update_paid_on(conn, "i.id IN (SELECT id FROM temp.touched)", p)
     for sql in indexes:
         x(sql)
+    note_payment_refs(conn, source)  # reconcile's duplicate-payment keys
 
 
 def _drop_temp(conn: sqlite3.Connection) -> None:
