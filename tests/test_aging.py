@@ -577,3 +577,51 @@ def test_few_allocations_after_the_date_among_many(cli, books):
     assert [r["invoice_id"] for r in aging(cli, "--by", "invoice")["rows"]] == ["J1"]
     doc = run_json(cli, "aging", "--as-of", "2026-12-31")
     assert [(r["customer_id"], r["unapplied"]) for r in doc["rows"]] == [("C1", "-5.00")]
+
+
+def test_by_invoice_same_customer_id_in_two_sources(cli, books, register_plugin):
+    # Two sources with a customer "C1" whose names differ only in case: one rank (case-folded
+    # name, id), so their invoices interleave by due date, number, invoice id and then ledger
+    # key (the first source's first); each row keeps its own customer's name.
+    from conftest import MemoryBooks
+
+    from collectctl import hookimpl
+    from collectctl.records import Source
+
+    class OtherBooks(MemoryBooks):
+        @hookimpl
+        def register_sources(self, register):
+            register(Source(name="other", read=self.read, help="A second in-memory source."))
+
+    other = OtherBooks()
+    register_plugin(other, name="other-books")
+    sync(
+        cli,
+        books,
+        [
+            cust("C1", "Acme"),
+            cust("C0", "acme"),
+            inv("A1", "C1", "2026-08-01", "1.00", due="2026-09-03"),
+            inv("A2", "C1", "2026-08-01", "2.00", due="2026-09-01", number="N"),
+            inv("Z", "C0", "2026-08-01", "9.00", due="2026-12-01"),
+        ],
+    )
+    other.load(
+        [
+            cust("C1", "ACME"),
+            inv("B1", "C1", "2026-08-01", "3.00", due="2026-09-02"),
+            inv("A2", "C1", "2026-08-01", "4.00", due="2026-09-01", number="N"),
+            inv("B0", "C1", "2026-08-01", "5.00", due="2026-09-01", number="M"),
+        ]
+    )
+    result = cli("sync", "other", "--allow-deletions", "-q")
+    assert result.exit_code == 0, result.stderr
+    rows = aging(cli, "--by", "invoice")["rows"]
+    assert [(r["customer_id"], r["customer"], r["invoice_id"], r["amount"]) for r in rows] == [
+        ("C0", "acme", "Z", "9.00"),
+        ("C1", "ACME", "B0", "5.00"),
+        ("C1", "Acme", "A2", "2.00"),
+        ("C1", "ACME", "A2", "4.00"),
+        ("C1", "ACME", "B1", "3.00"),
+        ("C1", "Acme", "A1", "1.00"),
+    ]

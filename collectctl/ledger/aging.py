@@ -231,10 +231,14 @@ def open_invoice_rows(
     conn: sqlite3.Connection, as_of: date, *, currency: str | None = None
 ) -> list[InvoiceRow]:
     """Invoices issued on or before ``as_of``, not void, with a balance > 0 as of that date, as
-    plain tuples (:data:`InvoiceRow`), in no particular order.
+    plain tuples (:data:`InvoiceRow`), ordered by customer key, due date, number, invoice id and
+    ledger key (sorted by SQLite, byte-wise: the code-point order of Python's strings).
 
-    When few allocations lie after the date, only the invoices not fully allocated look up the
-    allocations after the date; the fully allocated ones with such allocations come from those.
+    When few allocations lie after the date, the invoices not fully allocated are open by the
+    date whatever was allocated after it (allocations are positive): SQL reads them with their
+    balance of today, and the allocations after the date are added back here, per invoice,
+    from one grouped read (cheaper than a look-up per row in SQL); the fully allocated ones
+    with allocations after the date come from those allocations.
     """
     d = as_of.isoformat()
     q = as_of_sql(conn, d)
@@ -246,28 +250,31 @@ def open_invoice_rows(
     cols = "i.ext_id, i.number, i.customer, i.currency, i.issue_date, i.due_date, i.amount"
     live = f"i.void = 0 AND i.issue_date <= :d{cur}"
     if not q.cte or q.cte.startswith(_LATE):
-        # Open by the date means not fully allocated now, or allocations after the date.
-        later = "COALESCE((SELECT l.amt FROM late l WHERE l.invoice = i.id), 0)" if q.cte else "0"
+        # Open by the date means not fully allocated now, or allocations after the date. The
+        # balance read is today's (amount - allocated); the allocations after the date are
+        # added below.
         sql = f"""
-            {q.cte}
-            SELECT * FROM (
-                SELECT {cols}, i.amount - i.allocated + {later} AS bal, i.id AS id
-                FROM invoices i INDEXED BY invoices_unsettled
-                WHERE {UNSETTLED} AND {live} AND i.amount > i.allocated) AS t
-            WHERE bal > 0
+            SELECT {cols}, i.amount - i.allocated AS bal, i.id AS id
+            FROM invoices i INDEXED BY invoices_unsettled
+            WHERE {UNSETTLED} AND {live} AND i.amount > i.allocated
         """
         if q.cte:
             sql += f"""
             UNION ALL
-            SELECT {cols}, i.amount - i.allocated + l.amt, i.id
+            SELECT {cols}, i.amount - i.allocated, i.id
             FROM late l CROSS JOIN invoices i ON i.id = l.invoice
             WHERE {live} AND i.amount <= i.allocated AND i.amount - i.allocated + l.amt > 0
             """
     else:
         sql = f"""
-            {q.cte}
             SELECT {cols}, {q.open} AS bal, i.id
             FROM invoices i {q.join}
             WHERE {live} AND {q.open} > 0
         """
-    return conn.execute(sql, params).fetchall()
+    # Column names of the first SELECT (SQLite and PostgreSQL name a compound's columns so).
+    sql = f"{q.cte} SELECT * FROM ({sql}) AS u ORDER BY customer, due_date, number, ext_id, id"
+    rows: list[InvoiceRow] = conn.execute(sql, params).fetchall()
+    if q.cte.startswith(_LATE):
+        late = dict(conn.execute(f"{q.cte} SELECT invoice, amt FROM late", params).fetchall())
+        rows = [r if r[8] not in late else (*r[:7], r[7] + late[r[8]], r[8]) for r in rows]
+    return rows
