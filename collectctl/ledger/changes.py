@@ -18,6 +18,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from collectctl.ledger.books import APPROXIMATE_PAYMENT_DATES
 from collectctl.ledger.dialect import dialect_of
 from collectctl.ledger.staging import _q
 
@@ -556,7 +557,7 @@ def store_cursor(conn: sqlite3.Connection, source: str, cursor: str | None, when
 
 
 #: The sync_cursors key under which a source's "payment dates are approximate" note is kept.
-_APPROXIMATE = "{}:approximate-payment-dates"
+_APPROXIMATE = APPROXIMATE_PAYMENT_DATES
 
 
 def store_payment_dates(
@@ -574,15 +575,6 @@ def store_payment_dates(
         store_cursor(conn, key, "approximate", when)
     else:
         conn.execute("DELETE FROM sync_cursors WHERE source = ?", (key,))
-
-
-def approximate_payment_sources(conn: sqlite3.Connection) -> list[str]:
-    """The sources whose last sync said their payment dates are approximate, by name."""
-    suffix = _APPROXIMATE.format("")
-    rows = conn.execute(
-        "SELECT source FROM sync_cursors WHERE source LIKE ? ORDER BY source", (f"%{suffix}",)
-    ).fetchall()
-    return [r[0][: -len(suffix)] for r in rows]
 
 
 def load_cursor(conn: sqlite3.Connection, source: str) -> str | None:
