@@ -44,6 +44,30 @@ class AsOfSql:
 #: the allocations first covered the amount — is then on or before D).
 UNSETTLED = "(i.amount != i.allocated OR i.void != 0 OR i.paid_on < i.issue_date)"
 
+#: The settled invoices (not :data:`UNSETTLED`) that can contribute as of ``:d``: paid in full
+#: after it, and issued on or before it or allocated to on or before it (``first_allocation``,
+#: kept by the sync; see its migration). Read through ``invoices_paid_on``, in paid_on order.
+SETTLED_OPEN = (
+    f"i.paid_on > :d AND NOT {UNSETTLED} AND (i.issue_date <= :d OR i.first_allocation <= :d)"
+)
+
+
+def early_cte(cur: str = "") -> str:
+    """``early``: the allocations dated on or before ``:d``, summed per invoice, of the
+    invoices that can contribute as of ``:d`` (:data:`UNSETTLED` or :data:`SETTLED_OPEN`) and
+    were allocated to by then; ``cur`` is an extra condition on invoice ``i`` (a currency)."""
+    return (
+        "WITH early AS MATERIALIZED (SELECT a.invoice AS invoice, SUM(a.amount) AS amt "
+        "FROM allocations a INDEXED BY allocations_by_invoice "
+        "WHERE a.date <= :d AND a.invoice IN ("
+        f"SELECT i.id FROM invoices i INDEXED BY invoices_unsettled "
+        f"WHERE {UNSETTLED} AND i.first_allocation <= :d{cur} UNION ALL "
+        f"SELECT i.id FROM invoices i INDEXED BY invoices_paid_on "
+        f"WHERE {SETTLED_OPEN} AND i.first_allocation <= :d{cur}) "
+        "GROUP BY a.invoice) "
+    )
+
+
 #: Allocations dated after ``:d``, summed per invoice, and its join to invoice ``i``: read in
 #: invoice order (no sort), or, when they are few, straight from the date index and sorted.
 _LATE = "WITH late AS MATERIALIZED ("
@@ -153,6 +177,7 @@ def named_lines(
             GROUP BY customer, currency"""
 
     q = as_of_sql(conn, d)
+    origin = "MIN(origin)"
     if not q.cte or q.cte.startswith(_LATE):
         # Every unsettled invoice as if nothing were allocated after the date (the partial
         # index, in (customer, currency) order: no sort); a settled one contributes nothing
@@ -170,11 +195,33 @@ def named_lines(
                     "1",
                 )
             )
+        cte = q.cte
     else:
-        # Invoices that contribute nothing (paid exactly, or not yet issued and not prepaid)
-        # are skipped before any bucket arithmetic: most of a ledger is paid.
-        bal, unap = contribution(q.open, q.applied)
-        parts = [grouped(bal, unap, f"invoices i {q.join}", q.relevant)]
+        # Far back (most allocations after the date): only the unsettled invoices and the
+        # settled ones that can contribute (SETTLED_OPEN) are read, with the allocations on or
+        # before the date of those allocated to by then. Invoices issued after the date and
+        # not allocated to by then contribute nothing and are skipped.
+        cte = early_cte(cur)
+        applied = "COALESCE(e.amt, 0)"
+        bal, unap = contribution(f"(i.amount - {applied})", applied)
+        early = "LEFT JOIN early e ON e.invoice = i.id"
+        parts = [
+            grouped(
+                bal,
+                unap,
+                f"invoices i INDEXED BY invoices_unsettled {early}",
+                f"{UNSETTLED} AND (i.issue_date <= :d OR e.invoice IS NOT NULL)",
+            ),
+            grouped(bal, unap, f"invoices i INDEXED BY invoices_paid_on {early}", SETTLED_OPEN),
+        ]
+        # A line of unapplied payments only is listed after its customer's line of invoices
+        # (origin 0) when the customer has any invoice issued by the date, as when every such
+        # invoice was read (its paid ones contribute nothing, so they are not read here).
+        origin = (
+            "CASE WHEN MIN(origin) = 1 AND EXISTS (SELECT 1 FROM invoices x "
+            "INDEXED BY invoices_aging WHERE x.customer = p.customer "
+            "AND x.currency = p.currency AND x.issue_date <= :d) THEN 0 ELSE MIN(origin) END"
+        )
     parts.append(
         f"""
         SELECT customer, currency, {zeros},
@@ -186,9 +233,9 @@ def named_lines(
     totals = ", ".join(f"SUM(b{k}) AS b{k}" for k in range(n))
     nonzero = " OR ".join([*(f"SUM(b{k}) != 0" for k in range(n)), "SUM(u) != 0"])
     sql = f"""
-        {q.cte}
+        {cte}
         SELECT g.customer, c.ext_id, c.name, g.currency, {cols}, u, origin FROM (
-            SELECT customer, currency, {totals}, SUM(u) AS u, MIN(origin) AS origin
+            SELECT customer, currency, {totals}, SUM(u) AS u, {origin} AS origin
             FROM ({" UNION ALL ".join(parts)}) AS p
             GROUP BY customer, currency
             HAVING {nonzero}) AS g
@@ -265,14 +312,24 @@ def open_invoice_rows(
             FROM late l CROSS JOIN invoices i ON i.id = l.invoice
             WHERE {live} AND i.amount <= i.allocated AND i.amount - i.allocated + l.amt > 0
             """
+        cte = q.cte
     else:
+        # Far back: the unsettled invoices and the settled ones that can be open by the date
+        # (SETTLED_OPEN), with the allocations on or before the date (see named_lines).
+        cte = early_cte(cur)
+        bal = "i.amount - COALESCE(e.amt, 0)"
+        early = "LEFT JOIN early e ON e.invoice = i.id"
         sql = f"""
-            SELECT {cols}, {q.open} AS bal, i.id
-            FROM invoices i {q.join}
-            WHERE {live} AND {q.open} > 0
+            SELECT {cols}, {bal} AS bal, i.id AS id
+            FROM invoices i INDEXED BY invoices_unsettled {early}
+            WHERE {UNSETTLED} AND {live} AND {bal} > 0
+            UNION ALL
+            SELECT {cols}, {bal}, i.id
+            FROM invoices i INDEXED BY invoices_paid_on {early}
+            WHERE {SETTLED_OPEN} AND {live} AND {bal} > 0
         """
     # Column names of the first SELECT (SQLite and PostgreSQL name a compound's columns so).
-    sql = f"{q.cte} SELECT * FROM ({sql}) AS u ORDER BY customer, due_date, number, ext_id, id"
+    sql = f"{cte} SELECT * FROM ({sql}) AS u ORDER BY customer, due_date, number, ext_id, id"
     rows: list[InvoiceRow] = conn.execute(sql, params).fetchall()
     if q.cte.startswith(_LATE):
         late = dict(conn.execute(f"{q.cte} SELECT invoice, amt FROM late", params).fetchall())
