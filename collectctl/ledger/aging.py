@@ -52,18 +52,25 @@ SETTLED_OPEN = (
 )
 
 
-def early_cte(cur: str = "") -> str:
-    """``early``: the allocations dated on or before ``:d``, summed per invoice, of the
-    invoices that can contribute as of ``:d`` (:data:`UNSETTLED` or :data:`SETTLED_OPEN`) and
-    were allocated to by then; ``cur`` is an extra condition on invoice ``i`` (a currency)."""
+#: The columns of the ``settled`` CTE (:func:`early_cte`) that aging by customer reads.
+SETTLED_COLUMNS = "i.id, i.customer, i.currency, i.void, i.issue_date, i.due_date, i.amount"
+
+
+def early_cte(cur: str = "", columns: str = SETTLED_COLUMNS) -> str:
+    """Two CTEs for an as-of date far back: ``settled``, the :data:`SETTLED_OPEN` invoices
+    (``columns`` of them, read once through ``invoices_paid_on``), and ``early``, the
+    allocations dated on or before ``:d``, summed per invoice, of the invoices that can
+    contribute (those and the :data:`UNSETTLED` ones) and were allocated to by then; ``cur`` is
+    an extra condition on invoice ``i`` (a currency)."""
     return (
-        "WITH early AS MATERIALIZED (SELECT a.invoice AS invoice, SUM(a.amount) AS amt "
+        f"WITH settled AS MATERIALIZED (SELECT {columns}, i.first_allocation AS first_allocation "
+        f"FROM invoices i INDEXED BY invoices_paid_on WHERE {SETTLED_OPEN}{cur}), "
+        "early AS MATERIALIZED (SELECT a.invoice AS invoice, SUM(a.amount) AS amt "
         "FROM allocations a INDEXED BY allocations_by_invoice "
         "WHERE a.date <= :d AND a.invoice IN ("
         f"SELECT i.id FROM invoices i INDEXED BY invoices_unsettled "
         f"WHERE {UNSETTLED} AND i.first_allocation <= :d{cur} UNION ALL "
-        f"SELECT i.id FROM invoices i INDEXED BY invoices_paid_on "
-        f"WHERE {SETTLED_OPEN} AND i.first_allocation <= :d{cur}) "
+        "SELECT s.id FROM settled s WHERE s.first_allocation <= :d) "
         "GROUP BY a.invoice) "
     )
 
@@ -212,7 +219,7 @@ def named_lines(
                 f"invoices i INDEXED BY invoices_unsettled {early}",
                 f"{UNSETTLED} AND (i.issue_date <= :d OR e.invoice IS NOT NULL)",
             ),
-            grouped(bal, unap, f"invoices i INDEXED BY invoices_paid_on {early}", SETTLED_OPEN),
+            grouped(bal, unap, f"settled i {early}", "1"),
         ]
         # A line of unapplied payments only is listed after its customer's line of invoices
         # (origin 0) when the customer has any invoice issued by the date, as when every such
@@ -316,7 +323,7 @@ def open_invoice_rows(
     else:
         # Far back: the unsettled invoices and the settled ones that can be open by the date
         # (SETTLED_OPEN), with the allocations on or before the date (see named_lines).
-        cte = early_cte(cur)
+        cte = early_cte(cur, f"i.id, i.void, {cols}")
         bal = "i.amount - COALESCE(e.amt, 0)"
         early = "LEFT JOIN early e ON e.invoice = i.id"
         sql = f"""
@@ -325,8 +332,8 @@ def open_invoice_rows(
             WHERE {UNSETTLED} AND {live} AND {bal} > 0
             UNION ALL
             SELECT {cols}, {bal}, i.id
-            FROM invoices i INDEXED BY invoices_paid_on {early}
-            WHERE {SETTLED_OPEN} AND {live} AND {bal} > 0
+            FROM settled i {early}
+            WHERE {live} AND {bal} > 0
         """
     # Column names of the first SELECT (SQLite and PostgreSQL name a compound's columns so).
     sql = f"{cte} SELECT * FROM ({sql}) AS u ORDER BY customer, due_date, number, ext_id, id"
