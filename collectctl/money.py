@@ -296,13 +296,12 @@ def formatter(currency: str) -> Callable[[int], str]:
     if not exp:
         return str
     unit = 10**exp
-    zero = f"0.{'0' * exp}"
+    template = f"%d.%0{exp}d"  # whole and fraction of a non-negative amount
 
     def fmt(units: int) -> str:
-        if not units:  # most cells of a report are zero
-            return zero
-        whole, frac = divmod(-units if units < 0 else units, unit)
-        return f"{'-' if units < 0 else ''}{whole}.{frac:0{exp}d}"
+        if units >= 0:
+            return template % divmod(units, unit)
+        return "-" + template % divmod(-units, unit)
 
     return fmt
 

@@ -15,6 +15,7 @@ dict per row.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -125,38 +126,61 @@ class Rows(Sequence[Mapping[str, Any]]):
 
     def json(self) -> str:
         """The rows as a JSON array, byte for byte what ``json.dumps`` (compact,
-        ``ensure_ascii=False``) writes for the list of dicts.
+        ``ensure_ascii=False``) writes for the list of dicts (see :meth:`write_json`)."""
+        out = io.StringIO()
+        self.write_json(out)
+        return out.getvalue()
 
-        Columns of strings go between quotes as they are and columns of ints as numbers, through
-        one template per row; the few rows with a string JSON must escape (a quote, a backslash,
-        a control character) are written by ``json.dumps``, and so is everything when a column
-        holds anything else.
+    def write_json(self, out: TextIO) -> None:
+        """Write :meth:`json`'s text to ``out``, :data:`CHUNK` rows at a time (so a large
+        report never holds its whole JSON text in memory).
+
+        In each chunk, columns of strings go between quotes as they are and columns of ints as
+        numbers, through one template per row; the few rows with a string JSON must escape (a
+        quote, a backslash, a control character) are written by ``json.dumps``, and so is the
+        whole chunk when a column holds anything else.
         """
-        if not self.cells:
-            return "[]"
-        columns: list[Any] = list(zip(*self.cells, strict=True))
-        if len(columns) != len(self.keys):
+        out.write("[")
+        cells = self.cells
+        for start in range(0, len(cells), CHUNK):
+            if start:
+                out.write(", ")
+            out.write(self._items(cells[start : start + CHUNK]))
+        out.write("]")
+
+    def _items(self, cells: list[tuple[Any, ...]]) -> str:
+        """``cells`` as the comma-separated JSON objects of an array (no brackets)."""
+        keys = self.keys
+        columns: list[Any] = list(zip(*cells, strict=True))
+        if len(columns) != len(keys):
             raise ValueError("one cell per key in every row")
         parts = []
         special: set[int] = set()
-        for k, key in enumerate(self.keys):
+        for k, key in enumerate(keys):
             name = _ENCODE(key).replace("%", "%%")
             try:
                 text = "".join(columns[k])  # raises unless every cell is a string
             except TypeError:
                 if set(map(type, columns[k])) != {int}:
-                    return json.dumps(list(self), default=json_value, ensure_ascii=False)
+                    return json.dumps(
+                        [dict(zip(keys, row, strict=True)) for row in cells],
+                        default=json_value,
+                        ensure_ascii=False,
+                    )[1:-1]
                 parts.append(f"{name}: %d")
                 continue
             parts.append(f'{name}: "%s"')
             if _NEEDS_ESCAPE.search(text) is not None:
                 special.update(compress(count(), map(_NEEDS_ESCAPE.search, columns[k])))
         template = "{" + ", ".join(parts) + "}"
-        rows = [template % row for row in self.cells]
-        keys = self.keys
+        rows = [template % row for row in cells]
         for n in special:
-            rows[n] = json.dumps(dict(zip(keys, self.cells[n], strict=True)), ensure_ascii=False)
-        return "[" + ", ".join(rows) + "]"
+            rows[n] = json.dumps(dict(zip(keys, cells[n], strict=True)), ensure_ascii=False)
+        return ", ".join(rows)
+
+
+#: Rows per chunk of :meth:`Rows.write_json`.
+CHUNK = 8192
 
 
 def json_value(value: Any) -> Any:
@@ -177,7 +201,7 @@ def write_json(document: Any, out: TextIO, *, pretty: bool = False) -> None:
     """``document`` as JSON and a newline: indented for people (``pretty``), else compact.
 
     Compact output is what ``json.dumps`` writes; a top-level dict's :class:`Rows` values are
-    written by :meth:`Rows.json` (no dict per row).
+    written by :meth:`Rows.write_json` (no dict per row).
     """
     if (
         pretty
@@ -198,7 +222,7 @@ def write_json(document: Any, out: TextIO, *, pretty: bool = False) -> None:
         out.write(json.dumps(key, ensure_ascii=False))
         out.write(": ")
         if isinstance(value, Rows):
-            out.write(value.json())
+            value.write_json(out)
         else:
             out.write(json.dumps(value, default=json_value, ensure_ascii=False))
     out.write("}\n")

@@ -577,3 +577,187 @@ def test_few_allocations_after_the_date_among_many(cli, books):
     assert [r["invoice_id"] for r in aging(cli, "--by", "invoice")["rows"]] == ["J1"]
     doc = run_json(cli, "aging", "--as-of", "2026-12-31")
     assert [(r["customer_id"], r["unapplied"]) for r in doc["rows"]] == [("C1", "-5.00")]
+
+
+def test_by_invoice_same_customer_id_in_two_sources(cli, books, register_plugin):
+    # Two sources with a customer "C1" whose names differ only in case: one rank (case-folded
+    # name, id), so their invoices interleave by due date, number, invoice id and then ledger
+    # key (the first source's first); each row keeps its own customer's name.
+    from conftest import MemoryBooks
+
+    from collectctl import hookimpl
+    from collectctl.records import Source
+
+    class OtherBooks(MemoryBooks):
+        @hookimpl
+        def register_sources(self, register):
+            register(Source(name="other", read=self.read, help="A second in-memory source."))
+
+    other = OtherBooks()
+    register_plugin(other, name="other-books")
+    sync(
+        cli,
+        books,
+        [
+            cust("C1", "Acme"),
+            cust("C0", "acme"),
+            inv("A1", "C1", "2026-08-01", "1.00", due="2026-09-03"),
+            inv("A2", "C1", "2026-08-01", "2.00", due="2026-09-01", number="N"),
+            inv("Z", "C0", "2026-08-01", "9.00", due="2026-12-01"),
+        ],
+    )
+    other.load(
+        [
+            cust("C1", "ACME"),
+            inv("B1", "C1", "2026-08-01", "3.00", due="2026-09-02"),
+            inv("A2", "C1", "2026-08-01", "4.00", due="2026-09-01", number="N"),
+            inv("B0", "C1", "2026-08-01", "5.00", due="2026-09-01", number="M"),
+        ]
+    )
+    result = cli("sync", "other", "--allow-deletions", "-q")
+    assert result.exit_code == 0, result.stderr
+    rows = aging(cli, "--by", "invoice")["rows"]
+    assert [(r["customer_id"], r["customer"], r["invoice_id"], r["amount"]) for r in rows] == [
+        ("C0", "acme", "Z", "9.00"),
+        ("C1", "ACME", "B0", "5.00"),
+        ("C1", "Acme", "A2", "2.00"),
+        ("C1", "ACME", "A2", "4.00"),
+        ("C1", "ACME", "B1", "3.00"),
+        ("C1", "Acme", "A1", "1.00"),
+    ]
+
+
+def _reference_rows(records, as_of, basis="due"):
+    """The independent reference of test_aging_properties, as the report's rows."""
+    from datetime import date
+
+    from test_aging_properties import reference
+
+    customers = [r for r in records if type(r).__name__ == "Customer"]
+    invoices = [r for r in records if type(r).__name__ == "Invoice"]
+    allocations = [r for r in records if type(r).__name__ == "Allocation"]
+    lines, _ = reference(
+        customers, invoices, allocations, date.fromisoformat(as_of), (30, 60, 90), basis
+    )
+    return {
+        key: {name: str(value.quantize(Decimal("0.01"))) for name, value in line.items()}
+        for key, line in lines.items()
+    }
+
+
+def _report_rows(cli, as_of, basis="due"):
+    doc = run_json(cli, "aging", "--as-of", as_of, "--basis", basis)
+    return {
+        (r["customer_id"], r["currency"]): {
+            k: v for k, v in r.items() if k not in ("customer_id", "customer", "currency", "total")
+        }
+        for r in doc["rows"]
+    }
+
+
+def _far_back_books(late_date="2026-03-01"):
+    """Books where most allocations lie after 2025-12-31 (aging as of then reads the invoices
+    that can contribute and the allocations on or before the date of those paid by then)."""
+    return [
+        cust("C1", "Acme", currency="USD"),
+        cust("C2", "Bolt", currency="USD"),
+        # issued before D, partly paid before and the rest after (paid in full after D)
+        inv("A", "C1", "2025-10-01", "100.00", due="2025-10-31"),
+        pay("PA1", "C1", "2025-11-15", "30.00", "A"),
+        pay("PA2", "C1", "2026-02-01", "70.00", "A"),
+        # issued after D, partly paid before its issue (and D), the rest after
+        inv("B", "C1", "2026-01-20", "50.00", due="2026-02-19"),
+        pay("PB1", "C1", "2025-12-20", "20.00", "B"),
+        pay("PB2", "C1", "2026-02-10", "30.00", "B"),
+        # issued after D, paid after it: nothing as of D
+        inv("C", "C2", "2026-01-05", "40.00", due="2026-02-04"),
+        pay("PC", "C2", "2026-02-05", "40.00", "C"),
+        # paid in full before D: nothing as of D
+        inv("D", "C2", "2025-09-01", "60.00", due="2025-10-01"),
+        pay("PD", "C2", "2025-09-20", "60.00", "D"),
+        # still open: paid partly before D and partly after
+        inv("E", "C2", "2025-08-01", "90.00", due="2025-08-31"),
+        pay("PE1", "C2", "2025-12-01", "10.00", "E"),
+        pay("PE2", "C2", late_date, "15.00", "E"),
+        # issued before D, paid in full after it, all at once
+        inv("F", "C2", "2025-12-01", "25.00", due="2025-12-31"),
+        pay("PF", "C2", "2026-03-10", "25.00", "F"),
+        # void, allocated before D: that allocation is unapplied credit
+        inv("G", "C1", "2025-11-01", "10.00", due="2025-12-01", void=True),
+        pay("PG", "C1", "2025-11-05", "10.00", "G"),
+        # issued after D, overpaid before it
+        inv("H", "C2", "2026-02-01", "5.00", due="2026-03-03"),
+        pay("PH1", "C2", "2025-12-15", "3.00", "H"),
+        pay("PH2", "C2", "2026-02-20", "4.00", "H"),
+        pay("U", "C2", "2025-12-30", "7.00"),
+        *(inv(f"K{k}", "C1", "2026-01-10", "2.00", due="2026-02-09") for k in range(6)),
+        *(pay(f"PK{k}", "C1", "2026-02-15", "2.00", f"K{k}") for k in range(6)),
+    ]
+
+
+@pytest.mark.parametrize("as_of", ["2025-12-31", "2025-12-20", "2025-11-14", "2026-01-31"])
+def test_aging_far_back_matches_the_reference(cli, books, as_of):
+    # Allocations on both sides of the date, invoices issued after it partly paid before it:
+    # the far-back path (most allocations after the date) equals the literal reference, by
+    # customer and by invoice, and still after a re-sync moved an allocation across the date.
+    records = _far_back_books()
+    applied = [r.date.isoformat() for r in records if getattr(r, "invoice_id", None)]
+    assert sum(d > as_of for d in applied) * 2 > len(applied)  # the far-back path
+    sync(cli, books, records)
+    for basis in ("due", "issue"):
+        assert _report_rows(cli, as_of, basis) == _reference_rows(records, as_of, basis)
+    moved = _far_back_books(late_date="2025-11-01")  # PE2 now before every as-of date
+    sync(cli, books, moved)
+    assert _report_rows(cli, as_of) == _reference_rows(moved, as_of)
+    open_by_invoice = {
+        r["invoice_id"]: r["balance"]
+        for r in run_json(cli, "aging", "--as-of", as_of, "--by", "invoice")["rows"]
+    }
+    expected = {
+        "2025-12-31": {"A": "70.00", "E": "65.00", "F": "25.00"},
+        "2025-12-20": {"A": "70.00", "E": "65.00", "F": "25.00"},
+        "2025-11-14": {"A": "100.00", "E": "75.00"},
+        "2026-01-31": {
+            "A": "70.00",
+            "B": "30.00",
+            "C": "40.00",
+            "E": "65.00",
+            "F": "25.00",
+            **{f"K{k}": "2.00" for k in range(6)},
+        },
+    }
+    assert open_by_invoice == expected[as_of]
+
+
+@pytest.mark.sqlite_only
+def test_migration_10_backfills_first_allocation(tmp_path, monkeypatch):
+    from collectctl.ledger import connection, schema
+
+    path = tmp_path / "ledger.db"
+    monkeypatch.setattr(connection, "MIGRATIONS", schema.MIGRATIONS[:9])
+    monkeypatch.setattr(connection, "LATEST", 9)
+    ledger = connection.Ledger.open(path)
+    with ledger.write() as conn:
+        conn.execute(
+            "INSERT INTO customers (id, source, ext_id, name, currency) "
+            "VALUES (1, 's', 'C', 'C', 'USD')"
+        )
+        for key, ext in ((1, "I"), (2, "J")):
+            conn.execute(
+                "INSERT INTO invoices (id, source, ext_id, customer, number, issue_date, "
+                "due_date, currency, amount, allocated) "
+                "VALUES (?, 's', ?, 1, ?, '2026-01-01', '2026-01-31', 'USD', 100, 100)",
+                (key, ext, ext),
+            )
+        conn.executemany(
+            "INSERT INTO allocations (source, payment_id, customer, invoice, invoice_ext, date, "
+            "amount, currency, kind) VALUES ('s', ?, 1, 1, 'I', ?, ?, 'USD', 'payment')",
+            [("P1", "2026-02-03", 70), ("P2", "2025-12-20", 30)],
+        )
+    ledger.close()
+    monkeypatch.setattr(connection, "MIGRATIONS", schema.MIGRATIONS)
+    monkeypatch.setattr(connection, "LATEST", schema.LATEST)
+    ledger = connection.Ledger.open(path)
+    rows = ledger.conn.execute("SELECT id, first_allocation FROM invoices ORDER BY id").fetchall()
+    assert rows == [(1, "2025-12-20"), (2, None)]
+    ledger.close()

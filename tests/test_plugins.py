@@ -188,6 +188,97 @@ def test_discovery_cache_follows_installs(tmp_path):
     assert "late-plugin" in {p["name"] for p in json.loads(second.stdout)}
 
 
+def test_discovery_cache_follows_load_and_block_plugins(tmp_path):
+    # What the cache keeps for one selection of plugins is never shown for another.
+    home = tmp_path / "home"
+    site = tmp_path / "site"
+    site.mkdir()
+    make_dist(
+        site,
+        "hello-cmd",
+        """
+        import click
+        from collectctl import hookimpl
+
+        @hookimpl
+        def register_commands(cli):
+            @cli.command()
+            def hello():
+                \"\"\"Say hello.\"\"\"
+        """,
+    )
+    env = {"PYTHONPATH": str(site)}
+    blocked = {**env, "COLLECTCTL_BLOCK_PLUGINS": "hello-cmd"}
+    only_builtin = {**env, "COLLECTCTL_LOAD_PLUGINS": ""}
+    for extra, listed in [(blocked, False), (env, True), (blocked, False), (only_builtin, False)]:
+        for _ in range(2):  # the first run may write the cache, the second reads it
+            result = run_subprocess(["--help"], extra, home)
+            assert result.returncode == 0, result.stderr
+            assert ("hello" in result.stdout) is listed, (extra, result.stdout)
+
+
+FORMAT_PLUGIN = """
+    import sys
+    from collectctl import hookimpl
+    from collectctl.output import Format
+
+    sys.stderr.write("format plugin loaded\\n")
+
+    @hookimpl
+    def register_formats(register):
+        register(Format("shout", lambda report, out: out.write("SHOUT\\n")))
+    """
+
+
+def test_builtin_format_needs_no_plugin_loading(tmp_path):
+    home = tmp_path / "home"
+    site = tmp_path / "site"
+    site.mkdir()
+    make_dist(site, "quiet-thing", "import sys\nsys.stderr.write('plugin loaded\\n')\n")
+    env = {"PYTHONPATH": str(site)}
+    first = run_subprocess(["aging", "--format", "json"], env, home)
+    assert first.returncode == 0, first.stderr
+    assert "plugin loaded" in first.stderr  # no cache yet: plugins load and the cache is written
+    for fmt in ("json", "csv", "table", "md"):
+        again = run_subprocess(["aging", "--format", fmt], env, home)
+        assert again.returncode == 0, again.stderr
+        assert "plugin loaded" not in again.stderr  # the built-in format, without the plugin
+        if fmt == "json":
+            assert again.stdout == first.stdout
+    listed = run_subprocess(["plugins", "-f", "json"], env, home)
+    assert "quiet-thing" in {p["name"] for p in json.loads(listed.stdout)}
+    traced = run_subprocess(
+        ["aging", "--format", "json"], {**env, "COLLECTCTL_TRACE_PLUGINS": "1"}, home
+    )
+    assert "register_formats" in traced.stderr
+
+
+def test_a_plugin_registering_formats_is_loaded_for_every_format(tmp_path):
+    home = tmp_path / "home"
+    site = tmp_path / "site"
+    site.mkdir()
+    make_dist(site, "shout-format", FORMAT_PLUGIN)
+    env = {"PYTHONPATH": str(site)}
+    for _ in range(2):
+        shout = run_subprocess(["aging", "--format", "shout"], env, home)
+        assert shout.returncode == 0, shout.stderr
+        assert shout.stdout == "SHOUT\n"
+        plain = run_subprocess(["aging", "--format", "json"], env, home)
+        assert plain.returncode == 0, plain.stderr
+        assert "format plugin loaded" in plain.stderr  # it might have replaced json: loaded
+    for _ in range(2):
+        off = run_subprocess(
+            ["aging", "--format", "shout"], {**env, "COLLECTCTL_LOAD_PLUGINS": ""}, home
+        )
+        assert off.returncode == 2
+        assert "'shout' is not a format" in off.stderr
+        fast = run_subprocess(
+            ["aging", "--format", "json"], {**env, "COLLECTCTL_LOAD_PLUGINS": ""}, home
+        )
+        assert fast.returncode == 0, fast.stderr
+    assert "format plugin loaded" not in fast.stderr
+
+
 # -- one test per hook (tests/test_docs.py requires a test_hook_<name> for every hook) ----------
 
 

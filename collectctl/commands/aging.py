@@ -121,7 +121,7 @@ def aging(
             customers=customer_keys(conn, customer_refs),
         )
         if day < app.today():
-            from collectctl.ledger.changes import approximate_payment_sources
+            from collectctl.ledger.books import approximate_payment_sources
 
             for name in approximate_payment_sources(conn):
                 click.echo(

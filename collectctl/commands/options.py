@@ -35,11 +35,11 @@ class FormatType(click.ParamType):
         return complete_formats(ctx, param, incomplete)
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
-        from collectctl.plugins.manager import formats
+        from collectctl.plugins.manager import format_named, formats
 
         text = str(value).strip().lower()
-        known = formats()
-        if text not in known:
+        if format_named(text) is None:
+            known = formats()
             self.fail(
                 f"{value!r} is not a format; choose from {', '.join(sorted(known))}", param, ctx
             )
@@ -191,9 +191,9 @@ def as_of_option(func: F) -> F:
 
 def emit(report: Report, fmt: str) -> None:
     """Render ``report`` in format ``fmt`` to standard output."""
-    from collectctl.plugins.manager import formats
+    from collectctl.plugins.manager import format_named, formats
 
-    formats()[fmt].render(report, sys.stdout)
+    (format_named(fmt) or formats()[fmt]).render(report, sys.stdout)
 
 
 def note_empty_books(app: Any) -> None:

@@ -44,6 +44,37 @@ class AsOfSql:
 #: the allocations first covered the amount — is then on or before D).
 UNSETTLED = "(i.amount != i.allocated OR i.void != 0 OR i.paid_on < i.issue_date)"
 
+#: The settled invoices (not :data:`UNSETTLED`) that can contribute as of ``:d``: paid in full
+#: after it, and issued on or before it or allocated to on or before it (``first_allocation``,
+#: kept by the sync; see its migration). Read through ``invoices_paid_on``, in paid_on order.
+SETTLED_OPEN = (
+    f"i.paid_on > :d AND NOT {UNSETTLED} AND (i.issue_date <= :d OR i.first_allocation <= :d)"
+)
+
+
+#: The columns of the ``settled`` CTE (:func:`early_cte`) that aging by customer reads.
+SETTLED_COLUMNS = "i.id, i.customer, i.currency, i.void, i.issue_date, i.due_date, i.amount"
+
+
+def early_cte(cur: str = "", columns: str = SETTLED_COLUMNS) -> str:
+    """Two CTEs for an as-of date far back: ``settled``, the :data:`SETTLED_OPEN` invoices
+    (``columns`` of them, read once through ``invoices_paid_on``), and ``early``, the
+    allocations dated on or before ``:d``, summed per invoice, of the invoices that can
+    contribute (those and the :data:`UNSETTLED` ones) and were allocated to by then; ``cur`` is
+    an extra condition on invoice ``i`` (a currency)."""
+    return (
+        f"WITH settled AS MATERIALIZED (SELECT {columns}, i.first_allocation AS first_allocation "
+        f"FROM invoices i INDEXED BY invoices_paid_on WHERE {SETTLED_OPEN}{cur}), "
+        "early AS MATERIALIZED (SELECT a.invoice AS invoice, SUM(a.amount) AS amt "
+        "FROM allocations a INDEXED BY allocations_by_invoice "
+        "WHERE a.date <= :d AND a.invoice IN ("
+        f"SELECT i.id FROM invoices i INDEXED BY invoices_unsettled "
+        f"WHERE {UNSETTLED} AND i.first_allocation <= :d{cur} UNION ALL "
+        "SELECT s.id FROM settled s WHERE s.first_allocation <= :d) "
+        "GROUP BY a.invoice) "
+    )
+
+
 #: Allocations dated after ``:d``, summed per invoice, and its join to invoice ``i``: read in
 #: invoice order (no sort), or, when they are few, straight from the date index and sorted.
 _LATE = "WITH late AS MATERIALIZED ("
@@ -153,6 +184,7 @@ def named_lines(
             GROUP BY customer, currency"""
 
     q = as_of_sql(conn, d)
+    origin = "MIN(origin)"
     if not q.cte or q.cte.startswith(_LATE):
         # Every unsettled invoice as if nothing were allocated after the date (the partial
         # index, in (customer, currency) order: no sort); a settled one contributes nothing
@@ -170,11 +202,33 @@ def named_lines(
                     "1",
                 )
             )
+        cte = q.cte
     else:
-        # Invoices that contribute nothing (paid exactly, or not yet issued and not prepaid)
-        # are skipped before any bucket arithmetic: most of a ledger is paid.
-        bal, unap = contribution(q.open, q.applied)
-        parts = [grouped(bal, unap, f"invoices i {q.join}", q.relevant)]
+        # Far back (most allocations after the date): only the unsettled invoices and the
+        # settled ones that can contribute (SETTLED_OPEN) are read, with the allocations on or
+        # before the date of those allocated to by then. Invoices issued after the date and
+        # not allocated to by then contribute nothing and are skipped.
+        cte = early_cte(cur)
+        applied = "COALESCE(e.amt, 0)"
+        bal, unap = contribution(f"(i.amount - {applied})", applied)
+        early = "LEFT JOIN early e ON e.invoice = i.id"
+        parts = [
+            grouped(
+                bal,
+                unap,
+                f"invoices i INDEXED BY invoices_unsettled {early}",
+                f"{UNSETTLED} AND (i.issue_date <= :d OR e.invoice IS NOT NULL)",
+            ),
+            grouped(bal, unap, f"settled i {early}", "1"),
+        ]
+        # A line of unapplied payments only is listed after its customer's line of invoices
+        # (origin 0) when the customer has any invoice issued by the date, as when every such
+        # invoice was read (its paid ones contribute nothing, so they are not read here).
+        origin = (
+            "CASE WHEN MIN(origin) = 1 AND EXISTS (SELECT 1 FROM invoices x "
+            "INDEXED BY invoices_aging WHERE x.customer = p.customer "
+            "AND x.currency = p.currency AND x.issue_date <= :d) THEN 0 ELSE MIN(origin) END"
+        )
     parts.append(
         f"""
         SELECT customer, currency, {zeros},
@@ -186,9 +240,9 @@ def named_lines(
     totals = ", ".join(f"SUM(b{k}) AS b{k}" for k in range(n))
     nonzero = " OR ".join([*(f"SUM(b{k}) != 0" for k in range(n)), "SUM(u) != 0"])
     sql = f"""
-        {q.cte}
+        {cte}
         SELECT g.customer, c.ext_id, c.name, g.currency, {cols}, u, origin FROM (
-            SELECT customer, currency, {totals}, SUM(u) AS u, MIN(origin) AS origin
+            SELECT customer, currency, {totals}, SUM(u) AS u, {origin} AS origin
             FROM ({" UNION ALL ".join(parts)}) AS p
             GROUP BY customer, currency
             HAVING {nonzero}) AS g
@@ -231,10 +285,14 @@ def open_invoice_rows(
     conn: sqlite3.Connection, as_of: date, *, currency: str | None = None
 ) -> list[InvoiceRow]:
     """Invoices issued on or before ``as_of``, not void, with a balance > 0 as of that date, as
-    plain tuples (:data:`InvoiceRow`), in no particular order.
+    plain tuples (:data:`InvoiceRow`), ordered by customer key, due date, number, invoice id and
+    ledger key (sorted by SQLite, byte-wise: the code-point order of Python's strings).
 
-    When few allocations lie after the date, only the invoices not fully allocated look up the
-    allocations after the date; the fully allocated ones with such allocations come from those.
+    When few allocations lie after the date, the invoices not fully allocated are open by the
+    date whatever was allocated after it (allocations are positive): SQL reads them with their
+    balance of today, and the allocations after the date are added back here, per invoice,
+    from one grouped read (cheaper than a look-up per row in SQL); the fully allocated ones
+    with allocations after the date come from those allocations.
     """
     d = as_of.isoformat()
     q = as_of_sql(conn, d)
@@ -246,28 +304,41 @@ def open_invoice_rows(
     cols = "i.ext_id, i.number, i.customer, i.currency, i.issue_date, i.due_date, i.amount"
     live = f"i.void = 0 AND i.issue_date <= :d{cur}"
     if not q.cte or q.cte.startswith(_LATE):
-        # Open by the date means not fully allocated now, or allocations after the date.
-        later = "COALESCE((SELECT l.amt FROM late l WHERE l.invoice = i.id), 0)" if q.cte else "0"
+        # Open by the date means not fully allocated now, or allocations after the date. The
+        # balance read is today's (amount - allocated); the allocations after the date are
+        # added below.
         sql = f"""
-            {q.cte}
-            SELECT * FROM (
-                SELECT {cols}, i.amount - i.allocated + {later} AS bal, i.id AS id
-                FROM invoices i INDEXED BY invoices_unsettled
-                WHERE {UNSETTLED} AND {live} AND i.amount > i.allocated) AS t
-            WHERE bal > 0
+            SELECT {cols}, i.amount - i.allocated AS bal, i.id AS id
+            FROM invoices i INDEXED BY invoices_unsettled
+            WHERE {UNSETTLED} AND {live} AND i.amount > i.allocated
         """
         if q.cte:
             sql += f"""
             UNION ALL
-            SELECT {cols}, i.amount - i.allocated + l.amt, i.id
+            SELECT {cols}, i.amount - i.allocated, i.id
             FROM late l CROSS JOIN invoices i ON i.id = l.invoice
             WHERE {live} AND i.amount <= i.allocated AND i.amount - i.allocated + l.amt > 0
             """
+        cte = q.cte
     else:
+        # Far back: the unsettled invoices and the settled ones that can be open by the date
+        # (SETTLED_OPEN), with the allocations on or before the date (see named_lines).
+        cte = early_cte(cur, f"i.id, i.void, {cols}")
+        bal = "i.amount - COALESCE(e.amt, 0)"
+        early = "LEFT JOIN early e ON e.invoice = i.id"
         sql = f"""
-            {q.cte}
-            SELECT {cols}, {q.open} AS bal, i.id
-            FROM invoices i {q.join}
-            WHERE {live} AND {q.open} > 0
+            SELECT {cols}, {bal} AS bal, i.id AS id
+            FROM invoices i INDEXED BY invoices_unsettled {early}
+            WHERE {UNSETTLED} AND {live} AND {bal} > 0
+            UNION ALL
+            SELECT {cols}, {bal}, i.id
+            FROM settled i {early}
+            WHERE {live} AND {bal} > 0
         """
-    return conn.execute(sql, params).fetchall()
+    # Column names of the first SELECT (SQLite and PostgreSQL name a compound's columns so).
+    sql = f"{cte} SELECT * FROM ({sql}) AS u ORDER BY customer, due_date, number, ext_id, id"
+    rows: list[InvoiceRow] = conn.execute(sql, params).fetchall()
+    if q.cte.startswith(_LATE):
+        late = dict(conn.execute(f"{q.cte} SELECT invoice, amt FROM late", params).fetchall())
+        rows = [r if r[8] not in late else (*r[:7], r[7] + late[r[8]], r[8]) for r in rows]
+    return rows

@@ -125,3 +125,17 @@ def find_invoice(conn: sqlite3.Connection, customer: CustomerRow, ref: str) -> d
 def never_synced(conn: sqlite3.Connection) -> bool:
     """True when no sync ever completed into this ledger (its books are empty, not paid up)."""
     return conn.execute("SELECT 1 FROM sync_log LIMIT 1").fetchone() is None
+
+
+#: The ``sync_cursors`` key under which a source's "payment dates are approximate" note is kept
+#: (written by :func:`collectctl.ledger.changes.store_payment_dates`).
+APPROXIMATE_PAYMENT_DATES = "{}:approximate-payment-dates"
+
+
+def approximate_payment_sources(conn: sqlite3.Connection) -> list[str]:
+    """The sources whose last sync said their payment dates are approximate, by name."""
+    suffix = APPROXIMATE_PAYMENT_DATES.format("")
+    rows = conn.execute(
+        "SELECT source FROM sync_cursors WHERE source LIKE ? ORDER BY source", (f"%{suffix}",)
+    ).fetchall()
+    return [r[0][: -len(suffix)] for r in rows]

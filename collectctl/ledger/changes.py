@@ -18,6 +18,7 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from collectctl.ledger.books import APPROXIMATE_PAYMENT_DATES
 from collectctl.ledger.dialect import dialect_of
 from collectctl.ledger.reconcile import note_payment_refs
 from collectctl.ledger.staging import _q
@@ -302,9 +303,10 @@ def _apply_fresh(conn: sqlite3.Connection, source: str) -> None:
     inv_cols = [f for f in INVOICE_FIELDS if f != "customer_ext"]
     x(
         f"""INSERT INTO invoices
-              (source, ext_id, customer, {", ".join(inv_cols)}, allocated, paid_on)
+              (source, ext_id, customer, {", ".join(inv_cols)}, allocated, paid_on,
+               first_allocation)
             SELECT :src, s.ext_id, c.id, {", ".join("s." + f for f in inv_cols)},
-                   COALESCE(b.total, 0), {_FRESH_PAID_ON}
+                   COALESCE(b.total, 0), {_FRESH_PAID_ON}, b.first
             FROM st.s_invoices s
             JOIN main.customers c ON c.source = :src AND c.ext_id = s.customer_ext
             LEFT JOIN temp.batch_allocated b ON b.ext_id = s.ext_id
@@ -330,22 +332,24 @@ def _apply_fresh(conn: sqlite3.Connection, source: str) -> None:
 
 
 def update_paid_on(conn: sqlite3.Connection, where: str, params: dict[str, Any]) -> None:
-    """Recompute ``paid_on`` (the date an invoice's allocations first covered its amount) for
-    the invoices ``i`` matching ``where``."""
+    """Recompute ``paid_on`` (the date an invoice's allocations first covered its amount) and
+    ``first_allocation`` (the date of its first allocation) for the invoices ``i`` matching
+    ``where``."""
     conn.execute(
-        f"UPDATE invoices SET paid_on = NULL WHERE id IN (SELECT i.id FROM invoices i "
-        f"WHERE {where}) AND paid_on IS NOT NULL",
+        f"UPDATE invoices SET paid_on = NULL, first_allocation = NULL WHERE id IN (SELECT i.id "
+        f"FROM invoices i WHERE {where}) AND (paid_on IS NOT NULL OR first_allocation IS NOT NULL)",
         params,
     )
     conn.execute(
-        f"""UPDATE invoices SET paid_on = p.day FROM (
-                SELECT run.invoice AS invoice, MIN(run.date) AS day
+        f"""UPDATE invoices SET paid_on = p.day, first_allocation = p.first FROM (
+                SELECT run.invoice AS invoice,
+                       MIN(CASE WHEN run.total >= i.amount THEN run.date END) AS day,
+                       MIN(run.date) AS first
                 FROM (SELECT a.invoice, a.date,
                              SUM(a.amount) OVER (PARTITION BY a.invoice ORDER BY a.date) AS total
                       FROM allocations a WHERE a.invoice IN (
                           SELECT i.id FROM invoices i WHERE {where})) AS run
                 JOIN invoices i ON i.id = run.invoice
-                WHERE run.total >= i.amount
                 GROUP BY run.invoice) AS p
             WHERE invoices.id = p.invoice""",
         params,
@@ -563,7 +567,7 @@ def store_cursor(conn: sqlite3.Connection, source: str, cursor: str | None, when
 
 
 #: The sync_cursors key under which a source's "payment dates are approximate" note is kept.
-_APPROXIMATE = "{}:approximate-payment-dates"
+_APPROXIMATE = APPROXIMATE_PAYMENT_DATES
 
 
 def store_payment_dates(
@@ -581,15 +585,6 @@ def store_payment_dates(
         store_cursor(conn, key, "approximate", when)
     else:
         conn.execute("DELETE FROM sync_cursors WHERE source = ?", (key,))
-
-
-def approximate_payment_sources(conn: sqlite3.Connection) -> list[str]:
-    """The sources whose last sync said their payment dates are approximate, by name."""
-    suffix = _APPROXIMATE.format("")
-    rows = conn.execute(
-        "SELECT source FROM sync_cursors WHERE source LIKE ? ORDER BY source", (f"%{suffix}",)
-    ).fetchall()
-    return [r[0][: -len(suffix)] for r in rows]
 
 
 def load_cursor(conn: sqlite3.Connection, source: str) -> str | None:

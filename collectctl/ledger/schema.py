@@ -12,28 +12,81 @@ compares as dates).
 
 from __future__ import annotations
 
+import os
 import re
-from importlib.resources import files
+from collections.abc import Sequence
+from typing import overload
 
 _PG_SUFFIX = ".postgresql.sql"
+_FOLDER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 
 
-def _load(dialect: str = "sqlite") -> list[str]:
-    folder = files("collectctl.ledger") / "migrations"
-    all_names = sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
+def _all_names() -> list[str]:
+    """The migration files' names (a plain directory listing: opening a ledger needs only
+    the count, and the scripts are read when one must run)."""
+    try:
+        return sorted(n for n in os.listdir(_FOLDER) if n.endswith(".sql"))
+    except OSError:  # not unpacked on disk (a zipped install): ask the import system
+        from importlib.resources import files
+
+        folder = files("collectctl.ledger") / "migrations"
+        return sorted(p.name for p in folder.iterdir() if p.name.endswith(".sql"))
+
+
+def _read(name: str) -> str:
+    try:
+        with open(os.path.join(_FOLDER, name), encoding="utf-8") as fh:
+            return fh.read()
+    except OSError:
+        from importlib.resources import files
+
+        return (files("collectctl.ledger") / "migrations" / name).read_text(encoding="utf-8")
+
+
+def _sqlite_names(all_names: list[str]) -> list[str]:
     names = [n for n in all_names if not n.endswith(_PG_SUFFIX)]
     for number, name in enumerate(names, start=1):
         if int(name.split("_", 1)[0]) != number:
             raise RuntimeError(f"ledger migrations must be numbered 0001, 0002, ...: {name}")
+    return names
+
+
+def _load(dialect: str = "sqlite") -> list[str]:
+    all_names = _all_names()
+    names = _sqlite_names(all_names)
     if dialect == "postgresql":
         special = {n.split("_", 1)[0]: n for n in all_names if n.endswith(_PG_SUFFIX)}
         return [
-            (folder / special[n.split("_", 1)[0]]).read_text(encoding="utf-8")
+            _read(special[n.split("_", 1)[0]])
             if n.split("_", 1)[0] in special
-            else sqlite_ddl_for_postgresql((folder / n).read_text(encoding="utf-8"))
+            else sqlite_ddl_for_postgresql(_read(n))
             for n in names
         ]
-    return [(folder / name).read_text(encoding="utf-8") for name in names]
+    return [_read(name) for name in names]
+
+
+class _Migrations(Sequence[str]):
+    """The SQLite migration scripts, read from their files the first time one is needed."""
+
+    def __init__(self) -> None:
+        self._scripts: list[str] | None = None
+
+    def _loaded(self) -> list[str]:
+        if self._scripts is None:
+            self._scripts = _load()
+        return self._scripts
+
+    @overload
+    def __getitem__(self, index: int) -> str: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[str]: ...
+
+    def __getitem__(self, index: int | slice) -> str | list[str]:
+        return self._loaded()[index]
+
+    def __len__(self) -> int:
+        return len(self._loaded())
 
 
 def sqlite_ddl_for_postgresql(script: str) -> str:
@@ -53,8 +106,10 @@ def sqlite_ddl_for_postgresql(script: str) -> str:
     return re.sub(r"\s+REFERENCES\s+\w+\s*\(\s*\w+\s*\)", "", out, flags=re.IGNORECASE)
 
 
-MIGRATIONS: list[str] = _load()
-LATEST = len(MIGRATIONS)
+#: The SQLite migration scripts, in order (script ``k`` takes version ``k`` to ``k + 1``).
+MIGRATIONS: Sequence[str] = _Migrations()
+#: The schema version this collectctl writes: the number of migrations.
+LATEST = len(_sqlite_names(_all_names()))
 
 
 def postgresql_migrations() -> list[str]:

@@ -29,10 +29,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from collectctl.plugins.discovery_cache import (
+    BUILTIN_FORMATS,
     CACHE_VERSION,
+    builtin_formats_suffice,
     cache_file,
+    cached_selection,
     fingerprint,
+    is_builtin,
     read_cache,
+    selected,
+    selection_key,
 )
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,7 +51,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from collectctl.records import Source
 
 GROUP = "collectctl"
-CORE_DISTRIBUTION = "collectctl"
 
 
 @dataclass
@@ -99,25 +104,25 @@ def warn(message: str) -> None:
     sys.stderr.write(f"Warning: {message}\n")
 
 
-def _env_list(name: str) -> set[str] | None:
-    value = os.environ.get(name)
-    if value is None:
-        return None
-    return {part.strip() for part in value.split(",") if part.strip()}
-
-
 # -- discovery cache ----------------------------------------------------------------------
 def _cache_file() -> Path:
     return Path(cache_file())
 
 
-def _write_cache(entry_points: list[dict[str, str]], commands: dict[str, str]) -> None:
+def _write_cache(entry_points: list[dict[str, str]], selection: dict[str, Any]) -> None:
+    """Record what the current selection of plugins registers (:func:`cached_selection`),
+    beside what other selections recorded for the same installed entry points."""
+    old = read_cache()
+    selections: dict[str, Any] = {}
+    if old is not None and old.get("entry_points") == entry_points:
+        selections = dict(old.get("selections") or {})
+    selections[selection_key(entry_points)] = selection
     data = {
         "version": CACHE_VERSION,
         "executable": sys.executable,
         "fingerprint": fingerprint(),
         "entry_points": entry_points,
-        "commands": commands,
+        "selections": selections,
     }
     try:
         path = _cache_file()
@@ -152,30 +157,27 @@ def _scan_entry_points() -> list[dict[str, str]]:
     return found
 
 
-def discovered() -> tuple[list[dict[str, str]], dict[str, str] | None]:
-    """Entry points (from the cache when valid) and, if cached, plugin command help."""
+def discovered() -> tuple[list[dict[str, str]], dict[str, Any] | None]:
+    """Entry points (from the cache when valid) and, if cached, what the current selection of
+    them registers (:func:`~collectctl.plugins.discovery_cache.cached_selection`)."""
     cache = read_cache()
     if cache is not None:
-        return cache["entry_points"], cache["commands"]
+        return cache["entry_points"], cached_selection(cache)
     return _scan_entry_points(), None
 
 
 def cached_commands() -> dict[str, str]:
     """``{command name: one-line help}`` of every plugin command, for ``--help`` (loads on a
     miss); the caller leaves out names its own commands take."""
-    cache = read_cache()
-    if cache is not None:
-        return dict(cache["commands"])
+    entry = cached_selection(read_cache())
+    if entry is not None:
+        return dict(entry["commands"])
     get_plugin_manager()
-    cache = read_cache()
-    return dict(cache["commands"]) if cache else dict(_plugin_command_help())
+    entry = cached_selection(read_cache())
+    return dict(entry["commands"]) if entry is not None else dict(_plugin_command_help())
 
 
 # -- loading ------------------------------------------------------------------------------
-def _is_builtin(ep: dict[str, str]) -> bool:
-    return ep["dist"].lower() == CORE_DISTRIBUTION
-
-
 def get_plugin_manager() -> pluggy.PluginManager:
     """The process's plugin manager, loading plugins on first call."""
     if _state.pm is not None:
@@ -187,14 +189,10 @@ def get_plugin_manager() -> pluggy.PluginManager:
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     strict = bool(os.environ.get("COLLECTCTL_STRICT_PLUGINS"))
-    only = _env_list("COLLECTCTL_LOAD_PLUGINS")
-    blocked = _env_list("COLLECTCTL_BLOCK_PLUGINS") or set()
-    entry_points, cached_help = discovered()
+    entry_points, cached = discovered()
     infos: list[PluginInfo] = []
-    for ep in entry_points:
-        builtin = _is_builtin(ep)
-        if not builtin and (ep["name"] in blocked or (only is not None and ep["name"] not in only)):
-            continue
+    for ep in selected(entry_points):
+        builtin = is_builtin(ep)
         info = PluginInfo(ep["name"], ep["value"], ep["dist"], ep["version"], builtin)
         infos.append(info)
         try:
@@ -231,8 +229,19 @@ def get_plugin_manager() -> pluggy.PluginManager:
         pm.enable_tracing()
     _state.pm = pm
     _state.infos = infos
-    if cached_help is None:
-        _write_cache(entry_points, _plugin_command_help())
+    if cached is None:
+        builtin_names = {info.name for info in infos if info.builtin}
+        _write_cache(
+            entry_points,
+            {
+                "commands": _plugin_command_help(),
+                "formats": any(
+                    impl.plugin_name not in builtin_names
+                    for impl in pm.hook.register_formats.get_hookimpls()
+                ),
+                "errors": any(info.error for info in infos),
+            },
+        )
     return pm
 
 
@@ -301,6 +310,19 @@ def formats() -> dict[str, Format]:
     if _state.formats is None:
         _state.formats = _collect("register_formats", lambda f: f.name)
     return _state.formats
+
+
+def format_named(name: str) -> Format | None:
+    """The output format ``name`` (None if no plugin registers it), exactly as
+    :func:`formats` has it. A built-in format comes without loading any plugin when the
+    discovery cache shows that loading them would change nothing
+    (:func:`~collectctl.plugins.discovery_cache.builtin_formats_suffice`) and none is loaded
+    yet in this process."""
+    if _state.pm is None and name in BUILTIN_FORMATS and builtin_formats_suffice():
+        from collectctl.plugins.builtin.renderers import builtin_formats
+
+        return next((f for f in builtin_formats() if f.name == name), None)
+    return formats().get(name)
 
 
 def channels() -> dict[str, Channel]:

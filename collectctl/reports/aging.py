@@ -10,13 +10,14 @@ decimals (formatted from integer minor units), ready for every output format.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
 from collectctl.domain.aging import bucket_index, bucket_names, cutoffs, totals_by_currency
-from collectctl.ledger.aging import customer_names, named_lines, open_invoice_rows
+from collectctl.ledger.aging import InvoiceRow, customer_names, named_lines, open_invoice_rows
 from collectctl.money import format_minor, formatter, from_minor
 from collectctl.output import Column, Report, Rows
 
@@ -149,44 +150,38 @@ def invoice_document(
             and (customers is None or inv[2] in customers)
             and _passes(inv[7], inv[3], min_balance)
         ]
-    who = customer_names(conn, [inv[2] for inv in invoices])
-    # Customers ranked by (case-folded name, id): equal pairs share a rank.
-    named = {key: (name.casefold(), ext) for key, (ext, name) in who.items()}
-    rank_of = {pair: n for n, pair in enumerate(sorted(set(named.values())))}
-    rank = {key: rank_of[pair] for key, pair in named.items()}
-    invoices.sort(key=lambda i: (rank[i[2]], i[5], i[1], i[0], i[8]))
     at = 5 if basis == "due" else 4
     ages: dict[str, tuple[int, int]] = {}
     fmts: dict[str, Callable[[int], str]] = {}
     sums: dict[str, list[int]] = {}
     cells = []
-    for number_id, number, key, cur, issue, due, amount, balance, _ in invoices:
-        basis_date = due if at == 5 else issue
-        age = ages.get(basis_date)
-        if age is None:
-            days = (as_of - date.fromisoformat(basis_date)).days
-            age = ages[basis_date] = (days, bucket_index(days, bounds))
-        fmt = fmts.get(cur)
-        if fmt is None:
-            fmt = fmts[cur] = formatter(cur)
-            sums[cur] = [0] * len(names)
-        sums[cur][age[1]] += balance
-        ext, name = who[key]
-        cells.append(
-            (
-                number_id,
-                number,
-                ext,
-                name,
-                cur,
-                issue,
-                due,
-                age[0],
-                names[age[1]],
-                fmt(amount),
-                fmt(balance),
+    for ext, name, rows in _by_customer_rank(conn, invoices):
+        for number_id, number, _key, cur, issue, due, amount, balance, _ in rows:
+            basis_date = due if at == 5 else issue
+            age = ages.get(basis_date)
+            if age is None:
+                days = (as_of - date.fromisoformat(basis_date)).days
+                age = ages[basis_date] = (days, bucket_index(days, bounds))
+            fmt = fmts.get(cur)
+            if fmt is None:
+                fmt = fmts[cur] = formatter(cur)
+                sums[cur] = [0] * len(names)
+            sums[cur][age[1]] += balance
+            cells.append(
+                (
+                    number_id,
+                    number,
+                    ext,
+                    name,
+                    cur,
+                    issue,
+                    due,
+                    age[0],
+                    names[age[1]],
+                    fmt(amount),
+                    fmt(balance),
+                )
             )
-        )
     keys = [
         "invoice_id",
         "number",
@@ -214,6 +209,44 @@ def invoice_document(
         "rows": Rows(keys, cells),
         "totals": totals,
     }
+
+
+def _by_customer_rank(
+    conn: sqlite3.Connection, invoices: list[InvoiceRow]
+) -> Iterator[tuple[str, str, Sequence[InvoiceRow]]]:
+    """``(customer id, name, its invoices)`` in the report's order: customers by (case-folded
+    name, id), each one's invoices by due date, number, invoice id and ledger key.
+
+    ``invoices`` come from the ledger in (customer key, due date, number, id, key) order, so each
+    customer's invoices are one run of it, already in order; only the runs are put in rank
+    order. Customers with an equal (case-folded name, id) — the same id in two sources — share a
+    rank, and their invoices are merged in (due date, number, id, key) order (one at a time).
+    """
+    if not invoices:
+        return
+    keys = [inv[2] for inv in invoices]
+    starts = [0, *(n for n, (a, b) in enumerate(pairwise(keys), 1) if a != b)]
+    ends = [*starts[1:], len(invoices)]
+    who = customer_names(conn, [keys[n] for n in starts])
+    named = {key: (name.casefold(), ext) for key, (ext, name) in who.items()}
+    rank_of = {pair: n for n, pair in enumerate(sorted(set(named.values())))}
+    runs: list[list[int]] = [[] for _ in rank_of]  # per rank, the runs (by start)
+    for run, start in enumerate(starts):
+        runs[rank_of[named[keys[start]]]].append(run)
+    for members in runs:
+        if not members:
+            continue
+        if len(members) == 1:
+            ext, name = who[keys[starts[members[0]]]]
+            yield ext, name, invoices[starts[members[0]] : ends[members[0]]]
+            continue
+        # Several ledger customers with this (case-folded name, id): their invoices merged in
+        # order, each with its own customer's name (which may differ in case).
+        shared = [inv for run in members for inv in invoices[starts[run] : ends[run]]]
+        shared.sort(key=lambda i: (i[5], i[1], i[0], i[8]))
+        for inv in shared:
+            ext, name = who[inv[2]]
+            yield ext, name, (inv,)
 
 
 def by_invoice(
