@@ -583,12 +583,14 @@ def test_by_invoice_same_customer_id_in_two_sources(cli, books, register_plugin)
     # Two sources with a customer "C1" whose names differ only in case: one rank (case-folded
     # name, id), so their invoices interleave by due date, number, invoice id and then ledger
     # key (the first source's first); each row keeps its own customer's name.
-    from conftest import MemoryBooks
-
     from collectctl import hookimpl
     from collectctl.records import Source
 
-    class OtherBooks(MemoryBooks):
+    # The conftest's in-memory source, taken from the fixture (an import of `conftest` would
+    # find another directory's conftest when several test trees run in one session).
+    memory_books = type(books)
+
+    class OtherBooks(memory_books):  # type: ignore[misc,valid-type]
         @hookimpl
         def register_sources(self, register):
             register(Source(name="other", read=self.read, help="A second in-memory source."))
