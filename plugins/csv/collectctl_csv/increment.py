@@ -32,6 +32,7 @@ from array import array
 from itertools import accumulate
 from pathlib import Path
 
+from collectctl.gc_pause import gc_paused
 from collectctl.records import Record
 from collectctl_csv.formats import Settings, Values
 from collectctl_csv.reader import COLUMNS, FILES, REQUIRED, _allocations, _customers, _invoices
@@ -71,9 +72,11 @@ def plan(
     progress: Progress,
 ) -> list[Record] | None:
     """The records of an incremental batch equivalent to a full read, or ``None`` (see the
-    module docstring). Keeps the new state of every file in ``recorder`` on the way."""
+    module docstring). Keeps the new state of every file in ``recorder`` on the way, and takes
+    each file's old state out of ``previous`` once compared (memory)."""
     try:
-        return _plan(directory, settings, previous, recorder, progress)
+        with gc_paused():  # many small lists that make no cycles (as the full reader makes)
+            return _plan(directory, settings, previous, recorder, progress)
     except (Unusable, ValueError, TypeError, EOFError):  # ValueError: a damaged state
         return None
 
@@ -108,7 +111,7 @@ class _File:
         self.indexes = [self.column(c) for c in self.columns]
         self.changed: list[tuple[int, Item]] = []
         self.removed: dict[str, list[str]] = {c: [] for c in self.columns}
-        self.parsed: dict[int, list[Row]] = {}  # new block -> its rows, once parsed
+        self.parsed = 0  # blocks parsed (regions and rows fetched)
         self.new = self._compare()
         new = self.new
         self.offsets = starts_of(new.sizes, new.prefix_size)
@@ -211,7 +214,9 @@ class _File:
                 last = reader.line_num
                 if not fields:
                     continue
-                if not fit_width(fields, width):
+                if len(fields) == width:
+                    fields.append("")
+                elif not fit_width(fields, width):
                     raise Unusable(f"{self.name}:{first_line + line - 1}: too many values")
                 text = sep.join(fields)  # row_digest, inlined
                 if not text.strip():
@@ -274,7 +279,7 @@ class _File:
             for m in range(len(cuts) - 1 if end > at else 0):
                 block = self._view[at + cuts[m] : at + cuts[m + 1]]
                 mine = found[m * n : (m + 1) * n]
-                self.parsed[len(sizes)] = mine
+                self.parsed += 1
                 sizes.append(len(block))
                 lines.append(firsts[m + 1] - firsts[m])
                 counts.append(len(mine))
@@ -295,18 +300,18 @@ class _File:
 
     # -- rows of the new file ---------------------------------------------------------------
 
-    def rows_where(self, tests: list[tuple[int, set[str]]]) -> dict[int, Item]:
-        """``row index -> item`` of every row of the file whose value of column
-        ``STATE_COLUMNS[name][position]`` is in the set, for any ``(position, set)``."""
+    def values_where(self, tests: list[tuple[int, set[str]]], column: int) -> set[str]:
+        """The values of column ``STATE_COLUMNS[name][column]`` of every row whose value of
+        column ``STATE_COLUMNS[name][position]`` is in the set, for any ``(position, set)``
+        (from the state's values: nothing is parsed)."""
         new = self.new
-        found: dict[int, Item] = {}
         counts = new.counts
-        first_rows = self.first_rows
+        out: set[str] = set()
+        wanted_col = new.cols[self.columns[column]]
         for position, wanted in tests:
             if not wanted:
                 continue
-            column = self.columns[position]
-            joined = new.cols[column]
+            joined = new.cols[self.columns[position]]
             isdisjoint = wanted.isdisjoint
             for b in range(new.blocks):
                 if not counts[b]:
@@ -314,31 +319,49 @@ class _File:
                 values = joined[b].split(_RS)
                 if isdisjoint(values):
                     continue
-                rows = self._rows(b)
-                first = first_rows[b]
-                for k, value in enumerate(values):
-                    if value in wanted:
-                        found[first + k] = (rows[k][0], rows[k][1])
+                picked = wanted_col[b].split(_RS)
+                out.update(picked[k] for k, value in enumerate(values) if value in wanted)
+        return out
+
+    def rows_where(self, position: int, wanted: set[str]) -> dict[int, Item]:
+        """``row index -> item`` of every row of the file whose value of column
+        ``STATE_COLUMNS[name][position]`` is in ``wanted`` (only their blocks are parsed)."""
+        new = self.new
+        found: dict[int, Item] = {}
+        if not wanted:
+            return found
+        counts = new.counts
+        first_rows = self.first_rows
+        joined = new.cols[self.columns[position]]
+        isdisjoint = wanted.isdisjoint
+        for b in range(new.blocks):
+            if not counts[b]:
+                continue
+            values = joined[b].split(_RS)
+            if isdisjoint(values):
+                continue
+            rows = self._rows(b)
+            first = first_rows[b]
+            for k, value in enumerate(values):
+                if value in wanted:
+                    found[first + k] = (rows[k][0], rows[k][1])
         return found
 
     def _rows(self, block: int) -> list[Row]:
-        """The rows of new block ``block`` (parsed once)."""
-        rows = self.parsed.get(block)
-        if rows is None:
-            at = self.offsets[block]
-            rows, _offsets, _lines = self._parse(
-                at, self.offsets[block + 1], self.first_lines[block]
-            )
-            if len(rows) != self.new.counts[block]:
-                raise Unusable(f"{self.name}: a block no longer holds its rows")
-            self.parsed[block] = rows
+        """The rows of new block ``block``."""
+        rows, _offsets, _lines = self._parse(
+            self.offsets[block], self.offsets[block + 1], self.first_lines[block]
+        )
+        if len(rows) != self.new.counts[block]:
+            raise Unusable(f"{self.name}: a block no longer holds its rows")
+        self.parsed += 1
         return rows
 
     def release(self) -> None:
-        """Forget the file's bytes and rows (memory)."""
+        """Forget the file's bytes and its old state (memory)."""
         self._view.release()
         self.data = b""
-        self.parsed.clear()
+        self.old.release()
 
 
 def _check_ids(changed: list[str], removed: dict[str, str], old: FileRows) -> None:
@@ -368,7 +391,7 @@ def _plan(
 
     # -- customers ------------------------------------------------------------------------
     name = FILES[0]
-    scan = _File(directory, name, previous[name], progress)
+    scan = _File(directory, name, previous.pop(name), progress)  # (memory)
     i_id, i_cur, i_terms = scan.indexes
     changed: dict[str, str] = {}
     for _index, (_line, f) in scan.changed:
@@ -392,14 +415,14 @@ def _plan(
 
     # -- invoices -------------------------------------------------------------------------
     name = FILES[1]
-    scan = _File(directory, name, previous[name], progress)
+    scan = _File(directory, name, previous.pop(name), progress)  # (memory)
     i_id = scan.indexes[0]
     kept = dict(scan.changed)
     changed_ids = [f[i_id].strip() for _line, f in kept.values()]
     removed_ids = scan.removed["id"]
     _check_ids(changed_ids, dict.fromkeys(removed_ids, ""), scan.old)
     if dirty_customers:
-        kept.update(scan.rows_where([(1, dirty_customers)]))
+        kept.update(scan.rows_where(1, dirty_customers))
     recorder.files[name] = scan.new
     changed_set = set(changed_ids)
     deletions += [deletion("invoice", k) for k in removed_ids if k not in changed_set]
@@ -409,13 +432,13 @@ def _plan(
 
     # -- payments -------------------------------------------------------------------------
     name = FILES[2]
-    scan = _File(directory, name, previous[name], progress)
+    scan = _File(directory, name, previous.pop(name), progress)  # (memory)
     i_id = scan.indexes[0]
-    kept = dict(scan.changed)
-    kept.update(scan.rows_where([(2, dirty_invoices), (1, dirty_customers)]))
-    dirty_pids = {f[i_id].strip() for _line, f in kept.values()} | set(scan.removed["id"])
+    dirty_pids = {f[i_id].strip() for _i, (_line, f) in scan.changed}
+    dirty_pids |= scan.values_where([(2, dirty_invoices), (1, dirty_customers)], 0)
+    dirty_pids |= set(scan.removed["id"])
     # Every row of a payment in the batch is in it (it replaces all of the payment's rows).
-    kept = scan.rows_where([(0, dirty_pids)])
+    kept = scan.rows_where(0, dirty_pids)
     recorder.files[name] = scan.new
     kept_pids = {f[i_id].strip() for _line, f in kept.values()}
     deletions += [deletion("payment", k) for k in sorted(dirty_pids - kept_pids)]

@@ -175,6 +175,12 @@ class FileRows:
             out += split_values(joined[b], counts[b])
         return out
 
+    def release(self) -> None:
+        """Forget the rows (memory; a :class:`FileRows` the new state shares values with keeps
+        them)."""
+        self.digests = b""
+        self.cols = {}
+
     def entry(self) -> dict[str, Any]:
         """The state file's entry for this file."""
         return {
