@@ -50,8 +50,8 @@ _SIZE = 16  # digest bytes per row
 _SEP = "\x1f"
 #: Joins one block's values of a column in the state (a value holding it: no state).
 _RS = "\x1e"
-#: Rows per block: a block is skipped whole when its bytes are unchanged, so small blocks keep
-#: scattered edits (1 % of the rows) from touching most of them.
+#: Rows per block (a power of two): a block is skipped whole when its bytes are unchanged, so
+#: small blocks keep scattered edits (1 % of the rows) from touching most of them.
 BLOCK_ROWS = 8
 #: Bytes of a block kept to find it again (its anchor).
 ANCHOR = 32
@@ -115,9 +115,10 @@ class FileRows:
     string of values per block)."""
 
     __slots__ = (
+        "_cols",
+        "_packed",
         "anchors",
         "bdigests",
-        "cols",
         "counts",
         "digests",
         "header",
@@ -135,13 +136,15 @@ class FileRows:
         prefix: tuple[int, int, bytes],
         blocks: tuple[array[int], array[int], array[int], bytes, bytes],
         digests: bytes,
-        cols: dict[str, list[str]],
+        cols: dict[str, list[str]] | None,
+        packed: dict[str, list[bytes]] | None = None,
     ) -> None:
         self.header = header
         self.prefix_size, self.prefix_lines, self.prefix_digest = prefix
         self.sizes, self.lines, self.counts, self.bdigests, self.anchors = blocks
         self.digests = digests
-        self.cols = cols
+        self._cols = cols
+        self._packed = packed
         self.rows = len(digests) // _SIZE
         n = len(self.sizes)
         if (
@@ -151,9 +154,31 @@ class FileRows:
             or len(self.bdigests) != n * BLOCK_DIGEST
             or len(self.anchors) != n * ANCHOR
             or sum(self.counts) != self.rows
-            or any(len(v) != n for v in cols.values())
+            or (cols is not None and any(len(v) != n for v in cols.values()))
+            or (cols is None and packed is None)
         ):
             raise ValueError("a damaged row state")
+
+    @property
+    def cols(self) -> dict[str, list[str]]:
+        """Per :data:`STATE_COLUMNS` column, one joined string of values per block (unpacked
+        from the state file when first asked for)."""
+        if self._cols is None:
+            cols: dict[str, list[str]] = {}
+            for name, chunks in (self._packed or {}).items():
+                values: list[str] = []
+                for chunk in chunks:
+                    values += marshal.loads(chunk)
+                if len(values) != self.blocks or not all(type(v) is str for v in values[:1]):
+                    raise ValueError("a damaged row state")
+                cols[name] = values
+            self._cols = cols
+            self._packed = None
+        return self._cols
+
+    def columns(self) -> set[str]:
+        """The columns the state holds values of."""
+        return set(self._cols if self._cols is not None else self._packed or {})
 
     @property
     def blocks(self) -> int:
@@ -179,7 +204,8 @@ class FileRows:
         """Forget the rows (memory; a :class:`FileRows` the new state shares values with keeps
         them)."""
         self.digests = b""
-        self.cols = {}
+        self._cols = {}
+        self._packed = None
 
     def entry(self) -> dict[str, Any]:
         """The state file's entry for this file."""
@@ -192,7 +218,7 @@ class FileRows:
             "bdigests": self.bdigests,
             "anchors": self.anchors,
             "digests": self.digests,
-            "cols": self.cols,
+            "cols": self._packed if self._packed is not None else _pack(self.cols),
         }
 
     @classmethod
@@ -204,16 +230,29 @@ class FileRows:
             a = array("I")
             a.frombytes(entry[key])
             arrays.append(a)
-        cols = entry["cols"]
-        if not isinstance(cols, dict) or not all(isinstance(v, list) for v in cols.values()):
+        packed = entry["cols"]
+        if not isinstance(packed, dict) or not all(isinstance(v, list) for v in packed.values()):
             raise ValueError("a damaged row state")
         return cls(
             list(entry["header"]),
             (int(size), int(lines), bytes(digest)),
             (arrays[0], arrays[1], arrays[2], bytes(entry["bdigests"]), bytes(entry["anchors"])),
             bytes(entry["digests"]),
-            cols,
+            None,
+            packed,
         )
+
+
+#: Blocks' values packed (marshal) this many at a time in the state file.
+_PACK = 8192
+
+
+def _pack(cols: dict[str, list[str]]) -> dict[str, list[bytes]]:
+    """The columns' per-block values as the state file keeps them."""
+    return {
+        name: [marshal.dumps(values[i : i + _PACK]) for i in range(0, len(values), _PACK)]
+        for name, values in cols.items()
+    }
 
 
 class Recorder:
@@ -298,13 +337,15 @@ class Recorder:
             self.path.unlink(missing_ok=True)
 
 
-#: Values are joined per block this many rows at a time while a file is read (memory).
-_CHUNK = 65_536  # a multiple of BLOCK_ROWS
+#: Values are joined per block and packed this many rows at a time while a file is read
+#: (memory).
+_CHUNK = _PACK * BLOCK_ROWS
 
 
 class _FileRecorder:
     """One file's rows as the full reader reads them: digests, start lines and the values of
-    :data:`STATE_COLUMNS` (joined per block every :data:`_CHUNK` rows)."""
+    :data:`STATE_COLUMNS` (joined per block and packed every :data:`_CHUNK` rows); ``starts``
+    holds the first line of every block's first row."""
 
     __slots__ = ("digests", "header", "joined", "name", "owner", "starts", "values")
 
@@ -313,10 +354,10 @@ class _FileRecorder:
         self.name = name
         self.header = header
         self.digests = bytearray()
-        self.starts = array("I")  # each row's first line
+        self.starts = array("I")
         ncols = len(STATE_COLUMNS[name])
         self.values: list[list[str]] = [[] for _ in range(ncols)]
-        self.joined: list[list[str]] = [[] for _ in range(ncols)]
+        self.joined: list[list[bytes]] = [[] for _ in range(ncols)]
 
     def pack(self) -> None:
         """Join the values recorded so far per block (every :data:`_CHUNK` rows, and at the
@@ -324,7 +365,8 @@ class _FileRecorder:
         n = BLOCK_ROWS
         for values, joined in zip(self.values, self.joined, strict=True):
             try:
-                joined += [join_values(values[i : i + n]) for i in range(0, len(values), n)]
+                blocks = [join_values(values[i : i + n]) for i in range(0, len(values), n)]
+                joined.append(marshal.dumps(blocks))
             except ValueError:
                 self.owner.spoiled = True
             values.clear()
@@ -337,9 +379,11 @@ class _FileRecorder:
     def blocks(self, path: Path, check: Any) -> FileRows | None:
         """Cut the file into blocks at the recorded rows (reading it again), feeding its bytes
         to ``check``; ``None`` when it no longer has the lines the read found."""
-        starts = self.starts
-        rows = len(starts)
+        starts = self.starts  # per block
+        rows = len(self.digests) // _SIZE
         n = BLOCK_ROWS
+        if len(starts) != -(-rows // n):
+            return None
         sizes, lines, counts = array("I"), array("I"), array("I")
         bdigests, anchors = bytearray(), bytearray()
         check.update(self.name.encode() + b"\0")
@@ -358,9 +402,9 @@ class _FileRecorder:
                     return None
                 check.update(bom + head)
                 prefix = (len(bom) + len(head), starts[0] - 1, block_digest(bom + head))
-            for first in range(0, rows, n):
+            for block, first in enumerate(range(0, rows, n)):
                 if first + n < rows:
-                    count = starts[first + n] - starts[first]
+                    count = starts[block + 1] - starts[block]
                     chunk = b"".join(islice(fh, count))
                     if chunk.count(b"\n") != count:
                         return None
@@ -373,13 +417,14 @@ class _FileRecorder:
                 counts.append(min(n, rows - first))
                 bdigests += block_digest(chunk)
                 anchors += chunk[:ANCHOR].ljust(ANCHOR, b"\0")
-        cols = dict(zip(STATE_COLUMNS[self.name], self.joined, strict=True))
+        packed = dict(zip(STATE_COLUMNS[self.name], self.joined, strict=True))
         return FileRows(
             self.header,
             prefix,
             (sizes, lines, counts, bytes(bdigests), bytes(anchors)),
             bytes(self.digests),
-            cols,
+            None,
+            packed,
         )
 
 
@@ -404,6 +449,7 @@ def recorded(
     v2 = rec.values[2] if len(cols) > 2 else None
     c2 = cols[2] if len(cols) > 2 else 0
     b2 = hashlib.blake2b
+    mask = BLOCK_ROWS - 1  # BLOCK_ROWS divides _CHUNK, so len(v0) counts from a block start
     for item in items:
         if type(item) is Problem:
             rec.owner.spoiled = True
@@ -417,7 +463,8 @@ def recorded(
             text, d = row_digest(f)
         if text.strip():
             digests += d
-            add_start(item[0])  # type: ignore[index]
+            if not len(v0) & mask:  # a block's first row
+                add_start(item[0])  # type: ignore[index]
             v0.append(f[c0].strip())
             if v1 is not None:
                 v1.append(f[c1].strip())
@@ -447,7 +494,7 @@ def load(profile_dir: Path, cursor: str | None, head: str) -> dict[str, FileRows
         ):
             return None
         files = {name: FileRows.from_entry(entry) for name, entry in state["files"].items()}
-        if any(set(rows.cols) != set(STATE_COLUMNS.get(n, ())) for n, rows in files.items()):
+        if any(rows.columns() != set(STATE_COLUMNS.get(n, ())) for n, rows in files.items()):
             return None
         return files
     except (OSError, EOFError, ValueError, TypeError, KeyError):
