@@ -294,7 +294,7 @@ class _File:
             old.header,
             (old.prefix_size, old.prefix_lines, old.prefix_digest),
             (sizes, lines, counts, bytes(bdigests), bytes(anchors)),
-            bytes(digests),
+            digests,
             cols,
         )
 

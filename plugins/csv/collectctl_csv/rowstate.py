@@ -37,7 +37,7 @@ from array import array
 from collections.abc import Iterator
 from itertools import accumulate, islice
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from collectctl.records import Deletion, Problem, Record
 
@@ -135,7 +135,7 @@ class FileRows:
         header: list[str],
         prefix: tuple[int, int, bytes],
         blocks: tuple[array[int], array[int], array[int], bytes, bytes],
-        digests: bytes,
+        digests: bytes | bytearray,
         cols: dict[str, list[str]] | None,
         packed: dict[str, list[bytes]] | None = None,
     ) -> None:
@@ -207,9 +207,10 @@ class FileRows:
         self._cols = {}
         self._packed = None
 
-    def entry(self) -> dict[str, Any]:
-        """The state file's entry for this file."""
-        return {
+    def write(self, fh: BinaryIO) -> None:
+        """Append this file's state to the state file ``fh`` (piece by piece: no copy of it
+        all is made in memory)."""
+        meta: dict[str, Any] = {
             "header": self.header,
             "prefix": [self.prefix_size, self.prefix_lines, self.prefix_digest],
             "sizes": self.sizes.tobytes(),
@@ -217,42 +218,65 @@ class FileRows:
             "counts": self.counts.tobytes(),
             "bdigests": self.bdigests,
             "anchors": self.anchors,
-            "digests": self.digests,
-            "cols": self._packed if self._packed is not None else _pack(self.cols),
+            "cols": sorted(self.columns()),
         }
+        marshal.dump(meta, fh)
+        _put(fh, self.digests)
+        for name in meta["cols"]:
+            if self._packed is not None:
+                chunks: Iterator[bytes] = iter(self._packed[name])
+                marshal.dump(len(self._packed[name]), fh)
+            else:
+                values = self.cols[name]
+                starts = range(0, len(values), _PACK)
+                chunks = (marshal.dumps(values[i : i + _PACK]) for i in starts)
+                marshal.dump(len(starts), fh)
+            for chunk in chunks:
+                _put(fh, chunk)
 
     @classmethod
-    def from_entry(cls, entry: dict[str, Any]) -> FileRows:
-        """Read an :meth:`entry` back (ValueError/TypeError/KeyError when damaged)."""
-        size, lines, digest = entry["prefix"]
+    def read(cls, fh: BinaryIO) -> FileRows:
+        """Read what :meth:`write` appended (ValueError/TypeError/KeyError/EOFError when
+        damaged)."""
+        meta = marshal.load(fh)
+        size, lines, digest = meta["prefix"]
         arrays = []
         for key in ("sizes", "lines", "counts"):
             a = array("I")
-            a.frombytes(entry[key])
+            a.frombytes(meta[key])
             arrays.append(a)
-        packed = entry["cols"]
-        if not isinstance(packed, dict) or not all(isinstance(v, list) for v in packed.values()):
-            raise ValueError("a damaged row state")
+        digests = _get(fh)
+        packed: dict[str, list[bytes]] = {}
+        for name in meta["cols"]:
+            count = marshal.load(fh)
+            if not isinstance(name, str) or not isinstance(count, int):
+                raise ValueError("a damaged row state")
+            packed[name] = [_get(fh) for _ in range(count)]
         return cls(
-            list(entry["header"]),
+            list(meta["header"]),
             (int(size), int(lines), bytes(digest)),
-            (arrays[0], arrays[1], arrays[2], bytes(entry["bdigests"]), bytes(entry["anchors"])),
-            bytes(entry["digests"]),
+            (arrays[0], arrays[1], arrays[2], bytes(meta["bdigests"]), bytes(meta["anchors"])),
+            digests,
             None,
             packed,
         )
 
 
+def _put(fh: BinaryIO, data: bytes | bytearray) -> None:
+    fh.write(len(data).to_bytes(8, "little"))
+    fh.write(data)
+
+
+def _get(fh: BinaryIO) -> bytes:
+    size = int.from_bytes(fh.read(8), "little")
+    data = fh.read(size)
+    if len(data) != size:
+        raise EOFError("a truncated row state")
+    return data
+
+
 #: Blocks' values packed (marshal) this many at a time in the state file.
 _PACK = 8192
-
-
-def _pack(cols: dict[str, list[str]]) -> dict[str, list[bytes]]:
-    """The columns' per-block values as the state file keeps them."""
-    return {
-        name: [marshal.dumps(values[i : i + _PACK]) for i in range(0, len(values), _PACK)]
-        for name, values in cols.items()
-    }
 
 
 class Recorder:
@@ -284,8 +308,8 @@ class Recorder:
         """Start recording file ``name`` (its header as read)."""
         return _FileRecorder(self, name, list(header))
 
-    def _entries(self) -> dict[str, dict[str, Any]] | None:
-        files: dict[str, dict[str, Any]] = {}
+    def _states(self) -> dict[str, FileRows] | None:
+        files: dict[str, FileRows] = {}
         check = self.check.copy() if self.check is not None else None
         for name in STATE_COLUMNS:  # the fingerprint's order
             held = self.files[name]
@@ -298,7 +322,7 @@ class Recorder:
                     return None
             else:
                 rows = held
-            files[name] = rows.entry()
+            files[name] = rows
         if check is not None and "csv-v1:" + check.hexdigest() != self.cursor:
             return None  # a file changed since the sync read it
         return files
@@ -310,7 +334,7 @@ class Recorder:
             self.discard()
             return
         try:
-            files = self._entries()
+            files = self._states()
         except (OSError, ValueError):
             files = None
         if files is None:
@@ -321,12 +345,14 @@ class Recorder:
             "version": _VERSION,
             "cursor": self.cursor,
             "head": self.head,
-            "files": files,
+            "files": list(files),
         }
         tmp = self.path.with_name(f".{STATE_FILE}.{os.getpid()}")
         try:
             with tmp.open("wb") as fh:
                 marshal.dump(state, fh)
+                for rows in files.values():
+                    rows.write(fh)
             os.replace(tmp, self.path)
         except OSError:
             tmp.unlink(missing_ok=True)
@@ -422,7 +448,7 @@ class _FileRecorder:
             self.header,
             prefix,
             (sizes, lines, counts, bytes(bdigests), bytes(anchors)),
-            bytes(self.digests),
+            self.digests,
             None,
             packed,
         )
@@ -485,15 +511,15 @@ def load(profile_dir: Path, cursor: str | None, head: str) -> dict[str, FileRows
     try:
         with path.open("rb") as fh:
             state = marshal.load(fh)
-        if (
-            not isinstance(state, dict)
-            or state.get("magic") != _MAGIC
-            or state.get("version") != _VERSION
-            or state.get("cursor") != cursor
-            or state.get("head") != head
-        ):
-            return None
-        files = {name: FileRows.from_entry(entry) for name, entry in state["files"].items()}
+            if (
+                not isinstance(state, dict)
+                or state.get("magic") != _MAGIC
+                or state.get("version") != _VERSION
+                or state.get("cursor") != cursor
+                or state.get("head") != head
+            ):
+                return None
+            files = {name: FileRows.read(fh) for name in state["files"]}
         if any(rows.columns() != set(STATE_COLUMNS.get(n, ())) for n, rows in files.items()):
             return None
         return files
