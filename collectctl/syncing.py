@@ -29,6 +29,7 @@ from collectctl.ledger.changes import (
     invoice_count,
     load_cursor,
     log_sync,
+    prepare,
     store_cursor,
     store_payment_dates,
 )
@@ -168,8 +169,12 @@ def run_sync(
                 )
             mode = "full" if batch.complete else "incremental"
             if not dry_run:
+                # What needs no write is computed before the write lock is taken.
+                prepare(conn, source.name, complete=batch.complete, changes=changes)
                 with ledger.write() as wconn:
-                    apply(wconn, source.name, complete=batch.complete, changes=changes)
+                    apply(
+                        wconn, source.name, complete=batch.complete, changes=changes, prepared=True
+                    )
                     store_cursor(wconn, source.name, staged.cursor or cursor, now_iso())
                     store_payment_dates(
                         wconn, source.name, batch.approximate_payment_dates, now_iso()

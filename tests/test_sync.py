@@ -528,3 +528,43 @@ def test_lower_case_currency_codes_are_read_as_iso(cli, books):
     )
     (row,) = snapshot(cli)[1]["rows"]
     assert (row["currency"], row["total"]) == ("EUR", "6.00")
+
+
+def test_what_needs_no_write_is_computed_before_the_write_lock(cli, books, monkeypatch):
+    # The write transaction (the lock a colleague's `account log` waits on) starts only after
+    # the allocation totals of a complete batch, or the invoices an incremental one touches,
+    # are in their TEMP tables; the ledger ends up the same either way.
+    import collectctl.syncing as syncing
+    from collectctl.ledger.connection import Ledger
+    from collectctl.ledger.pgledger import PgLedger
+
+    events: list[str] = []
+    prepare = syncing.prepare
+
+    def prepared(*args, **kwargs):
+        events.append("prepare")
+        return prepare(*args, **kwargs)
+
+    def watched(cls):
+        write = cls.write
+
+        def wrapper(self):
+            events.append("write")
+            return write(self)
+
+        monkeypatch.setattr(cls, "write", wrapper)
+
+    monkeypatch.setattr(syncing, "prepare", prepared)
+    watched(Ledger)
+    watched(PgLedger)
+    synced(cli, books)  # the first sync: a fresh ledger has nothing to prepare
+    assert events.count("prepare") == 1
+    del events[:]
+    synced(cli, books, [*BASE, pay("P3", "C1", "2026-06-12", "40.00", "I1")])  # complete
+    assert events[:2] == ["prepare", "write"]
+    del events[:]
+    books.load([pay("P4", "C2", "2026-07-01", "50.00", "I4")], complete=False)
+    assert cli("sync", "memory", "-q").exit_code == 0
+    assert events[:2] == ["prepare", "write"]
+    balances = {r["invoice_id"]: r["balance"] for r in snapshot(cli)[0]["rows"]}
+    assert balances == {"I2": "160.00", "I3": "270.00", "I5": "10.00"}

@@ -361,20 +361,17 @@ def invoice_count(conn: sqlite3.Connection, source: str) -> int:
     return conn.execute("SELECT COUNT(*) FROM invoices WHERE source = ?", (source,)).fetchone()[0]
 
 
-def apply(conn: sqlite3.Connection, source: str, *, complete: bool, changes: Diff) -> None:
-    """Write the diffed batch into the ledger (call inside a write transaction).
-
-    ``complete`` batches hold every allocation of the source, so each invoice's allocated total
-    is summed from the batch itself; incremental ones recompute the invoices they touch.
-    ``changes`` (from :func:`diff`) lets steps with nothing to do be skipped.
-    """
+def prepare(conn: sqlite3.Connection, source: str, *, complete: bool, changes: Diff) -> None:
+    """Compute what :func:`apply` needs that depends only on the staging tables, the diff and
+    this source's rows as they are (which only a sync, holding the sync lock, writes): call it
+    after :func:`diff` and *before* the write transaction, so the write lock is held for the
+    writes alone (a colleague's ``account log`` waits behind the sync's apply, not its
+    arithmetic). It fills TEMP tables only: ``batch_allocated`` (a complete batch's allocation
+    total per invoice) or the first rows of ``touched`` (the invoices an incremental batch's
+    allocations point at before it is applied)."""
     if changes.fresh:
-        _drop_temp(conn)
-        _apply_fresh(conn, source)
         return
-    removed = {name: counts["remove"] for name, counts in changes.counts.items()}
     x = conn.execute
-    p = {"src": source}
     _drop_temp(conn)
     x("CREATE TEMP TABLE touched (id INTEGER PRIMARY KEY)")
     if complete:
@@ -387,16 +384,42 @@ def apply(conn: sqlite3.Connection, source: str, *, complete: bool, changes: Dif
             """INSERT INTO batch_allocated SELECT invoice_ext, SUM(amount) FROM st.s_allocations
                WHERE invoice_ext != '' GROUP BY invoice_ext"""
         )
-    indexes = _drop_indexes_for_bulk_load(conn) if complete else []
-    if not complete:
-        # Invoices whose allocated total may change: their old and new allocations.
+    else:
+        # Invoices whose allocated total may change: their old (and, below, new) allocations.
         x(
             """INSERT OR IGNORE INTO touched SELECT a.invoice FROM temp.d_allocations d
                CROSS JOIN allocations a ON a.source = :src AND a.payment_id = d.payment_id
                 AND a.invoice_ext = d.invoice_ext AND a.seq = d.seq
                WHERE a.invoice IS NOT NULL""",
-            p,
+            {"src": source},
         )
+
+
+def apply(
+    conn: sqlite3.Connection,
+    source: str,
+    *,
+    complete: bool,
+    changes: Diff,
+    prepared: bool = False,
+) -> None:
+    """Write the diffed batch into the ledger (call inside a write transaction; ``prepared``:
+    :func:`prepare` ran before it, outside the transaction, else it runs here).
+
+    ``complete`` batches hold every allocation of the source, so each invoice's allocated total
+    is summed from the batch itself; incremental ones recompute the invoices they touch.
+    ``changes`` (from :func:`diff`) lets steps with nothing to do be skipped.
+    """
+    if changes.fresh:
+        _drop_temp(conn)
+        _apply_fresh(conn, source)
+        return
+    if not prepared:
+        prepare(conn, source, complete=complete, changes=changes)
+    removed = {name: counts["remove"] for name, counts in changes.counts.items()}
+    x = conn.execute
+    p = {"src": source}
+    indexes = _drop_indexes_for_bulk_load(conn) if complete else []
     # 1. customers (added and changed)
     sets = ", ".join(f"{f} = excluded.{f}" for f in CUSTOMER_FIELDS)
     x(
@@ -507,10 +530,13 @@ def apply(conn: sqlite3.Connection, source: str, *, complete: bool, changes: Dif
             p,
         )
     else:
+        # Only the totals that change are written (each write also rewrites three indexes).
         x(
-            """UPDATE invoices SET allocated = COALESCE(
-                   (SELECT SUM(a.amount) FROM allocations a WHERE a.invoice = invoices.id), 0)
-               WHERE id IN (SELECT id FROM temp.touched)"""
+            """UPDATE invoices SET allocated = t.total FROM (
+                   SELECT t.id, COALESCE(
+                       (SELECT SUM(a.amount) FROM allocations a WHERE a.invoice = t.id), 0) AS total
+                   FROM temp.touched t) AS t
+               WHERE invoices.id = t.id AND invoices.allocated != t.total"""
         )
     # 7. full-payment dates of every invoice written or whose allocations changed
     if complete:

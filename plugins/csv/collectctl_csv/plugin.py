@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import pathlib
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import click
 
@@ -117,7 +118,8 @@ def read(request: SyncRequest) -> SourceBatch:
     head = settings_key(request)
 
     def complete() -> SourceBatch:
-        recorder = Recorder(request.profile_dir, stamp, head)
+        check = fingerprint_start(directory, request)
+        recorder = Recorder(request.profile_dir, stamp, head, directory, check)
 
         def records() -> Iterator[Record]:
             yield from read_directory(
@@ -189,14 +191,9 @@ def fingerprint(
     of the three files (or ``files``), the profile settings that shape parsing and defaults,
     ``extra`` (a preset's content) and the versions of collectctl and this plugin (their
     validation rules)."""
-    import hashlib
-    import json
-
     from collectctl_csv.reader import FILES
 
-    digest = hashlib.blake2b(digest_size=20)
-    head = [str(directory.resolve()), *_head(request, extra)]
-    digest.update(json.dumps(head, sort_keys=True, default=str).encode())
+    digest = fingerprint_start(directory, request, extra)
     paths = files if files is not None else [directory / name for name in FILES]
     for path in paths:
         digest.update(path.name.encode() + b"\0")
@@ -204,6 +201,18 @@ def fingerprint(
             while chunk := fh.read(1 << 20):
                 digest.update(chunk)
     return "csv-v1:" + digest.hexdigest()
+
+
+def fingerprint_start(directory: pathlib.Path, request: SyncRequest, extra: object = None) -> Any:
+    """The digest :func:`fingerprint` feeds the files' bytes into, primed with what else it
+    covers (a ``hashlib`` object: the re-sync state checks the files it saves against it)."""
+    import hashlib
+    import json
+
+    digest = hashlib.blake2b(digest_size=20)
+    head = [str(directory.resolve()), *_head(request, extra)]
+    digest.update(json.dumps(head, sort_keys=True, default=str).encode())
+    return digest
 
 
 def _preset_list(ctx: click.Context, param: click.Parameter, value: bool) -> None:

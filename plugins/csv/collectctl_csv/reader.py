@@ -24,7 +24,7 @@ from collectctl.errors import SourceError
 from collectctl.records import ALLOCATION_KINDS, CUSTOMER_KINDS, Problem, Record, Rows
 from collectctl_csv import construct
 from collectctl_csv.formats import Settings, Values, fast_amount
-from collectctl_csv.rowstate import Recorder, View, recorded
+from collectctl_csv.rowstate import STATE_COLUMNS, Recorder, View, recorded
 from collectctl_csv.table import Progress, Table
 
 #: The three files of a CSV directory, in the order they are read.
@@ -130,9 +130,8 @@ def read_directory(
             if recorder is None:
                 yield from convert(table, values, block)
                 continue
-            col = table.column
-            deps = (col("currency"), col("terms_days")) if name == FILES[0] else None
-            rows = recorded(table.rows(), recorder.file(name, table.header), col("id"), deps)
+            cols = tuple(map(table.column, STATE_COLUMNS[name]))
+            rows = recorded(table.rows(), recorder.file(name, table.header), cols)
             yield from convert(View(table, rows), values, block)  # type: ignore[arg-type]
     if progress is not None:
         progress(counter.rows)

@@ -38,6 +38,24 @@ def normalize(header: str) -> str:
     return " ".join(cleaned.split())
 
 
+def fit_width(fields: list[str], width: int) -> bool:
+    """Make a record ``width + 1`` values long, as :meth:`Table.rows` yields it: short rows
+    padded with ``""``, trailing empty values (as some spreadsheets write them) dropped, and the
+    always-empty last field added (see :meth:`Table.column`). ``False`` (``fields`` untouched)
+    when it has more non-blank values than the header has columns."""
+    n = len(fields)
+    if n == width:
+        fields.append("")
+    elif n < width:
+        fields.extend([""] * (width + 1 - n))
+    elif "".join(fields[width:]).strip():
+        return False
+    else:
+        del fields[width:]
+        fields.append("")
+    return True
+
+
 class Progress:
     """Counts rows across files and calls ``callback(rows so far)`` every ``PROGRESS_EVERY``."""
 
@@ -360,18 +378,13 @@ class Table:
             n = len(fields)
             if n == width:
                 fields.append("")
-            elif n < width:
-                fields.extend([""] * (width + 1 - n))
-            elif "".join(fields[width:]).strip():
+            elif not fit_width(fields, width):
                 yield Problem(
                     origin=self.origin(line),
                     message=f"the row has {n} values but the header has {width} columns; "
                     "quote values that contain commas",
                 )
                 continue
-            else:  # trailing empty values, as some spreadsheets write them
-                del fields[width:]
-                fields.append("")
             yield line, fields
         if pending:
             progress.add(pending)
