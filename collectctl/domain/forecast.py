@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Container, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from operator import add
@@ -124,22 +124,25 @@ class Behaviour:
 
 @dataclass(frozen=True)
 class Behaviours:
-    """Every customer's (shrunk) behaviour, the profile's, and how much evidence each had."""
+    """Every customer's (shrunk) behaviour, the profile's, and how much evidence each had.
+
+    A "customer" is whatever key the history rows carry: the forecast keys them by customer
+    and currency, so that a customer invoiced in two currencies has a behaviour for each."""
 
     profile: Behaviour
-    customers: Mapping[int, Behaviour]
-    evidence: Mapping[int, float]
+    customers: Mapping[Hashable, Behaviour]
+    evidence: Mapping[Hashable, float]
 
-    def of(self, customer: int) -> Behaviour:
+    def of(self, customer: Hashable) -> Behaviour:
         """The customer's behaviour, or the profile's when it has no history."""
         return self.customers.get(customer, self.profile)
 
 
 def build_behaviours(
-    rows: Iterable[tuple[int, int, float]],
+    rows: Iterable[tuple[Hashable, int, float]],
     settings: ModelSettings = ModelSettings(),
-    only: Container[int] | None = None,
-    open_rows: Iterable[tuple[int, int, float]] = (),
+    only: Container[Hashable] | None = None,
+    open_rows: Iterable[tuple[Hashable, int, float]] = (),
 ) -> Behaviours:
     """Behaviours from history rows ``(customer, bin, weight)`` (bin :data:`NEVER` = never)
     and the invoices still open ``(customer, days past due, open share)``.
@@ -156,7 +159,7 @@ def build_behaviours(
     not yet due by more than :data:`LOW` days, or past :data:`NEVER_AFTER` (already "never"
     in the history), tell nothing here.
     """
-    own: dict[int, list[float]] = {}
+    own: dict[Hashable, list[float]] = {}
     profile = [0.0] * (NBINS + 1)
     for customer, b, w in rows:
         if w <= 0:
@@ -166,7 +169,7 @@ def build_behaviours(
             hist = own[customer] = [0.0] * (NBINS + 1)
         hist[b] += w
         profile[b] += w
-    waiting: dict[int, tuple[list[float], list[float]]] = {}
+    waiting: dict[Hashable, tuple[list[float], list[float]]] = {}
     all_in, all_out = [0.0] * NBINS, [0.0] * NBINS
     for customer, x, share in open_rows:
         if share <= 0 or x < LOW or x > NEVER_AFTER:
@@ -185,8 +188,8 @@ def build_behaviours(
     prior = Behaviour(profile[:NBINS], profile[NBINS]) if sum(profile) > 0 else Behaviour.on_time()
     k = settings.prior_invoices
     kpm = [k * p for p in (*prior.mass, prior.never)]  # K × the profile, per bin
-    customers: dict[int, Behaviour] = {}
-    evidence: dict[int, float] = {}
+    customers: dict[Hashable, Behaviour] = {}
+    evidence: dict[Hashable, float] = {}
     of_bins = Behaviour._of_bins
     for customer, hist in own.items():
         if only is not None and customer not in only:

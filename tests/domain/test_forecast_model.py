@@ -189,3 +189,21 @@ def test_periods_weeks_and_months():
 def test_allocate_oldest_first():
     assert fm.allocate(250, [100, 100, 100]) == [100, 100, 50]
     assert fm.allocate(0, [5]) == [0]
+
+
+def test_any_key_is_a_customer_by_hand():
+    """The forecast keys history by (customer, currency): customer 1 paid two USD invoices on
+    the due date (bin 8) and two EUR invoices 30 days late (bin 12). Profile (1/2, 1/2); with
+    K = 2 the USD habit is (2 + 1, 1) ÷ 4 = (0.75, 0.25) in bins 8 and 12, the EUR habit the
+    mirror (0.25, 0.75). Medians: USD ceil(0.5 ÷ 0.75 × 7) − 1 = 4 days; EUR bin 12 from
+    0.25: ceil((0.5 − 0.25) ÷ 0.75 × 7) − 1 = 2 → 28 + 2 = 30 days. Taken as one customer
+    the habit is (1/2, 1/2) and the median 6 (the end of the due-date week)."""
+    usd, eur = (1, "USD"), (1, "EUR")
+    rows = [(usd, 8, 1.0), (usd, 8, 1.0), (eur, 12, 1.0), (eur, 12, 1.0)]
+    beh = fm.build_behaviours(rows, fm.ModelSettings(prior_invoices=2.0))
+    assert (beh.of(usd).mass[8], beh.of(usd).mass[12]) == pytest.approx((0.75, 0.25))
+    assert (beh.of(eur).mass[8], beh.of(eur).mass[12]) == pytest.approx((0.25, 0.75))
+    assert (beh.of(usd).median_delay(), beh.of(eur).median_delay()) == (4, 30)
+    assert beh.evidence == {usd: 2.0, eur: 2.0}
+    whole = fm.build_behaviours([(1, b, w) for _k, b, w in rows], fm.ModelSettings())
+    assert whole.of(1).median_delay() == 6
