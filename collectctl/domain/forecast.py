@@ -220,18 +220,28 @@ def _life_table(weights: list[float], part: list[float], whole: list[float]) -> 
     """
     never = weights[NBINS]
     paid_weight = sum(weights) - never
-    later = never  # never, then paid bins and waiting invoices from the top down
-    reached = [0.0] * NBINS
-    for b in range(NBINS - 1, -1, -1):
+    # Above the last bin with an invoice waiting, nothing waits: there the chance of being paid
+    # in bin b is weights[b] ÷ (everything from b on), and what is still alive shrinks by the
+    # same ratio, so each such bin's share is weights[b] × (alive ÷ everything from there on)
+    # — the loops below need only run up to that bin.
+    top = NBINS - 1
+    while top > 0 and whole[top] <= 0:
+        top -= 1
+    rest = never + sum(weights[top + 1 : NBINS])  # everything that reached bin top + 1
+    later = rest  # then paid bins and waiting invoices from the top down
+    reached = [0.0] * (top + 1)
+    for b in range(top, -1, -1):
         reached[b] = later + weights[b] + part[b]
         later += weights[b] + whole[b]
     shape = []
     alive = 1.0
-    for b in range(NBINS):
+    for b in range(top + 1):
         r = reached[b]
         paid = alive * weights[b] / r if r > 0 else 0.0
         shape.append(paid)
         alive -= paid
+    per = alive / rest if rest > 0 else 0.0
+    shape += [w * per for w in weights[top + 1 : NBINS]]
     paid_shape = sum(shape)
     if paid_shape <= 0:
         return weights
