@@ -8,8 +8,9 @@ How it works (docs/forecast.md says the same in plain words):
   "never". Within a bin every day is equally likely.
 * **History** (what the ledger loader sums): every ``payment`` allocation dated on or before
   the as-of date D adds ``amount ÷ invoice amount`` (partial payments count by amount) to its
-  customer's bin, and every invoice due more than :data:`NEVER_AFTER` days before D adds the
-  share of it that was neither paid nor credited by then to the "never" bin. Each entry is
+  customer's bin (the forecast's "customer" is a customer in one currency), and every
+  invoice due more than :data:`NEVER_AFTER` days before D adds the share of it that was
+  neither paid nor credited by then to the "never" bin. Each entry is
   weighted by recency: ``0.5 ** (age in days ÷ half_life_days)``, the age measured from the day
   the payment (or the "never") happened to D. Dating by the event, not by the invoice, keeps the
   distribution fair to slow payers: a payment 60 days late made last week is recent evidence.

@@ -3,8 +3,9 @@
 A fixed number of set-based queries per as-of date D, whatever the size of the books:
 
 * :func:`payment_history` — two aggregate scans: ``payment`` allocations dated ≤ D summed per
-  (customer, delay bin) as shares of their invoice, recency-weighted in SQL; and, for invoices
-  due long enough before D, the share neither paid nor credited in time (the "never" bin).
+  (customer[, currency], delay bin) as shares of their invoice, recency-weighted in SQL; and,
+  for invoices due long enough before D, the share neither paid nor credited in time (the
+  "never" bin).
 * :func:`open_invoices` — invoices open as of D (balance = amount − allocations dated ≤ D).
 * :func:`promises`, :func:`promise_payments`, :func:`escalations` — collection records as of D.
 * :func:`receipts_between` — payments dated in (start, end] per invoice and day (back-test
