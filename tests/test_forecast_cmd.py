@@ -411,3 +411,62 @@ def test_open_invoices_and_back_test_inputs_as_of_past_dates(
         (day("2026-01-05").toordinal(), keys["P2"], 8000),
         (day("2026-06-01").toordinal(), keys["R2"], 10000),
     ]
+
+
+def birch_books():
+    """B (Birch) pays its USD invoices on the due date and its EUR invoices 30 days late: two
+    of each, every payment dated 2026-05-01. Its open USD and EUR invoices are due 2026-09-01,
+    more than 56 days ahead of the as-of date (not yet evidence of anything)."""
+    return [
+        cust("B", "Birch", currency="USD"),
+        inv("BU1", "B", "2026-04-01", "100.00", due="2026-05-01"),
+        pay("PBU1", "B", "2026-05-01", "100.00", "BU1"),
+        inv("BU2", "B", "2026-04-01", "100.00", due="2026-05-01"),
+        pay("PBU2", "B", "2026-05-01", "100.00", "BU2"),
+        inv("BE1", "B", "2026-03-01", "100.00", due="2026-04-01", currency="EUR"),
+        pay("PBE1", "B", "2026-05-01", "100.00", "BE1", currency="EUR"),
+        inv("BE2", "B", "2026-03-01", "100.00", due="2026-04-01", currency="EUR"),
+        pay("PBE2", "B", "2026-05-01", "100.00", "BE2", currency="EUR"),
+        inv("BUO", "B", "2026-06-01", "100.00", due="2026-09-01"),
+        inv("BEO", "B", "2026-06-01", "100.00", due="2026-09-01", currency="EUR"),
+    ]
+
+
+def test_each_currency_of_a_customer_has_its_own_habit(cli, books):
+    """Every payment weighs w = 0.5^(60/180) = 0.7937; the profile (B alone) is half bin 8
+    (delay 0), half bin 12 (delay 30). USD, K = 2: bin 8 = 2w + 1 = 2.5874, bin 12 = 1 →
+    0.7212 / 0.2788; the median ceil(0.5 ÷ 0.7212 × 7) − 1 = 4 days late → 2026-09-05. EUR: bin
+    12 = 0.7212 after bin 8's 0.2788: ceil((0.5 − 0.2788) ÷ 0.7212 × 7) − 1 = 2 → day 30 →
+    2026-10-01. Taken together (the customer's typical delay in ``account show``) the two
+    currencies are half and half: the median is the end of the due-date week, 6 days late."""
+    sync(cli, books, birch_books())
+    rows = run_json(cli, "forecast", "--as-of", AS_OF, "--by", "invoice")["rows"]
+    assert {r["invoice_id"]: r["expected_date"] for r in rows} == {
+        "BUO": "2026-09-05",
+        "BEO": "2026-10-01",
+    }
+    by_customer = run_json(cli, "forecast", "--as-of", AS_OF, "--by", "customer")["rows"]
+    assert {r["currency"]: r["typical_days_late"] for r in by_customer} == {"USD": 4, "EUR": 30}
+    insight = run_json(cli, "account", "show", "B", "--as-of", AS_OF)["insight"]
+    assert insight["typical_days_late"] == 6
+    assert insight["next_payment"] == {"USD": "2026-09-05", "EUR": "2026-10-01"}
+
+
+def test_history_rows_by_currency(cli, books, ledger_backend, open_ledger):
+    """The loader keeps B's currencies apart when asked: (B, USD) in bin 8, (B, EUR) in bin 12,
+    each 2w; without by_currency one customer row per bin, the same weights."""
+    sync(cli, books, birch_books())
+    from collectctl.ledger.forecast import payment_history, payment_history_at
+    from collectctl.reports.forecast import GEOMETRY
+
+    conn = open_ledger().conn
+    w = 0.5 ** (60 / 180)
+    split = payment_history(conn, day(AS_OF), GEOMETRY, 180.0, by_currency=True)
+    assert sorted((c[1], b) for c, b, _w in split) == [("EUR", 12), ("USD", 8)]  # type: ignore[index]
+    assert [x for _c, _b, x in split] == pytest.approx([2 * w, 2 * w])
+    whole = payment_history(conn, day(AS_OF), GEOMETRY, 180.0)
+    assert sorted(b for _c, b, _w in whole) == [8, 12]
+    ((_d, rows),) = payment_history_at(conn, [day(AS_OF)], GEOMETRY, 180.0, by_currency=True)
+    assert sorted((c, b, round(x, 9)) for c, b, x in rows) == sorted(
+        (c, b, round(x, 9)) for c, b, x in split
+    )

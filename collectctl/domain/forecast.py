@@ -8,8 +8,9 @@ How it works (docs/forecast.md says the same in plain words):
   "never". Within a bin every day is equally likely.
 * **History** (what the ledger loader sums): every ``payment`` allocation dated on or before
   the as-of date D adds ``amount ÷ invoice amount`` (partial payments count by amount) to its
-  customer's bin, and every invoice due more than :data:`NEVER_AFTER` days before D adds the
-  share of it that was neither paid nor credited by then to the "never" bin. Each entry is
+  customer's bin (the forecast's "customer" is a customer in one currency), and every
+  invoice due more than :data:`NEVER_AFTER` days before D adds the share of it that was
+  neither paid nor credited by then to the "never" bin. Each entry is
   weighted by recency: ``0.5 ** (age in days ÷ half_life_days)``, the age measured from the day
   the payment (or the "never") happened to D. Dating by the event, not by the invoice, keeps the
   distribution fair to slow payers: a payment 60 days late made last week is recent evidence.
@@ -32,7 +33,7 @@ from __future__ import annotations
 
 import math
 from bisect import bisect_left
-from collections.abc import Container, Iterable, Mapping, Sequence
+from collections.abc import Container, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import accumulate
 from operator import add
@@ -124,22 +125,25 @@ class Behaviour:
 
 @dataclass(frozen=True)
 class Behaviours:
-    """Every customer's (shrunk) behaviour, the profile's, and how much evidence each had."""
+    """Every customer's (shrunk) behaviour, the profile's, and how much evidence each had.
+
+    A "customer" is whatever key the history rows carry: the forecast keys them by customer
+    and currency, so that a customer invoiced in two currencies has a behaviour for each."""
 
     profile: Behaviour
-    customers: Mapping[int, Behaviour]
-    evidence: Mapping[int, float]
+    customers: Mapping[Hashable, Behaviour]
+    evidence: Mapping[Hashable, float]
 
-    def of(self, customer: int) -> Behaviour:
+    def of(self, customer: Hashable) -> Behaviour:
         """The customer's behaviour, or the profile's when it has no history."""
         return self.customers.get(customer, self.profile)
 
 
 def build_behaviours(
-    rows: Iterable[tuple[int, int, float]],
+    rows: Iterable[tuple[Hashable, int, float]],
     settings: ModelSettings = ModelSettings(),
-    only: Container[int] | None = None,
-    open_rows: Iterable[tuple[int, int, float]] = (),
+    only: Container[Hashable] | None = None,
+    open_rows: Iterable[tuple[Hashable, int, float]] = (),
 ) -> Behaviours:
     """Behaviours from history rows ``(customer, bin, weight)`` (bin :data:`NEVER` = never)
     and the invoices still open ``(customer, days past due, open share)``.
@@ -156,7 +160,7 @@ def build_behaviours(
     not yet due by more than :data:`LOW` days, or past :data:`NEVER_AFTER` (already "never"
     in the history), tell nothing here.
     """
-    own: dict[int, list[float]] = {}
+    own: dict[Hashable, list[float]] = {}
     profile = [0.0] * (NBINS + 1)
     for customer, b, w in rows:
         if w <= 0:
@@ -166,7 +170,7 @@ def build_behaviours(
             hist = own[customer] = [0.0] * (NBINS + 1)
         hist[b] += w
         profile[b] += w
-    waiting: dict[int, tuple[list[float], list[float]]] = {}
+    waiting: dict[Hashable, tuple[list[float], list[float]]] = {}
     all_in, all_out = [0.0] * NBINS, [0.0] * NBINS
     for customer, x, share in open_rows:
         if share <= 0 or x < LOW or x > NEVER_AFTER:
@@ -185,8 +189,8 @@ def build_behaviours(
     prior = Behaviour(profile[:NBINS], profile[NBINS]) if sum(profile) > 0 else Behaviour.on_time()
     k = settings.prior_invoices
     kpm = [k * p for p in (*prior.mass, prior.never)]  # K × the profile, per bin
-    customers: dict[int, Behaviour] = {}
-    evidence: dict[int, float] = {}
+    customers: dict[Hashable, Behaviour] = {}
+    evidence: dict[Hashable, float] = {}
     of_bins = Behaviour._of_bins
     for customer, hist in own.items():
         if only is not None and customer not in only:
@@ -217,18 +221,28 @@ def _life_table(weights: list[float], part: list[float], whole: list[float]) -> 
     """
     never = weights[NBINS]
     paid_weight = sum(weights) - never
-    later = never  # never, then paid bins and waiting invoices from the top down
-    reached = [0.0] * NBINS
-    for b in range(NBINS - 1, -1, -1):
+    # Above the last bin with an invoice waiting, nothing waits: there the chance of being paid
+    # in bin b is weights[b] ÷ (everything from b on), and what is still alive shrinks by the
+    # same ratio, so each such bin's share is weights[b] × (alive ÷ everything from there on)
+    # — the loops below need only run up to that bin.
+    top = NBINS - 1
+    while top > 0 and whole[top] <= 0:
+        top -= 1
+    rest = never + sum(weights[top + 1 : NBINS])  # everything that reached bin top + 1
+    later = rest  # then paid bins and waiting invoices from the top down
+    reached = [0.0] * (top + 1)
+    for b in range(top, -1, -1):
         reached[b] = later + weights[b] + part[b]
         later += weights[b] + whole[b]
     shape = []
     alive = 1.0
-    for b in range(NBINS):
+    for b in range(top + 1):
         r = reached[b]
         paid = alive * weights[b] / r if r > 0 else 0.0
         shape.append(paid)
         alive -= paid
+    per = alive / rest if rest > 0 else 0.0
+    shape += [w * per for w in weights[top + 1 : NBINS]]
     paid_shape = sum(shape)
     if paid_shape <= 0:
         return weights

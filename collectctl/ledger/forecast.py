@@ -3,8 +3,9 @@
 A fixed number of set-based queries per as-of date D, whatever the size of the books:
 
 * :func:`payment_history` — two aggregate scans: ``payment`` allocations dated ≤ D summed per
-  (customer, delay bin) as shares of their invoice, recency-weighted in SQL; and, for invoices
-  due long enough before D, the share neither paid nor credited in time (the "never" bin).
+  (customer[, currency], delay bin) as shares of their invoice, recency-weighted in SQL; and,
+  for invoices due long enough before D, the share neither paid nor credited in time (the
+  "never" bin).
 * :func:`open_invoices` — invoices open as of D (balance = amount − allocations dated ≤ D).
 * :func:`promises`, :func:`promise_payments`, :func:`escalations` — collection records as of D.
 * :func:`receipts_between` — payments dated in (start, end] per invoice and day (back-test
@@ -37,6 +38,10 @@ class Geometry:
     @property
     def never_bin(self) -> int:
         return (self.never_after - self.low + 1) // self.width
+
+
+#: Whose habits a history row describes: a customer key, or ``(customer key, currency)``.
+Payer = int | tuple[int, str]
 
 
 class ForecastInvoice(NamedTuple):
@@ -72,8 +77,11 @@ def payment_history(
     half_life_days: float,
     recent: dict[tuple[int, int], float] | None = None,
     recent_days: int = 180,
-) -> list[tuple[int, int, float]]:
-    """``(customer key, bin, weight)`` rows of the delay history as of ``as_of``.
+    by_currency: bool = False,
+) -> list[tuple[Payer, int, float]]:
+    """``(customer key, bin, weight)`` rows of the delay history as of ``as_of``
+    (``by_currency``: ``((customer key, currency), bin, weight)``, the invoices of each of a
+    customer's currencies apart).
 
     Paid bins: each ``payment`` allocation dated ≤ D to a live invoice issued ≤ D and made at most
     ``never_after`` days after the due date adds ``min(amount, invoice amount) ÷ invoice
@@ -83,7 +91,8 @@ def payment_history(
 
     ``recent``, when given, is filled with ``{(customer, bin): share}`` of the payments dated in
     the last ``recent_days`` days and ``{(customer, -1 - bin): share}`` of the older ones, not
-    recency-weighted (the trend of ``account show``), from the same scan.
+    recency-weighted (the trend of ``account show``), from the same scan, summed over the
+    customer's currencies.
     """
     _ensure_exp(conn)
     d = as_of.isoformat()
@@ -97,9 +106,11 @@ def payment_history(
     delay = "CAST(julianday(a.date) - julianday(i.due_date) AS INTEGER)"
     share = "MIN(a.amount, i.amount) * 1.0 / i.amount"
     top = g.never_bin  # bins from here on are payments made more than never_after days late
-    rows: list[tuple[int, int, float]] = []
-    settled: dict[int, float] = {}
+    rows: list[tuple[Payer, int, float]] = []
+    settled: dict[Payer, float] = {}
     split = "NULL, NULL"
+    cur, inv_cur = ("i.currency", "currency") if by_currency else ("NULL", "NULL")
+    by_cur, by_inv_cur = (", i.currency", ", currency") if by_currency else ("", "")
     if recent is not None:
         params["r"] = date.fromordinal(as_of.toordinal() - recent_days).isoformat()
         split = (
@@ -109,7 +120,7 @@ def payment_history(
     # A plain scan of the allocations (NOT INDEXED): nearly all of them qualify, and reading
     # them through the date index costs a random table lookup each (5x slower at 1M).
     sql = f"""
-        SELECT i.customer, (MAX({delay}, :low) - :low) / :w AS bin,
+        SELECT i.customer, {cur}, (MAX({delay}, :low) - :low) / :w AS bin,
             SUM(CASE WHEN a.kind = 'payment'
                      THEN {share} * exp(:k * (:jd - julianday(a.date))) END),
             SUM(CASE WHEN i.due_date <= :m
@@ -118,37 +129,44 @@ def payment_history(
         FROM allocations a NOT INDEXED JOIN invoices i ON i.id = a.invoice
         WHERE a.date <= :d AND a.kind IN ('payment', 'credit') AND i.void = 0
           AND i.issue_date <= :d
-        GROUP BY i.customer, bin
+        GROUP BY i.customer{by_cur}, bin
     """
-    for customer, b, paid, mature_share, new, old in conn.execute(sql, params):
+    for customer, currency, b, paid, mature_share, new, old in conn.execute(sql, params):
         if b >= top:
             continue
         if recent is not None:
             if new:
-                recent[(customer, b)] = new
+                recent[(customer, b)] = recent.get((customer, b), 0.0) + new
             if old:
-                recent[(customer, -1 - b)] = old
+                recent[(customer, -1 - b)] = recent.get((customer, -1 - b), 0.0) + old
+        who: Payer = (customer, currency) if by_currency else customer
         if paid:
-            rows.append((customer, b, paid))
+            rows.append((who, b, paid))
         if mature_share:
-            settled[customer] = settled.get(customer, 0.0) + mature_share
-    never_sql = """
-        SELECT customer, SUM(exp(:k * (:jd - julianday(due_date) - :na - 1)))
+            settled[who] = settled.get(who, 0.0) + mature_share
+    never_sql = f"""
+        SELECT customer, {inv_cur},
+               SUM(exp(:k * (:jd - julianday(due_date) - :na - 1)))
         FROM invoices INDEXED BY invoices_aging
         WHERE void = 0 AND issue_date <= :d AND due_date <= :m
-        GROUP BY customer
+        GROUP BY customer{by_inv_cur}
     """
     nb = g.never_bin
-    for customer, weight in conn.execute(never_sql, params):
-        left = weight - settled.get(customer, 0.0)
+    for customer, currency, weight in conn.execute(never_sql, params):
+        who = (customer, currency) if by_currency else customer
+        left = weight - settled.get(who, 0.0)
         if left > 1e-9:
-            rows.append((customer, nb, left))
+            rows.append((who, nb, left))
     return rows
 
 
 def payment_history_at(
-    conn: sqlite3.Connection, dates: Sequence[date], geometry: Geometry, half_life_days: float
-) -> Iterator[tuple[date, Iterable[tuple[int, int, float]]]]:
+    conn: sqlite3.Connection,
+    dates: Sequence[date],
+    geometry: Geometry,
+    half_life_days: float,
+    by_currency: bool = False,
+) -> Iterator[tuple[date, Iterable[tuple[Payer, int, float]]]]:
     """:func:`payment_history` as of each of ``dates``, from three scans in all (the back-test).
 
     A weight ``0.5 ** ((D − t) ÷ h)`` is ``0.5 ** ((R − t) ÷ h)`` times ``0.5 ** ((D − R) ÷ h)``
@@ -156,7 +174,7 @@ def payment_history_at(
     per the first of the dates it is visible on, and every date's rows are running totals of
     those sums scaled to that date. Gives the same rows as one :func:`payment_history` per date,
     yielded date by date in ascending order, each date's rows an iterator to read once (it
-    stays valid when later dates have been yielded).
+    stays valid when later dates have been yielded). ``by_currency`` as there.
     """
     _ensure_exp(conn)
     days = sorted(set(dates))
@@ -181,44 +199,46 @@ def payment_history_at(
     delay = "CAST(julianday(a.date) - julianday(i.due_date) AS INTEGER)"
     share = "MIN(a.amount, i.amount) * 1.0 / i.amount"
     top = g.never_bin
-    paid: list[list[tuple[int, int, float]]] = [[] for _ in days]
-    for customer, b, p, w in conn.execute(
-        f"""SELECT i.customer, (MAX({delay}, :low) - :low) / :w AS bin, {period} AS p,
+    cur, inv_cur = ("i.currency", "currency") if by_currency else ("NULL", "NULL")
+    by_cur, by_inv_cur = (", i.currency", ", currency") if by_currency else ("", "")
+    paid: list[list[tuple[Payer, int, float]]] = [[] for _ in days]
+    for customer, currency, b, p, w in conn.execute(
+        f"""SELECT i.customer, {cur}, (MAX({delay}, :low) - :low) / :w AS bin, {period} AS p,
                    SUM({share} * exp(:k * (:jd - julianday(a.date))))
             FROM allocations a NOT INDEXED JOIN invoices i ON i.id = a.invoice
             WHERE a.date <= :last AND a.kind = 'payment' AND i.void = 0
               AND i.issue_date <= :last
-            GROUP BY i.customer, bin, p""",
+            GROUP BY i.customer{by_cur}, bin, p""",
         params,
     ):
         if b < top and w:
-            paid[p].append((customer, b, w))
-    settled: list[list[tuple[int, float]]] = [[] for _ in days]
-    for customer, q, w in conn.execute(
-        f"""SELECT i.customer, {mature.format(due="i.due_date")} AS q,
+            paid[p].append(((customer, currency) if by_currency else customer, b, w))
+    settled: list[list[tuple[Payer, float]]] = [[] for _ in days]
+    for customer, currency, q, w in conn.execute(
+        f"""SELECT i.customer, {cur}, {mature.format(due="i.due_date")} AS q,
                    SUM({share} * exp(:k * (:jd - julianday(i.due_date) - :na - 1)))
             FROM allocations a NOT INDEXED JOIN invoices i ON i.id = a.invoice
             WHERE a.kind IN ('payment', 'credit') AND i.void = 0 AND i.due_date <= :mlast
               AND {delay} <= :na
-            GROUP BY i.customer, q""",
+            GROUP BY i.customer{by_cur}, q""",
         params,
     ):
-        settled[q].append((customer, -w))
-    for customer, q, w in conn.execute(
-        f"""SELECT customer, {mature.format(due="due_date")} AS q,
+        settled[q].append(((customer, currency) if by_currency else customer, -w))
+    for customer, currency, q, w in conn.execute(
+        f"""SELECT customer, {inv_cur}, {mature.format(due="due_date")} AS q,
                    SUM(exp(:k * (:jd - julianday(due_date) - :na - 1)))
             FROM invoices INDEXED BY invoices_aging
-            WHERE void = 0 AND due_date <= :mlast GROUP BY customer, q""",
+            WHERE void = 0 AND due_date <= :mlast GROUP BY customer{by_inv_cur}, q""",
         params,
     ):
-        settled[q].append((customer, w))
+        settled[q].append(((customer, currency) if by_currency else customer, w))
     # The running totals per (customer, bin), in order of first appearance: three parallel
     # lists, so that a date's rows are zipped from them (no tuple kept per row and date).
-    where: dict[tuple[int, int], int] = {}
-    cs: list[int] = []
+    where: dict[tuple[Payer, int], int] = {}
+    cs: list[Payer] = []
     bs: list[int] = []
     ws: list[float] = []
-    never: dict[int, float] = {}
+    never: dict[Payer, float] = {}
     for j, day in enumerate(days):
         for customer, b, w in paid[j]:
             at = where.get((customer, b))

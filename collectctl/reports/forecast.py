@@ -73,24 +73,33 @@ def behaviours(
     conn: sqlite3.Connection,
     as_of: date,
     settings: model.ModelSettings,
-    only: Container[int] | None = None,
+    only: Container[loader.Payer] | None = None,
     invoices: Sequence[loader.ForecastInvoice] = (),
 ) -> model.Behaviours:
-    """Customers' delay distributions as of ``as_of`` (only what was known then); ``only``
-    the customers whose behaviour will be asked for (the profile's always uses everyone);
-    ``invoices`` every invoice open as of ``as_of`` (what is still waiting counts too)."""
-    rows = loader.payment_history(conn, as_of, GEOMETRY, settings.half_life_days)
+    """Delay distributions per customer and currency (:func:`payer`) as of ``as_of`` (only
+    what was known then); ``only`` the payers whose behaviour will be asked for (the
+    profile's always uses everyone); ``invoices`` every invoice open as of ``as_of`` (what is
+    still waiting counts too)."""
+    rows = loader.payment_history(conn, as_of, GEOMETRY, settings.half_life_days, by_currency=True)
     return model.build_behaviours(rows, settings, only, waiting(as_of, invoices))
 
 
+def payer(invoice: loader.ForecastInvoice) -> tuple[int, str]:
+    """Whose habits an invoice follows: its customer's, in its currency (a customer invoiced
+    in two currencies is taken as two payers — often two offices or two bank accounts)."""
+    return invoice.customer_key, invoice.currency
+
+
 def waiting(
-    as_of: date, invoices: Sequence[loader.ForecastInvoice]
-) -> Iterator[tuple[int, int, float]]:
-    """``(customer, days past due, open share)`` of the invoices open as of ``as_of``: the
-    still-unpaid evidence :func:`collectctl.domain.forecast.build_behaviours` counts."""
+    as_of: date, invoices: Sequence[loader.ForecastInvoice], by_currency: bool = True
+) -> Iterator[tuple[loader.Payer, int, float]]:
+    """``(payer, days past due, open share)`` of the invoices open as of ``as_of``: the
+    still-unpaid evidence :func:`collectctl.domain.forecast.build_behaviours` counts (the
+    payer is ``(customer, currency)``, or the customer alone without ``by_currency``)."""
     day0 = as_of.toordinal()
     for i in invoices:
-        yield i.customer_key, day0 - i.due_date.toordinal(), i.balance / i.amount
+        who = (i.customer_key, i.currency) if by_currency else i.customer_key
+        yield who, day0 - i.due_date.toordinal(), i.balance / i.amount
 
 
 def _promise_rates(
@@ -157,7 +166,7 @@ def outlooks(
     new = tuple.__new__
     curve = model.curve_outlook
     for i in invoices:
-        b = own.get(i.customer_key, profile)  # beh.of(), inlined
+        b = own.get((i.customer_key, i.currency), profile)  # beh.of(payer(i)), inlined
         overdue = day0 - i.due_date.toordinal()
         key = i.key
         parts = scheduled.get(key)
@@ -295,7 +304,7 @@ def forecast_document(
     """The JSON document of ``collectctl forecast`` (see docs/forecast.md for every key)."""
     every = loader.open_invoices(conn, as_of)  # all of them count as evidence
     invoices = [i for i in every if i.currency == currency] if currency else every
-    beh = behaviours(conn, as_of, settings, {i.customer_key for i in invoices}, every)
+    beh = behaviours(conn, as_of, settings, {payer(i) for i in invoices}, every)
     by_week = by == "week"  # then the usual invoices need no Outlook object: only their cash
     looks = outlooks(
         conn,

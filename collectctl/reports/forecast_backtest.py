@@ -26,7 +26,7 @@ from collectctl.domain import cashflow
 from collectctl.domain import forecast as model
 from collectctl.ledger import forecast as loader
 from collectctl.money import formatter
-from collectctl.reports.forecast import GEOMETRY, gc_paused, outlooks, waiting
+from collectctl.reports.forecast import GEOMETRY, gc_paused, outlooks, payer, waiting
 
 
 def month_ends(start: date, end: date) -> list[date]:
@@ -64,8 +64,10 @@ def backtest_document(
     """The JSON document of ``forecast backtest`` over the month-ends ``days``."""
     known = loader.books_end(conn)
     replay = [m for m in days if known is not None and m + timedelta(days=7) <= known]
-    history = loader.payment_history_at(conn, replay, GEOMETRY, settings.half_life_days)
-    pending: tuple[date, Iterable[tuple[int, int, float]]] | None = next(history, None)
+    history = loader.payment_history_at(
+        conn, replay, GEOMETRY, settings.half_life_days, by_currency=True
+    )
+    pending: tuple[date, Iterable[tuple[loader.Payer, int, float]]] | None = next(history, None)
     receipts = (
         loader.receipts_between(conn, min(days), max(days) + timedelta(days=7 * weeks))
         if days
@@ -81,14 +83,14 @@ def backtest_document(
         usable = [s for s in spans if known is not None and s.end <= known]
         if not usable:
             continue
-        hist_rows: Iterable[tuple[int, int, float]] = ()
+        hist_rows: Iterable[tuple[loader.Payer, int, float]] = ()
         while pending is not None and pending[0] <= m:
             if pending[0] == m:
                 hist_rows = pending[1]
             pending = next(history, None)
         every = loader.open_invoices(conn, m, with_paid_on=True)  # all count as evidence
         invoices = [i for i in every if i.currency == currency] if currency else every
-        only = {i.customer_key for i in invoices}
+        only = {payer(i) for i in invoices}
         beh = model.build_behaviours(hist_rows, settings, only, waiting(m, every))
         del every
         del hist_rows

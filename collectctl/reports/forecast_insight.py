@@ -21,7 +21,7 @@ from typing import Any
 
 from collectctl.domain import forecast as model
 from collectctl.ledger import forecast as loader
-from collectctl.reports.forecast import GEOMETRY, outlooks, promise_record, waiting
+from collectctl.reports.forecast import GEOMETRY, outlooks, payer, promise_record, waiting
 
 #: Days between the recent and the older median delay that count as a trend.
 TREND_DAYS = 7
@@ -91,14 +91,27 @@ def insights(
     with history or open invoices). One history scan, whatever the number of customers."""
     split: dict[tuple[int, int], float] = {}
     rows = loader.payment_history(
-        conn, as_of, GEOMETRY, settings.half_life_days, split, RECENT_DAYS
+        conn, as_of, GEOMETRY, settings.half_life_days, split, RECENT_DAYS, by_currency=True
     )
     every = loader.open_invoices(conn, as_of)  # all of them count as evidence
     invoices = [i for i in every if customers is None or i.customer_key in customers]
-    wanted = {c for c, _b, _w in rows} | {i.customer_key for i in invoices}
+    payers = {p for p, _b, _w in rows} | {payer(i) for i in invoices}
     if customers is not None:
-        wanted = {c for c in wanted if c in customers}
-    beh = model.build_behaviours(rows, settings, wanted, waiting(as_of, every))
+        payers = {p for p in payers if p[0] in customers}  # type: ignore[index]
+    wanted = {p[0] for p in payers}  # type: ignore[index]
+    # the forecast's distributions (per customer and currency) for the next payment; the
+    # customer's own, over all its currencies, for its typical delay
+    beh = model.build_behaviours(rows, settings, payers, waiting(as_of, every))
+    whole: dict[tuple[int, int], float] = {}
+    for p, b, w in rows:
+        key = (p[0], b)  # type: ignore[index]
+        whole[key] = whole.get(key, 0.0) + w
+    per_customer = model.build_behaviours(
+        ((c, b, w) for (c, b), w in whole.items()),
+        settings,
+        wanted,
+        waiting(as_of, every, by_currency=False),
+    )
     nxt: dict[int, dict[str, date]] = {}
     looks = outlooks(
         conn, as_of, beh, settings, grace_days=grace_days, invoices=invoices, curves=False
@@ -130,7 +143,9 @@ def insights(
     for c in wanted:
         kept, resolved = record.get(refs.get(c, ("", "")), (0.0, 0))
         out[c] = Insight(
-            typical_days_late=beh.of(c).median_delay() if c in beh.evidence else None,
+            typical_days_late=(
+                per_customer.of(c).median_delay() if c in per_customer.evidence else None
+            ),
             trend=trend(_median(recent.get(c, {})), _median(older.get(c, {}))),
             promises_kept=kept,
             promises_resolved=resolved,

@@ -189,3 +189,54 @@ def test_periods_weeks_and_months():
 def test_allocate_oldest_first():
     assert fm.allocate(250, [100, 100, 100]) == [100, 100, 50]
     assert fm.allocate(0, [5]) == [0]
+
+
+def test_any_key_is_a_customer_by_hand():
+    """The forecast keys history by (customer, currency): customer 1 paid two USD invoices on
+    the due date (bin 8) and two EUR invoices 30 days late (bin 12). Profile (1/2, 1/2); with
+    K = 2 the USD habit is (2 + 1, 1) ÷ 4 = (0.75, 0.25) in bins 8 and 12, the EUR habit the
+    mirror (0.25, 0.75). Medians: USD ceil(0.5 ÷ 0.75 × 7) − 1 = 4 days; EUR bin 12 from
+    0.25: ceil((0.5 − 0.25) ÷ 0.75 × 7) − 1 = 2 → 28 + 2 = 30 days. Taken as one customer
+    the habit is (1/2, 1/2) and the median 6 (the end of the due-date week)."""
+    usd, eur = (1, "USD"), (1, "EUR")
+    rows = [(usd, 8, 1.0), (usd, 8, 1.0), (eur, 12, 1.0), (eur, 12, 1.0)]
+    beh = fm.build_behaviours(rows, fm.ModelSettings(prior_invoices=2.0))
+    assert (beh.of(usd).mass[8], beh.of(usd).mass[12]) == pytest.approx((0.75, 0.25))
+    assert (beh.of(eur).mass[8], beh.of(eur).mass[12]) == pytest.approx((0.25, 0.75))
+    assert (beh.of(usd).median_delay(), beh.of(eur).median_delay()) == (4, 30)
+    assert beh.evidence == {usd: 2.0, eur: 2.0}
+    whole = fm.build_behaviours([(1, b, w) for _k, b, w in rows], fm.ModelSettings())
+    assert whole.of(1).median_delay() == 6
+
+
+def _life_table_every_bin(weights, part, whole):
+    """The life table with both loops over every bin (what ``_life_table`` shortens)."""
+    never = weights[fm.NBINS]
+    paid_weight = sum(weights) - never
+    later = never
+    reached = [0.0] * fm.NBINS
+    for b in range(fm.NBINS - 1, -1, -1):
+        reached[b] = later + weights[b] + part[b]
+        later += weights[b] + whole[b]
+    shape, alive = [], 1.0
+    for b in range(fm.NBINS):
+        paid = alive * weights[b] / reached[b] if reached[b] > 0 else 0.0
+        shape.append(paid)
+        alive -= paid
+    return [p * paid_weight / sum(shape) for p in shape] + [never]
+
+
+@pytest.mark.parametrize("waiting_bin", [0, 3, 9, 20, fm.NBINS - 1])
+def test_life_table_stops_at_the_last_waiting_bin(waiting_bin):
+    """Above the last bin with an invoice waiting, each bin keeps its weight times one factor:
+    the shortened loops give every bin's share the full ones give."""
+    weights = [0.0] * (fm.NBINS + 1)
+    for b, w in [(2, 0.5), (8, 3.0), (9, 1.25), (12, 2.0), (21, 0.75), (30, 0.5)]:
+        weights[b] = w
+    weights[fm.NEVER] = 0.4
+    part, whole = [0.0] * fm.NBINS, [0.0] * fm.NBINS
+    part[waiting_bin], whole[waiting_bin] = 0.3, 0.7
+    part[1], whole[1] = 0.2, 1.0
+    assert fm._life_table(list(weights), part, whole) == pytest.approx(
+        _life_table_every_bin(weights, part, whole), rel=1e-12
+    )
