@@ -11,7 +11,7 @@ import json
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from datetime import date
-from typing import Any, overload
+from typing import Any, TextIO, overload
 
 from collectctl.domain.reconcile import (
     KINDS,
@@ -218,6 +218,11 @@ class FindingRows(Rows):
                     )
                 )
         return "[" + ", ".join(parts) + "]"
+
+    def write_json(self, out: TextIO) -> None:
+        """Write :meth:`json`'s text to ``out`` (what :func:`collectctl.output.write_json`
+        calls for a document's rows)."""
+        out.write(self.json())
 
 
 COLUMNS = [
