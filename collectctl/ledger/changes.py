@@ -334,24 +334,28 @@ def _apply_fresh(conn: sqlite3.Connection, source: str) -> None:
 def update_paid_on(conn: sqlite3.Connection, where: str, params: dict[str, Any]) -> None:
     """Recompute ``paid_on`` (the date an invoice's allocations first covered its amount) and
     ``first_allocation`` (the date of its first allocation) for the invoices ``i`` matching
-    ``where``."""
-    conn.execute(
-        f"UPDATE invoices SET paid_on = NULL, first_allocation = NULL WHERE id IN (SELECT i.id "
-        f"FROM invoices i WHERE {where}) AND (paid_on IS NOT NULL OR first_allocation IS NOT NULL)",
-        params,
-    )
+    ``where``.
+
+    One statement, and only the invoices whose dates change are written: each write of an
+    invoice rewrites its entries in the indexes that hold these columns, and after a re-sync
+    almost every touched invoice keeps its dates."""
     conn.execute(
         f"""UPDATE invoices SET paid_on = p.day, first_allocation = p.first FROM (
-                SELECT run.invoice AS invoice,
-                       MIN(CASE WHEN run.total >= i.amount THEN run.date END) AS day,
-                       MIN(run.date) AS first
-                FROM (SELECT a.invoice, a.date,
-                             SUM(a.amount) OVER (PARTITION BY a.invoice ORDER BY a.date) AS total
-                      FROM allocations a WHERE a.invoice IN (
-                          SELECT i.id FROM invoices i WHERE {where})) AS run
-                JOIN invoices i ON i.id = run.invoice
-                GROUP BY run.invoice) AS p
-            WHERE invoices.id = p.invoice""",
+                SELECT i.id AS invoice, q.day AS day, q.first AS first
+                FROM invoices i LEFT JOIN (
+                    SELECT run.invoice AS invoice,
+                           MIN(CASE WHEN run.total >= j.amount THEN run.date END) AS day,
+                           MIN(run.date) AS first
+                    FROM (SELECT a.invoice, a.date,
+                                 SUM(a.amount) OVER (PARTITION BY a.invoice ORDER BY a.date)
+                                     AS total
+                          FROM allocations a WHERE a.invoice IN (
+                              SELECT i.id FROM invoices i WHERE {where})) AS run
+                    JOIN invoices j ON j.id = run.invoice
+                    GROUP BY run.invoice) AS q ON q.invoice = i.id
+                WHERE {where}) AS p
+            WHERE invoices.id = p.invoice
+              AND (invoices.paid_on IS NOT p.day OR invoices.first_allocation IS NOT p.first)""",
         params,
     )
 
