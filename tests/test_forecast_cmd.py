@@ -154,6 +154,9 @@ def test_invoices_still_waiting_make_a_customer_later(cli, books):
     doc = run_json(cli, "forecast", "--as-of", AS_OF, "--by", "customer")
     (row,) = doc["rows"]
     assert (row["customer_id"], row["typical_days_late"]) == ("S", 14)
+    # two payers: too few to learn habits from, so the profile is the prior (and JSON says so)
+    assert (doc["model"]["habits"], doc["model"]["habit_invoices"]) == (0, 16.0)
+    assert doc["model"]["half_life_days"] == 365.0
     (inv_row,) = run_json(cli, "forecast", "--as-of", AS_OF, "--by", "invoice")["rows"]
     assert (inv_row["invoice_id"], inv_row["expected_date"]) == ("S2", "2026-07-04")
     assert inv_row["p_never"] == 0.0

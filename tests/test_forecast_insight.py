@@ -60,15 +60,15 @@ def test_show_and_list_insight(cli, books):
 
 def test_trend_worse_and_recency(cli, books):
     """T's payments of the last 180 days: three at delay 30 (bin 28..34, median 31); older:
-    three at delay 0 (median 3): 31 − 3 = 28 ≥ 7 → worse. Typical days late, recency-weighted:
-    older weights 0.5^(514/180) + 0.5^(486/180) + 0.5^(455/180) = 0.4658, recent 0.5^(119/180)
-    + 0.5^(91/180) + 0.5^(60/180) = 2.1301 (the profile is T alone, so shrinkage keeps the
-    proportions): bin 8 = 0.1794, bin 12 = 0.8206; the median (0.5 − 0.1794) ÷ 0.8206 × 7 = 2.74
-    → day 3 of bin 12 → 30 days late."""
+    three at delay 0 (median 3): 31 − 3 = 28 ≥ 7 → worse. Typical days late, recency-weighted
+    (half-life 365 days): older weights 0.5^(514/365) + 0.5^(486/365) + 0.5^(455/365) = 1.1956,
+    recent 0.5^(119/365) + 0.5^(91/365) + 0.5^(60/365) = 2.5313 (the profile is T alone, so
+    shrinkage keeps the proportions): bin 8 = 0.3208, bin 12 = 0.6792; the median (0.5 − 0.3208)
+    ÷ 0.6792 × 7 = 1.85 → day 1 of bin 12 → 29 days late."""
     sync(cli, books, turning_books())
     ins = run_json(cli, "account", "show", "T", "--as-of", AS_OF)["insight"]
     assert ins["trend"] == "worse"
-    assert ins["typical_days_late"] == 30
+    assert ins["typical_days_late"] == 29
     assert ins["promise_keeping"] is None
     assert ins["next_payment"] == {}
     # A year earlier only the on-time payments existed: no trend yet, typically 3 days late

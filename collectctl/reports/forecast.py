@@ -410,6 +410,8 @@ def forecast_document(
         "model": {
             "half_life_days": settings.half_life_days,
             "prior_invoices": settings.prior_invoices,
+            "habit_invoices": settings.habit_invoices,
+            "habits": 0 if beh.habits is None else len(beh.habits.weights),
             "never_after_days": model.NEVER_AFTER,
             "band": "80% (expected ± 1.28 standard deviations, invoices independent)",
         },
