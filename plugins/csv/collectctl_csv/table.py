@@ -120,6 +120,7 @@ class Table:
         self._header: list[str] = []
         self._width = 0
         self._bad: list[bytes] = []
+        self._nul: list[bytes | str] = []  # lines holding a NUL byte since the last record
         self._utf16 = False  # the file starts with a UTF-16 byte order mark
         self._fh: BinaryIO | None = None
 
@@ -178,7 +179,14 @@ class Table:
                 "the header row is not UTF-8 text; save the file as CSV UTF-8, or set "
                 'encoding = "windows-1252" under [sources.csv] for an ANSI export',
             )
+        elif self._nul:
+            self._problem(
+                1,
+                "the header row holds NUL bytes: the file is UTF-16 text saved without its "
+                'byte order mark, or not text at all; save it as "CSV UTF-8 (Comma delimited)"',
+            )
         else:
+            self._nul.clear()  # a preamble line above the header found by find_header
             self._read_header(header)
         return self
 
@@ -191,6 +199,7 @@ class Table:
         else:
             text = io.TextIOWrapper(self._fh, encoding=dialect.encoding, newline="")
             lines = self._checked(text)
+        lines = self._nul_lines(lines)
         if dialect.skip_sep_line:
             next(lines, None)
         return csv.reader(
@@ -259,7 +268,16 @@ class Table:
     def _problem(self, line: int, message: str, column: str | None = None) -> None:
         self.problems.append(Problem(origin=self.origin(line), column=column, message=message))
 
+    def _nul_lines(self, lines: Iterator[str]) -> Iterator[str]:
+        """``lines``, noting each that holds a NUL character (as :meth:`_decode` does)."""
+        for line in lines:
+            if "\x00" in line:
+                self._nul.append(line)
+            yield line
+
     def _decode(self, raw: bytes) -> str:
+        if b"\x00" in raw:
+            self._nul.append(raw)
         try:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
@@ -347,6 +365,7 @@ class Table:
         reader = self._reader
         width = self._width
         bad = self._bad
+        nul = self._nul
         progress = self.progress
         end = reader.line_num
         pending = 0
@@ -373,7 +392,12 @@ class Table:
                 pending = 0
             if bad:
                 bad.clear()
+                nul.clear()
                 yield self._not_utf8(line, fields)
+                continue
+            if nul:
+                nul.clear()
+                yield self._has_nul(line, fields)
                 continue
             n = len(fields)
             if n == width:
@@ -402,11 +426,35 @@ class Table:
             )
         return Problem(origin=self.origin(line), message=message)
 
-    def _not_utf8(self, line: int, fields: list[str]) -> Problem:
+    def _names(self) -> dict[int, str]:
+        """Column names by field position (collectctl's name where the header maps to one)."""
         names = {i: k for k, i in self._index.items()}
         names.update(
             (i, h.strip()) for i, h in enumerate(self._header) if h.strip() and i not in names
         )
+        return names
+
+    def _has_nul(self, line: int, fields: list[str]) -> Problem:
+        """A record with a NUL byte: kept out of the books (no text value holds one, and
+        PostgreSQL cannot store it), named with its column."""
+        names = self._names()
+        for i, field in enumerate(fields):
+            if "\x00" in field:
+                shown = field.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+                shown = shown.replace("\x00", "\\x00")
+                return Problem(
+                    origin=self.origin(line),
+                    column=names.get(i, f"#{i + 1}"),
+                    value=shown,
+                    message=f"'{shown}' holds a NUL byte (\\x00), which no value may hold: "
+                    "remove it (a file full of them is UTF-16 or not text: save it as CSV UTF-8)",
+                )
+        return Problem(  # pragma: no cover - the NUL is in some value once the row is split
+            origin=self.origin(line), message="the row holds a NUL byte (\\x00); remove it"
+        )
+
+    def _not_utf8(self, line: int, fields: list[str]) -> Problem:
+        names = self._names()
         for i, field in enumerate(fields):
             if field.isascii():
                 continue

@@ -381,6 +381,31 @@ def test_a_utf16_file_is_reported_at_line_1(books):
     assert "UTF-8" in problem.message
 
 
+def test_a_nul_byte_is_a_problem_naming_line_and_column(books):
+    """No value may hold a NUL byte (PostgreSQL cannot store one, and it is never meant): the
+    record is reported and left out, the next one is read, and a NUL in a quoted value that
+    spans two lines is reported at the line where its record starts."""
+    customers = CUSTOMERS + 'C1,Acme,,,,,,,\nC2,Acme\x00 Inc,,,,,,,\nC3,"Kim\nSo\x00n",,,,,,,\n'
+    customers += "C4,Lee,,,,,,,\n"
+    records = read_all(books(customers=customers.encode()))
+    assert [c.id for c in of_type(records, Customer)] == ["C1", "C4"]
+    found = problems(records)
+    assert [(p.origin, p.column) for p in found] == [
+        ("customers.csv:3", "name"),
+        ("customers.csv:4", "name"),
+    ]
+    assert found[0].value == "Acme\\x00 Inc"
+    assert "NUL byte" in found[0].message
+
+
+def test_utf16_without_a_byte_order_mark_is_reported_at_line_1(books):
+    """UTF-16 saved without its byte order mark decodes as UTF-8 full of NUL bytes."""
+    problem = _only_problem(read_all(books(payments=PAYMENTS.encode("utf-16-le"))))
+    assert problem.origin == "payments.csv:1"
+    assert "NUL bytes" in problem.message
+    assert "UTF-16" in problem.message
+
+
 # -- formats -------------------------------------------------------------------------------------
 
 
