@@ -90,3 +90,36 @@ def test_piped_output_is_plain_and_unshortened(home):
     json_out = on_terminal([*AGING, "--format", "csv"], _env(home, COLUMNS="40"))
     assert "\x1b[" not in json_out
     assert "…" not in json_out
+
+
+def test_control_characters_from_the_books_are_shown_escaped(collectctl_home, tmp_path):
+    """A name holding an ESC sequence (and a tab) reaches the terminal as text, ``\\x1b[2J``,
+    in tables, markdown and the account header, coloured or piped; JSON and CSV keep the
+    value exactly as the books have it; an address's line break is still a line break."""
+    books = tmp_path / "books"
+    books.mkdir()
+    (books / "customers.csv").write_text(
+        'id,name,address\nC1,Acme\x1b[2J\tInc,"1 Main St\nSpringfield"\n', encoding="utf-8"
+    )
+    (books / "invoices.csv").write_text(
+        "id,customer_id,issue_date,due_date,amount\nI1,C1,2026-05-01,2026-05-10,100.00\n",
+        encoding="utf-8",
+    )
+    (books / "payments.csv").write_text("id,customer_id,date,amount\n", encoding="utf-8")
+    env = _env(collectctl_home)
+    subprocess.run([*COLLECTCTL, "sync", "csv", str(books), "-q"], env=env, check=True, timeout=60)
+    aging = ["aging", "--as-of", "2026-06-01"]
+    for out in (
+        on_terminal(aging, _env(collectctl_home, COLUMNS="200")),
+        piped(aging, env),
+        piped([*aging, "--format", "md"], env),
+        piped(["account", "show", "C1", "--as-of", "2026-06-01"], env),
+    ):
+        assert "Acme\\x1b[2J\\x09Inc" in out
+        assert "\x1b[2J" not in out
+        assert "\t" not in out
+    show = piped(["account", "show", "C1", "--as-of", "2026-06-01"], env)
+    assert "1 Main St" in show
+    doc = piped([*aging, "--format", "json"], env)
+    assert '"Acme\\u001b[2J\\tInc"' in doc
+    assert "Acme\x1b[2J\tInc" in piped([*aging, "--format", "csv"], env)

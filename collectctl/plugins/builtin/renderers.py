@@ -11,6 +11,7 @@ no plugin machinery, so a command can use them without loading plugins
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TextIO
@@ -49,8 +50,30 @@ def render_csv(report: Report, out: TextIO) -> None:
         writer.writerow(cells)
 
 
+#: Control characters a terminal would act on (all of C0 but the line break, DEL, C1).
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+
+
+def shown(text: str) -> str:
+    """``text`` with every control character but the line break written as ``\\xNN``, so that
+    a name from the books (an ESC sequence in a CSV export, say) cannot move the cursor, clear
+    the screen or recolour a terminal; other text is returned as it is."""
+    if text.isprintable():
+        return text
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def _human_rows(columns: Sequence[Column], rows: Sequence[Mapping[str, Any]]) -> list[list[str]]:
-    return [[_plain(r.get(c.key)) for c in columns] for r in rows]
+    text = [c.kind == "text" for c in columns]
+    if not any(text):
+        return [[_plain(r.get(c.key)) for c in columns] for r in rows]
+    return [
+        [
+            shown(_plain(r.get(c.key))) if t else _plain(r.get(c.key))
+            for c, t in zip(columns, text, strict=True)
+        ]
+        for r in rows
+    ]
 
 
 def _align(columns: Sequence[Column]) -> list[str]:
@@ -102,22 +125,22 @@ def render_table(report: Report, out: TextIO) -> None:
     """An aligned plain-text table for people, totals last; on a terminal it fits the width and
     is coloured (:mod:`collectctl.plugins.builtin.terminal`), piped it is plain."""
     if report.title:
-        out.write(report.title + "\n\n")
+        out.write(shown(report.title) + "\n\n")
     terminal = out.isatty() if hasattr(out, "isatty") else False
     out.write(_table(report, "simple", terminal) + "\n")
     for line in report.footer:
-        out.write(line + "\n")
+        out.write(shown(line) + "\n")
 
 
 def render_md(report: Report, out: TextIO) -> None:
     """A GitHub-flavoured markdown table, totals last."""
     if report.title:
-        out.write(f"## {report.title}\n\n")
+        out.write(f"## {shown(report.title)}\n\n")
     out.write(_table(report, "pipe") + "\n")
     if report.footer:
         out.write("\n")
         for line in report.footer:
-            out.write(line + "\n")
+            out.write(shown(line) + "\n")
 
 
 def builtin_formats() -> list[Format]:
