@@ -434,41 +434,60 @@ class Table:
         )
         return names
 
-    def _has_nul(self, line: int, fields: list[str]) -> Problem:
-        """A record with a NUL byte: kept out of the books (no text value holds one, and
-        PostgreSQL cannot store it), named with its column."""
+    def _value_problem(
+        self,
+        line: int,
+        fields: list[str],
+        bad: Callable[[str], bool],
+        message: Callable[[str], str],
+        whole_row: str,
+    ) -> Problem:
+        """The problem of the first value that is ``bad``, shown with its bad characters
+        escaped and named with its column (``whole_row`` if none is: never, in practice)."""
         names = self._names()
         for i, field in enumerate(fields):
-            if "\x00" in field:
+            if bad(field):
                 shown = field.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
                 shown = shown.replace("\x00", "\\x00")
                 return Problem(
                     origin=self.origin(line),
                     column=names.get(i, f"#{i + 1}"),
                     value=shown,
-                    message=f"'{shown}' holds a NUL byte (\\x00), which no value may hold: "
-                    "remove it (a file full of them is UTF-16 or not text: save it as CSV UTF-8)",
+                    message=message(shown),
                 )
-        return Problem(  # pragma: no cover - the NUL is in some value once the row is split
-            origin=self.origin(line), message="the row holds a NUL byte (\\x00); remove it"
+        return Problem(origin=self.origin(line), message=whole_row)  # pragma: no cover
+
+    def _has_nul(self, line: int, fields: list[str]) -> Problem:
+        """A record with a NUL byte: kept out of the books (no text value holds one, and
+        PostgreSQL cannot store it), named with its column."""
+        return self._value_problem(
+            line,
+            fields,
+            lambda field: "\x00" in field,
+            lambda shown: (
+                f"'{shown}' holds a NUL byte (\\x00), which no value may hold: "
+                "remove it (a file full of them is UTF-16 or not text: save it as CSV UTF-8)"
+            ),
+            "the row holds a NUL byte (\\x00); remove it",
         )
 
     def _not_utf8(self, line: int, fields: list[str]) -> Problem:
-        names = self._names()
-        for i, field in enumerate(fields):
-            if field.isascii():
-                continue
-            try:
-                field.encode("utf-8")
-            except UnicodeEncodeError:
-                shown = field.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-                return Problem(
-                    origin=self.origin(line),
-                    column=names.get(i, f"#{i + 1}"),
-                    value=shown,
-                    message=f"'{shown}' is not UTF-8 text; save the file as CSV UTF-8 "
-                    '(or set encoding = "windows-1252" under [sources.csv])',
-                )
-        return Problem(  # pragma: no cover - a bad byte always lands in some value
-            origin=self.origin(line), message="the row is not UTF-8 text; save it as CSV UTF-8"
+        return self._value_problem(
+            line,
+            fields,
+            lambda field: not field.isascii() and not _is_utf8(field),
+            lambda shown: (
+                f"'{shown}' is not UTF-8 text; save the file as CSV UTF-8 "
+                '(or set encoding = "windows-1252" under [sources.csv])'
+            ),
+            "the row is not UTF-8 text; save it as CSV UTF-8",
         )
+
+
+def _is_utf8(text: str) -> bool:
+    """Whether ``text`` (decoded with ``surrogateescape``) was valid UTF-8 bytes."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
