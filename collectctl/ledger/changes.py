@@ -397,6 +397,28 @@ def prepare(conn: sqlite3.Connection, source: str, *, complete: bool, changes: D
                WHERE a.invoice IS NOT NULL""",
             {"src": source},
         )
+        if _narrow_changes(changes):
+            # Changed allocations whose customer, invoice link, date, amount, currency and kind
+            # all stay (a new reference or method: a bank's re-export): apply() writes only
+            # those two columns of them. An upsert assigns every column, and SQLite rewrites
+            # the entries of every index on an assigned column — all six of an allocation's.
+            x(
+                """CREATE TEMP TABLE narrow (payment_id TEXT, invoice_ext TEXT, seq INTEGER,
+                   id INTEGER NOT NULL, PRIMARY KEY (payment_id, invoice_ext, seq))"""
+            )
+            x(
+                """INSERT INTO narrow SELECT d.payment_id, d.invoice_ext, d.seq, a.id
+                   FROM temp.d_allocations d
+                   JOIN st.s_allocations s ON s.payment_id = d.payment_id
+                    AND s.invoice_ext = d.invoice_ext AND s.seq = d.seq
+                   CROSS JOIN allocations a ON a.source = :src AND a.payment_id = d.payment_id
+                    AND a.invoice_ext = d.invoice_ext AND a.seq = d.seq
+                   JOIN main.customers c ON c.id = a.customer
+                   WHERE d.op = 'change' AND c.ext_id = s.customer_ext AND a.date = s.date
+                     AND a.amount = s.amount AND a.currency = s.currency AND a.kind = s.kind
+                     AND (a.invoice IS NULL) = (s.invoice_ext = '')""",
+                {"src": source},
+            )
 
 
 def apply(
@@ -470,6 +492,20 @@ def apply(
         )
     alloc_cols = [f for f in ALLOCATION_FIELDS if f != "customer_ext"]
     sets = ", ".join(f"{f} = excluded.{f}" for f in ["customer", "invoice", *alloc_cols])
+    narrow = not complete and _narrow_changes(changes)
+    if narrow:  # the changed rows that keep every indexed value (prepare() found them)
+        x(
+            """UPDATE allocations SET method = s.method, reference = s.reference
+               FROM temp.narrow n JOIN st.s_allocations s ON s.payment_id = n.payment_id
+                AND s.invoice_ext = n.invoice_ext AND s.seq = n.seq
+               WHERE allocations.id = n.id"""
+        )
+    not_narrow = (
+        """AND NOT EXISTS (SELECT 1 FROM temp.narrow n WHERE n.payment_id = d.payment_id
+                AND n.invoice_ext = d.invoice_ext AND n.seq = d.seq)"""
+        if narrow
+        else ""
+    )
     x(
         f"""INSERT INTO allocations
               (source, payment_id, invoice_ext, seq, customer, invoice, {", ".join(alloc_cols)})
@@ -481,7 +517,7 @@ def apply(
             JOIN main.customers c ON c.source = :src AND c.ext_id = s.customer_ext
             LEFT JOIN main.invoices i ON s.invoice_ext != '' AND i.source = :src
              AND i.ext_id = s.invoice_ext
-            WHERE d.op != 'remove'
+            WHERE d.op != 'remove' {not_narrow}
             ON CONFLICT (source, payment_id, invoice_ext, seq) DO UPDATE SET {sets}""",
         p,
     )
@@ -561,6 +597,13 @@ def apply(
 def _drop_temp(conn: sqlite3.Connection) -> None:
     conn.execute("DROP TABLE IF EXISTS temp.touched")
     conn.execute("DROP TABLE IF EXISTS temp.batch_allocated")
+    conn.execute("DROP TABLE IF EXISTS temp.narrow")
+
+
+def _narrow_changes(changes: Diff) -> bool:
+    """Whether an incremental batch changes allocations (which may then keep their indexed
+    values: see :func:`prepare`)."""
+    return bool(changes.counts["allocations"]["change"])
 
 
 def _drop_indexes_for_bulk_load(conn: sqlite3.Connection) -> list[str]:

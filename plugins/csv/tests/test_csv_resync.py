@@ -228,3 +228,35 @@ def test_other_settings_or_headers_mean_a_full_read(cli, tmp_path, collectctl_ho
     assert outcome["mode"] == "full"  # due dates of invoices without one move with the terms
     assert counts(outcome)["invoices"][1] > 0
     assert_same_as_a_full_read(cli, edited2)
+
+
+def test_changed_references_and_dates_are_both_written(cli, tmp_path, open_ledger):
+    """A re-export that changes only payments' references and methods writes just those two
+    columns of them (the ledger's narrow update); a change of date or amount in the same
+    batch is written in full. Either way the ledger ends up what a full read leaves."""
+    books = write_books(tmp_path / "books", many())
+    sync(cli, books)
+    payments = (
+        PAYMENTS_MANY.replace(
+            "Q2,C3,2026-09-01,5.00,I2,,,,ref 2", "Q2,C3,2026-09-01,5.00,I2,,,wire,ref two"
+        )
+        .replace("Q5,C1,2026-09-01,5.00,I5,,,,ref 5", "Q5,C1,2026-09-02,5.00,I5,,,,ref 5")
+        .replace("Q6,C2,2026-09-01,5.00,I6,,,,ref 6", "Q6,C2,2026-09-01,6.00,I6,,,,ref six")
+    )
+    edited = write_books(tmp_path / "edited", many(payments=payments))
+    outcome = sync(cli, edited)
+    assert outcome["mode"] == "incremental"
+    assert counts(outcome)["allocations"] == (0, 3, 0)
+    rows = {
+        pid: (date, amount, method, reference)
+        for pid, date, amount, method, reference in open_ledger().conn.execute(
+            "SELECT payment_id, date, amount, method, reference FROM allocations"
+            " WHERE payment_id IN ('Q2', 'Q5', 'Q6')"
+        )
+    }
+    assert rows == {
+        "Q2": ("2026-09-01", 500, "wire", "ref two"),
+        "Q5": ("2026-09-02", 500, None, "ref 5"),
+        "Q6": ("2026-09-01", 600, None, "ref six"),
+    }
+    assert_same_as_a_full_read(cli, edited)
