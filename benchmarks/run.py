@@ -805,7 +805,7 @@ def create_plans_in(conn: Any, count: int) -> int:
                   ON l.invoice = i.id
            WHERE i.void = 0 AND i.issue_date <= :d
              AND i.amount - i.allocated + COALESCE(l.amt, 0) > 0
-           ORDER BY i.customer, i.currency, i.due_date""",
+           ORDER BY i.customer, i.currency, i.due_date, i.ext_id""",
         {"d": day},
     )
     groups: dict[tuple[str, str, str, str], list[tuple[str, str, str, int]]] = {}
