@@ -313,6 +313,11 @@ def payment_history_at(
         yield day, chain(zip(cs, bs, [w * scale for w in ws], strict=False), nevers)
 
 
+#: Up to this many allocations dated after D are summed per invoice in Python (see
+#: :func:`open_invoices`).
+_FEW_LATER = 50_000
+
+
 def open_invoices(
     conn: sqlite3.Connection,
     as_of: date,
@@ -322,19 +327,34 @@ def open_invoices(
 ) -> list[ForecastInvoice]:
     """Live invoices issued on or before ``as_of`` with a balance > 0 as of that date."""
     d = as_of.isoformat()
+    params: dict[str, object] = {"d": d}
+    # Allocations dated after D (the few of the last days, as of a recent D): their sums per
+    # invoice, read off the date index, are added back below. As of an older D (more than
+    # _FEW_LATER of them: counting stops there) the query adds them back itself, one index
+    # seek per open invoice.
+    found = conn.execute(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM allocations INDEXED BY allocations_by_date "
+        "WHERE date > :d AND invoice IS NOT NULL LIMIT :n) AS x",
+        {"d": d, "n": _FEW_LATER + 1},
+    ).fetchone()[0]
+    later: dict[int, int] = {}
     bal, still_open = "i.amount - i.allocated", "i.amount - i.allocated > 0"
-    if conn.execute(
-        "SELECT 1 FROM allocations WHERE date > ? AND invoice IS NOT NULL LIMIT 1", (d,)
-    ).fetchone():
-        # Allocations are all > 0, so an invoice is open as of D exactly when it was not yet
-        # covered by then (paid_on, kept by the sync, is NULL or after D): only those invoices
-        # get their allocations dated after D added back, one index seek each.
+    if found > _FEW_LATER:
         bal = (
             "i.amount - i.allocated + COALESCE((SELECT SUM(a.amount) FROM allocations a "
             "INDEXED BY allocations_by_invoice WHERE a.invoice = i.id AND a.date > :d), 0)"
         )
+    elif found:
+        for invoice, amount in conn.execute(
+            "SELECT invoice, amount FROM allocations INDEXED BY allocations_by_date "
+            "WHERE date > :d AND invoice IS NOT NULL",
+            params,
+        ):
+            later[invoice] = later.get(invoice, 0) + amount
+    if found:
+        # Allocations are all > 0, so an invoice is open as of D exactly when it was not yet
+        # covered by then (paid_on, kept by the sync, is NULL or after D).
         still_open = "i.amount > 0 AND (i.paid_on IS NULL OR i.paid_on > :d)"
-    params: dict[str, object] = {"d": d}
     cur = ""
     if currency:
         cur = "AND i.currency = :cur"
@@ -356,11 +376,12 @@ def open_invoices(
         return out
 
     new = tuple.__new__
+    get = later.get
     return [
         new(ForecastInvoice, (r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], day(r[8]),
-                              day(r[9]), r[10], r[11], day(r[12]) if r[12] else None))
+                              day(r[9]), r[10], bal, day(r[12]) if r[12] else None))
         for r in conn.execute(sql, params)
-        if r[11] > 0
+        if (bal := r[11] + get(r[0], 0)) > 0
     ]  # fmt: skip
 
 
