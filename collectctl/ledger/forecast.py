@@ -70,6 +70,10 @@ def _ensure_exp(conn: sqlite3.Connection) -> None:
         conn.create_function("exp", 1, math.exp, deterministic=True)
 
 
+#: The history scan's one-integer group key must stay below this (else three columns).
+_KEY_LIMIT = 2**62
+
+
 def payment_history(
     conn: sqlite3.Connection,
     as_of: date,
@@ -159,7 +163,7 @@ def payment_history(
             cur += " END"
         params["nc"], params["nb"] = len(codes), top
         bin_ = "(MAX(CAST(ja - ju AS INTEGER), :low) - :low) / :w"
-        if (biggest + 1) * len(codes) * top < 2**62:
+        if (biggest + 1) * len(codes) * top < _KEY_LIMIT:
             keys = f"(c * :nc + x) * :nb + {bin_} AS key"
             sql = f"""
                 SELECT key / (:nc * :nb), key / :nb % :nc, key % :nb, SUM(p), SUM(q),
