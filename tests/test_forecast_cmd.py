@@ -505,3 +505,91 @@ def test_habits_on_generated_books_beat_the_profile_prior(cli, open_ledger, tmp_
     plain, _ = pay_date_mae(fm.ModelSettings(habit_invoices=0.0))
     assert habits < plain
     assert ratio < 0.5
+
+
+#: The history scan as it was written before its one-integer group key (ea01f03): the
+#: reference the scan's rows must equal exactly, in the same order, on SQLite.
+REFERENCE_HISTORY = """
+    SELECT i.customer, i.currency, (MAX({delay}, :low) - :low) / :w AS bin,
+        SUM(CASE WHEN a.kind = 'payment'
+                 THEN {share} * exp(:k * (:jd - julianday(a.date))) END),
+        SUM(CASE WHEN i.due_date <= :m
+                 THEN {share} * exp(:k * (:jd - julianday(i.due_date) - :na - 1)) END)
+    FROM allocations a NOT INDEXED JOIN invoices i ON i.id = a.invoice
+    WHERE a.date <= :d AND a.kind IN ('payment', 'credit') AND i.void = 0
+      AND i.issue_date <= :d
+    GROUP BY i.customer, i.currency, bin
+""".format(
+    delay="CAST(julianday(a.date) - julianday(i.due_date) AS INTEGER)",
+    share="MIN(a.amount, i.amount) * 1.0 / i.amount",
+)
+
+
+def _reference_paid_rows(conn, as_of):
+    from collectctl.reports.forecast import GEOMETRY
+
+    g = GEOMETRY
+    d = day(as_of)
+    params = {
+        "d": as_of, "jd": d.toordinal() + 1721424.5, "k": -math.log(2) / 180.0, "low": g.low,
+        "w": g.width, "na": g.never_after,
+        "m": day(as_of).fromordinal(d.toordinal() - g.never_after - 1).isoformat(),
+    }  # fmt: skip
+    return [
+        ((c, cur), b, paid)
+        for c, cur, b, paid, _m in conn.execute(REFERENCE_HISTORY, params)
+        if b < g.never_bin and paid
+    ]
+
+
+@pytest.mark.parametrize("key_limit", [None, 0], ids=["one-key", "three-columns"])
+def test_history_rows_equal_the_plain_grouping(
+    cli, books, ledger_backend, open_ledger, monkeypatch, key_limit
+):
+    """The scan groups on one integer (customer, currency rank, bin), or on the three columns
+    when such keys would not fit; either way its paid rows are the plain GROUP BY's — the same
+    sums in the same order on SQLite. B's EUR invoices are in a currency no customer is kept
+    in (customers are USD): the first pass misses it and the scan is made again."""
+    from collectctl.ledger import forecast as loader
+    from collectctl.reports.forecast import GEOMETRY
+
+    if key_limit is not None:
+        monkeypatch.setattr(loader, "_KEY_LIMIT", key_limit)
+    sync(cli, books, [*base_books(), *rowan_books(), *birch_books()])
+    conn = open_ledger().conn
+    for as_of in ("2025-12-31", AS_OF):
+        rows = loader.payment_history(conn, day(as_of), GEOMETRY, 180.0, by_currency=True)
+        paid = [r for r in rows if r[1] < GEOMETRY.never_bin]
+        want = _reference_paid_rows(conn, as_of)
+        assert want, as_of
+        if ledger_backend == "sqlite":
+            assert paid == want, as_of
+        else:  # PostgreSQL's groups come in no set order
+            assert {(p, b): w for p, b, w in paid} == pytest.approx(
+                {(p, b): w for p, b, w in want}
+            ), as_of
+    assert {p[1] for p, _b, _w in paid} == {"USD", "EUR"}  # type: ignore[index]
+
+
+def test_open_invoices_without_the_few_later_shortcut(cli, books, ledger_backend, open_ledger,
+                                                      monkeypatch):  # fmt: skip
+    """As of a D with allocations after it, open_invoices sums the few of them per invoice
+    in Python, or (more than _FEW_LATER) seeks them per open invoice: the same invoices and
+    balances."""
+    from collectctl.ledger import forecast as loader
+
+    sync(cli, books, [
+        *base_books(),
+        *rowan_books(),
+        cust("P", "Poplar", currency="USD"),
+        inv("P1", "P", "2025-10-01", "300.00", due="2025-10-31"),
+        pay("PP1", "P", "2025-11-15", "100.00", "P1"),  # partly paid, then credited
+        pay("CP1", "P", "2025-12-20", "50.00", "P1", kind="credit"),
+    ])  # fmt: skip
+    conn = open_ledger().conn
+    dates = ["2025-02-28", "2025-11-15", "2025-12-19", "2026-05-15", AS_OF]
+    few = {d: loader.open_invoices(conn, day(d), with_paid_on=True) for d in dates}
+    monkeypatch.setattr(loader, "_FEW_LATER", 0)
+    for d in dates:
+        assert loader.open_invoices(conn, day(d), with_paid_on=True) == few[d], d
+    assert [i.balance for i in few["2025-12-19"] if i.invoice_id == "P1"] == [20000]

@@ -212,6 +212,15 @@ def add_curve_to_tally(
         tally.never += bal
         tally.balance += bal
         return [0.0] * len(bounds)
+    if x >= NEVER_AFTER and x + bounds[0] >= NEVER_AFTER:
+        # past the last bin already, and so is every period (the bounds ascend): the base is
+        # the top of the curve and the conditional CDF (top − base) ÷ left = 0 at each period,
+        # so none gets a share — what the loop below would find, without it
+        never = beh.never / left
+        tally.never += bal * never
+        tally.later += bal * max(1.0 - never - 0.0, 0.0)
+        tally.balance += bal
+        return [0.0] * len(bounds)
     expected, variance = tally.expected, tally.variance
     sq = float(bal) * bal
     fs = _curve_at(cum, mass, top, base, left, x, bounds)

@@ -304,7 +304,8 @@ def forecast_document(
     """The JSON document of ``collectctl forecast`` (see docs/forecast.md for every key)."""
     every = loader.open_invoices(conn, as_of)  # all of them count as evidence
     invoices = [i for i in every if i.currency == currency] if currency else every
-    beh = behaviours(conn, as_of, settings, {payer(i) for i in invoices}, every)
+    payers = {(i.customer_key, i.currency) for i in invoices}  # payer(i), inlined
+    beh = behaviours(conn, as_of, settings, payers, every)
     by_week = by == "week"  # then the usual invoices need no Outlook object: only their cash
     looks = outlooks(
         conn,
@@ -325,7 +326,22 @@ def forecast_document(
     customers: dict[tuple[int, str], dict[str, Any]] = {}
     want_invoices = by == "invoice"
     add_cash = cashflow.add_curve_cash
-    for item in looks:
+    rest: Sequence[InvoiceOutlook] = looks
+    if by_week:
+        # the usual case in one tight loop: each invoice takes the steps the loop below takes
+        # for it, in the same order
+        empty = cashflow.Tally.empty
+        for inv, status, _ref, look, b, overdue in looks:
+            cur = inv.currency
+            tally = tallies.get(cur) or tallies.setdefault(cur, empty(len(spans)))
+            if look is not None:
+                cashflow.add_to_tally(tally, look, bounds)
+            elif status == "forecast":  # the customer's curve
+                add_cash(tally, inv.balance, b, overdue, bounds)
+            else:
+                risk[cur] += inv.balance
+        rest = ()
+    for item in rest:
         inv = item.invoice
         cur = inv.currency
         tally = tallies.get(cur) or tallies.setdefault(cur, cashflow.Tally.empty(len(spans)))
@@ -341,12 +357,6 @@ def forecast_document(
                 cust["_risk"] += inv.balance
             if want_invoices:
                 invoice_rows.append(_invoice_row(item, as_of, None, None))
-            continue
-        if by_week:
-            if item.outlook is None:  # status forecast: the customer's curve
-                add_cash(tally, inv.balance, item.behaviour, item.overdue, bounds)
-            else:
-                cashflow.add_to_tally(tally, item.outlook, bounds)
             continue
         look = item.outlook
         assert look is not None  # curves=True: every invoice not at risk has its outlook
