@@ -26,12 +26,16 @@ def lock_timeout() -> float:
         return 30.0
 
 
+#: The page cache of a ledger connection, in KiB (``PRAGMA cache_size`` takes it negative).
+CACHE_KIB = 65536
+
+
 def _connect(path: Path | str, timeout: float) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=timeout, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
     conn.execute("PRAGMA foreign_keys = OFF")  # integrity is enforced by the sync engine
-    conn.execute("PRAGMA cache_size = -65536")  # 64 MiB
+    conn.execute(f"PRAGMA cache_size = -{CACHE_KIB}")  # 64 MiB
     return conn
 
 
