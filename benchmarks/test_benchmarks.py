@@ -171,6 +171,22 @@ def test_target_applies_only_at_its_size() -> None:
     assert res.ok is True
 
 
+def test_each_backend_gets_its_own_issues_targets(tmp_path: Path) -> None:
+    def ctx(env: dict[str, str]) -> run.SizeContext:
+        return run.SizeContext(
+            bin_dir=tmp_path, repeat=1, timeout=1.0, scratch=tmp_path, startup_runs=1,
+            data_root=tmp_path, env=env,
+        )  # fmt: skip
+
+    sqlite, postgresql = run.Target(max_peer_ratio=0.3), run.Target(max_seconds=2.0)
+    on_sqlite = ctx({"PATH": "/bin"})
+    on_server = ctx({"COLLECTCTL_LEDGER_URL": "postgresql://u@127.0.0.1/db"})
+    assert (on_sqlite.backend, on_server.backend) == ("sqlite", "postgresql")
+    assert on_sqlite.target(sqlite, postgresql) is sqlite
+    assert on_server.target(sqlite, postgresql) is postgresql
+    assert on_server.target(sqlite) is None
+
+
 def test_run_child_reports_exit_status_and_rss(tmp_path: Path) -> None:
     out = tmp_path / "out"
     sample = run.run_child(
