@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import sqlite3
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -593,3 +594,26 @@ def test_open_invoices_without_the_few_later_shortcut(cli, books, ledger_backend
     for d in dates:
         assert loader.open_invoices(conn, day(d), with_paid_on=True) == few[d], d
     assert [i.balance for i in few["2025-12-19"] if i.invoice_id == "P1"] == [20000]
+
+
+def test_an_invoice_the_customer_is_late_with_is_half_paid_with_the_next(cli, books):
+    """Alder always pays 10 days late; LATE1 (due 2026-05-01) is 60 days past due on the as-of
+    date, far later than Alder ever pays, and OPEN1 (due on the as-of date) is newer. Half of
+    LATE1 follows OPEN1's curve, the other half its own, which by day 60 holds nothing more
+    that Alder pays: so LATE1's median is OPEN1's, and its chance of never coming in is a half
+    plus half of OPEN1's. OPEN1 itself is not moved."""
+    late = inv("LATE1", "A", "2026-04-01", "200.00", due="2026-05-01")
+    sync(cli, books, [*base_books(), late])
+    rows = run_json(cli, "forecast", "--as-of", AS_OF, "--by", "invoice")["rows"]
+    by_id = {r["invoice_id"]: r for r in rows}
+    late_row, open_row = by_id["LATE1"], by_id["OPEN1"]
+    assert late_row["status"] == open_row["status"] == "forecast"
+    assert late_row["expected_date"] == open_row["expected_date"]
+    assert late_row["early_date"] <= open_row["expected_date"] <= late_row["late_date"]
+    assert late_row["p_never"] == pytest.approx(0.5 + 0.5 * open_row["p_never"], abs=0.002)
+    assert open_row["p_never"] < 0.5
+    # the weekly cash-in counts half of LATE1 with OPEN1's weeks
+    weeks = run_json(cli, "forecast", "--as-of", AS_OF, "--weeks", "3")
+    (total,) = weeks["totals"]
+    assert total["open"] == "900.00"
+    assert Decimal(total["unlikely"]) >= Decimal("100.00")

@@ -40,7 +40,7 @@ import math
 from bisect import bisect_left
 from collections.abc import Container, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import accumulate, repeat
+from itertools import accumulate, pairwise, repeat
 from operator import add, mul
 
 #: Width of a delay bin in days.
@@ -75,6 +75,12 @@ class ModelSettings:
     #: a payer with at least this much history takes the habit of its own median week
     #: (its mix of habits is all but that one)
     habit_sure: float = 10.0
+    #: an invoice already later than its payer pays this share of its money is expected to be
+    #: paid together with the payer's next open invoice (:func:`paid_with_next`); None: never
+    together_quantile: float | None = 0.85
+    #: the share of such an invoice's balance expected with the next invoice (the rest follows
+    #: its own curve): :func:`together_outlook`
+    together_share: float = 0.5
 
 
 def delay_bin(delay: int) -> int:
@@ -611,6 +617,76 @@ def curve_median(behaviour: Behaviour, overdue: int) -> int | None:
         return None
     target = base + 0.5 * (cum[NBINS] - base)
     return max(1, behaviour.delay_at(target) - overdue)
+
+
+def late_after(behaviour: Behaviour, quantile: float) -> int | None:
+    """The delay by which ``behaviour`` has paid ``quantile`` of the money it pays (``None``
+    when it pays nothing): past it, an invoice is late *for this payer*."""
+    paid = behaviour.cum[NBINS]
+    return behaviour.delay_at(quantile * paid) if paid > 0 else None
+
+
+#: One open invoice as :func:`paid_with_next` reads it: ``(payer, key, behaviour, days past
+#: due, follows its curve)`` — the last False for one on a plan or promise.
+OpenItem = tuple[Hashable, int, Behaviour, int, bool]
+
+
+def paid_with_next(items: Sequence[OpenItem], quantile: float | None) -> dict[int, int]:
+    """Which invoices are expected to be paid together with their payer's next open invoice:
+    ``{index: index of the next one}`` in ``items``.
+
+    An invoice following its payer's curve that is already later than the payer usually pays
+    (more days past due than :func:`late_after` ``quantile``) and whose payer has a newer open
+    invoice — the next one by due date (the fewer days past due), then key, itself following
+    the curve — is expected, in part, with that invoice (:func:`together_outlook`; not one past
+    :data:`NEVER_AFTER`: that money is unlikely to be collected, and stays so). Many customers
+    pay several invoices with one transfer, and one they are late with is most often waiting
+    for the next payment run. Back-tested on the benchmark books, this took the pay-date error
+    from 14.16 to 13.96 days at 100k invoices (docs/forecast.md). ``quantile`` None: none is
+    paired."""
+    if quantile is None:
+        return {}
+    # per behaviour (one per payer), the delay past which its invoices are late; NEVER_AFTER
+    # when it pays nothing (no invoice below it is then late)
+    late: dict[Behaviour, int] = {}
+    late_ones: dict[int, Hashable] = {}
+    for k, (who, _key, beh, overdue, plain) in enumerate(items):
+        if plain and overdue < NEVER_AFTER:
+            at = late.get(beh)
+            if at is None:
+                found = late_after(beh, quantile)
+                at = late[beh] = NEVER_AFTER if found is None else found
+            if overdue > at:
+                late_ones[k] = who
+    if not late_ones:
+        return {}
+    payers = set(late_ones.values())
+    by_payer: dict[Hashable, list[tuple[int, int, int]]] = {}
+    for k, (who, key, _beh, overdue, _plain) in enumerate(items):
+        if who in payers:
+            by_payer.setdefault(who, []).append((-overdue, key, k))
+    pairs = {}
+    for rows in by_payer.values():
+        rows.sort()
+        for (_o, _k, k), (_o2, _k2, nxt) in pairwise(rows):
+            if k in late_ones and items[nxt][4]:
+                pairs[k] = nxt
+    return pairs
+
+
+def together_outlook(
+    balance: int, behaviour: Behaviour, overdue: int, next_overdue: int, share: float
+) -> Outlook:
+    """An invoice :func:`paid_with_next` pairs with its payer's next open invoice (``next_overdue``
+    days past due): ``share`` of its balance follows that invoice's curve, the rest its own
+    (the same payer: the same ``behaviour``). Half and half on the benchmark books: pay dates as
+    good as with all of it moved, and the weekly cash-in a little less good than without the
+    pairing, where all of it moved cost twice as much (docs/forecast.md)."""
+    if share >= 1.0:
+        return curve_outlook(balance, behaviour, next_overdue)
+    return Outlook(
+        balance, (Piece(share, behaviour, next_overdue), Piece(1.0 - share, behaviour, overdue))
+    )
 
 
 def scheduled_outlook(

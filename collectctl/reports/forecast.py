@@ -165,21 +165,37 @@ def outlooks(
     own, profile = beh.customers, beh.profile
     new = tuple.__new__
     curve = model.curve_outlook
+    # the invoices not at risk, for paid_with_next, and where each is in ``out``
+    items: list[model.OpenItem] = []
+    slots: list[int] = []
     for i in invoices:
-        b = own.get((i.customer_key, i.currency), profile)  # beh.of(payer(i)), inlined
+        who = (i.customer_key, i.currency)  # payer(i), inlined
+        b = own.get(who, profile)  # beh.of(payer(i)), inlined
         overdue = day0 - i.due_date.toordinal()
         key = i.key
         parts = scheduled.get(key)
         if key in at_risk:
             status, ref = at_risk[key]
             out.append(new(InvoiceOutlook, (i, status, ref, None, b, overdue)))
-        elif parts:
+            continue
+        slots.append(len(out))
+        items.append((who, key, b, overdue, not parts))
+        if parts:
             status, ref = refs[key]
             look = model.scheduled_outlook(i.balance, b, overdue, parts)
             out.append(new(InvoiceOutlook, (i, status, ref, look, b, overdue)))
         else:
             look = curve(i.balance, b, overdue) if curves else None
             out.append(new(InvoiceOutlook, (i, "forecast", None, look, b, overdue)))
+    # An invoice its customer is already late with is expected, in part, to be paid together
+    # with the customer's next open invoice.
+    for k, nxt in model.paid_with_next(items, settings.together_quantile).items():
+        item = out[slots[k]]
+        look = model.together_outlook(
+            item.invoice.balance, item.behaviour, item.overdue, items[nxt][3],
+            settings.together_share,
+        )  # fmt: skip
+        out[slots[k]] = item._replace(outlook=look)
     return out
 
 
