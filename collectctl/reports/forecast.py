@@ -4,7 +4,9 @@
 disputed invoices and escalated accounts are set aside as *at risk*; invoices covered by a plan in
 good standing follow its outstanding installments; an open promise puts its remaining amount on
 its date with the customer's promise-keeping rate; everything else follows the customer's delay
-distribution (:mod:`collectctl.domain.forecast`). :func:`forecast_document` turns that into the
+distribution (:mod:`collectctl.domain.forecast`), except that an invoice the customer is already
+late with, while a newer one is open, is expected half with that newer one
+(:func:`~collectctl.domain.forecast.paid_with_next`). :func:`forecast_document` turns that into the
 JSON document of ``collectctl forecast``; the back-test lives in
 :mod:`collectctl.reports.forecast_backtest`.
 """
