@@ -782,6 +782,8 @@ def bench_aging_invoice(ctx: SizeContext) -> list[Result]:
     )
 
 
+import floor_bench  # noqa: E402, F401  (registers "sqlite-floor": SQLite alone, the floors)
+
 #: Payment plans the ``plan-status`` benchmark creates: 10k at 1M invoices (1 per 100 invoices).
 PLAN_BENCH_MAX = 10_000
 #: The day those plans are made: payments after it (to 2026-10-31) are matched to installments.

@@ -247,3 +247,45 @@ def test_demo_script_runs_from_anywhere_and_cleans_up(tmp_path: Path) -> None:
     ] in totals
     home = next(line for line in proc.stdout.splitlines() if "COLLECTCTL_HOME=" in line)
     assert not Path(home.split("COLLECTCTL_HOME=")[1].strip()).exists()
+
+
+def test_sqlite_floor_times_the_ledgers_rows_and_the_aging_statement(tmp_path: Path) -> None:
+    import sqlite3
+
+    generate.generate(tmp_path / "books", 2000, seed=5)
+    home = tmp_path / "home"
+    cli = str(Path(sys.executable).parent / "collectctl")
+    env = {"COLLECTCTL_HOME": str(home), "PATH": "/usr/bin:/bin"}
+    subprocess.run([cli, "sync", "csv", str(tmp_path / "books"), "-q"], env=env, check=True)
+    ledger = home / "profiles" / "default" / "ledger.db"
+    with sqlite3.connect(ledger) as conn:
+        stored = sum(
+            conn.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+            for t in ("customers", "invoices", "allocations")
+        )
+    floor = [sys.executable, str(BENCH_DIR / "floor_bench.py")]
+    load = json.loads(
+        subprocess.run(
+            [*floor, "load", str(ledger), str(tmp_path)], capture_output=True, check=True
+        ).stdout
+    )
+    assert load["rows"] == stored > 2000
+    assert load["seconds"] > 0
+    assert load["cpu_seconds"] > 0
+    for as_of in (run.AS_OF, run.AS_OF_HISTORICAL):
+        timed = json.loads(
+            subprocess.run(
+                [*floor, "aging", str(ledger), as_of], capture_output=True, check=True
+            ).stdout
+        )
+        report = json.loads(
+            subprocess.run(
+                [cli, "aging", "--as-of", as_of, "--format", "json"],
+                env=env,
+                capture_output=True,
+                check=True,
+            ).stdout
+        )
+        assert timed["rows"] == len(report["rows"]) > 0
+    assert "sqlite-floor" in run.REGISTRY
+    assert list(run.REGISTRY).index("sqlite-floor") < list(run.REGISTRY).index("resync-changed")
