@@ -214,7 +214,9 @@ ISO_CODES = frozenset(
     ]
 )
 
-_PLAIN_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+#: ASCII digits only: ``\d`` would also take other scripts' digits (``١٢٣``, ``１２３``), which
+#: Decimal reads as numbers; an amount written so is more likely damage than intent.
+_PLAIN_DECIMAL = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$", re.ASCII)
 
 
 class MoneyError(ValueError):

@@ -36,7 +36,7 @@ AMENDABLE: dict[str, tuple[str, ...]] = {
     "ESC": ("target", "note"),
     "ASG": ("note",),
 }
-_RECORD_ID = re.compile(r"^\s*([A-Za-z]{3})-(\d+)\s*$")
+_RECORD_ID = re.compile(r"^\s*([A-Za-z]{3})-(\d+)\s*$", re.ASCII)
 _FORMS = (
     "ACT-n (contact), PRM-n (promise), DSP-n (dispute), HLD-n (hold), ESC-n (escalation), "
     "ASG-n (assignment)"

@@ -69,7 +69,7 @@ TRANSITIONS: dict[str, frozenset[str]] = {
     "cancelled": frozenset(),
 }
 OVERRIDE_FIELDS: tuple[str, ...] = ("kind", "language", "timezone", "email", "interest")
-_LETTER_ID = re.compile(r"^\s*LTR-(\d+)\s*$", re.IGNORECASE)
+_LETTER_ID = re.compile(r"^\s*LTR-(\d+)\s*$", re.IGNORECASE | re.ASCII)
 
 CustomerKey = tuple[str, str]  # (source, customer_ext)
 InvoiceKey = tuple[str, str]  # (source, invoice_ext)

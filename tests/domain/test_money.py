@@ -52,7 +52,10 @@ def test_one_digit_too_many_is_refused(units, currency):
         parse_amount(text, currency)
 
 
-@pytest.mark.parametrize("text", ["1,000.00", "1e3", "$5", "", "0x10", "1.2.3", "nan"])
+@pytest.mark.parametrize(
+    "text",
+    ["1,000.00", "1e3", "$5", "", "0x10", "1.2.3", "nan", "\u0661\u0662", "\uff15.00", "5.\u0665"],
+)
 def test_only_plain_decimals_parse(text):
     with pytest.raises(MoneyError):
         parse_decimal(text)

@@ -21,10 +21,12 @@ from datetime import date, timedelta
 
 _EXCEL_EPOCH = date(1899, 12, 30)
 #: Serial numbers taken as Excel dates: 1982-02-15 .. 2119-10-15 (5 digits), never an amount.
-_SERIAL = re.compile(r"^(3\d{4}|[4-9]\d{4}|1\d{5})(\.0+)?$")
-_ISO = re.compile(r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
+_SERIAL = re.compile(r"^(3\d{4}|[4-9]\d{4}|1\d{5})(\.0+)?$", re.ASCII)
+_ISO = re.compile(
+    r"^(\d{4})[-/](\d{1,2})[-/](\d{1,2})(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$", re.ASCII
+)
 _NUMERIC = re.compile(
-    r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?:[T ][0-9:.]+(?: ?[AaPp][Mm])?)?$"
+    r"^(\d{1,2})([/.-])(\d{1,2})\2(\d{4}|\d{2})(?:[T ][0-9:.]+(?: ?[AaPp][Mm])?)?$", re.ASCII
 )
 _MONTHS = {
     m: i + 1
@@ -46,8 +48,8 @@ _MONTHS = {
     )
     for m in names
 }
-_DAY_MONTH = re.compile(r"^(\d{1,2})[ -]([A-Za-z]{3,9})\.?[ -](\d{4}|\d{2})$")
-_MONTH_DAY = re.compile(r"^([A-Za-z]{3,9})\.? (\d{1,2}),? (\d{4})$")
+_DAY_MONTH = re.compile(r"^(\d{1,2})[ -]([A-Za-z]{3,9})\.?[ -](\d{4}|\d{2})$", re.ASCII)
+_MONTH_DAY = re.compile(r"^([A-Za-z]{3,9})\.? (\d{1,2}),? (\d{4})$", re.ASCII)
 
 
 def _year(text: str) -> int:

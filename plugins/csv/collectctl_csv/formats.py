@@ -165,6 +165,10 @@ class Values:
         fmt = self.settings.date_format
         try:
             if fmt is not None:
+                # strptime's %d, %m and %Y take any script's digits (``٠٣``); dates in the
+                # files are written with ASCII ones, so anything else is not a date here.
+                if not text.isascii() and any(ch.isdigit() for ch in text if not ch.isascii()):
+                    return None
                 d = datetime.strptime(text, fmt).date()
             elif self.settings.flexible_dates:
                 from collectctl_csv.dates import parse_date

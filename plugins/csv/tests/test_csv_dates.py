@@ -85,6 +85,9 @@ def test_strip_currency(text, expected):
         ("(12.50)", {"strip_currency": True}, "-12.50"),
         ("1,23,456.00", {"thousands_separator": ","}, None),  # groups of three only
         ("€12", {}, None),  # symbols only when configured
+        ("\u0661\u0662\u0663", {}, None),  # Arabic-Indic digits: not a plain decimal
+        ("\uff11\uff12.\uff15\uff10", {}, None),  # full-width digits
+        ("1\u0662,50", {"decimal_separator": ","}, None),
     ],
 )
 def test_amounts(text, settings, expected):
@@ -162,3 +165,28 @@ def test_invoice_list_allocations_explain_the_balance(
     assert (
         all(a.kind == "payment" for a in allocations if status != "uncollectible") or paid == total
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "settings"),
+    [
+        ("\u0663\u0661/12/2026", {"date_format": "%d/%m/%Y"}),  # strptime's %d takes any digit
+        ("31/12/\uff12\uff10\uff12\uff16", {"date_format": "%d/%m/%Y"}),
+        ("\u0662\u0660\u0662\u0666-12-31", {"flexible_dates": True}),
+        ("\u0662\u0660\u0662\u0666-12-31", {}),
+    ],
+)
+def test_dates_in_other_scripts_digits_are_not_dates(text, settings):
+    values = Values(Settings.from_config(settings, {}))
+    assert values.date(text) is None
+    assert values.date(text.translate(_TO_ASCII)) == date(2026, 12, 31)
+
+
+_TO_ASCII = {
+    ord(c): str(i % 10)
+    for i, c in enumerate(
+        "\u0660\u0661\u0662\u0663\u0664"
+        "\u0665\u0666\u0667\u0668\u0669\uff10\uff11\uff12\uff13\uff14\uff15\uff16"
+        "\uff17\uff18\uff19"
+    )
+}
