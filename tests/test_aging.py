@@ -453,6 +453,9 @@ def test_format_from_environment(cli, books):
         ["--buckets", "60,30"],
         ["--buckets", "0,30"],
         ["--buckets", "a,b"],
+        ["--buckets", "\u0663\u0660,60"],  # int() would read other scripts' digits
+        ["--buckets", "1_0"],  # and underscores
+        ["--min-balance", "\u0661\u0660"],
         ["--basis", "paid"],
         ["--by", "month"],
         ["--format", "xml"],

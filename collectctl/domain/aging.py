@@ -21,10 +21,9 @@ def parse_bounds(text: str) -> tuple[int, ...]:
     parts = [p.strip() for p in text.split(",") if p.strip()]
     if not parts:
         raise ValueError("give at least one bound, e.g. 30,60,90")
-    try:
-        bounds = tuple(int(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"{text!r}: bounds are whole numbers of days, e.g. 30,60,90") from None
+    if not all(p.isascii() and p.isdigit() for p in parts):  # int() takes "1_0" and "٣٠"
+        raise ValueError(f"{text!r}: bounds are whole numbers of days, e.g. 30,60,90")
+    bounds = tuple(int(p) for p in parts)
     if bounds[0] <= 0 or any(b <= a for a, b in itertools.pairwise(bounds)):
         raise ValueError(f"{text!r}: bounds must be above 0 and strictly increasing")
     return bounds
