@@ -40,6 +40,9 @@ class App:
         self.profile_name = profile or DEFAULT_PROFILE
         self.debug = debug
         self._ledger: Ledger | None = None
+        #: A dry run (:meth:`dry_run`): nothing is created, not even the default profile.
+        self.dry: bool = False
+        self._scratch: Path | None = None
 
     def select_profile(self, name: str) -> None:
         """Switch to profile ``name`` (a global ``--profile`` given after the command)."""
@@ -53,12 +56,31 @@ class App:
                 self.__dict__.pop(attr, None)
         self.profile_name = name
 
+    def dry_run(self) -> None:
+        """Mark this invocation a dry run before anything of the profile is read: the default
+        profile is then not created on first use; while it does not exist, the command sees an
+        empty profile in a throwaway directory (removed by :meth:`close`), so a dry run on a
+        fresh home writes no config.toml and no ledger."""
+        self.dry = True
+
     @cached_property
     def paths(self) -> ProfilePaths:
-        """Both halves of the profile (``default`` is created on first use; others must
-        exist)."""
-        from collectctl.home import existing_profile
+        """Both halves of the profile (``default`` is created on first use, except in a dry
+        run; others must exist)."""
+        from collectctl.home import DEFAULT_PROFILE, existing_profile, profile_paths
 
+        would_be = profile_paths(self.profile_name)
+        if self.dry and self.profile_name == DEFAULT_PROFILE and not would_be.exists():
+            import tempfile
+
+            from collectctl.home import ProfilePaths
+
+            # config.toml is read from where it would be (absent: the defaults; messages name
+            # that path); the ledger and the rest of the data half live in the scratch dir.
+            self._scratch = Path(tempfile.mkdtemp(prefix="collectctl-dry-run-"))
+            return ProfilePaths(
+                self.profile_name, would_be.config_dir, self._scratch, would_be.layout
+            )
         return existing_profile(self.profile_name)
 
     @property
@@ -149,6 +171,11 @@ class App:
         if self._ledger is not None:
             self._ledger.close()
             self._ledger = None
+        if self._scratch is not None:
+            import shutil
+
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
 
 
 def current_app() -> App:

@@ -3,14 +3,17 @@ hostile values on the desk."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
+import pytest
 from core_helpers import cust, inv, run_json
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
@@ -130,3 +133,48 @@ def test_a_declined_confirmation_exits_1_and_removes_nothing(cli, collectctl_hom
         assert "Nothing removed" in result.stderr
         assert "Aborted" not in result.output
         assert (collectctl_home / "profiles" / "acme" / "config.toml").exists()
+
+
+def _example_invoices() -> int:
+    import csv
+
+    with (EXAMPLES / "invoices.csv").open(encoding="utf-8-sig", newline="") as fh:
+        return sum(1 for _ in csv.DictReader(fh))
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["sync", "--dry-run", "csv", str(EXAMPLES)],
+        ["sync", "csv", str(EXAMPLES), "--dry-run"],
+        ["sync", "csv", "-n", str(EXAMPLES)],
+    ],
+)
+def test_a_dry_run_on_a_fresh_home_creates_no_profile(
+    cli, collectctl_home, tmp_path, monkeypatch, args
+):
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    result = cli(*args, "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc[0]["changes"]["invoices"]["added"] == _example_invoices()
+    assert not (collectctl_home / "profiles").exists()  # no config.toml, no ledger
+    assert list(scratch.iterdir()) == []  # its throwaway ledger is gone too
+    assert cli("sync", "csv", str(EXAMPLES), "-q").exit_code == 0  # the real run creates it
+    assert (collectctl_home / "profiles" / "default" / "ledger.db").is_file()
+    again = json.loads(cli(*args, "--format", "json").stdout)
+    counts = again[0]["changes"]["invoices"]
+    assert (counts["added"], counts["changed"], counts["removed"]) == (0, 0, 0)
+
+
+def test_other_dry_runs_on_a_fresh_home_create_no_profile(cli, collectctl_home):
+    result = cli("sync", "--dry-run")
+    assert result.exit_code == 1
+    assert "no sources are configured" in result.stderr
+    assert str(collectctl_home / "profiles" / "default" / "config.toml") in result.stderr
+    result = cli("dunning", "run", "--policy", EXAMPLES / "dunning.toml", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "nothing due" in result.stdout + result.stderr
+    assert not (collectctl_home / "profiles").exists()

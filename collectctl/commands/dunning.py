@@ -76,7 +76,10 @@ def run(
     from collectctl.letters.dunning_run import RunOptions, run_dunning
 
     options = RunOptions(policy, as_of, dry_run, preview, baseline, max_letters, allow_stale, force)
-    report = run_dunning(current_app(), options)
+    app = current_app()
+    if dry_run:
+        app.dry_run()
+    report = run_dunning(app, options)
     emit(to_report(report), fmt)
     for warning in report.warnings:
         sys.stderr.write(f"Warning: {warning}\n")

@@ -114,6 +114,8 @@ def _run(
     from collectctl.syncing import run_sync
 
     app = current_app()
+    if dry_run:
+        app.dry_run()
     outcomes = []
     failures = []
     for source, options in sources:
@@ -188,6 +190,8 @@ def sync(ctx: click.Context, dry_run: bool, allow_deletions: bool, fmt: str, qui
     from collectctl.plugins.manager import sources
 
     app = current_app()
+    if dry_run:
+        app.dry_run()
     configured = app.config.get("sources") or {}
     if not configured:
         raise ConfigError(
