@@ -6,6 +6,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from core_helpers import run_json
@@ -202,3 +203,25 @@ def test_new_profile_config_names_every_section_with_the_defaults(cli, collectct
         assert section in config, section
     for key, value in DEFAULTS.items():
         assert config[key] == value, key  # the file says exactly what the defaults are
+
+
+POLICY = Path(__file__).resolve().parents[1] / "examples" / "dunning.toml"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["forecast", "--weeks"],
+        ["forecast", "--months"],
+        ["forecast", "backtest", "--from", "2026-01-31", "--to", "2026-02-28", "--weeks"],
+        ["metrics", "--months"],
+        ["dunning", "run", "--policy", POLICY, "--dry-run", "--max"],
+        ["plan", "propose", "C1", "--every", "month", "--start", "2026-12-10", "--installments"],
+    ],
+)
+@pytest.mark.parametrize("count", ["\u0663", "\uff13", "1_0", "3.0", ""])
+def test_counts_take_ascii_digits_only(cli, args, count):
+    result = cli(*args, count)
+    assert result.exit_code == 2, result.stdout + result.stderr
+    assert f"Invalid value for '{args[-1]}'" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from collectctl.commands.options import DATE, emit, output_option
+from collectctl.commands.options import DATE, Count, emit, output_option
 
 
 @click.group()
@@ -45,7 +45,7 @@ def dunning() -> None:
 @click.option(
     "--max",
     "max_letters",
-    type=click.IntRange(min=0),
+    type=Count(min=0),
     default=None,
     help="Allow up to N letters in this run (instead of max_letters_per_run).",
 )

@@ -11,7 +11,7 @@ from datetime import date
 
 import click
 
-from collectctl.commands.options import CURRENCY, DATE, emit, output_option
+from collectctl.commands.options import CURRENCY, DATE, Count, emit, output_option
 
 
 @click.group(invoke_without_command=True)
@@ -22,12 +22,8 @@ from collectctl.commands.options import CURRENCY, DATE, emit, output_option
     default=None,
     help="Forecast as of this date (default: today in the profile's time zone).",
 )
-@click.option(
-    "--weeks", type=click.IntRange(1, 52), default=None, help="Horizon in weeks (default 13)."
-)
-@click.option(
-    "--months", type=click.IntRange(1, 36), default=None, help="Horizon in calendar months."
-)
+@click.option("--weeks", type=Count(1, 52), default=None, help="Horizon in weeks (default 13).")
+@click.option("--months", type=Count(1, 36), default=None, help="Horizon in calendar months.")
 @click.option(
     "--by",
     type=click.Choice(["week", "invoice", "customer"]),
@@ -85,7 +81,7 @@ def forecast(
 @click.option("--to", "end", type=DATE, required=True, help="Last month-end to replay.")
 @click.option(
     "--weeks",
-    type=click.IntRange(1, 52),
+    type=Count(1, 52),
     default=13,
     show_default=True,
     help="Weeks forecast from each month-end.",

@@ -17,6 +17,7 @@ from collectctl.commands.every_profile import (
 from collectctl.commands.options import (
     CURRENCY,
     DATE,
+    Count,
     as_of_option,
     emit,
     note_empty_books,
@@ -33,7 +34,7 @@ if TYPE_CHECKING:  # pragma: no cover
 @click.option("--from", "start", type=DATE, default=None, help="First day of the period.")
 @click.option(
     "--months",
-    type=click.IntRange(1, 60),
+    type=Count(1, 60),
     default=None,
     help="Period of N months ending at --as-of (default 3).",
 )

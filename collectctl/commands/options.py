@@ -46,6 +46,19 @@ class FormatType(click.ParamType):
         return text
 
 
+class Count(click.IntRange):
+    """A whole number in a range, written with ASCII digits (``int()`` alone would also take
+    ``٣`` and ``1_0``)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            digits = text[1:] if text[:1] in "+-" else text
+            if not (digits.isascii() and digits.isdigit()):
+                self.fail(f"{value!r} is not a whole number", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 class DateType(click.ParamType):
     """An ISO date, ``YYYY-MM-DD``; also ``today``."""
 

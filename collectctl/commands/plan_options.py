@@ -14,6 +14,7 @@ from collectctl.commands.options import (
     CURRENCY,
     CUSTOMER,
     DATE,
+    Count,
     as_of_option,
     output_option,
 )
@@ -67,7 +68,7 @@ def terms_options(func: Callable[..., Any]) -> Callable[..., Any]:
                      shell_complete=complete_invoices,
                      help="Cover only this invoice (repeatable); default: every open invoice."),
         click.option("--currency", type=CURRENCY, help="Which currency's invoices to cover."),
-        click.option("--installments", type=click.IntRange(min=1), metavar="N",
+        click.option("--installments", type=Count(min=1), metavar="N",
                      help="Number of installments (after any down payment)."),
         click.option("--amount", type=NonNegative("amount", True), metavar="PER",
                      help="Amount per installment instead of --installments."),
