@@ -40,8 +40,7 @@ class App:
         self.profile_name = profile or DEFAULT_PROFILE
         self.debug = debug
         self._ledger: Ledger | None = None
-        #: A dry run (:meth:`dry_run`): nothing is created, not even the default profile.
-        self.dry: bool = False
+        self._dry = False  # see dry_run()
         self._scratch: Path | None = None
 
     def select_profile(self, name: str) -> None:
@@ -61,7 +60,7 @@ class App:
         profile is then not created on first use; while it does not exist, the command sees an
         empty profile in a throwaway directory (removed by :meth:`close`), so a dry run on a
         fresh home writes no config.toml and no ledger."""
-        self.dry = True
+        self._dry = True
 
     @cached_property
     def paths(self) -> ProfilePaths:
@@ -70,7 +69,7 @@ class App:
         from collectctl.home import DEFAULT_PROFILE, existing_profile, profile_paths
 
         would_be = profile_paths(self.profile_name)
-        if self.dry and self.profile_name == DEFAULT_PROFILE and not would_be.exists():
+        if self._dry and self.profile_name == DEFAULT_PROFILE and not would_be.exists():
             import tempfile
 
             from collectctl.home import ProfilePaths
