@@ -4,9 +4,10 @@ Checks that a restructuring changed no output: the same scenario (a CSV sync, th
 promises, a dispute, a hold, a payment plan and an escalation recorded with fixed dates) is run
 by the code of a base commit and by the working tree, each in its own throw-away
 ``COLLECTCTL_HOME``, and the ``--format json`` output of ``aging``, ``account list``,
-``account show``, ``plan list/status/show``, ``reconcile`` and ``metrics`` is compared byte for
-byte (the two homes' paths, which show up in escalation pack paths, and the wall-clock
-``created_at`` of a stored plan are normalised first).
+``account show``, ``plan list/status/show``, ``reconcile``, ``metrics``, ``forecast`` and the
+decisions of ``dunning run --dry-run`` is compared byte for byte (the two homes' paths, which
+show up in escalation pack paths, and the wall-clock ``created_at`` of a stored plan are
+normalised first).
 
 The base code is checked out with ``git worktree add --detach`` into a temp directory and run
 with this interpreter and ``PYTHONPATH`` pointing at it (core and both plugins), so nothing is
@@ -128,7 +129,12 @@ def _reports(ids: Sequence[str]) -> list[list[str]]:
             ["metrics", "--as-of", day, "--by", "customer"],
             ["plan", "list", "--as-of", day],
             ["plan", "status", "--as-of", day],
-        ]
+            ["forecast", "--as-of", day],
+            ["forecast", "--as-of", day, "--by", "invoice"],
+            ["forecast", "--as-of", day, "--by", "customer", "--months", "3"],
+            ["dunning", "run", "--policy", str(ROOT / "examples" / "dunning.toml"), "--as-of",
+             day, "--dry-run"],
+        ]  # fmt: skip
         out += [["account", "show", cid, "--as-of", day] for cid in ids]
     out.append(["plan", "show", "PL-1"])
     return [[*cmd, "--format", "json"] for cmd in out]
