@@ -70,17 +70,22 @@ class App:
 
         would_be = profile_paths(self.profile_name)
         if self._dry and self.profile_name == DEFAULT_PROFILE and not would_be.exists():
-            import tempfile
-
             from collectctl.home import ProfilePaths
 
             # config.toml is read from where it would be (absent: the defaults; messages name
             # that path); the ledger and the rest of the data half live in the scratch dir.
-            self._scratch = Path(tempfile.mkdtemp(prefix="collectctl-dry-run-"))
             return ProfilePaths(
-                self.profile_name, would_be.config_dir, self._scratch, would_be.layout
+                self.profile_name, would_be.config_dir, self._scratch_dir(), would_be.layout
             )
         return existing_profile(self.profile_name)
+
+    def _scratch_dir(self) -> Path:
+        """A dry run's throwaway directory (made on first use, removed by :meth:`close`)."""
+        if self._scratch is None:
+            import tempfile
+
+            self._scratch = Path(tempfile.mkdtemp(prefix="collectctl-dry-run-"))
+        return self._scratch
 
     @property
     def profile_dir(self) -> Path:
@@ -154,15 +159,46 @@ class App:
             from collectctl.ledger.connection import Ledger
             from collectctl.ledger.opening import open_ledger
 
-            self._ledger = cast(Ledger, open_ledger(self.ledger_target))
+            if self._dry:
+                self._ledger = cast(Ledger, self._dry_ledger())
+            else:
+                self._ledger = cast(Ledger, open_ledger(self.ledger_target))
         return self._ledger
+
+    def _dry_ledger(self) -> Any:
+        """A dry run's ledger, opened without writing anything: the profile's own when it is
+        at this collectctl's schema; an empty one in the scratch directory while it does not
+        exist yet (no SQLite file, no schema on the server); a migrated copy in the scratch
+        directory when a SQLite ledger is at an older schema. An older PostgreSQL schema is
+        an error: the dry run cannot migrate it and copying a team's ledger is no option."""
+        from collectctl.errors import CollectctlError
+        from collectctl.ledger.connection import Ledger
+        from collectctl.ledger.opening import copy_sqlite, existing_version, open_ledger
+        from collectctl.ledger.schema import LATEST
+
+        target = self.ledger_target
+        version = existing_version(target)
+        if version >= LATEST or version < 0:  # nothing to migrate (newer or unreadable: raises)
+            return open_ledger(target)
+        scratch = self._scratch_dir() / "ledger.db"
+        if version == 0:
+            return Ledger.open(scratch)
+        if target.backend == "postgresql":
+            raise CollectctlError(
+                f"the ledger {target.display} is at schema {version} and this collectctl "
+                f"needs {LATEST}; a dry run writes nothing, so it cannot migrate it",
+                hint="Run any command without --dry-run once (collectctl account list "
+                "migrates it), then the dry run.",
+            )
+        copy_sqlite(target, scratch)
+        return Ledger.open(scratch)
 
     def acting_user(self) -> str:
         """Who this invocation records as having made collection records."""
         from collectctl.ledger.dialect import acting_user
 
         db_user = None
-        if self.ledger_target.backend == "postgresql":
+        if self.ledger().dialect == "postgresql":  # a dry run may work on a scratch SQLite
             db_user = self.ledger().conn.raw.info.user  # type: ignore[attr-defined]
         return acting_user(self.env, db_user)
 

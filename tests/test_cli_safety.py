@@ -178,3 +178,114 @@ def test_other_dry_runs_on_a_fresh_home_create_no_profile(cli, collectctl_home):
     assert result.exit_code == 0, result.stderr
     assert "nothing due" in result.stdout + result.stderr
     assert not (collectctl_home / "profiles").exists()
+
+
+def _schemas(url: str) -> set[str]:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True, connect_timeout=3) as conn:
+        return {
+            r[0]
+            for r in conn.execute(
+                """SELECT nspname FROM pg_namespace WHERE nspname NOT LIKE 'pg\\_%'
+                   AND nspname NOT IN ('information_schema', 'public')"""
+            )
+        }
+
+
+@pytest.mark.usefixtures("ledger_backend")
+def test_a_dry_run_creates_no_ledger_on_either_backend(
+    cli, collectctl_home, ledger_backend, monkeypatch, tmp_path
+):
+    """The profile exists but its ledger does not yet (no SQLite file, no schema on the
+    server): the dry run works on a throwaway empty ledger and creates neither."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    assert cli("profile", "create", "books").exit_code == 0
+    url = os.environ.get("COLLECTCTL_LEDGER_URL")
+    before = _schemas(url) if url else set()
+    result = cli("--profile", "books", "sync", "csv", str(EXAMPLES), "-n", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)[0]["changes"]["invoices"]["added"] == _example_invoices()
+    result = cli(
+        "--profile", "books", "dunning", "run", "--policy", EXAMPLES / "dunning.toml", "-n"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert not list((collectctl_home / "profiles" / "books").rglob("ledger.db*"))
+    if url:
+        assert _schemas(url) == before
+    assert list(scratch.iterdir()) == []
+    # the real run creates it, and a dry run after it sees it
+    assert cli("--profile", "books", "sync", "csv", str(EXAMPLES), "-q").exit_code == 0
+    again = json.loads(
+        cli("--profile", "books", "sync", "csv", str(EXAMPLES), "-n", "--format", "json").stdout
+    )
+    assert again[0]["changes"]["invoices"]["added"] == 0
+
+
+def _old_ledger(path: Path, version: int) -> None:
+    """A ledger file at schema ``version`` (the first ``version`` migrations), as an older
+    collectctl left it."""
+    from collectctl.ledger import connection, schema
+
+    conn = sqlite3.connect(path)
+    for script in schema.MIGRATIONS[:version]:
+        for statement in connection._statements(script):
+            conn.execute(statement)
+    conn.execute(f"PRAGMA user_version = {version}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.sqlite_only
+def test_a_dry_run_on_an_older_ledger_migrates_a_copy(cli, collectctl_home):
+    from collectctl.ledger import schema
+
+    assert cli("sync", "csv", str(EXAMPLES), "-q").exit_code == 0
+    path = collectctl_home / "profiles" / "default" / "ledger.db"
+    path.unlink()
+    _old_ledger(path, schema.LATEST - 2)
+    before = path.read_bytes()
+    result = cli("sync", "csv", str(EXAMPLES), "--dry-run", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)[0]["changes"]["invoices"]["added"] == _example_invoices()
+    assert path.read_bytes() == before  # not migrated, no rows
+    assert not list(path.parent.glob("ledger.db.v*.bak"))  # and no migration backup either
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.LATEST - 2
+    conn.close()
+    assert cli("sync", "csv", str(EXAMPLES), "-q").exit_code == 0  # the real run migrates
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == schema.LATEST
+    conn.close()
+
+
+@pytest.mark.postgresql_only
+@pytest.mark.usefixtures("ledger_backend")
+def test_a_dry_run_on_an_older_postgresql_schema_is_refused(cli, open_ledger):
+    assert cli("sync", "csv", str(EXAMPLES), "-q").exit_code == 0
+    ledger = open_ledger()
+    ledger.conn.raw.execute("UPDATE schema_version SET version = version - 1")
+    ledger.close()
+    url = os.environ["COLLECTCTL_LEDGER_URL"]
+    result = cli("sync", "csv", str(EXAMPLES), "--dry-run")
+    assert result.exit_code == 1
+    assert "a dry run writes nothing, so it cannot migrate it" in result.stderr
+    assert "Traceback" not in result.stderr
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        (schema_name,) = _schemas(url)
+        conn.execute(f'SET search_path = "{schema_name}"')
+        from collectctl.ledger.schema import LATEST
+
+        assert conn.execute("SELECT version FROM schema_version").fetchone() == (LATEST - 1,)
+
+
+def test_a_letter_send_dry_run_on_a_fresh_home_creates_no_profile(cli, collectctl_home):
+    result = cli("letter", "ACME", "--stage", "reminder", "--send", "file", "--dry-run")
+    assert result.exit_code != 0
+    assert "Traceback" not in result.stderr
+    assert not (collectctl_home / "profiles").exists()

@@ -100,6 +100,8 @@ def write(
     from collectctl.app import current_app
 
     app = current_app()
+    if dry_run:
+        app.dry_run()  # before anything of the profile is read
     if check_templates:
         from collectctl.letters.checking import check_all
 

@@ -3,6 +3,7 @@ names (kept apart from both backends' modules so neither imports the other)."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
 from collectctl.ledger.connection import Ledger
@@ -18,3 +19,45 @@ def open_ledger(target: Target) -> Ledger | Any:
         return PgLedger.open(target)
     assert target.path is not None
     return Ledger.open(target.path)
+
+
+def existing_version(target: Target) -> int:
+    """The schema version of the ledger ``target`` names, read without creating or migrating
+    anything: 0 while it does not exist (no SQLite file, no schema on the server)."""
+    if target.backend == "postgresql":
+        from collectctl.ledger.pgledger import PgLedger
+        from collectctl.ledger.postgres import connect
+
+        ledger = PgLedger(target, connect(target))
+        try:
+            return ledger.version
+        finally:
+            ledger.close()
+    assert target.path is not None
+    if not target.path.is_file():
+        return 0
+    try:
+        conn = sqlite3.connect(f"{target.path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return -1  # unreadable: the normal open reports it
+    try:
+        return int(conn.execute("PRAGMA user_version").fetchone()[0])
+    except sqlite3.Error:
+        return -1
+    finally:
+        conn.close()
+
+
+def copy_sqlite(source: Target, dest: Any) -> None:
+    """Copy the SQLite ledger ``source`` names to the file ``dest`` (SQLite's online backup:
+    a consistent copy while others write), reading the original only."""
+    assert source.path is not None
+    src = sqlite3.connect(f"{source.path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        out = sqlite3.connect(str(dest))
+        try:
+            src.backup(out)
+        finally:
+            out.close()
+    finally:
+        src.close()
