@@ -286,6 +286,7 @@ def promise(
     cover the amount; broken or partly kept once that has passed.
     """
     from collectctl.app import current_app
+    from collectctl.domain.promises import promise_currency
     from collectctl.errors import CollectctlError
     from collectctl.ledger import collection
     from collectctl.ledger.books import find_invoice
@@ -298,13 +299,14 @@ def promise(
     in_reach(by, made_on, "--by")
     conn = app.ledger().conn
     found = [find_invoice(conn, cust, ref) for ref in invoices]
-    code = currency or (found[0]["currency"] if found else cust["currency"])
-    for inv in found:
-        if inv["currency"] != code:
-            raise CollectctlError(
-                f"invoice {inv['number']} is in {inv['currency']}, the promise in {code}",
-                hint="One promise is in one currency: record one per currency.",
-            )
+    try:
+        code = promise_currency(
+            currency, cust["currency"], [(inv["number"], inv["currency"]) for inv in found]
+        )
+    except ValueError as exc:
+        raise CollectctlError(
+            str(exc), hint="One promise is in one currency: record one per currency."
+        ) from None
     try:
         units = to_minor(amount, code)
     except MoneyError as exc:

@@ -21,7 +21,7 @@ reads the clock: D is always given.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -43,6 +43,19 @@ class PromiseOutcome:
     def is_broken(self) -> bool:
         """True for ``broken`` and ``partial`` (the deadline passed with money missing)."""
         return self.status in ("broken", "partial")
+
+
+def promise_currency(
+    given: str | None, customer_currency: str, invoices: Sequence[tuple[str, str]]
+) -> str:
+    """The one currency a promise is in: ``given`` (``--currency``), else its first invoice's,
+    else the customer's. ``invoices`` are ``(number, currency)`` of the invoices it is for;
+    ValueError names the first one in another currency (record one promise per currency)."""
+    code = given or (invoices[0][1] if invoices else customer_currency)
+    for number, currency in invoices:
+        if currency != code:
+            raise ValueError(f"invoice {number} is in {currency}, the promise in {code}")
+    return code
 
 
 def deadline(due_on: date, grace_days: int = 0) -> date:

@@ -95,3 +95,15 @@ def test_outcome_properties(amount, pays, as_of, grace):
     else:
         assert out.status == ("partial" if counted else "broken")
         assert out.is_broken
+
+
+def test_a_promise_is_in_the_given_else_its_first_invoices_else_the_customers_currency():
+    from collectctl.domain.promises import promise_currency
+
+    assert promise_currency("EUR", "USD", []) == "EUR"
+    assert promise_currency(None, "USD", [("INV-1", "GBP"), ("INV-2", "GBP")]) == "GBP"
+    assert promise_currency(None, "USD", []) == "USD"
+    with pytest.raises(ValueError, match="invoice INV-2 is in EUR, the promise in GBP"):
+        promise_currency(None, "USD", [("INV-1", "GBP"), ("INV-2", "EUR")])
+    with pytest.raises(ValueError, match="invoice INV-1 is in GBP, the promise in USD"):
+        promise_currency("USD", "USD", [("INV-1", "GBP")])
