@@ -236,6 +236,11 @@ def test_promise_for_invoices_counts_only_their_payments(cli, books, synced):
         (["C1", "--amount", "-5", "--by", "2026-12-05"], 2, "above zero"),
         (["C1", "--amount", "1.005", "--by", "2026-12-05"], 1, "decimals"),
         (["C1", "--amount", "ten", "--by", "2026-12-05"], 2, "plain decimal"),
+        (
+            ["C1", "--amount", "10", "--by", "2026-12-05", "--invoice", "I1", "--currency", "EUR"],
+            1,
+            "invoice A-1 is in USD, the promise in EUR",
+        ),
     ],
 )
 def test_promise_bad_input_writes_nothing(cli, synced, collectctl_home, args, code, message):
