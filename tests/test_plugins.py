@@ -188,6 +188,40 @@ def test_discovery_cache_follows_installs(tmp_path):
     assert "late-plugin" in {p["name"] for p in json.loads(second.stdout)}
 
 
+def test_python_m_collectctl_keeps_its_cache_while_the_working_directory_changes(tmp_path):
+    """``python -m collectctl`` puts the working directory first on ``sys.path``: files a
+    command writes there keep the discovery cache valid; a distribution placed there does
+    not."""
+    home, work = tmp_path / "home", tmp_path / "work"
+    work.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTCTL_")}
+    env["COLLECTCTL_HOME"] = str(home)
+
+    def run(*args):
+        result = subprocess.run(
+            [sys.executable, "-m", "collectctl", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=work,
+            timeout=60,
+        )
+        assert result.returncode == 0, result.stderr
+        return result.stdout
+
+    assert run("--version").startswith("collectctl ")
+    run("plugins", "-f", "json")
+    cache = home / "cache" / "plugins.json"
+    written = cache.read_bytes()
+    (work / "aging.csv").write_text("a report a command wrote here\n")
+    os.utime(cache, ns=(0, 0))  # a rewrite would change it
+    assert "late-plugin" not in run("plugins", "-f", "json")
+    assert cache.stat().st_mtime_ns == 0
+    assert cache.read_bytes() == written
+    make_dist(work, "late-plugin", "")
+    assert "late-plugin" in {p["name"] for p in json.loads(run("plugins", "-f", "json"))}
+
+
 def test_discovery_cache_follows_load_and_block_plugins(tmp_path):
     # What the cache keeps for one selection of plugins is never shown for another.
     home = tmp_path / "home"

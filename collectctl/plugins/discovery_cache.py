@@ -27,15 +27,33 @@ BUILTIN_FORMATS = ("table", "md", "csv", "json")
 
 def fingerprint() -> list[list[Any]]:
     """``[path, mtime_ns]`` of every ``sys.path`` entry: installing or removing a distribution
-    changes one of them."""
+    changes one of them.
+
+    The first entry Python puts there itself — the script's directory, or the working
+    directory under ``python -m`` and ``-c`` — stands for the distributions it holds instead
+    (their metadata directories' names): pip never installs there, and its modification time
+    changes with every file a command writes into the working directory, which would make
+    ``python -m collectctl`` rescan the installed distributions on every run."""
     out: list[list[Any]] = []
-    for entry in sys.path:
+    for index, entry in enumerate(sys.path):
+        if index == 0 and not sys.flags.safe_path:
+            try:
+                with os.scandir(entry or ".") as found:
+                    names = sorted(e.name for e in found if e.name.endswith(_METADATA))
+            except OSError:
+                continue
+            out.append([entry, names])
+            continue
         try:
             st = os.stat(entry or ".")
         except OSError:
             continue
         out.append([entry, st.st_mtime_ns])
     return out
+
+
+#: What a distribution's metadata directory is named like (importlib.metadata finds these).
+_METADATA = (".dist-info", ".egg-info")
 
 
 def cache_file() -> str:
