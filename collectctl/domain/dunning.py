@@ -39,6 +39,7 @@ CONSUMER = "consumer-guard"
 NO_CHANNEL = "no-channel"
 BEFORE_START = "due-before-start-on"
 MAX_REPEATS = "max-repeats-sent"
+PENDING = "letter-pending"
 #: Every skip reason, with what it means (docs/dunning.md shows this table).
 SKIP_REASONS: Mapping[str, str] = {
     MANUAL_ONLY: "the policy marks the account manual only (manual_only or an [[assign]] rule)",
@@ -54,6 +55,8 @@ SKIP_REASONS: Mapping[str, str] = {
     NO_CHANNEL: "no email address and no fallback_channel",
     BEFORE_START: "the invoice fell due before the policy's start_on",
     MAX_REPEATS: "the last stage has been repeated max_repeats times",
+    PENDING: "an earlier letter to this account and currency has not gone out yet (failed and "
+    "waiting for its retry, or being sent): it is retried, never followed by the next stage",
 }
 #: Invoice exclusions the account model reports, as skip reasons.
 EXCLUSIONS = (DISPUTED, PLAN)
@@ -112,6 +115,9 @@ class History:
     rungs: Mapping[tuple[str, str], Sequence[Sent]] = field(default_factory=dict)
     #: (source, customer_id, currency) → the date of the last letter (manual or automatic).
     last_letter: Mapping[tuple[str, str, str], date] = field(default_factory=dict)
+    #: (source, customer_id, currency) → why its oldest letter that has not gone out yet
+    #: (failed, or claimed or sending) holds the account back (see ``letter-pending``).
+    pending: Mapping[tuple[str, str, str], str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -383,6 +389,9 @@ def _letter(
     if minimum is not None and demanded < minimum:
         return MINIMUM, ""
     key = (account.source, account.customer_id, account.currency)
+    pending = history.pending.get(key)
+    if pending is not None:
+        return PENDING, pending
     last = history.last_letter.get(key)
     if last is not None and (as_of - last).days < section.min_gap_days:
         after = last + timedelta(days=section.min_gap_days)

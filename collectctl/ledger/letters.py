@@ -573,6 +573,32 @@ def last_letters(conn: sqlite3.Connection) -> dict[tuple[str, str, str], LastLet
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class PendingLetter:
+    """A letter that has not gone out and may still: ``claimed`` (its process stopped before
+    sending, or is about to send), ``sending`` or ``failed`` (a run or ``letter --send``
+    retries it)."""
+
+    letter: int
+    status: str
+    attempts: int
+    manual: bool
+
+
+def pending_letters(conn: sqlite3.Connection) -> dict[tuple[str, str, str], PendingLetter]:
+    """The oldest pending letter (:class:`PendingLetter`) per (source, customer_ext,
+    currency). One query over the status index."""
+    out: dict[tuple[str, str, str], PendingLetter] = {}
+    for src, ext, currency, letter, status, attempts, run in conn.execute(
+        """SELECT source, customer_ext, currency, id, status, attempts, run FROM letters
+           WHERE status IN ('claimed', 'sending', 'failed') ORDER BY id"""
+    ):
+        out.setdefault(
+            (src, ext, currency), PendingLetter(int(letter), status, int(attempts), run is None)
+        )
+    return out
+
+
 def last_stages(
     conn: sqlite3.Connection, *, as_of: date | None = None
 ) -> dict[tuple[str, str, str], str]:

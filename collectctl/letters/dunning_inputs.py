@@ -20,7 +20,7 @@ from collectctl.domain import dunning as rules
 
 if TYPE_CHECKING:  # pragma: no cover
     from collectctl.domain.accounts import AccountState
-    from collectctl.ledger.letters import AccountOverride
+    from collectctl.ledger.letters import AccountOverride, PendingLetter
 
 
 def dunning_accounts(
@@ -82,8 +82,30 @@ def load_states(conn: sqlite3.Connection, as_of: date, grace_days: int) -> Itera
         yield account_state(books, as_of, grace_days=grace_days, invoice_states=False)
 
 
-def load_history(conn: sqlite3.Connection) -> rules.History:
-    """The ladder (send record + baseline) and the last letter per account and currency."""
+def pending_detail(letter: PendingLetter, max_attempts: int) -> str:
+    """What a ``letter-pending`` skip says about the letter that holds the account back."""
+    ref = f"LTR-{letter.letter}"
+    if letter.status != "failed":
+        return f"{ref} is {letter.status}: it goes (or is reported) before any other letter"
+    if letter.manual:
+        return (
+            f"{ref} failed; the `collectctl letter write ... --send` that made it retries it "
+            f"(collectctl letter show {ref})"
+        )
+    if letter.attempts < max_attempts:
+        return (
+            f"{ref} failed ({letter.attempts} of {max_attempts} attempts): a later run retries it"
+        )
+    return (
+        f"{ref} failed {letter.attempts} times and is not retried by itself: check the "
+        f"address and the channel (collectctl letter show {ref}), then retry it with "
+        "`collectctl letter write ACCOUNT --stage STAGE --send CHANNEL`"
+    )
+
+
+def load_history(conn: sqlite3.Connection, max_attempts: int = 5) -> rules.History:
+    """The ladder (send record + baseline), the last letter per account and currency, and the
+    letters that have not gone out yet (``max_attempts``: ``[dunning] max_attempts``)."""
     from collectctl.ledger import letters
     from collectctl.ledger.dunning import baseline_history
 
@@ -95,7 +117,10 @@ def load_history(conn: sqlite3.Connection) -> rules.History:
             rules.Sent(b.stage, b.seq, b.on, baseline=True) for b in held
         )
     last = {key: row.letter_date for key, row in letters.last_letters(conn).items()}
-    return rules.History(rungs=rungs, last_letter=last)
+    pending = {
+        key: pending_detail(row, max_attempts) for key, row in letters.pending_letters(conn).items()
+    }
+    return rules.History(rungs=rungs, last_letter=last, pending=pending)
 
 
 def load_accounts_for_dunning(

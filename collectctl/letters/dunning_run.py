@@ -75,7 +75,7 @@ def decide(
     conn.execute("BEGIN")  # one snapshot for the whole decision pass (WAL: readers never wait)
     try:
         with gc_paused():  # tens of thousands of acyclic objects: reference counting frees them
-            history = load_history(conn)
+            history = load_history(conn, settings.max_attempts)
             accounts = load_accounts_for_dunning(
                 conn, as_of, grace, consumer_rules=guards.enabled and bool(guards.limitation_years)
             )

@@ -142,6 +142,22 @@ def test_catch_up_next_after_a_missed_week_then_the_gap():
     assert (later.sends, later.stage) == (True, "firm")
 
 
+def test_a_letter_that_has_not_gone_out_holds_the_account_back():
+    # The reminder failed (its claim holds the rung): the firm stage is due by days, but the
+    # account waits for the reminder's retry, whatever the gap says.
+    on = DUE + timedelta(days=20)
+    sent = {"I1": [d.Sent("reminder", 1, on - timedelta(days=10))]}
+    hist = replace(
+        history(sent), pending={("csv", "C1", "USD"): "LTR-3 failed: a later run retries it"}
+    )
+    held = decide(hist=hist, on=on, pol=policy(min_gap_days=0))
+    assert (held.sends, held.skip_reason, held.stage) == (False, d.PENDING, "firm")
+    assert held.detail == "LTR-3 failed: a later run retries it"
+    # Another currency of the same customer is not held back.
+    other = replace(hist, pending={("csv", "C1", "EUR"): "LTR-4 failed"})
+    assert decide(hist=other, on=on, pol=policy(min_gap_days=0)).sends
+
+
 def test_catch_up_latest_after_a_missed_week_honours_the_gap():
     on = DUE + timedelta(days=20)
     sent = {

@@ -236,3 +236,39 @@ def test_two_machines_on_one_database_never_send_a_letter_twice(smtp, tmp_path):
     assert sorted(runs) == [("done", 0), ("done", 2)]
     # Each machine wrote its own letters directory; only the sender's has the file letter.
     assert (homes[sender] / "profiles" / "default" / "letters").is_dir()
+
+
+def test_a_failed_letter_is_retried_and_never_followed_by_the_next_stage(smtp, tmp_path):
+    """acme's oldest invoice is past its firm stage; with catch_up = "next" the reminder goes
+    first. While the server is down, each run retries that reminder and sends nothing else to
+    acme (no firm letter climbing over a reminder that never arrived); once it is back, the
+    reminder goes once, and the gap holds the firm letter back."""
+    from dunning_helpers import POLICY
+
+    inbox, port, start = smtp
+    home = tmp_path / "home"
+    policy = setup_profile(home, tmp_path, port)
+    write_policy(tmp_path, channel="email", text=POLICY.replace('"latest"', '"next"'))
+    acme = "SELECT stage, status, attempts FROM letters WHERE customer_ext = 'acme' ORDER BY id"
+    for attempt in (1, 2, 3):
+        down = collectctl(home, "dunning", "run", "--policy", str(policy), "-f", "json")
+        assert down.returncode == 1, down.stderr
+        assert ledger_rows(home, acme) == [("reminder", "failed", attempt)]
+    held = [
+        d
+        for d in json.loads(down.stdout)["decisions"]
+        if d["customer_id"] == "acme" and d["status"] == "skipped"
+    ]
+    assert [d["skip_reason"] for d in held] == ["letter-pending"]
+    assert "LTR-" in held[0]["message"]
+    assert "a later run retries it" in held[0]["message"]
+    start()
+    back = collectctl(home, "dunning", "run", "--policy", str(policy), "-f", "json")
+    assert back.returncode == 0, back.stderr
+    assert ledger_rows(home, acme) == [("reminder", "sent", 4)]
+    assert len(inbox.messages) == 1
+    again = collectctl(home, "dunning", "run", "--policy", str(policy), "-f", "json")
+    assert again.returncode == 0, again.stderr
+    assert len(inbox.messages) == 1
+    reasons = {d["customer_id"]: d["skip_reason"] for d in json.loads(again.stdout)["decisions"]}
+    assert reasons["acme"] == "gap-not-passed"
