@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from collectctl.domain import consumer
-from collectctl.domain.dunning_policy import CATEGORIES, Policy, Section, Stage
+from collectctl.domain.dunning_policy import CATEGORIES, Policy, Section, Stage, demands
 
 MANUAL_ONLY = "manual-only"
 ESCALATED = "escalated"
@@ -352,6 +352,9 @@ def decide(
     )  # fmt: skip
     if not due:
         return None
+    lines = _demanded(section, lines)
+    if not lines and not skipped:
+        return None  # only invoices not due yet, under a letter that does not demand them
     out["skipped"] = tuple(skipped)
     why = _account_skip(account, consumer_rules, lines, skipped)
     if why is None:
@@ -359,6 +362,17 @@ def decide(
     if why is not None:
         out["skip_reason"], out["detail"] = why[0], why[1] or SKIP_REASONS[why[0]]
     return Decision(**out)  # type: ignore[arg-type]
+
+
+def _demanded(section: Section, lines: list[Line]) -> list[Line]:
+    """The lines the account's letter demands: it goes at the highest stage due, and a letter
+    past the courtesy stage leaves out the invoices not due yet (:func:`demands`) — they are
+    not claimed and keep their own ladder."""
+    if not lines:
+        return lines
+    index = max(section.stage_index(line.stage) or 0 for line in lines)
+    category = section.stages[index].category
+    return [line for line in lines if demands(category, line.days)]
 
 
 def _letter(

@@ -21,6 +21,15 @@ CATEGORIES: tuple[str, ...] = ("courtesy", "reminder", "firm", "final", "pre-leg
 CATCH_UP: tuple[str, ...] = ("next", "latest")
 KINDS: tuple[str, ...] = ("business", "consumer")
 
+
+def demands(category: str, days: int) -> bool:
+    """Whether a letter of ``category`` demands an invoice ``days`` past its due date: a
+    courtesy letter every invoice it lists (none is due yet), any other only the overdue ones
+    (``days > 0``; an invoice due today or later is not owed yet). The letter's content and the
+    dunning decision both follow this rule."""
+    return category == "courtesy" or days > 0
+
+
 _TOP_KEYS = ("default", "start_on", "max_letters_per_run", "manual_only", "assign", "sections")
 _SECTION_KEYS = (
     "stages",

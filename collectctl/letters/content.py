@@ -15,6 +15,7 @@ from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from collectctl.domain.dunning_policy import demands
 from collectctl.domain.interest import Interest, RateTable, interest
 from collectctl.letters.blocks import Address, Block, BlockRef, Table, one_line
 from collectctl.money import format_minor
@@ -109,10 +110,7 @@ def build_letter(
     """The letter's content for ``stage`` as at ``as_of``; ``only`` limits it to invoice ids."""
     cur = account.currency
     chosen = [i for i in account.invoices if not only or i.invoice_id in only]
-    if stage == "courtesy":
-        demanded = [i for i in chosen if not i.disputed and not i.plan]
-    else:
-        demanded = [i for i in chosen if not i.disputed and not i.plan and i.days > 0]
+    demanded = [i for i in chosen if not i.disputed and not i.plan and demands(stage, i.days)]
     aside = [i for i in chosen if i.disputed or i.plan]
     open_total = sum(i.balance for i in demanded)
     credit = min(0, account.unapplied)

@@ -142,6 +142,21 @@ def test_catch_up_next_after_a_missed_week_then_the_gap():
     assert (later.sends, later.stage) == (True, "firm")
 
 
+def test_a_reminder_leaves_out_the_invoices_not_due_yet():
+    # I2 is due its courtesy stage, but the account's letter is I1's reminder: a reminder
+    # demands overdue invoices only, so I2 is not in it (nor claimed) and keeps its ladder.
+    on = DUE + timedelta(days=5)
+    later = invoice("I2", due=on + timedelta(days=2), balance=4_000)
+    sent = {"I1": [d.Sent("courtesy", 1, DUE - timedelta(days=3))]}
+    letter = decide(acct=account(invoice(), later), hist=history(sent), on=on)
+    assert (letter.sends, letter.stage) == (True, "reminder")
+    assert [line.invoice_id for line in letter.lines] == ["I1"]
+    assert letter.demanded == 10_000
+    # Alone, I2 gets its courtesy letter.
+    alone = decide(acct=account(later), on=on)
+    assert (alone.stage, [line.invoice_id for line in alone.lines]) == ("courtesy", ["I2"])
+
+
 def test_a_letter_that_has_not_gone_out_holds_the_account_back():
     # The reminder failed (its claim holds the rung): the firm stage is due by days, but the
     # account waits for the reminder's retry, whatever the gap says.
@@ -293,10 +308,11 @@ def test_covered_by_credit_and_the_minimum_net_of_credit():
     assert (under.skip_reason, under.demanded) == (d.MINIMUM, 2_400)
     at_minimum = decide(account(overdue, unapplied_credit=7_500), history(sent))
     assert (at_minimum.sends, at_minimum.demanded, at_minimum.credit) == (True, 2_500, 7_500)
-    # A courtesy invoice not yet due is not netted against credit unless it is in the letter.
+    # An invoice not yet due is not in a reminder (nor netted against credit), as the letter
+    # itself leaves it out.
     both = decide(account(overdue, courtesy, unapplied_credit=7_500), history(sent))
-    assert [line.invoice_id for line in both.lines] == ["I1", "I2"]
-    assert both.demanded == 4_500
+    assert [line.invoice_id for line in both.lines] == ["I1"]
+    assert both.demanded == 2_500
 
 
 def test_fallback_channel_when_the_email_is_missing():
