@@ -135,8 +135,10 @@ def _did_you_mean(word: str, known: Sequence[str]) -> str:
 
 
 class _Reader:
-    def __init__(self, file: str) -> None:
+    def __init__(self, file: str, channels: Sequence[str] | None = None) -> None:
         self.file = file
+        #: The letter channels a stage may name (None: not checked).
+        self.channels = channels
 
     def error(self, key: str, why: str) -> PolicyError:
         return PolicyError(
@@ -206,7 +208,9 @@ def _stage(read: _Reader, raw: Any, key: str, channel: str) -> Stage:
         name=name,
         category=category,
         template=read.text(table.get("template", name), f"{key}.template"),
-        channel=read.text(table.get("channel", channel), f"{key}.channel"),
+        channel=read.text(table.get("channel", channel), f"{key}.channel", read.channels)
+        if "channel" in table
+        else channel,
         offset_days=offset,
     )
 
@@ -215,7 +219,7 @@ def _section(read: _Reader, name: str, raw: Any) -> Section:
     key = f"sections.{name}"
     table = read.table(raw, key)
     read.check_keys(table, _SECTION_KEYS, key)
-    channel = read.text(table.get("channel", "email"), f"{key}.channel")
+    channel = read.text(table.get("channel", "email"), f"{key}.channel", read.channels)
     raw_stages = table.get("stages")
     if not isinstance(raw_stages, list) or not raw_stages:
         raise read.error(f"{key}.stages", "needs at least one [[sections.NAME.stages]] table")
@@ -265,7 +269,7 @@ def _section(read: _Reader, name: str, raw: Any) -> Section:
         min_gap_days=read.integer(table.get("min_gap_days", 7), f"{key}.min_gap_days", 0),
         fallback_channel=None
         if fallback is None
-        else read.text(fallback, f"{key}.fallback_channel"),
+        else read.text(fallback, f"{key}.fallback_channel", read.channels),
         repeat_every_days=repeat_days,
         max_repeats=max_repeats,
         min_balance=minimums,
@@ -306,9 +310,13 @@ def _rule(read: _Reader, raw: Any, key: str, sections: Mapping[str, Section]) ->
     )
 
 
-def parse_policy(data: Mapping[str, Any], file: str) -> Policy:
-    """Validate a parsed policy document; ``file`` is named in every error."""
-    read = _Reader(file)
+def parse_policy(
+    data: Mapping[str, Any], file: str, channels: Sequence[str] | None = None
+) -> Policy:
+    """Validate a parsed policy document; ``file`` is named in every error. ``channels``: the
+    letter channels installed (``email``, ``file``, ``stdout`` and plugins'), which every
+    ``channel`` and ``fallback_channel`` must name (None: not checked)."""
+    read = _Reader(file, sorted(channels) if channels is not None else None)
     read.check_keys(data, _TOP_KEYS, "")
     raw_sections = read.table(data.get("sections", {}), "sections")
     if not raw_sections:

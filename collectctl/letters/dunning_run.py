@@ -98,7 +98,9 @@ def run_dunning(
     from collectctl.letters.send import utc_now
 
     clock = now or utc_now
-    policy, sha = load_policy(opts.policy)
+    from collectctl.plugins.manager import channels
+
+    policy, sha = load_policy(opts.policy, list(channels()))
     settings = read_settings(app.config, app.config_file)
     cfg = letter_config(app.config, app.config_dir)
     # "Today" is the profile's date at the run's instant (tests inject the instant).

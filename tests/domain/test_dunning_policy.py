@@ -168,3 +168,26 @@ def test_unreadable_and_broken_files(tmp_path):
     bad.write_text("sections = [", encoding="utf-8")
     with pytest.raises(PolicyError, match=r"bad\.toml"):
         load_policy(bad)
+
+
+def test_channels_must_be_installed_ones():
+    installed = ["email", "file", "stdout"]
+    text = '[sections.s]\nchannel = "fax"\n' + MINIMAL
+    with pytest.raises(PolicyError) as caught:
+        parse_policy(tomllib.loads(text), "p.toml", installed)
+    assert str(caught.value).startswith("p.toml:sections.s.channel: 'fax' is not one of email")
+    stage = MINIMAL + 'channel = "emial"\n'
+    with pytest.raises(PolicyError, match=r"stages\[1\]\.channel: .*did you mean 'email'"):
+        parse_policy(tomllib.loads(stage), "p.toml", installed)
+    fallback = '[sections.s]\nfallback_channel = "paper"\n' + MINIMAL
+    with pytest.raises(PolicyError, match=r"sections\.s\.fallback_channel: 'paper'"):
+        parse_policy(tomllib.loads(fallback), "p.toml", installed)
+    plugin = parse_policy(tomllib.loads(text), "p.toml", [*installed, "fax"])
+    assert plugin.sections["s"].stages[0].channel == "fax"
+
+
+def test_a_policy_saved_with_a_byte_order_mark_loads(tmp_path):
+    path = tmp_path / "bom.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + EXAMPLE.read_bytes())
+    policy, _ = load_policy(path)
+    assert policy.default == "standard"

@@ -230,3 +230,15 @@ def test_preview_renders_the_would_be_letters_and_records_nothing(
     )
     assert refused.exit_code == 1
     assert "--preview needs --dry-run" in refused.stderr
+
+
+@pytest.mark.parametrize("dry", [["--dry-run"], []])
+def test_a_policy_naming_a_channel_not_installed_sends_nothing(
+    cli, synced, collectctl_home, tmp_path, dry
+):
+    policy = write_policy(tmp_path, channel="fax")
+    result = cli("dunning", "run", "--policy", str(policy), *dry)
+    assert result.exit_code == 1, result.stdout
+    assert f"{policy}:sections.std.channel: 'fax' is not one of email, file" in result.stderr
+    assert "would-send" not in result.stdout
+    assert counts(collectctl_home) == (0, 0, 0)
