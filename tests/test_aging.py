@@ -582,10 +582,32 @@ def test_few_allocations_after_the_date_among_many(cli, books):
     assert [(r["customer_id"], r["unapplied"]) for r in doc["rows"]] == [("C1", "-5.00")]
 
 
+def test_by_invoice_customers_whose_names_differ_only_in_case_interleave_by_due_date(cli, books):
+    # "customer name, due date, number": Acme and ACME are one name, case-insensitively.
+    sync(
+        cli,
+        books,
+        [
+            cust("C1", "Acme"),
+            cust("C2", "ACME"),
+            cust("C0", "acme co"),
+            inv("I1", "C1", "2026-01-01", "100.00", due="2026-02-20", number="A-1"),
+            inv("I2", "C2", "2026-01-01", "50.00", due="2026-01-10", number="B-1"),
+            inv("I3", "C1", "2026-01-01", "10.00", due="2026-01-10", number="B-1"),
+            inv("I4", "C0", "2026-01-01", "10.00", due="2025-12-01"),
+        ],
+    )
+    doc = aging(cli, "--by", "invoice", "--as-of", "2026-03-01")
+    rows = [(r["invoice_id"], r["customer"]) for r in doc["rows"]]
+    # equal name, due date and number: by customer id (C1 before C2)
+    assert rows == [("I3", "Acme"), ("I2", "ACME"), ("I1", "Acme"), ("I4", "acme co")]
+
+
 def test_by_invoice_same_customer_id_in_two_sources(cli, books, register_plugin):
-    # Two sources with a customer "C1" whose names differ only in case: one rank (case-folded
-    # name, id), so their invoices interleave by due date, number, invoice id and then ledger
-    # key (the first source's first); each row keeps its own customer's name.
+    # Two sources with a customer "C1", and a "C0", whose names differ only in case: one rank
+    # (the case-folded name), so their invoices interleave by due date, number, customer id,
+    # invoice id and then ledger key (the first source's first); each row keeps its own
+    # customer's name.
     from collectctl import hookimpl
     from collectctl.records import Source
 
@@ -623,12 +645,12 @@ def test_by_invoice_same_customer_id_in_two_sources(cli, books, register_plugin)
     assert result.exit_code == 0, result.stderr
     rows = aging(cli, "--by", "invoice")["rows"]
     assert [(r["customer_id"], r["customer"], r["invoice_id"], r["amount"]) for r in rows] == [
-        ("C0", "acme", "Z", "9.00"),
         ("C1", "ACME", "B0", "5.00"),
         ("C1", "Acme", "A2", "2.00"),
         ("C1", "ACME", "A2", "4.00"),
         ("C1", "ACME", "B1", "3.00"),
         ("C1", "Acme", "A1", "1.00"),
+        ("C0", "acme", "Z", "9.00"),
     ]
 
 

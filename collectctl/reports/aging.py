@@ -214,13 +214,15 @@ def invoice_document(
 def _by_customer_rank(
     conn: sqlite3.Connection, invoices: list[InvoiceRow]
 ) -> Iterator[tuple[str, str, Sequence[InvoiceRow]]]:
-    """``(customer id, name, its invoices)`` in the report's order: customers by (case-folded
-    name, id), each one's invoices by due date, number, invoice id and ledger key.
+    """``(customer id, name, its invoices)`` in the report's order (the contract's customer
+    name, due date, number): customers by case-folded name, each one's invoices by due date,
+    number, invoice id and ledger key.
 
     ``invoices`` come from the ledger in (customer key, due date, number, id, key) order, so each
     customer's invoices are one run of it, already in order; only the runs are put in rank
-    order. Customers with an equal (case-folded name, id) — the same id in two sources — share a
-    rank, and their invoices are merged in (due date, number, id, key) order (one at a time).
+    order. Customers whose names are equal case-folded ("Acme", "ACME"; or one id in two
+    sources) share a rank, and their invoices are merged in (due date, number, customer id,
+    invoice id, key) order (one at a time).
     """
     if not invoices:
         return
@@ -228,7 +230,7 @@ def _by_customer_rank(
     starts = [0, *(n for n, (a, b) in enumerate(pairwise(keys), 1) if a != b)]
     ends = [*starts[1:], len(invoices)]
     who = customer_names(conn, [keys[n] for n in starts])
-    named = {key: (name.casefold(), ext) for key, (ext, name) in who.items()}
+    named = {key: name.casefold() for key, (_ext, name) in who.items()}
     rank_of = {pair: n for n, pair in enumerate(sorted(set(named.values())))}
     runs: list[list[int]] = [[] for _ in rank_of]  # per rank, the runs (by start)
     for run, start in enumerate(starts):
@@ -240,10 +242,10 @@ def _by_customer_rank(
             ext, name = who[keys[starts[members[0]]]]
             yield ext, name, invoices[starts[members[0]] : ends[members[0]]]
             continue
-        # Several ledger customers with this (case-folded name, id): their invoices merged in
+        # Several ledger customers with this case-folded name: their invoices merged in
         # order, each with its own customer's name (which may differ in case).
         shared = [inv for run in members for inv in invoices[starts[run] : ends[run]]]
-        shared.sort(key=lambda i: (i[5], i[1], i[0], i[8]))
+        shared.sort(key=lambda i: (i[5], i[1], who[i[2]][0], i[0], i[8]))
         for inv in shared:
             ext, name = who[inv[2]]
             yield ext, name, (inv,)
