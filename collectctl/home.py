@@ -292,8 +292,19 @@ def load_config(path: Path) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if file.is_file():
         try:
-            with file.open("rb") as fh:
-                values = tomllib.load(fh)
+            # utf-8-sig: a byte order mark (Windows editors) is not part of the TOML.
+            values = tomllib.loads(file.read_bytes().decode("utf-8-sig"))
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot read {file}: {exc.strerror or exc}",
+                hint="Check the file's permissions.",
+            ) from None
+        except UnicodeDecodeError as exc:
+            line = exc.object[: exc.start].count(b"\n") + 1
+            raise ConfigError(
+                f"{file}:{line}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x})",
+                hint="Save config.toml as UTF-8.",
+            ) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(
                 f"{file}: {exc}", hint="Fix the TOML syntax (see docs/configuration.md)."

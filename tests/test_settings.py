@@ -66,6 +66,26 @@ def test_cli_exits_1_on_an_unknown_key(cli, collectctl_home):
     assert "did you mean `default_terms_days`" in result.stderr.lower()
 
 
+def test_a_config_toml_that_is_not_utf8_is_an_error_naming_file_and_line(cli, collectctl_home):
+    assert cli("profile", "create", "x").exit_code == 0
+    config = collectctl_home / "profiles" / "x" / "config.toml"
+    config.write_bytes(b'currency = "EUR"\n# caf\xe9 in Latin-1\n')
+    result = cli("-p", "x", "aging")
+    assert result.exit_code == 1
+    assert f"{config}:2: not UTF-8 text (byte 0xe9)" in result.stderr
+    assert "internal error" not in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_config_toml_with_a_byte_order_mark_is_read(cli, collectctl_home):
+    assert cli("profile", "create", "x").exit_code == 0
+    config = collectctl_home / "profiles" / "x" / "config.toml"
+    config.write_bytes(b'\xef\xbb\xbfcurrency = "EUR"\n')
+    result = cli("-p", "x", "profile", "show", "x", "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    assert '"EUR"' in result.stdout
+
+
 def test_sync_refuses_a_misspelled_csv_key(cli, collectctl_home, tmp_path):
     (tmp_path / "customers.csv").write_text("id,name\nC1,Acme\n")
     (tmp_path / "invoices.csv").write_text(

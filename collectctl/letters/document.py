@@ -18,6 +18,7 @@ from collectctl.letters.templates import (
     TIME_LIMIT,
     TemplatePack,
     find_template,
+    read_template,
     render_template,
 )
 
@@ -54,7 +55,7 @@ def compose(
 ) -> ComposedLetter:
     """Render the stage's template with the content's context into a :class:`Document`."""
     found = find_template(stage, language, profile_dir=profile_dir, packs=packs)
-    source = found.path.read_text(encoding="utf-8")
+    source = read_template(found.path, found.name)
     body, subject = render_template(
         source, {**content.context, "draft": draft}, name=found.name, time_limit=time_limit
     )

@@ -129,6 +129,35 @@ def environment() -> Any:
     return env
 
 
+def read_template(path: Path, name: str) -> str:
+    """A template file's text; a file that cannot be read or is not UTF-8 is a
+    :class:`TemplateError` naming the template (and the line of the first bad byte)."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise TemplateError(f"{name}: cannot be read: {exc.strerror or exc}") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise TemplateError(
+            f"{name}:{line}: not UTF-8 text (byte 0x{data[exc.start]:02x})",
+            hint="Save the template as UTF-8.",
+        ) from None
+
+
+def _template_line(exc: BaseException, template: Any) -> int | None:
+    """The template line a rendering error happened on: the innermost frame of the compiled
+    template in the traceback, mapped back through jinja2's debug info."""
+    line = None
+    tb = exc.__traceback__
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = template.get_corresponding_lineno(tb.tb_lineno)
+        tb = tb.tb_next
+    return line
+
+
 def _raise_in(thread: threading.Thread, exc: type[BaseException]) -> None:
     ident = thread.ident
     if ident is not None:
@@ -179,10 +208,12 @@ def render_template(
         raise RenderTimeout(f"{name}: rendering took longer than {time_limit:g} s") from None
     if isinstance(error, SecurityError):
         raise TemplateError(f"{name}: refused by the template sandbox: {error}") from None
-    if isinstance(error, JinjaError):
-        raise TemplateError(f"{name}: {error}") from None
     if isinstance(error, Exception):
-        raise TemplateError(f"{name}: {type(error).__name__}: {error}") from None
+        at = _template_line(error, template)
+        where = f"{name}:{at}" if at else name
+        if isinstance(error, JinjaError):
+            raise TemplateError(f"{where}: {error}") from None
+        raise TemplateError(f"{where}: {type(error).__name__}: {error}") from None
     if error is not None:
         raise error
     return result["body"], result.get("subject")
@@ -194,4 +225,4 @@ def threatens_legal_action(path: Path) -> bool:
     import re
 
     declared = re.compile(r"{%-?\s*set\s+threatens_legal_action\s*=\s*(true|True)\s*-?%}")
-    return bool(declared.search(path.read_text(encoding="utf-8")))
+    return bool(declared.search(read_template(path, path.name)))

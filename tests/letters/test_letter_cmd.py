@@ -194,6 +194,18 @@ def test_check_templates_reports_a_broken_profile_template(cli, synced, collectc
     assert "ok   reminder.de: built-in:reminder.en.md.j2 (falls back to English)" in result.stdout
 
 
+def test_a_template_that_is_not_utf8_is_an_error_naming_it_and_its_line(
+    cli, synced, collectctl_home
+):
+    folder = collectctl_home / "profiles" / "default" / "templates"
+    folder.mkdir()
+    (folder / "reminder.md.j2").write_bytes(b"{{ blocks.address }}\n\nSehr geehrte \xc4nderung\n")
+    result = letter(cli, "--stage", "reminder")
+    assert result.exit_code == 1
+    assert "profile:templates/reminder.md.j2:3: not UTF-8 text (byte 0xc4)" in result.stderr
+    assert "internal error" not in result.stderr
+
+
 def test_send_stdout_prints_and_records(cli, synced):
     result = letter(cli, "--stage", "reminder", "--send", "stdout", "--format", "txt")
     assert result.exit_code == 0, result.stderr

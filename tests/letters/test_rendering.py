@@ -153,6 +153,20 @@ def test_an_undefined_name_is_an_error_naming_the_template():
         )
 
 
+@pytest.mark.parametrize(
+    ("source", "line"),
+    [
+        ("Dear {{ customer.name }},\n\n{{ custmer.name }}\n", 3),
+        ("{% for x in [1] %}\n\n{{ 1 // 0 }}\n{% endfor %}\n", 3),
+        ("{% macro m() %}\n{{ nope.x }}\n{% endmacro %}\n\n{{ m() }}\n", 2),
+    ],
+)
+def test_a_rendering_error_names_the_template_line(source, line):
+    with pytest.raises(TemplateError) as caught:
+        render_template(source, {"customer": {"name": "a"}}, name="profile:templates/x.md.j2")
+    assert str(caught.value).startswith(f"profile:templates/x.md.j2:{line}: ")
+
+
 def test_a_template_that_never_ends_is_stopped():
     source = "{% for a in range(99999) %}{% for b in range(99999) %}{% endfor %}{% endfor %}"
     with pytest.raises(RenderTimeout, match=r"longer than 0\.5 s"):
