@@ -125,3 +125,14 @@ def test_cancel_twice(cli, loaded):
     assert result.exit_code == 1
     assert "already cancelled on 2026-11-30" in result.stderr
     assert plans(cli) == before
+
+
+def test_cancel_before_the_plan_was_made_is_refused(cli, loaded):
+    run_json(cli, "plan", "create", "C2", *TERMS)
+    made = run_json(cli, "plan", "show", "PL-1")["created_on"]
+    before = plans(cli)
+    result = cli("plan", "cancel", "PL-1", "--reason", "oops", "--as-of", "2026-01-01")
+    assert result.exit_code == 1
+    assert f"plan PL-1 cannot be cancelled on 2026-01-01: it was made on {made}" in result.stderr
+    assert plans(cli) == before
+    assert cli("plan", "cancel", "PL-1", "--reason", "ok", "--as-of", made).exit_code == 0

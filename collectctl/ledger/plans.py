@@ -243,12 +243,18 @@ def cancel_plan(
     as it was.
 
     Raises :class:`NotFoundError` for an unknown plan and :class:`CollectctlError` when it is
-    cancelled already.
+    cancelled already or ``on`` is before the day it was made.
     """
     plan = get_plan(conn, key)
     if plan.cancelled_on is not None:
         raise CollectctlError(
             f"plan {plan.id} was already cancelled on {plan.cancelled_on.isoformat()}"
+        )
+    if on < plan.created_on:
+        raise CollectctlError(
+            f"plan {plan.id} cannot be cancelled on {on.isoformat()}: it was made on "
+            f"{plan.created_on.isoformat()}",
+            hint="Give --as-of on or after the day the plan was made (or leave it out: today).",
         )
     conn.execute(
         "UPDATE plans SET cancelled_on = ?, cancel_reason = ?, cancelled_by = ? WHERE id = ?",
