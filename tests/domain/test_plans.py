@@ -80,6 +80,18 @@ def test_simple_interest_with_a_remainder():
     assert [line.principal for line in schedule.lines] == [33333, 33333, 33334]
 
 
+def test_simple_interest_installments_are_level_and_the_interest_pro_rata():
+    # JPY 1,001 at 50 % flat over 3 months: I = 1001 x 0.5 x 3 / 12 = 125.125 -> 125. The
+    # installments split 1,126 like any amount (375, 375, 376: the remainder on the last); each
+    # one's interest is its cumulative pro-rata share rounded down (41, 83 - 41, 125 - 83).
+    schedule = propose(
+        1001, "JPY", installments=3, start=date(2026, 1, 1), rate=Decimal(50), interest="simple"
+    )
+    assert totals(schedule) == [375, 375, 376]
+    assert [line.interest for line in schedule.lines] == [41, 42, 42]
+    assert [line.principal for line in schedule.lines] == [334, 333, 334]
+
+
 def test_amortized_interest_vector():
     # 1,200.00 at 12 % APR monthly -> i = 1 %;
     # A = 1200 x 0.01 / (1 - 1.01^-6) = 207.0580... -> 207.06.
