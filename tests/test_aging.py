@@ -455,6 +455,9 @@ def test_format_from_environment(cli, books):
         ["--buckets", "a,b"],
         ["--buckets", "\u0663\u0660,60"],  # int() would read other scripts' digits
         ["--buckets", "1_0"],  # and underscores
+        ["--buckets", "30,,60"],  # an empty bound
+        ["--buckets", "30,60,"],
+        ["--buckets", ","],
         ["--min-balance", "\u0661\u0660"],
         ["--basis", "paid"],
         ["--by", "month"],

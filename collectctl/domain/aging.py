@@ -18,9 +18,11 @@ DEFAULT_BOUNDS: tuple[int, ...] = (30, 60, 90)
 
 def parse_bounds(text: str) -> tuple[int, ...]:
     """``"30,60,90"`` -> ``(30, 60, 90)``; bounds must be whole days > 0, strictly increasing."""
-    parts = [p.strip() for p in text.split(",") if p.strip()]
-    if not parts:
+    parts = [p.strip() for p in text.split(",")]
+    if not any(parts):
         raise ValueError("give at least one bound, e.g. 30,60,90")
+    if not all(parts):
+        raise ValueError(f"{text!r}: an empty bound (two commas, or one at an end), e.g. 30,60,90")
     if not all(p.isascii() and p.isdigit() for p in parts):  # int() takes "1_0" and "٣٠"
         raise ValueError(f"{text!r}: bounds are whole numbers of days, e.g. 30,60,90")
     bounds = tuple(int(p) for p in parts)
