@@ -159,7 +159,15 @@ class Table:
         try:
             header = self._first_header()
         except csv.Error as exc:
-            self._problem(self.header_line, f"the header row is not valid CSV ({exc})")
+            if "new-line character" in str(exc):  # lines ending in a bare CR
+                self._problem(
+                    self.header_line,
+                    "the file's lines end in a bare carriage return (old Mac OS line endings), "
+                    "which CSV readers do not split on; save it with Windows (CRLF) or Unix (LF) "
+                    "line endings",
+                )
+            else:
+                self._problem(self.header_line, f"the header row is not valid CSV ({exc})")
             return self
         if header is None or not "".join(header).strip():
             self._problem(
@@ -228,6 +236,14 @@ class Table:
         if self.dialect is not None and self.dialect.skip_sep_line:
             self.header_line = 2
         header = next(reader, None)
+        if header is not None and not "".join(header).strip():
+            # Blank lines (or lines of only commas) above the header are skipped like blank
+            # lines anywhere else; the header's line is then where it really is.
+            offset = self.header_line - reader.line_num
+            while header is not None and not "".join(header).strip():
+                header = next(reader, None)
+            if header is not None:
+                self.header_line = reader.line_num + offset
         if not self.find_header or header is None:
             return header
         best = header

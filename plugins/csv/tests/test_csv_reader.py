@@ -186,6 +186,22 @@ def test_blank_lines_are_skipped_but_counted(books):
     assert _only_problem(records).origin == "invoices.csv:6"
 
 
+def test_blank_lines_above_the_header_are_skipped_and_lines_still_count(books):
+    invoices = "\n  \n,,,\n" + INVOICES + "I1,C1,,2026-01-10,,,100.00,,\nI2,C1,,x,,,1,,\n"
+    records = read_all(books(invoices=invoices))
+    (invoice,) = of_type(records, Invoice)
+    assert invoice.origin == "invoices.csv:5"
+    assert _only_problem(records).origin == "invoices.csv:6"
+
+
+def test_bare_carriage_return_line_endings_are_named(books):
+    records = read_all(books(payments=PAYMENTS.replace("\n", "\r") + "P1,C1,2026-01-01,1\r"))
+    (problem,) = problems(records)
+    assert problem.origin == "payments.csv:1"
+    assert "bare carriage return" in problem.message
+    assert "Windows (CRLF) or Unix (LF)" in problem.message
+
+
 def test_short_rows_are_padded_with_blanks(books):
     d = books(invoices=INVOICES + "I1,C1,,2026-01-10,,,100.00\n")
     (invoice,) = of_type(read_all(d), Invoice)
