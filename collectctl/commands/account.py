@@ -224,7 +224,7 @@ def log(
         not_before(next_date, moment.date(), "--next", "the contact date", dated_by="--at")
         in_reach(next_date, moment.date(), "--next")
     if channel == "phone":
-        _warn_on_call_attempts(app, (cust["source"], cust["id"]), moment.date())
+        _warn_on_call_attempts(app, cust, moment.date())
     with app.ledger().write() as conn:
         ref = collection.add_contact(
             conn,
@@ -242,14 +242,23 @@ def log(
     emit_written(app.ledger().conn, ref, text, fmt)
 
 
-def _warn_on_call_attempts(app: Any, customer: tuple[str, str], day: date) -> None:
-    """Warn (stderr) when this call is the 8th attempt in 7 days (Regulation F 1006.14(b))."""
+def _warn_on_call_attempts(app: Any, cust: Any, day: date) -> None:
+    """Warn (stderr) when this call to a consumer account (its kind as ``account set`` left
+    it) is the 8th attempt in 7 days (Regulation F 1006.14(b)), unless ``[dunning]
+    consumer_guards`` is off."""
     from datetime import timedelta
 
     from collectctl.domain.consumer import WEEK, call_attempt_warning
+    from collectctl.dunning_settings import read_settings
     from collectctl.ledger.consumer_records import phone_attempt_dates
+    from collectctl.ledger.letters import override_for
 
-    earlier = phone_attempt_dates(app.ledger().conn, customer, day - timedelta(days=WEEK - 1), day)
+    customer = (cust["source"], cust["id"])
+    conn = app.ledger().conn
+    kind = override_for(conn, customer).kind or cust["kind"]
+    if kind != "consumer" or not read_settings(app.config, app.config_file).consumer_guards:
+        return
+    earlier = phone_attempt_dates(conn, customer, day - timedelta(days=WEEK - 1), day)
     warning = call_attempt_warning(earlier, day)
     if warning:
         click.echo(f"Warning: {warning}.", err=True)
