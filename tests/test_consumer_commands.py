@@ -50,8 +50,9 @@ def test_the_call_attempt_warning_is_for_consumer_accounts_only(cli, synced, boo
     def calls(customer):
         out = []
         for n in range(8):
+            at = f"2026-11-{23 + min(n, 6)} 1{n}:00"
             result = cli("account", "log", customer, "--channel", "phone", "--outcome",
-                         "no-answer", "--note", "rang", "--at", f"2026-11-{23 + min(n, 6)} 1{n}:00")  # fmt: skip
+                         "no-answer", "--note", "rang", "--at", at)  # fmt: skip
             assert result.exit_code == 0, result.stderr
             out.append(result.stderr)
         return out
