@@ -233,6 +233,16 @@ def main() -> None:
     """Console-script entry point: like ``cli()``, plus a one-line message for internal errors."""
     try:
         cli.main(prog_name="collectctl")
+    except OSError as exc:  # the machine said no (a path that is a file, permissions, disk full)
+        if "--debug" in sys.argv[1:]:
+            raise
+        where = f": {exc.filename}" if exc.filename else ""
+        sys.stderr.write(
+            f"Error: {exc.strerror or exc}{where}\n"
+            "Check that path (COLLECTCTL_HOME and the profile's directories must be "
+            "directories you can write); nothing else was changed.\n"
+        )
+        sys.exit(1)
     except Exception as exc:  # an unexpected bug: say so briefly, traceback only with --debug
         if "--debug" in sys.argv[1:]:
             raise

@@ -39,7 +39,16 @@ def _connect(path: Path | str, timeout: float) -> sqlite3.Connection:
     return conn
 
 
-def _is_locked(exc: sqlite3.OperationalError) -> bool:
+def _not_a_ledger(path: Path, exc: sqlite3.DatabaseError) -> CollectctlError:
+    """The error for a ledger file SQLite cannot read (not a database, or damaged)."""
+    return CollectctlError(
+        f"{path} is not a readable collectctl ledger ({exc}); nothing was changed",
+        hint="Restore it from a backup (a ledger.db.vN.bak beside it, or your own), or move it "
+        "away to start an empty one.",
+    )
+
+
+def _is_locked(exc: sqlite3.DatabaseError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
 
@@ -81,10 +90,20 @@ class Ledger:
     def open(cls, path: Path) -> Ledger:
         """Open (creating and migrating as needed) the ledger at ``path``."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        conn = _connect(path, lock_timeout())
+        try:
+            conn = _connect(path, lock_timeout())
+        except sqlite3.DatabaseError as exc:
+            if _is_locked(exc) or not path.exists():
+                raise
+            raise _not_a_ledger(path, exc) from None
         ledger = cls(path, conn)
         try:
             ledger._migrate()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            if _is_locked(exc):
+                raise
+            raise _not_a_ledger(path, exc) from None
         except BaseException:
             conn.close()
             raise
