@@ -207,6 +207,24 @@ def send_letter(
             return None
         return still_demanded(conn, customer, prepared.as_of, req, _grace(app))
 
+    settings_table = chan.settings_table or f"channels.{channel}"
+    settings: Any = app.config
+    for part in settings_table.split("."):
+        settings = dict(settings or {}).get(part) or {}
+    ctx = ChannelContext(
+        settings=dict(settings),
+        environ=dict(app.env),
+        profile_dir=app.profile_dir,
+        output=output,
+        echo=echo,
+    )
+    if chan.check is not None:  # a send that cannot go at all records nothing
+        problem = chan.check(rendered(prepared, fmt, {}, ref=None, message_id=None), ctx)
+        if problem:
+            raise CollectctlError(
+                f"not sent by {channel}: {problem}",
+                hint="Nothing was recorded; fix it and run the same command again.",
+            )
     if retry and not repeat:
         old = record.get_letter(ledger.conn, retry[0])
         if dry_run:
@@ -270,17 +288,6 @@ def send_letter(
                 conn, letter.id, at=send.utc_iso(send.utc_now()), reason="rendering failed"
             )
         raise
-    settings_table = chan.settings_table or f"channels.{channel}"
-    settings: Any = app.config
-    for part in settings_table.split("."):
-        settings = dict(settings or {}).get(part) or {}
-    ctx = ChannelContext(
-        settings=dict(settings),
-        environ=dict(app.env),
-        profile_dir=app.profile_dir,
-        output=output,
-        echo=echo,
-    )
     result = send.deliver(
         ledger,
         letter,

@@ -90,3 +90,7 @@ class Channel:
     help: str = ""
     needs: frozenset[str] = field(default_factory=frozenset)
     settings_table: str | None = None  # config table; default ``channels.<name>``
+    #: ``check(letter, ctx)``: why this letter cannot go at all (settings missing, no
+    #: recipient), or None — asked before a letter is claimed, so such a send records nothing.
+    #: ``letter.documents`` may be empty here and ``letter.ref`` is None.
+    check: Callable[[RenderedLetter, ChannelContext], str | None] | None = None

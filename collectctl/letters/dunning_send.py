@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from collectctl.app import App
     from collectctl.dunning_settings import DunningSettings
     from collectctl.ledger.letters import ClaimRequest, LetterRow
+    from collectctl.letters.channel import ChannelContext
     from collectctl.letters.letter import LetterConfig, Prepared
 
 
@@ -175,7 +176,6 @@ class _Sender:
         """Render the claimed letter and hand it to its channel (no lock held)."""
         from collectctl.ledger import letters as record
         from collectctl.letters import send
-        from collectctl.letters.channel import ChannelContext
         from collectctl.letters.letter import render_formats, rendered
 
         ledger = self.app.ledger()
@@ -200,17 +200,24 @@ class _Sender:
             with ledger.write() as conn:
                 record.cancel(conn, letter.id, at=send.utc_iso(self.clock()), reason=late)
             return Outcome(decision, "deferred", letter.ref, late)
-        table: Any = self.app.config
-        for part in (channel.settings_table or f"channels.{letter.channel}").split("."):
-            table = dict(table or {}).get(part) or {}
-        ctx = ChannelContext(
-            settings=dict(table), environ=dict(self.app.env), profile_dir=self.app.profile_dir
-        )
+        ctx = self.context(letter.channel)
         letter_doc = rendered(
             prepared, fmt, documents, ref=letter.ref, message_id=letter.message_id
         )
         result = send.deliver(ledger, letter, letter_doc, channel, ctx, now=self.clock)
         return Outcome(decision, result.status, letter.ref, result.error or "")
+
+    def context(self, name: str) -> ChannelContext:
+        """What channel ``name`` is given: its settings table, the environment, the profile."""
+        from collectctl.letters.channel import ChannelContext
+
+        channel = self.channels[name]
+        table: Any = self.app.config
+        for part in (channel.settings_table or f"channels.{name}").split("."):
+            table = dict(table or {}).get(part) or {}
+        return ChannelContext(
+            settings=dict(table), environ=dict(self.app.env), profile_dir=self.app.profile_dir
+        )
 
     def still_open(self, customer: Mapping[str, Any], decision: rules.Decision) -> list[str]:
         """The decision's invoices still open and chaseable now (before the claim re-checks)."""
@@ -251,6 +258,15 @@ class _Sender:
             )  # fmt: skip
         except CollectctlError as exc:
             return Outcome(decision, "failed", message=f"not rendered: {exc}")
+        channel = self.channels[decision.channel or ""]
+        if channel.check is not None:  # it cannot go at all: claim nothing
+            from collectctl.letters.letter import rendered
+
+            preview = rendered(prepared, _format(decision.channel or ""), {}, ref=None,
+                               message_id=None)  # fmt: skip
+            problem = channel.check(preview, self.context(channel.name))
+            if problem:
+                return Outcome(decision, "failed", message=f"not sent: {problem}; nothing recorded")
         demanded = {i.invoice_id for i in prepared.content.demanded}
         content = prepared.content
         request = ClaimRequest(

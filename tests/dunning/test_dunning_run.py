@@ -242,3 +242,17 @@ def test_a_policy_naming_a_channel_not_installed_sends_nothing(
     assert f"{policy}:sections.std.channel: 'fax' is not one of email, file" in result.stderr
     assert "would-send" not in result.stdout
     assert counts(collectctl_home) == (0, 0, 0)
+
+
+def test_without_an_smtp_host_no_email_letter_is_claimed(cli, synced, collectctl_home, tmp_path):
+    # acme would go by email, but [smtp] has no host: reported failed, nothing recorded for it
+    # (so nothing holds acme back once the host is set); beta's file letter still goes.
+    policy = write_policy(tmp_path, channel="email")
+    doc = run(cli, policy, code=1)
+    acme = next(d for d in doc["decisions"] if d["customer_id"] == "acme")
+    assert acme["status"] == "failed"
+    assert "[smtp] host is not set" in acme["message"]
+    assert "nothing recorded" in acme["message"]
+    assert ledger_rows(
+        collectctl_home, "SELECT customer_ext, channel, status FROM letters ORDER BY id"
+    ) == [("beta", "file", "sent")]

@@ -267,3 +267,23 @@ def test_a_future_letter_date_is_refused_for_a_send(cli, synced, collectctl_home
     assert result.exit_code == 1
     assert "--as-of 2099-01-01 is in the future" in result.stderr
     assert letters_recorded() == 0
+
+
+@pytest.mark.parametrize(
+    ("account", "config", "message"),
+    [
+        ("C1", "", "[smtp] host is not set in config.toml"),
+        ("C2", '[smtp]\nhost = "127.0.0.1"\n', "Beta LLC has no email address"),
+    ],
+)
+def test_an_email_that_cannot_go_at_all_records_nothing(
+    cli, synced, collectctl_home, account, config, message
+):
+    """No SMTP host, or no address: refused before the claim, so nothing is left `failed`
+    for dunning to wait on (a failed letter holds its account back: `letter-pending`)."""
+    set_config(collectctl_home, CREDITOR + config)
+    result = cli("letter", account, "--as-of", AS_OF, "--stage", "reminder", "--send", "email")
+    assert result.exit_code == 1
+    assert f"not sent by email: {message}" in result.stderr
+    assert "Nothing was recorded" in result.stderr
+    assert letters_recorded() == 0

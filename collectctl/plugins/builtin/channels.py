@@ -145,21 +145,28 @@ def _recipients(letter: RenderedLetter, settings: Mapping[str, Any]) -> list[tup
     return out
 
 
+def check_email(letter: RenderedLetter, ctx: ChannelContext) -> str | None:
+    """Why ``letter`` cannot be emailed at all (no ``[smtp] host``, no address), or None."""
+    if not str(ctx.settings.get("host") or ""):
+        return "[smtp] host is not set in config.toml"
+    if not letter.to:
+        return (
+            f"{letter.customer_name} has no email address "
+            "(set one with `collectctl account set ID --email ...`)"
+        )
+    return None
+
+
 def send_email(letter: RenderedLetter, ctx: ChannelContext) -> Delivery:
     """Send over SMTP (``[smtp]``: host, port, security, username, from, reply_to, bcc, timeout)."""
     import smtplib
     import ssl
 
     settings = ctx.settings
-    host = str(settings.get("host") or "")
-    if not host:
-        return Delivery(status="failed", error="[smtp] host is not set in config.toml")
-    if not letter.to:
-        return Delivery(
-            status="failed",
-            error=f"{letter.customer_name} has no email address "
-            "(set one with `collectctl account set ID --email ...`)",
-        )
+    problem = check_email(letter, ctx)
+    if problem:
+        return Delivery(status="failed", error=problem)
+    host = str(settings.get("host"))
     security = str(settings.get("security") or "starttls")
     if settings.get("starttls") is False and security == "starttls":
         security = "none"  # the old `starttls = false` setting
@@ -287,6 +294,7 @@ BUILTIN_CHANNELS: tuple[Channel, ...] = (
         help="Send by SMTP ([smtp]): text, HTML and the PDF attached.",
         needs=frozenset({"txt", "html", "pdf"}),
         settings_table="smtp",
+        check=check_email,
     ),
 )
 
