@@ -74,6 +74,13 @@ class DataError(CollectctlError):
         super().__init__("\n".join(lines), hint=hint)
 
 
+class OptionClash(CollectctlError):
+    """Options that do not go together (``--preview`` without ``--dry-run``): a usage error,
+    exit status 2, raised where the rule lives rather than in the click command."""
+
+    exit_code = 2
+
+
 class Findings(CollectctlError):
     """The command completed but found things a person must look at (``reconcile --check``)."""
 

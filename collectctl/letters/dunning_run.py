@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from collectctl.domain import dunning as rules
-from collectctl.errors import CollectctlError
+from collectctl.errors import CollectctlError, OptionClash
 from collectctl.gc_pause import gc_paused
 from collectctl.letters.dunning_outcomes import Outcome, RunOptions, RunReport
 
@@ -107,9 +107,9 @@ def run_dunning(
     today = app.today() if now is None else clock().astimezone(app.clock.zone).date()
     as_of = opts.as_of or today
     if opts.preview is not None and not opts.dry_run:
-        raise CollectctlError("--preview needs --dry-run", hint="Add --dry-run to preview.")
+        raise OptionClash("--preview needs --dry-run", hint="Add --dry-run to preview.")
     if opts.baseline and opts.dry_run:
-        raise CollectctlError("--baseline records positions: it cannot be a dry run")
+        raise OptionClash("--baseline records positions: it cannot be a dry run")
     mode = "dry-run" if opts.dry_run else "baseline" if opts.baseline else "send"
     report = RunReport(as_of=as_of, mode=mode, run=None, policy=str(opts.policy))
     conn = app.ledger().conn

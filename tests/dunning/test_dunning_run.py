@@ -228,8 +228,11 @@ def test_preview_renders_the_would_be_letters_and_records_nothing(
     refused = cli(
         "dunning", "run", "--policy", str(write_policy(tmp_path)), "--preview", str(preview)
     )
-    assert refused.exit_code == 1
+    assert refused.exit_code == 2  # a usage error, like any option clash
     assert "--preview needs --dry-run" in refused.stderr
+    clash = cli("dunning", "run", "--policy", str(write_policy(tmp_path)), "--baseline", "-n")
+    assert clash.exit_code == 2
+    assert "cannot be a dry run" in clash.stderr
 
 
 @pytest.mark.parametrize("dry", [["--dry-run"], []])
