@@ -217,3 +217,15 @@ def test_group_options_before_the_source_are_honoured(cli):
     assert quiet.stdout == ""
     doc = run_json(cli, "sync", "--format", "json", "--dry-run", "csv", str(EXAMPLES))
     assert doc[0]["dry_run"] is True
+
+
+def test_an_empty_profile_name_is_a_usage_error_but_an_empty_variable_is_unset(
+    cli, collectctl_home, monkeypatch
+):
+    for args in (["--profile", "", "aging"], ["aging", "-p", " "]):
+        result = cli(*args)
+        assert result.exit_code == 2, args
+        assert "a profile name cannot be empty" in result.stderr
+    assert not (collectctl_home / "profiles").exists()
+    monkeypatch.setenv("COLLECTCTL_PROFILE", "")
+    assert cli("aging").exit_code == 0  # the default profile

@@ -45,9 +45,20 @@ def enable_debug_logging() -> None:
 
 
 def remember_profile(ctx: click.Context, name: str | None) -> None:
-    """Note a ``--profile`` given on the command line, to catch a contradicting second one."""
+    """Note a ``--profile`` given on the command line, to catch a contradicting second one
+    (an empty one is a usage error: ``COLLECTCTL_PROFILE=""`` is as good as unset, but a
+    typed ``--profile ''`` is a mistake, not the default profile)."""
     if name is not None and ctx.get_parameter_source("profile") is ParameterSource.COMMANDLINE:
+        _not_empty(name)
         ctx.meta[_META_PROFILE] = name
+
+
+def _not_empty(name: str) -> None:
+    if not name.strip():
+        raise click.BadParameter(
+            "a profile name cannot be empty (leave the option out for 'default')",
+            param_hint="'--profile'",
+        )
 
 
 def profile_given(ctx: click.Context) -> bool:
@@ -61,6 +72,7 @@ def _profile_given(ctx: click.Context, param: click.Parameter, value: str | None
     if ctx.resilient_parsing:  # shell completion: remember it for the completion callbacks
         ctx.meta["collectctl.completing_profile"] = value
         return
+    _not_empty(value)
     earlier = ctx.meta.get(_META_PROFILE)
     if earlier is not None and earlier != value:
         raise click.UsageError(
