@@ -145,6 +145,11 @@ BAD_CASES = [
         "larger than the 40.00",
         "amount",
     ),
+    (
+        pay("W9", "C1", "2026-05-15", "1.00", "I2", kind="write_off"),
+        "invoice 'I2' is issued after 2026-05-15",
+        "amount",
+    ),
     (cust("C9", "X", kind="person"), "not a customer kind", "kind"),
     (cust("C9", "X", timezone="Mars/Base"), "unknown time zone", "timezone"),
     (
@@ -173,6 +178,24 @@ def test_write_off_up_to_open_is_fine(cli, books):
     synced(cli, books, [*BASE, pay("W1", "C1", "2026-06-11", "40.00", "I1", kind="write_off")])
     rows = {r["invoice_id"] for r in snapshot(cli)[0]["rows"]}
     assert "I1" not in rows
+
+
+def test_nothing_on_a_void_invoice_can_be_written_off(cli, books):
+    # A payment or credit to a void invoice is unapplied credit (contract §3); a write-off is
+    # not money: with nothing open on a void invoice, it is more than is open (an error).
+    void = inv("V1", "C1", "2026-06-01", "80.00", void=True)
+    books.load([*BASE, void, pay("W1", "C1", "2026-06-11", "30.00", "V1", kind="write_off")])
+    result = cli("sync", "memory")
+    assert result.exit_code == 1
+    assert "invoice 'V1' is void: nothing on it can be written off" in result.stderr
+    # The same write-off in an incremental batch against the ledger's void invoice.
+    synced(cli, books, [*BASE, void])
+    before = snapshot(cli)
+    books.load([pay("W1", "C1", "2026-06-11", "30.00", "V1", kind="write_off")], complete=False)
+    result = cli("sync", "memory")
+    assert result.exit_code == 1
+    assert "invoice 'V1' is void: nothing on it can be written off" in result.stderr
+    assert snapshot(cli) == before
 
 
 def test_every_problem_reported_up_to_twenty_then_a_count(cli, books):

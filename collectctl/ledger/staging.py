@@ -672,7 +672,7 @@ class Staging:
             self.conn.execute("CREATE TEMP VIEW all_customers AS SELECT ext_id FROM st.s_customers")
             self.conn.execute(
                 "CREATE TEMP VIEW all_invoices AS SELECT ext_id, customer_ext, currency, amount,"
-                " origin FROM st.s_invoices"
+                " origin, void, issue_date FROM st.s_invoices"
             )
             return
         # Incremental: the staged rows and the ledger rows the batch refers to (not every
@@ -692,11 +692,12 @@ class Staging:
         x("CREATE INDEX temp.inc_customers_ext ON inc_customers (ext_id)")
         x(
             """CREATE TEMP TABLE inc_invoices AS SELECT ext_id, customer_ext, currency, amount,
-               origin FROM st.s_invoices"""
+               origin, void, issue_date FROM st.s_invoices"""
         )
         x(
             f"""INSERT INTO temp.inc_invoices
-            SELECT i.ext_id, c.ext_id, i.currency, i.amount, 'invoice ' || i.ext_id
+            SELECT i.ext_id, c.ext_id, i.currency, i.amount, 'invoice ' || i.ext_id, i.void,
+                   i.issue_date
             FROM main.invoices i JOIN main.customers c ON c.id = i.customer
             WHERE i.source = {src} AND i.ext_id IN (
                   SELECT invoice_ext FROM st.s_allocations WHERE invoice_ext != '')
@@ -710,7 +711,7 @@ class Staging:
         x("CREATE TEMP VIEW all_customers AS SELECT ext_id FROM temp.inc_customers")
         x(
             """CREATE TEMP VIEW all_invoices AS SELECT ext_id, customer_ext, currency, amount,
-               origin FROM temp.inc_invoices"""
+               origin, void, issue_date FROM temp.inc_invoices"""
         )
 
     def _validate(self) -> None:
@@ -774,12 +775,19 @@ class Staging:
         self._check_write_offs()
 
     def _check_write_offs(self) -> None:
-        """A write-off may not exceed the invoice's open amount at the write-off's date."""
+        """A write-off may not exceed the invoice's open amount at the write-off's date (nothing
+        is open on a void invoice, nor before the invoice's issue date)."""
         if self.complete:
             rows = self.conn.execute(
                 """
                 SELECT w.origin, w.invoice_ext, w.amount, w.date, w.currency,
-                       (SELECT MIN(i.amount) FROM all_invoices i WHERE i.ext_id = w.invoice_ext)
+                       (SELECT MAX(CASE WHEN i.void != 0 THEN 'void'
+                                        WHEN i.issue_date > w.date THEN 'later' END)
+                        FROM all_invoices i WHERE i.ext_id = w.invoice_ext),
+                       -- nothing is open on a void invoice, nor before its issue date
+                       (SELECT MIN(CASE WHEN i.void != 0 OR i.issue_date > w.date THEN 0
+                                        ELSE i.amount END)
+                        FROM all_invoices i WHERE i.ext_id = w.invoice_ext)
                        - COALESCE((SELECT SUM(o.amount) FROM st.s_allocations o
                                    WHERE o.invoice_ext = w.invoice_ext AND o.date <= w.date
                                      AND o.amount IS NOT NULL AND o.rowid != w.rowid), 0)
@@ -789,14 +797,19 @@ class Staging:
             ).fetchall()
         else:
             rows = self._incremental_write_offs()
-        for origin, inv, amount, when, currency, open_ in rows:
+        for origin, inv, amount, when, currency, why, open_ in rows:
             if open_ is None or currency is None:
                 continue
             if amount > open_:
+                reason = {
+                    "void": f"; invoice {inv!r} is void: nothing on it can be written off",
+                    "later": f"; invoice {inv!r} is issued after {when}",
+                }.get(why, "")
                 self.problem(
                     origin,
                     f"write_off of {format_minor(amount, currency)} is larger than the "
-                    f"{format_minor(max(open_, 0), currency)} open on invoice {inv!r} on {when}",
+                    f"{format_minor(max(open_, 0), currency)} open on invoice {inv!r} on "
+                    f"{when}{reason}",
                     "amount",
                 )
 
@@ -839,7 +852,12 @@ class Staging:
         return x(
             f"""
             SELECT w.origin, w.invoice_ext, w.amount, w.date, w.currency,
-                   (SELECT MIN(i.amount) FROM all_invoices i WHERE i.ext_id = w.invoice_ext)
+                   (SELECT MAX(CASE WHEN i.void != 0 THEN 'void' WHEN i.issue_date > w.date
+                                    THEN 'later' END)
+                    FROM all_invoices i WHERE i.ext_id = w.invoice_ext),
+                   (SELECT MIN(CASE WHEN i.void != 0 OR i.issue_date > w.date THEN 0
+                                    ELSE i.amount END)
+                    FROM all_invoices i WHERE i.ext_id = w.invoice_ext)
                    - COALESCE((SELECT SUM(o.amount) FROM st.s_allocations o
                                WHERE o.invoice_ext = w.invoice_ext AND o.date <= w.date
                                  AND o.amount IS NOT NULL
