@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from datetime import date
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from collectctl.records import Allocation, Customer, Invoice
@@ -15,6 +19,28 @@ def run_json(cli: Any, *args: str, env: dict[str, str] | None = None) -> Any:
     result = cli(*args, "--format", "json", env=env)
     assert result.exit_code == 0, result.stderr + result.stdout
     return json.loads(result.stdout)
+
+
+def real_cli(
+    home: Path,
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    module: str = "collectctl",
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m collectctl ARGS`` in a child process against ``home`` (no other
+    ``COLLECTCTL_*`` variable of this process; ``env`` added), as a user's shell would."""
+    child = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTCTL_")}
+    child.update(env or {})
+    child["COLLECTCTL_HOME"] = str(home)
+    return subprocess.run(
+        [sys.executable, "-m", module, *args],
+        capture_output=True,
+        text=True,
+        env=child,
+        cwd=cwd,
+        timeout=60,
+    )
 
 
 def ledger_snapshot(cli: Any) -> Any:

@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from core_helpers import run_json
+from core_helpers import real_cli, run_json
 
 from collectctl import __version__
 
@@ -229,22 +229,10 @@ def test_counts_take_ascii_digits_only(cli, args, count):
     assert "Traceback" not in result.stderr
 
 
-def _real_cli(home: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTCTL_")}
-    env["COLLECTCTL_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "collectctl", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
-
-
 def test_a_home_that_is_a_file_is_a_clear_error_not_an_internal_one(tmp_path):
     home = tmp_path / "home"
     home.write_text("oops")
-    result = _real_cli(home, "aging")
+    result = real_cli(home, "aging")
     assert result.returncode == 1
     assert f"Error: Not a directory: {home / 'profiles'}" in result.stderr
     assert "internal error" not in result.stderr
@@ -256,7 +244,7 @@ def test_a_ledger_that_is_not_a_database_is_named_and_left_alone(tmp_path):
     ledger.parent.mkdir(parents=True)
     ledger.write_bytes(b"a note, not a ledger\n")
     for args in (["aging"], ["sync", "csv", "--dry-run", str(EXAMPLES)]):
-        result = _real_cli(tmp_path / "home", *args)
+        result = real_cli(tmp_path / "home", *args)
         assert result.returncode == 1, result.stderr
         assert f"{ledger} is not a readable collectctl ledger" in result.stderr
         assert "internal error" not in result.stderr

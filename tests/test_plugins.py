@@ -5,13 +5,12 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from core_helpers import run_json
+from core_helpers import real_cli, run_json
 
 from collectctl import hookimpl
 from collectctl.output import Format
@@ -148,16 +147,7 @@ def test_plugin_commands_are_added_but_never_replace_core_ones(cli, register_plu
 
 
 def run_subprocess(args, env_extra, home):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTCTL_")}
-    env.update(env_extra)
-    env["COLLECTCTL_HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "collectctl.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-    )
+    return real_cli(home, *args, env=env_extra, module="collectctl.cli")
 
 
 def test_real_cli_survives_a_broken_plugin(tmp_path):
@@ -194,18 +184,9 @@ def test_python_m_collectctl_keeps_its_cache_while_the_working_directory_changes
     not."""
     home, work = tmp_path / "home", tmp_path / "work"
     work.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTCTL_")}
-    env["COLLECTCTL_HOME"] = str(home)
 
     def run(*args):
-        result = subprocess.run(
-            [sys.executable, "-m", "collectctl", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=work,
-            timeout=60,
-        )
+        result = real_cli(home, *args, cwd=work)
         assert result.returncode == 0, result.stderr
         return result.stdout
 

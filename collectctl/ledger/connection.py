@@ -39,6 +39,12 @@ def _connect(path: Path | str, timeout: float) -> sqlite3.Connection:
     return conn
 
 
+def _unreadable(exc: sqlite3.DatabaseError) -> bool:
+    """SQLite's own errors for a file that is not a database or is damaged (a bare
+    ``DatabaseError``), not the ``OperationalError`` of a statement (syntax, a lock)."""
+    return type(exc) is sqlite3.DatabaseError or "malformed" in str(exc)
+
+
 def _not_a_ledger(path: Path, exc: sqlite3.DatabaseError) -> CollectctlError:
     """The error for a ledger file SQLite cannot read (not a database, or damaged)."""
     return CollectctlError(
@@ -48,7 +54,7 @@ def _not_a_ledger(path: Path, exc: sqlite3.DatabaseError) -> CollectctlError:
     )
 
 
-def _is_locked(exc: sqlite3.DatabaseError) -> bool:
+def _is_locked(exc: sqlite3.OperationalError) -> bool:
     text = str(exc).lower()
     return "locked" in text or "busy" in text
 
@@ -93,7 +99,7 @@ class Ledger:
         try:
             conn = _connect(path, lock_timeout())
         except sqlite3.DatabaseError as exc:
-            if _is_locked(exc) or not path.exists():
+            if not _unreadable(exc):
                 raise
             raise _not_a_ledger(path, exc) from None
         ledger = cls(path, conn)
@@ -101,7 +107,7 @@ class Ledger:
             ledger._migrate()
         except sqlite3.DatabaseError as exc:
             conn.close()
-            if _is_locked(exc):
+            if not _unreadable(exc):
                 raise
             raise _not_a_ledger(path, exc) from None
         except BaseException:
