@@ -67,29 +67,26 @@ def test_simple_interest_vector():
     assert (schedule.interest, schedule.total) == (7200, 127200)
 
 
-def test_simple_interest_with_a_remainder():
-    # 1,000.00 at 10 % flat over 3 months: I = 1000 x 0.10 x 3 / 12 = 25.00; 1,025.00 / 3 ->
-    # 341.66, 341.66, 341.68. Interest is each line's pro-rata share, cumulative and rounded down:
-    # 25.00 x 341.66 / 1025 = 8.333.. -> 8.33; x 683.32 / 1025 = 16.666.. -> 16.66; then 25.00:
-    # 8.33, 8.33, 8.34, leaving principal 333.33, 333.33, 333.34.
+@pytest.mark.parametrize(
+    ("balance", "currency", "rate", "lines"),
+    [
+        # 1,000.00 at 10 % flat over 3 months: I = 1000 x 0.10 x 3 / 12 = 25.00; 1,025.00 / 3
+        # -> 341.66, 341.66, 341.68. Interest is each line's pro-rata share, cumulative and
+        # rounded down: 25.00 x 341.66 / 1025 = 8.333.. -> 8.33; x 683.32 / 1025 = 16.666.. ->
+        # 16.66; then 25.00: 8.33, 8.33, 8.34, leaving principal 333.33, 333.33, 333.34.
+        (100000, "USD", 10, [(34166, 833, 33333), (34166, 833, 33333), (34168, 834, 33334)]),
+        # JPY 1,001 at 50 % flat over 3 months: I = 1001 x 0.5 x 3 / 12 = 125.125 -> 125; the
+        # installments split 1,126 like any amount (375, 375, 376: the remainder on the last);
+        # the interest 41, 83 - 41, 125 - 83.
+        (1001, "JPY", 50, [(375, 41, 334), (375, 42, 333), (376, 42, 334)]),
+    ],
+)
+def test_simple_interest_with_a_remainder(balance, currency, rate, lines):
     schedule = propose(
-        100000, "USD", installments=3, start=date(2026, 1, 1), rate=Decimal(10), interest="simple"
-    )
-    assert totals(schedule) == [34166, 34166, 34168]
-    assert [line.interest for line in schedule.lines] == [833, 833, 834]
-    assert [line.principal for line in schedule.lines] == [33333, 33333, 33334]
-
-
-def test_simple_interest_installments_are_level_and_the_interest_pro_rata():
-    # JPY 1,001 at 50 % flat over 3 months: I = 1001 x 0.5 x 3 / 12 = 125.125 -> 125. The
-    # installments split 1,126 like any amount (375, 375, 376: the remainder on the last); each
-    # one's interest is its cumulative pro-rata share rounded down (41, 83 - 41, 125 - 83).
-    schedule = propose(
-        1001, "JPY", installments=3, start=date(2026, 1, 1), rate=Decimal(50), interest="simple"
-    )
-    assert totals(schedule) == [375, 375, 376]
-    assert [line.interest for line in schedule.lines] == [41, 42, 42]
-    assert [line.principal for line in schedule.lines] == [334, 333, 334]
+        balance, currency, installments=3, start=date(2026, 1, 1), rate=Decimal(rate),
+        interest="simple",
+    )  # fmt: skip
+    assert [(ln.total, ln.interest, ln.principal) for ln in schedule.lines] == lines
 
 
 def test_amortized_interest_vector():
