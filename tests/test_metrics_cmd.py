@@ -181,10 +181,32 @@ def test_period_options(synced):
     assert row(doc, "USD")["begin_ar"] == "70000.00"
     mid = run_json(synced, "metrics", "--as-of", "2025-03-15", "--months", "1")
     assert (mid["from"], mid["to"]) == ("2025-02-16", "2025-03-15")
+    # N counts the period's days with both ends: 46 days / 30.44 = 1.51 -> 2 (45 would be 1).
+    short = run_json(synced, "metrics", "--from", "2025-08-16", "--to", "2025-09-30")
+    assert (short["days"], short["months"]) == (46, 2)
     bad = synced("metrics", "--from", "2025-02-01", "--months", "2")
     assert bad.exit_code == 2
     clash = synced("metrics", "--as-of", "2025-03-31", "--to", "2025-03-30")
     assert clash.exit_code == 2
+
+
+def test_an_invoice_issued_after_the_period_is_not_paid_in_it(cli, books):
+    # X2 is prepaid on 20 Oct but issued on 5 Nov: as of 31 Oct it does not exist yet, and
+    # XP2 is unapplied credit; only X1 (19 days) was paid in the period.
+    books.load(
+        [
+            cust("X", "Xi Inc", currency="USD"),
+            inv("X1", "X", "2026-09-01", "100.00", due="2026-10-01"),
+            inv("X2", "X", "2026-11-05", "200.00", due="2026-12-05"),
+            pay("XP1", "X", "2026-09-20", "100.00", "X1"),
+            pay("XP2", "X", "2026-10-20", "200.00", "X2"),
+        ]
+    )
+    assert cli("sync", "memory", "--allow-deletions", "-q").exit_code == 0
+    doc = run_json(cli, "metrics", "--as-of", "2026-10-31")
+    usd = row(doc, "USD")
+    assert usd["paid_invoices"] == 1
+    assert (usd["average_days_to_pay"], usd["average_days_to_pay_weighted"]) == ("19.00", "19.00")
 
 
 def test_by_customer_days_to_pay(synced):

@@ -66,7 +66,7 @@ def metrics(
     """
     from collectctl.app import current_app
     from collectctl.commands.options import date_given
-    from collectctl.domain.calendar import period_start
+    from collectctl.domain.calendar import months_in, period_start
     from collectctl.reports import metrics as report
 
     if date_given() and to and as_of != to:
@@ -85,7 +85,7 @@ def metrics(
             elif start > end:
                 raise click.UsageError(f"--from {start} is after the period end {end}")
             else:
-                months = max(1, round((end - start).days / 30.44))
+                months = months_in(start, end)
             conn = app.ledger().conn
             doc: dict[str, Any] = report.document(
                 conn, start, end, months, by=by, currency=currency

@@ -29,6 +29,16 @@ def month_periods(start: date, end: date) -> list[tuple[date, date]]:
     return periods
 
 
+#: Average days in a month (365.25 / 12, rounded), for a period given by its dates.
+DAYS_PER_MONTH = 30.44
+
+
+def months_in(start: date, end: date) -> int:
+    """How many months the period ``start..end`` (both ends included) stands for: its days
+    ÷ :data:`DAYS_PER_MONTH`, rounded, at least 1 (2026-08-16..2026-09-30: 46 days → 2)."""
+    return max(1, round(((end - start).days + 1) / DAYS_PER_MONTH))
+
+
 def period_start(end: date, months: int) -> date:
     """First day of the ``months`` months ending at ``end``: whole calendar months when ``end``
     is a month's last day (2026-10-31, 3 → 2026-08-01), else from the day after the same day

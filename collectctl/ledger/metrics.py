@@ -187,7 +187,8 @@ def days_to_pay(
     currency: str | None = None,
     by: str | None = None,
 ) -> dict[tuple[Any, ...], DaysToPay]:
-    """Days from issue to full payment of the invoices fully paid within ``start..end``.
+    """Days from issue to full payment of the invoices fully paid within ``start..end`` (and
+    issued by ``end``: a prepaid invoice issued later does not exist yet at the period's end).
 
     The full-payment date is that of the allocation (payment, credit, write-off) that brought
     the allocated total up to the amount, as in :func:`collectctl.domain.metrics.fully_paid_on`
@@ -204,7 +205,7 @@ def days_to_pay(
             SELECT currency, customer, paid_on, amount,
                    CAST(julianday(paid_on) - julianday(issue_date) AS INTEGER) AS d
             FROM invoices INDEXED BY invoices_paid_on
-            WHERE paid_on BETWEEN :s AND :e AND void = 0 {cur})
+            WHERE paid_on BETWEEN :s AND :e AND void = 0 AND issue_date <= :e {cur})
         GROUP BY currency{group}"""
     out: dict[tuple[Any, ...], DaysToPay] = {}
     width = 2 if by else 1
