@@ -93,6 +93,18 @@ class App:
         return self.paths.data_dir
 
     @property
+    def state_dir(self) -> Path:
+        """Where a source keeps what must outlive this run (QuickBooks' rotated token pair):
+        the profile's data directory, also in a dry run on a fresh home, whose ledger lives in
+        a throwaway directory — QuickBooks rotates the refresh token when it is used, so a
+        token file thrown away with that directory would leave only a spent token."""
+        if self._scratch is not None and self.paths.data_dir == self._scratch:
+            from collectctl.home import profile_paths
+
+            return profile_paths(self.profile_name).data_dir
+        return self.profile_dir
+
+    @property
     def config_dir(self) -> Path:
         """The profile's config directory: config.toml, .env, templates/, rates.toml."""
         return self.paths.config_dir

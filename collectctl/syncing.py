@@ -119,7 +119,7 @@ def run_sync(
             options=settings,
             cursor=cursor,
             full=bool(settings.get("full")) or cursor is None,
-            profile_dir=app.profile_dir,
+            profile_dir=app.state_dir,  # a dry run's throwaway ledger keeps no token
             config_dir=app.config_dir,
             config=app.config,
             env=app.env,

@@ -400,3 +400,17 @@ def test_a_misspelled_config_key_stops_the_sync(qbo, cli, env, profile):
     assert "unknown key sources.quickbooks.realmid" in result.stderr
     assert "`realm_id`" in result.stderr
     assert customer_rows(cli, env) == []  # nothing was synced
+
+
+def test_a_dry_run_on_a_fresh_home_keeps_the_rotated_token(qbo, cli, env, profile):
+    """The dry run's ledger is a throwaway one, but QuickBooks rotated the refresh token it
+    used: the new pair is kept in the profile, so the first real sync can still log in."""
+    dry = sync(cli, env, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    token = profile / "quickbooks-token.json"
+    assert token.is_file()
+    assert token.stat().st_mode & 0o777 == 0o600
+    assert not (profile / "ledger.db").exists()  # nothing of the books was written
+    real = sync(cli, env)  # the same (now spent) QUICKBOOKS_REFRESH_TOKEN: the file wins
+    assert real.exit_code == 0, real.output
+    assert_matches_quickbooks(qbo, cli, env)
