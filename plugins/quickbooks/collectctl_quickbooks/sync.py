@@ -374,8 +374,9 @@ def _incremental(
                     deleted.append(Deletion(kind="payment", id=oid))
                 elif entity == "CreditMemo":
                     deleted.append(Deletion(kind="payment", id=mapping.credit_memo_id(oid)))
-                elif entity == "Customer":
-                    deleted.append(Deletion(kind="customer", id=oid))
+                # A Customer stub is not a deletion: QuickBooks never deletes customers (it
+                # makes them inactive) and their invoices stay, so one must not take the
+                # customer's books with it; its invoices' own changes arrive as such.
             else:
                 live[entity].append(obj)
     # Payments first lose what they allocated, then invoices and customers may go.

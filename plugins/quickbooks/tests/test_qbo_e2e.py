@@ -414,3 +414,22 @@ def test_a_dry_run_on_a_fresh_home_keeps_the_rotated_token(qbo, cli, env, profil
     real = sync(cli, env)  # the same (now spent) QUICKBOOKS_REFRESH_TOKEN: the file wins
     assert real.exit_code == 0, real.output
     assert_matches_quickbooks(qbo, cli, env)
+
+
+def test_a_customer_deleted_stub_in_cdc_removes_nothing(qbo, cli, env):
+    """QuickBooks never deletes a customer (it makes it inactive) and its invoices stay: a
+    Customer "Deleted" stub in a CDC answer must not take the customer's books with it."""
+    from fakeqbo.dataset import Deletion as Stub
+
+    assert sync(cli, env).exit_code == 0
+    before = open_invoices(cli, env)
+    acme = qbo.books.ids["acme"]
+    qbo.clock.advance(hours=2)
+    qbo.books.deletions.append(Stub("Customer", acme, qbo.clock.now()))
+    qbo.clock.advance(minutes=1)
+    result = sync(cli, env, "--format", "json")
+    assert result.exit_code == 0, result.output
+    changes = json.loads(result.stdout)[0]["changes"]
+    assert all(changes[kind]["removed"] == 0 for kind in ("customers", "invoices"))
+    assert open_invoices(cli, env) == before
+    assert cli("account", "show", acme, "--format", "json", env=env).exit_code == 0
