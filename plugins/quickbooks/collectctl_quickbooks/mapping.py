@@ -180,8 +180,9 @@ def invoice(obj: Mapping[str, Any], home: str | None) -> Invoice:
     iid = obj.get("Id")
     if not iid:
         raise MappingError("Id is missing", "Id")
-    # Inline is_void(): TotalAmt read once (an omitted TotalAmt is 0, hence void).
-    amount = money(obj, "TotalAmt", ZERO)
+    # Inline is_void(): TotalAmt read once. QuickBooks always sends it (0 on a voided
+    # invoice): one without it is a damaged answer, not a void invoice.
+    amount = money(obj, "TotalAmt")
     note = obj.get("PrivateNote")
     void = amount == 0 or (bool(note) and str(note).strip().lower().startswith("voided"))
     if amount < 0:
@@ -215,7 +216,7 @@ def credit_memo_allocations(obj: Mapping[str, Any], home: str | None) -> list[Al
     mid = obj.get("Id")
     if not mid:
         raise MappingError("Id is missing", "Id")
-    total = money(obj, "TotalAmt", ZERO)
+    total = money(obj, "TotalAmt")
     remaining = money(obj, "RemainingCredit", money(obj, "Balance", total))
     if remaining <= 0:
         return []
@@ -313,7 +314,7 @@ def payment_allocations(
         for amt, kind, txn in links
         if kind == "CreditMemo" and amt > 0
     ]
-    cash_left = money(obj, "TotalAmt", ZERO)
+    cash_left = money(obj, "TotalAmt")  # always sent (0 for a payment of credits only)
     rows: dict[tuple[str | None, str, date], Decimal] = {}
     refs: dict[tuple[str | None, str, date], str | None] = {}
 

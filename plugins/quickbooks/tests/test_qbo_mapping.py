@@ -108,6 +108,17 @@ def test_bad_invoice_raises_mapping_error_naming_the_field():
     assert err.value.column == "CustomerRef"
 
 
+@pytest.mark.parametrize("total", [{}, {"TotalAmt": None}])
+def test_a_transaction_without_its_total_is_a_mapping_error_not_a_void(total):
+    # QuickBooks always sends TotalAmt (0 on a voided invoice): without it the answer is
+    # damaged, and reading it as 0 would drop a receivable (or a payment's cash) silently.
+    base = {"Id": "9", "TxnDate": "2026-01-01", "CustomerRef": {"value": "1"}, "Balance": 100}
+    for build in (mapping.invoice, mapping.credit_memo_allocations, mapping.payment_allocations):
+        with pytest.raises(mapping.MappingError) as err:
+            build({**base, **total}, "USD")
+        assert (err.value.column, str(err.value)) == ("TotalAmt", "TotalAmt is missing")
+
+
 def test_payment_split_into_invoice_allocation_and_unapplied_cash():
     obj = load(
         '{"Id": "171", "TxnDate": "2026-02-20", "CustomerRef": {"value": "24"}, '
