@@ -346,7 +346,7 @@ class QBOClient:
             if not isinstance(response, dict):
                 raise SourceError(f"QuickBooks query '{sql}' returned no QueryResponse")
             rows = response.get(entity) or []
-            if not isinstance(rows, list):
+            if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
                 raise SourceError(f"QuickBooks query '{sql}' returned a malformed {entity} list")
             yield from rows
             if len(rows) < size:

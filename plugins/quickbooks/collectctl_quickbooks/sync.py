@@ -113,13 +113,25 @@ def _cdc_changes(body: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]]:
     responses = body.get("CDCResponse")
     if not isinstance(responses, list):
         raise SourceError("QuickBooks CDC response has no CDCResponse list")
+    # A shape other than QuickBooks' (lists of objects all the way down) is an error, never
+    # "no changes": the cursor would move on and the changes in it would be lost.
     for cdc in responses:
-        for qr in (cdc or {}).get("QueryResponse") or []:
+        if not isinstance(cdc, Mapping):
+            raise SourceError("QuickBooks CDC response: a CDCResponse entry is not an object")
+        queries = cdc.get("QueryResponse")
+        if queries is None:
+            continue
+        if not isinstance(queries, list):
+            raise SourceError("QuickBooks CDC response: QueryResponse is not a list")
+        for qr in queries:
             if not isinstance(qr, Mapping):
-                continue
+                raise SourceError("QuickBooks CDC response: a QueryResponse entry is not an object")
             for name, objs in qr.items():
-                if name in out and isinstance(objs, list):
-                    out[name].extend(o for o in objs if isinstance(o, dict))
+                if name not in out:
+                    continue  # startPosition, maxResults, totalCount, other entities
+                if not isinstance(objs, list) or not all(isinstance(o, dict) for o in objs):
+                    raise SourceError(f"QuickBooks CDC response: a malformed {name} list")
+                out[name].extend(objs)
     return out
 
 

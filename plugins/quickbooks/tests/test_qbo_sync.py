@@ -433,3 +433,39 @@ def test_full_scan_dedupe_is_exact_for_any_id():
     assert seen.add("8")
     assert seen.add("131")
     assert len(seen.bits) < 20_000  # a bitmap, not a set of strings
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"CDCResponse": [{"QueryResponse": {"Invoice": [{"Id": "1", "status": "Deleted"}]}}]},
+        {"CDCResponse": [{"QueryResponse": [{"Invoice": {"Id": "1", "status": "Deleted"}}]}]},
+        {"CDCResponse": [{"QueryResponse": [{"Invoice": [7]}]}]},
+        {"CDCResponse": [{"QueryResponse": ["Invoice"]}]},
+        {"CDCResponse": ["x"]},
+    ],
+)
+def test_a_cdc_answer_of_another_shape_is_an_error_not_no_changes(body):
+    # Read as "nothing changed", the cursor would move past the changes it holds.
+    from collectctl_quickbooks.sync import _cdc_changes
+
+    from collectctl.errors import SourceError
+
+    with pytest.raises(SourceError, match="QuickBooks CDC response"):
+        _cdc_changes(body)
+
+
+def test_a_cdc_answer_of_the_right_shape_is_read():
+    from collectctl_quickbooks.sync import _cdc_changes
+
+    body = {
+        "CDCResponse": [
+            {
+                "QueryResponse": [
+                    {"Invoice": [{"Id": "1"}], "startPosition": 1, "totalCount": 1},
+                    {"Payment": []},
+                ]
+            }
+        ]
+    }
+    assert _cdc_changes(body)["Invoice"] == [{"Id": "1"}]
