@@ -21,6 +21,7 @@ docs/quickbooks.md has the full table and the known limits.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -81,6 +82,8 @@ def money(obj: Mapping[str, Any], key: str, default: Decimal | None = None) -> D
     return value
 
 
+#: A QuickBooks date: YYYY-MM-DD, ASCII digits, optionally with a time after a "T".
+_ISO_DAY = re.compile(r"([0-9]{4}-[0-9]{2}-[0-9]{2})(?:T[0-9:.+\-Z]*)?")
 #: Parsed dates by their text: a company's transactions share a few hundred distinct dates.
 _DAYS: dict[str, date] = {}
 _DAYS_MAX = 20_000
@@ -97,8 +100,13 @@ def day(obj: Mapping[str, Any], key: str, required: bool = True) -> date | None:
         if required:
             raise MappingError(f"{key} is missing", key)
         return None
+    # Strictly YYYY-MM-DD (optionally followed by a time): date.fromisoformat alone also takes
+    # 20260115 and 2026-W03-4, and a slice would take "2026-01-15junk".
+    match = _ISO_DAY.fullmatch(raw) if type(raw) is str else None
     try:
-        parsed = date.fromisoformat(str(raw)[:10])
+        if match is None:
+            raise ValueError
+        parsed = date.fromisoformat(match[1])
     except ValueError:
         raise MappingError(f"{key} is not a date (YYYY-MM-DD)", key, raw) from None
     if type(raw) is str and len(_DAYS) < _DAYS_MAX:

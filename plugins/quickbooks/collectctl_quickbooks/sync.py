@@ -87,11 +87,16 @@ def _closing(client: QBOClient, records: Iterator[Record]) -> Iterator[Record]:
 
 
 def _parse_time(value: str) -> datetime | None:
+    """A QuickBooks time; one without an offset is Pacific time, as QuickBooks reads it."""
     try:
         parsed = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
     except ValueError:
         return None
-    return parsed if parsed.tzinfo else None
+    if parsed.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        parsed = parsed.replace(tzinfo=ZoneInfo("America/Los_Angeles"))
+    return parsed
 
 
 def _since(cursor: str, server_time: str, settings: Settings) -> str | None:

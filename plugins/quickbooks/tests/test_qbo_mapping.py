@@ -119,6 +119,22 @@ def test_a_transaction_without_its_total_is_a_mapping_error_not_a_void(total):
         assert (err.value.column, str(err.value)) == ("TotalAmt", "TotalAmt is missing")
 
 
+@pytest.mark.parametrize(
+    "raw", ["20260115", "2026-W03-4", "2026-01-15junk", 20260115, "٢٠٢٦-01-15"]
+)
+def test_dates_are_strictly_yyyy_mm_dd(raw):
+    obj = {"Id": "9", "TxnDate": raw, "CustomerRef": {"value": "1"}, "TotalAmt": 5}
+    with pytest.raises(mapping.MappingError) as err:
+        mapping.invoice(obj, "USD")
+    assert err.value.column == "TxnDate"
+
+
+def test_a_date_with_a_time_after_it_is_read():
+    obj = {"Id": "9", "TxnDate": "2026-01-15T00:00:00-08:00", "CustomerRef": {"value": "1"},
+           "TotalAmt": 5}  # fmt: skip
+    assert mapping.invoice(obj, "USD").issue_date == date(2026, 1, 15)
+
+
 def test_payment_split_into_invoice_allocation_and_unapplied_cash():
     obj = load(
         '{"Id": "171", "TxnDate": "2026-02-20", "CustomerRef": {"value": "24"}, '

@@ -469,3 +469,14 @@ def test_a_cdc_answer_of_the_right_shape_is_read():
         ]
     }
     assert _cdc_changes(body)["Invoice"] == [{"Id": "1"}]
+
+
+def test_a_time_without_an_offset_is_pacific_time():
+    from datetime import UTC, datetime
+
+    from collectctl_quickbooks.sync import _parse_time
+
+    assert _parse_time("2026-04-01T10:00:00") == datetime(2026, 4, 1, 17, 0, tzinfo=UTC)
+    assert _parse_time("2026-01-15T10:00:00") == datetime(2026, 1, 15, 18, 0, tzinfo=UTC)
+    assert _parse_time("2026-04-01T10:00:00-07:00") == datetime(2026, 4, 1, 17, 0, tzinfo=UTC)
+    assert _parse_time("yesterday") is None
