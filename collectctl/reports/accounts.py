@@ -304,12 +304,10 @@ def show_document(
             for s in state.invoices
         ],
         "payments": [_payment(a) for a in books.allocations],
-        # As of a past date, a record made after it did not exist yet (the timeline and the
-        # stage leave it out too); holds keep theirs (`scheduled` until they start).
-        "promises": [_promise(p, numbers) for p in state.promises if p.promise.made_on <= as_of],
-        "disputes": [_dispute(x, numbers, as_of) for x in books.disputes if x.opened_on <= as_of],
+        "promises": [_promise(p, numbers) for p in state.promises],
+        "disputes": [_dispute(x, numbers, as_of) for x in books.disputes],
         "holds": [_hold(h, as_of) for h in books.holds],
-        "escalations": [_escalation(e) for e in books.escalations if e.escalated_on <= as_of],
+        "escalations": [_escalation(e) for e in books.escalations],
         "plans": [
             {
                 "id": p.plan.id,
@@ -319,9 +317,8 @@ def show_document(
                 "created_on": p.plan.created_on,
             }
             for p in state.plans
-            if p.plan.created_on <= as_of
         ],
-        "contacts": [_contact(c) for c in books.contacts if c.on_date <= as_of],
+        "contacts": [_contact(c) for c in books.contacts],
         "letters": [letter_summary(r) for r in letters],
     }
     doc["activity"] = timeline(books, outcomes, as_of, letters=letters, assignments=assignments)
