@@ -184,8 +184,8 @@ class App:
         directory when a SQLite ledger is at an older schema. An older PostgreSQL schema is
         an error: the dry run cannot migrate it and copying a team's ledger is no option."""
         from collectctl.errors import CollectctlError
-        from collectctl.ledger.connection import Ledger
-        from collectctl.ledger.opening import copy_sqlite, existing_version, open_ledger
+        from collectctl.ledger.connection import Ledger, copy_database
+        from collectctl.ledger.opening import existing_version, open_ledger
         from collectctl.ledger.schema import LATEST
 
         target = self.ledger_target
@@ -202,7 +202,8 @@ class App:
                 hint="Run any command without --dry-run once (collectctl account list "
                 "migrates it), then the dry run.",
             )
-        copy_sqlite(target, scratch)
+        assert target.path is not None
+        copy_database(target.path, scratch)
         return Ledger.open(scratch)
 
     def acting_user(self) -> str:

@@ -18,10 +18,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -111,11 +110,9 @@ def _copy(source: Path, dest: Path) -> None:
             if not _skipped(entry):
                 _copy(entry, dest / entry.name)
     elif source.name.endswith(".db"):
-        with (
-            closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src,
-            closing(sqlite3.connect(dest)) as dst,
-        ):
-            src.backup(dst)
+        from collectctl.ledger.connection import copy_database
+
+        copy_database(source, dest)
         os.chmod(dest, source.stat().st_mode & 0o777)
     else:
         shutil.copy2(source, dest)

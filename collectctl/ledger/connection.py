@@ -39,6 +39,18 @@ def _connect(path: Path | str, timeout: float) -> sqlite3.Connection:
     return conn
 
 
+def copy_database(source: Path, dest: Path) -> None:
+    """Copy the SQLite file ``source`` to ``dest`` with SQLite's online backup API (a
+    consistent copy while others write), reading the original only."""
+    from contextlib import closing
+
+    with (
+        closing(sqlite3.connect(f"{Path(source).resolve().as_uri()}?mode=ro", uri=True)) as src,
+        closing(sqlite3.connect(str(dest))) as dst,
+    ):
+        src.backup(dst)
+
+
 def _unreadable(exc: sqlite3.DatabaseError) -> bool:
     """SQLite's own errors for a file that is not a database or is damaged (a bare
     ``DatabaseError``), not the ``OperationalError`` of a statement (syntax, a lock)."""

@@ -46,18 +46,3 @@ def existing_version(target: Target) -> int:
         return -1
     finally:
         conn.close()
-
-
-def copy_sqlite(source: Target, dest: Any) -> None:
-    """Copy the SQLite ledger ``source`` names to the file ``dest`` (SQLite's online backup:
-    a consistent copy while others write), reading the original only."""
-    assert source.path is not None
-    src = sqlite3.connect(f"{source.path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        out = sqlite3.connect(str(dest))
-        try:
-            src.backup(out)
-        finally:
-            out.close()
-    finally:
-        src.close()
