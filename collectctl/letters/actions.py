@@ -207,12 +207,8 @@ def send_letter(
             return None
         return still_demanded(conn, customer, prepared.as_of, req, _grace(app))
 
-    settings_table = chan.settings_table or f"channels.{channel}"
-    settings: Any = app.config
-    for part in settings_table.split("."):
-        settings = dict(settings or {}).get(part) or {}
     ctx = ChannelContext(
-        settings=dict(settings),
+        settings=chan.settings_in(app.config),
         environ=dict(app.env),
         profile_dir=app.profile_dir,
         output=output,

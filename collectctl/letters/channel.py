@@ -94,3 +94,11 @@ class Channel:
     #: recipient), or None — asked before a letter is claimed, so such a send records nothing.
     #: ``letter.documents`` may be empty here and ``letter.ref`` is None.
     check: Callable[[RenderedLetter, ChannelContext], str | None] | None = None
+
+    def settings_in(self, config: Mapping[str, Any]) -> dict[str, Any]:
+        """This channel's table of the profile's config (``settings_table``, default
+        ``channels.<name>``; empty when the config has none)."""
+        table: Any = config
+        for part in (self.settings_table or f"channels.{self.name}").split("."):
+            table = dict(table or {}).get(part) or {}
+        return dict(table)

@@ -211,12 +211,10 @@ class _Sender:
         """What channel ``name`` is given: its settings table, the environment, the profile."""
         from collectctl.letters.channel import ChannelContext
 
-        channel = self.channels[name]
-        table: Any = self.app.config
-        for part in (channel.settings_table or f"channels.{name}").split("."):
-            table = dict(table or {}).get(part) or {}
         return ChannelContext(
-            settings=dict(table), environ=dict(self.app.env), profile_dir=self.app.profile_dir
+            settings=self.channels[name].settings_in(self.app.config),
+            environ=dict(self.app.env),
+            profile_dir=self.app.profile_dir,
         )
 
     def still_open(self, customer: Mapping[str, Any], decision: rules.Decision) -> list[str]:
